@@ -1,0 +1,163 @@
+//===- RTOps.td - the rt dialect: what the runtime executes -*- tablegen -*-===//
+//
+// A skeleton: buffers in one arena, kernels, GEMMs and copies. The lowering
+// (`fp8-lower-to-rt`) and the program translation fill in kernel bodies and host
+// steps.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FP8C_DIALECT_RT_IR_RTOPS_TD
+#define FP8C_DIALECT_RT_IR_RTOPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def RT_Dialect : Dialect {
+  let name = "rt";
+  let cppNamespace = "::fp8c::rt";
+  let summary = "Runtime-level program: one arena, kernels, GEMMs, copies";
+  let description = [{
+    The `rt` dialect is the last IR before the program file: every tensor has
+    become a `memref` view at a fixed byte offset of one arena (the static
+    memory plan), and the step is a sequence of kernel launches, cuBLASLt-level
+    GEMMs and copies that both the CUDA and the CPU backend execute.
+  }];
+  let useDefaultTypePrinterParser = 1;
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    /// Every buffer offset is a multiple of this many bytes (cuBLASLt and
+    /// 16-byte vector loads are happy with far less; 256 B matches cudaMalloc).
+    static constexpr int64_t kBufferAlignment = 256;
+  }];
+}
+
+def RT_ArenaType : TypeDef<RT_Dialect, "Arena"> {
+  let mnemonic = "arena";
+  let summary = "the one device allocation a program's buffers live in";
+}
+
+def RT_Epilogue : I32EnumAttr<"Epilogue", "GEMM epilogue", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"bias", 1>,
+    I32EnumAttrCase<"gelu", 2>,
+    I32EnumAttrCase<"bias_gelu", 3>
+  ]> {
+  let cppNamespace = "::fp8c::rt";
+  let genSpecializedAttr = 0;
+}
+def RT_EpilogueAttr : EnumAttr<RT_Dialect, RT_Epilogue, "epilogue">;
+
+def RT_Buffer : MemRefOf<[F32, BF16, F16, F8E4M3FN, F8E5M2, I32, I64, I8]>;
+def RT_ScalarBuffer : MemRefRankOf<[F32], [0]>;
+
+class RT_Op<string mnemonic, list<Trait> traits = []> : Op<RT_Dialect, mnemonic, traits>;
+
+def RT_ArenaOp : RT_Op<"arena", [Pure]> {
+  let summary = "declares the arena and its size in bytes";
+  let description = [{
+    Example:
+
+    ```mlir
+    %arena = rt.arena size 1048576 : !rt.arena
+    ```
+  }];
+  let arguments = (ins I64Attr:$size);
+  let results = (outs RT_ArenaType:$result);
+  let assemblyFormat = "`size` $size attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def RT_BufferOp : RT_Op<"buffer", [Pure]> {
+  let summary = "a statically shaped view at a byte offset of the arena";
+  let description = [{
+    The offset is a multiple of 256 bytes and the view lies inside the arena.
+    Views are dense, row-major and statically shaped.
+
+    Example:
+
+    ```mlir
+    %x = rt.buffer %arena[256] : memref<64x64xbf16>
+    ```
+  }];
+  let arguments = (ins RT_ArenaType:$arena, I64Attr:$offset);
+  let results = (outs RT_Buffer:$result);
+  let assemblyFormat = "$arena `[` $offset `]` attr-dict `:` type($result)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Bytes the view covers.
+    int64_t getSizeInBytes();
+  }];
+}
+
+def RT_KernelOp : RT_Op<"kernel", [AttrSizedOperandSegments, NoTerminator,
+                                   SingleBlock]> {
+  let summary = "a generated kernel launch over arena buffers";
+  let description = [{
+    `name` becomes the CUDA function name, so it must be a C identifier. The body
+    is the kernel's structured op list, from which the CUDA source and the CPU
+    interpreter are both derived; the lowering defines its ops.
+
+    Example:
+
+    ```mlir
+    rt.kernel "gelu_0" ins(%x : memref<512x3072xbf16>) outs(%y : memref<512x3072xbf16>) {
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Variadic<RT_Buffer>:$inputs,
+                       Variadic<RT_Buffer>:$outputs);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $name (`ins` `(` $inputs^ `:` type($inputs) `)`)? `outs` `(` $outputs `:` type($outputs) `)`
+    $body attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
+  let summary = "a cuBLASLt matmul: D = op(A) · op(B) (+ bias) (→ GELU)";
+  let description = [{
+    Row-major operands: `A` is `[M, K]` (`[K, M]` with `transpose_a`), `B` is
+    `[K, N]` (`[N, K]` with `transpose_b`), `D` is `[M, N]`; accumulation is f32.
+    FP8 operands need their scale buffers (`a_scale`, `b_scale`); an FP8 `D`
+    needs `d_scale`; `amax_d` receives D's amax from the epilogue. The `bias`
+    epilogues need a `[N]` bias buffer.
+
+    Example:
+
+    ```mlir
+    rt.gemm %x, %w -> %y {transpose_b} : memref<512x768xbf16>, memref<3072x768xbf16>, memref<512x3072xbf16>
+    ```
+  }];
+  let arguments = (ins RT_Buffer:$a, RT_Buffer:$b, RT_Buffer:$d,
+                       Optional<RT_Buffer>:$bias,
+                       Optional<RT_ScalarBuffer>:$a_scale, Optional<RT_ScalarBuffer>:$b_scale,
+                       Optional<RT_ScalarBuffer>:$d_scale, Optional<RT_ScalarBuffer>:$amax_d,
+                       UnitAttr:$transpose_a, UnitAttr:$transpose_b, UnitAttr:$fast_accum,
+                       DefaultValuedAttr<RT_EpilogueAttr, "Epilogue::none">:$epilogue);
+  let assemblyFormat = [{
+    $a `,` $b `->` $d (`bias` `(` $bias^ `)`)?
+    (`a_scale` `(` $a_scale^ `)`)? (`b_scale` `(` $b_scale^ `)`)?
+    (`d_scale` `(` $d_scale^ `)`)? (`amax_d` `(` $amax_d^ `)`)?
+    attr-dict `:` type(operands)
+  }];
+  let hasVerifier = 1;
+}
+
+def RT_CopyOp : RT_Op<"copy"> {
+  let summary = "copies one buffer into another of the same byte size";
+  let description = [{
+    Example:
+
+    ```mlir
+    rt.copy %a, %b : memref<64x64xf32>, memref<4096xf32>
+    ```
+  }];
+  let arguments = (ins RT_Buffer:$source, RT_Buffer:$target);
+  let assemblyFormat = "$source `,` $target attr-dict `:` type($source) `,` type($target)";
+  let hasVerifier = 1;
+}
+
+#endif // FP8C_DIALECT_RT_IR_RTOPS_TD

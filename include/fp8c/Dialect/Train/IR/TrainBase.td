@@ -1,0 +1,74 @@
+//===- TrainBase.td - train dialect definition and attributes -*- tablegen -*-===//
+//
+// The `train` dialect describes one training step as a graph on statically shaped
+// tensors with value semantics. It is what the front end builds and what autodiff
+// differentiates; FP8 decisions happen later, in the `fp8` dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FP8C_DIALECT_TRAIN_IR_TRAINBASE_TD
+#define FP8C_DIALECT_TRAIN_IR_TRAINBASE_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Train_Dialect : Dialect {
+  let name = "train";
+  let cppNamespace = "::fp8c::train";
+  let summary = "Training graphs on statically shaped tensors";
+  let description = [{
+    The `train` dialect holds a model's forward graph and, after `fp8-autodiff`, a whole
+    training step: forward, backward and optimizer update. All tensors have static
+    shapes and value semantics. Parameters and inputs are declared with `train.param`
+    and `train.input`, each carrying a fully qualified name (for example
+    `transformer.h.3.mlp.c_fc.weight`): names are how users filter GEMMs, read metrics
+    and load checkpoints. Linear weights are `[out, in]`, as in PyTorch.
+
+    Floating-point operands of one op share one element type; precision changes are
+    explicit `train.convert` ops, so a bf16 forward over f32 master weights is visible
+    in the IR.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let hasRegionArgAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// Argument attribute naming a parameter or input of a step function.
+    static constexpr ::llvm::StringLiteral getNameAttrName() { return "train.name"; }
+  }];
+}
+
+def Train_InitKind : I32EnumAttr<"InitKind", "parameter initialisation", [
+    I32EnumAttrCase<"normal", 0>,
+    I32EnumAttrCase<"zeros", 1>,
+    I32EnumAttrCase<"ones", 2>
+  ]> {
+  let cppNamespace = "::fp8c::train";
+  let genSpecializedAttr = 0;
+}
+def Train_InitKindAttr : EnumAttr<Train_Dialect, Train_InitKind, "init">;
+
+def Train_GeluApproximation : I32EnumAttr<"GeluApproximation",
+    "GELU formula", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"tanh", 1>
+  ]> {
+  let cppNamespace = "::fp8c::train";
+  let genSpecializedAttr = 0;
+}
+def Train_GeluApproximationAttr
+    : EnumAttr<Train_Dialect, Train_GeluApproximation, "gelu_approximation">;
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def Train_FloatTensor : StaticShapeTensorOf<[F32, BF16, F16]>;
+def Train_IndexTensor : StaticShapeTensorOf<[I32, I64]>;
+def Train_AnyTensor : StaticShapeTensorOf<[F32, BF16, F16, I32, I64]>;
+def Train_F32Scalar : 0DTensorOf<[F32]>;
+def Train_StepScalar : 0DTensorOf<[I64]>;
+
+class Train_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Train_Dialect, mnemonic, traits>;
+
+#endif // FP8C_DIALECT_TRAIN_IR_TRAINBASE_TD

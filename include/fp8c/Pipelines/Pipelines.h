@@ -1,0 +1,45 @@
+//===- Pipelines.h - fp8c's named compilation pipeline ----------*- C++ -*-===//
+//
+// The compiler is one pipeline cut into stages; `fp8c --emit=<stage>` stops after
+// a stage and every tool (fp8c, fp8-opt) registers the same dialects and passes
+// from here, so that what a lit test runs is what a user runs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FP8C_PIPELINES_PIPELINES_H
+#define FP8C_PIPELINES_PIPELINES_H
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+namespace fp8c {
+
+/// Registers every dialect a fp8c program may contain.
+void registerAllDialects(mlir::DialectRegistry &registry);
+
+/// Registers fp8c's passes, the upstream passes the pipeline uses, and the
+/// `fp8c-pipeline` pass pipeline.
+void registerAllPasses();
+
+/// One stop of the pipeline, in order. `input` runs nothing.
+struct Stage {
+  llvm::StringLiteral name;
+  llvm::StringLiteral description;
+  /// Adds the passes that lead from the previous stage to this one.
+  void (*addPasses)(mlir::OpPassManager &pm);
+};
+
+/// All stages, in pipeline order.
+llvm::ArrayRef<Stage> getStages();
+
+/// The stage called `name`, or null.
+const Stage *findStage(llvm::StringRef name);
+
+/// Adds the passes of every stage up to and including `last`.
+void buildPipelineUpTo(mlir::OpPassManager &pm, const Stage &last);
+
+} // namespace fp8c
+
+#endif // FP8C_PIPELINES_PIPELINES_H

@@ -1,0 +1,133 @@
+//===- RTOps.cpp - verifiers of the rt dialect ----------------------------===//
+//
+// These checks are the compiler-side half of the runtime's promise never to write
+// out of bounds: a buffer outside the arena or a GEMM whose shapes disagree is
+// refused here, and the program loader checks the same again.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fp8c/Dialect/RT/IR/RTOps.h"
+
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+using namespace fp8c::rt;
+
+#define GET_OP_CLASSES
+#include "fp8c/Dialect/RT/IR/RTOps.cpp.inc"
+
+namespace {
+
+std::string shapeString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(shape, os);
+  os << "]";
+  return s;
+}
+
+MemRefType memrefType(Value v) { return cast<MemRefType>(v.getType()); }
+
+int64_t byteSize(MemRefType type) {
+  return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+}
+
+bool isFP8(Type t) { return isa<Float8E4M3FNType, Float8E5M2Type>(t); }
+
+LogicalResult verifyDense(Operation *op, StringRef what, MemRefType type) {
+  if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+    return op->emitOpError() << what << " must be a static, dense row-major memref, got "
+                             << type;
+  return success();
+}
+
+} // namespace
+
+LogicalResult ArenaOp::verify() {
+  if (getSizeAttr().getInt() < 0)
+    return emitOpError() << "arena size must be >= 0, got " << getSizeAttr().getInt();
+  return success();
+}
+
+int64_t BufferOp::getSizeInBytes() { return byteSize(getResult().getType()); }
+
+LogicalResult BufferOp::verify() {
+  if (failed(verifyDense(*this, "buffer", getResult().getType())))
+    return failure();
+  int64_t offset = getOffsetAttr().getInt();
+  if (offset < 0 || offset % RTDialect::kBufferAlignment != 0)
+    return emitOpError() << "offset " << offset << " is not a non-negative multiple of "
+                         << RTDialect::kBufferAlignment << " bytes";
+  if (auto arena = getArena().getDefiningOp<ArenaOp>()) {
+    int64_t end = offset + getSizeInBytes();
+    int64_t size = arena.getSizeAttr().getInt();
+    if (end > size)
+      return emitOpError() << "buffer [" << offset << ", " << end
+                           << ") lies outside the arena of " << size << " bytes";
+  }
+  return success();
+}
+
+LogicalResult KernelOp::verify() {
+  StringRef name = getName();
+  bool identifier = !name.empty() && (llvm::isAlpha(name.front()) || name.front() == '_') &&
+                    llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+  if (!identifier)
+    return emitOpError() << "kernel name '" << name << "' is not a C identifier";
+  if (getOutputs().empty())
+    return emitOpError() << "a kernel must write at least one output buffer";
+  for (Value v : llvm::concat<Value>(getInputs(), getOutputs()))
+    if (failed(verifyDense(*this, "kernel operand", memrefType(v))))
+      return failure();
+  return success();
+}
+
+LogicalResult GemmOp::verify() {
+  MemRefType a = memrefType(getA()), b = memrefType(getB()), d = memrefType(getD());
+  for (auto [what, t] : {std::pair<StringRef, MemRefType>{"A", a}, {"B", b}, {"D", d}}) {
+    if (t.getRank() != 2)
+      return emitOpError() << what << " must be 2-D, got " << shapeString(t.getShape());
+    if (failed(verifyDense(*this, what, t)))
+      return failure();
+  }
+  int64_t m = getTransposeA() ? a.getDimSize(1) : a.getDimSize(0);
+  int64_t ka = getTransposeA() ? a.getDimSize(0) : a.getDimSize(1);
+  int64_t kb = getTransposeB() ? b.getDimSize(1) : b.getDimSize(0);
+  int64_t n = getTransposeB() ? b.getDimSize(0) : b.getDimSize(1);
+  if (ka != kb)
+    return emitOpError() << "A gives K = " << ka << ", B gives K = " << kb;
+  if (d.getShape() != ArrayRef<int64_t>{m, n})
+    return emitOpError() << "D has shape " << shapeString(d.getShape()) << ", expected ["
+                         << m << ", " << n << "]";
+  Type at = a.getElementType(), bt = b.getElementType();
+  if (isFP8(at) != isFP8(bt))
+    return emitOpError() << "A and B must both be FP8 or both not, got " << at << " and " << bt;
+  if (isa<Float8E5M2Type>(at) && isa<Float8E5M2Type>(bt))
+    return emitOpError() << "f8E5M2 x f8E5M2 GEMMs are not supported by FP8 tensor cores";
+  bool fp8 = isFP8(at);
+  if (fp8 != static_cast<bool>(getAScale()) || fp8 != static_cast<bool>(getBScale()))
+    return emitOpError() << (fp8 ? "FP8 operands need a_scale and b_scale"
+                                 : "a_scale and b_scale are only used with FP8 operands");
+  if (isFP8(d.getElementType()) != static_cast<bool>(getDScale()))
+    return emitOpError() << (getDScale() ? "d_scale is only used with an FP8 D"
+                                         : "an FP8 D needs d_scale");
+  bool wantsBias = getEpilogue() == Epilogue::bias || getEpilogue() == Epilogue::bias_gelu;
+  if (wantsBias != static_cast<bool>(getBias()))
+    return emitOpError() << "epilogue " << stringifyEpilogue(getEpilogue())
+                         << (wantsBias ? " needs a bias buffer" : " takes no bias buffer");
+  if (Value bias = getBias(); bias && memrefType(bias).getShape() != ArrayRef<int64_t>{n})
+    return emitOpError() << "bias has shape " << shapeString(memrefType(bias).getShape())
+                         << ", expected [" << n << "]";
+  return success();
+}
+
+LogicalResult CopyOp::verify() {
+  MemRefType s = memrefType(getSource()), t = memrefType(getTarget());
+  if (failed(verifyDense(*this, "source", s)) || failed(verifyDense(*this, "target", t)))
+    return failure();
+  if (byteSize(s) != byteSize(t))
+    return emitOpError() << "source has " << byteSize(s) << " bytes, target " << byteSize(t);
+  return success();
+}

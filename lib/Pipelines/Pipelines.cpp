@@ -1,0 +1,62 @@
+//===- Pipelines.cpp - fp8c's named compilation pipeline ------------------===//
+
+#include "fp8c/Pipelines/Pipelines.h"
+
+#include "fp8c/Dialect/FP8/IR/FP8Ops.h"
+#include "fp8c/Dialect/RT/IR/RTOps.h"
+#include "fp8c/Dialect/Train/IR/TrainOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+
+namespace {
+
+/// The forward graph as the user wrote it, with dead code and duplicates removed.
+void addForwardCleanup(OpPassManager &pm) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void addNothing(OpPassManager &) {}
+
+// Later stages (train, fp8, rt, program) are appended here as their passes land;
+// docs/architecture.md lists the plan.
+const fp8c::Stage stages[] = {
+    {"input", "the parsed and verified input, no pass run", addNothing},
+    {"forward", "the forward graph, canonicalized and CSE'd", addForwardCleanup},
+};
+
+} // namespace
+
+void fp8c::registerAllDialects(DialectRegistry &registry) {
+  registry.insert<train::TrainDialect, fp8::FP8Dialect, rt::RTDialect, arith::ArithDialect,
+                  func::FuncDialect, tensor::TensorDialect>();
+}
+
+ArrayRef<fp8c::Stage> fp8c::getStages() { return stages; }
+
+const fp8c::Stage *fp8c::findStage(StringRef name) {
+  const Stage *it = llvm::find_if(stages, [&](const Stage &s) { return s.name == name; });
+  return it == std::end(stages) ? nullptr : it;
+}
+
+void fp8c::buildPipelineUpTo(OpPassManager &pm, const Stage &last) {
+  for (const Stage &stage : stages) {
+    stage.addPasses(pm);
+    if (&stage == &last)
+      return;
+  }
+}
+
+void fp8c::registerAllPasses() {
+  registerTransformsPasses();
+  PassPipelineRegistration<>("fp8c-pipeline",
+                             "fp8c's whole pipeline, up to its last implemented stage",
+                             [](OpPassManager &pm) { buildPipelineUpTo(pm, getStages().back()); });
+}

@@ -1,0 +1,103 @@
+//===- FP8DialectTest.cpp - fp8 dialect helpers and verifiers -------------===//
+
+#include "fp8c/Dialect/FP8/IR/FP8Ops.h"
+#include "fp8c/Pipelines/Pipelines.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/APFloat.h"
+
+#include <gtest/gtest.h>
+
+using namespace mlir;
+using namespace fp8c::fp8;
+
+namespace {
+
+// APFloat's own FP8 semantics are the independent reference for the limits.
+TEST(FP8Max, MatchesAPFloatLargest) {
+  MLIRContext ctx;
+  Builder b(&ctx);
+  EXPECT_EQ(getFP8Max(b.getType<Float8E4M3FNType>()),
+            llvm::APFloat::getLargest(llvm::APFloat::Float8E4M3FN()).convertToDouble());
+  EXPECT_EQ(getFP8Max(b.getType<Float8E5M2Type>()),
+            llvm::APFloat::getLargest(llvm::APFloat::Float8E5M2()).convertToDouble());
+  EXPECT_EQ(*getFP8Max(b.getType<Float8E4M3FNType>()), 448.0);
+  EXPECT_EQ(*getFP8Max(b.getType<Float8E5M2Type>()), 57344.0);
+  EXPECT_FALSE(getFP8Max(b.getBF16Type()).has_value());
+}
+
+SmallVector<int64_t> scaleShape(Recipe recipe, std::optional<ArrayRef<int64_t>> block,
+                                ArrayRef<int64_t> shape, std::string *errorOut = nullptr) {
+  SmallVector<int64_t> out;
+  std::string error;
+  if (failed(getScaleShape(recipe, block, shape, out, error))) {
+    if (errorOut)
+      *errorOut = error;
+    return {-1};
+  }
+  return out;
+}
+
+TEST(ScaleShape, PerRecipe) {
+  EXPECT_EQ(scaleShape(Recipe::tensorwise, std::nullopt, {512, 768}), SmallVector<int64_t>{});
+  EXPECT_EQ(scaleShape(Recipe::delayed, std::nullopt, {8, 64, 768}), SmallVector<int64_t>{});
+  EXPECT_EQ(scaleShape(Recipe::rowwise, std::nullopt, {512, 768}),
+            (SmallVector<int64_t>{512, 1}));
+  int64_t act[] = {1, 128}, weight[] = {128, 128};
+  EXPECT_EQ(scaleShape(Recipe::blockwise, ArrayRef<int64_t>(act), {512, 768}),
+            (SmallVector<int64_t>{512, 6}));
+  EXPECT_EQ(scaleShape(Recipe::blockwise, ArrayRef<int64_t>(weight), {3072, 768}),
+            (SmallVector<int64_t>{24, 6}));
+}
+
+TEST(ScaleShape, RejectsWithReason) {
+  std::string error;
+  int64_t act[] = {1, 128}, odd[] = {64, 64};
+  EXPECT_EQ(scaleShape(Recipe::blockwise, ArrayRef<int64_t>(act), {512, 100}, &error),
+            SmallVector<int64_t>{-1});
+  EXPECT_EQ(error, "blockwise scaling with block [1, 128] needs dimension 1 (size 100) to be "
+                   "a multiple of 128");
+  EXPECT_EQ(scaleShape(Recipe::blockwise, ArrayRef<int64_t>(odd), {512, 512}, &error),
+            SmallVector<int64_t>{-1});
+  EXPECT_EQ(error, "block [64, 64] is not supported; use [1, 128] or [128, 128]");
+  EXPECT_EQ(scaleShape(Recipe::rowwise, std::nullopt, {8, 64, 768}, &error),
+            SmallVector<int64_t>{-1});
+  EXPECT_EQ(error, "rowwise scaling needs a 2-D operand, got shape [8, 64, 768]");
+  EXPECT_EQ(scaleShape(Recipe::tensorwise, ArrayRef<int64_t>(act), {512, 768}, &error),
+            SmallVector<int64_t>{-1});
+  EXPECT_EQ(error, "a block is only meaningful with blockwise scaling, not tensorwise");
+}
+
+// Ops built through the C++ API go through the same verifier as parsed IR.
+TEST(ScaledMatmul, BuilderVerifierRejectsE5M2TimesE5M2) {
+  DialectRegistry registry;
+  fp8c::registerAllDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  std::string diagnostic;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    diagnostic = d.str();
+    return success();
+  });
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  auto e5m2 = RankedTensorType::get({32, 64}, b.getType<Float8E5M2Type>());
+  auto scalar = RankedTensorType::get({}, b.getF32Type());
+  auto result = RankedTensorType::get({32, 32}, b.getBF16Type());
+  OperationState state(loc, ScaledMatmulOp::getOperationName());
+  Block block;
+  Value lhs = block.addArgument(e5m2, loc), rhs = block.addArgument(e5m2, loc);
+  Value ls = block.addArgument(scalar, loc), rs = block.addArgument(scalar, loc);
+  ScaledMatmulOp::build(b, state, result, /*amax=*/Type(), lhs, rhs, ls, rs,
+                        Value(), Recipe::tensorwise, Format::hybrid, nullptr, nullptr,
+                        false, nullptr);
+  Operation *op = Operation::create(state);
+  EXPECT_TRUE(failed(verify(op)));
+  EXPECT_EQ(diagnostic, "'fp8.scaled_matmul' op f8E5M2 x f8E5M2 GEMMs are not supported by "
+                        "FP8 tensor cores; one operand must be f8E4M3FN");
+  op->destroy();
+}
+
+} // namespace

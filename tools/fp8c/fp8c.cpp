@@ -1,0 +1,115 @@
+//===- fp8c.cpp - the fp8c compiler driver --------------------------------===//
+//
+// A thin layer over the pipeline library: parse the input, run the pipeline up to
+// the requested stage, print the result. Everything the compiler does lives in
+// lib/; everything here is flags and files.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fp8c/Pipelines/Pipelines.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory fp8cCategory("fp8c options");
+
+static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.mlir>"),
+                                          cl::Required, cl::cat(fp8cCategory));
+
+static cl::opt<std::string> outputFilename("o", cl::desc("Output file ('-' for stdout)"),
+                                           cl::value_desc("file"), cl::init("-"),
+                                           cl::cat(fp8cCategory));
+
+static std::string stageHelp() {
+  std::string help = "Stop after this stage and print its IR (default: the last):";
+  for (const fp8c::Stage &stage : fp8c::getStages())
+    help += "\n  " + stage.name.str() + ": " + stage.description.str();
+  return help;
+}
+
+static cl::opt<std::string> emitStage("emit", cl::desc(stageHelp()), cl::value_desc("stage"),
+                                      cl::cat(fp8cCategory));
+
+static int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "fp8c") << message << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  fp8c::registerAllPasses();
+  cl::SetVersionPrinter([](llvm::raw_ostream &os) { os << "fp8c 0.1.0\n"; });
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "fp8c: compiles a model description into an FP8 training program\n\n"
+      "  fp8c MODEL.mlir --emit=forward                  print the forward graph\n"
+      "  fp8c MODEL.mlir --mlir-print-ir-after-all        print the IR after every pass\n"
+      "  fp8c MODEL.mlir --mlir-print-ir-after=cse        print the IR after one pass\n");
+
+  const fp8c::Stage *stage = &fp8c::getStages().back();
+  if (!emitStage.empty()) {
+    stage = fp8c::findStage(emitStage);
+    if (!stage) {
+      SmallVector<StringRef> names;
+      for (const fp8c::Stage &s : fp8c::getStages())
+        names.push_back(s.name);
+      return fail("--emit: unknown stage '" + emitStage + "'; expected one of: " +
+                  llvm::join(names, ", "));
+    }
+  }
+
+  StringRef extension = llvm::sys::path::extension(inputFilename);
+  if (extension != ".mlir" && inputFilename != "-")
+    return fail("'" + inputFilename + "': expected a .mlir file (got '" + extension +
+                "'); the YAML front end is not available yet");
+
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFilename, &errorMessage);
+  if (!input)
+    return fail(errorMessage);
+
+  DialectRegistry registry;
+  fp8c::registerAllDialects(registry);
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  PassManager pm(&context);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return 1;
+  fp8c::buildPipelineUpTo(pm, *stage);
+  if (failed(pm.run(*module)))
+    return 1;
+
+  std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputFilename, &errorMessage);
+  if (!output)
+    return fail(errorMessage);
+  module->print(output->os());
+  output->os() << "\n";
+  output->keep();
+  return 0;
+}
