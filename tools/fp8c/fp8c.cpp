@@ -14,6 +14,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -26,6 +27,24 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory fp8cCategory("fp8c options");
+static cl::OptionCategory inspectCategory("IR inspection options (from MLIR)");
+
+/// MLIR's own flags that fp8c documents; --help hides the hundreds of others
+/// that linking LLVM registers.
+static void exposeInspectionOptions() {
+  auto &options = cl::getRegisteredOptions();
+  for (StringRef name :
+       {"mlir-print-ir-after-all", "mlir-print-ir-after", "mlir-print-ir-before-all",
+        "mlir-print-ir-before", "mlir-print-ir-after-change", "mlir-print-ir-after-failure",
+        "mlir-print-ir-tree-dir", "mlir-print-op-generic", "mlir-print-debuginfo",
+        "mlir-elide-elementsattrs-if-larger", "mlir-timing", "mlir-timing-display",
+        "mlir-disable-threading"})
+    if (cl::Option *option = options.lookup(name)) {
+      option->addCategory(inspectCategory);
+      option->setHiddenFlag(cl::NotHidden);
+    }
+  cl::HideUnrelatedOptions({&fp8cCategory, &inspectCategory});
+}
 
 static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.mlir>"),
                                           cl::Required, cl::cat(fp8cCategory));
@@ -34,8 +53,12 @@ static cl::opt<std::string> outputFilename("o", cl::desc("Output file ('-' for s
                                            cl::value_desc("file"), cl::init("-"),
                                            cl::cat(fp8cCategory));
 
-static std::string stageHelp() {
-  std::string help = "Stop after this stage and print its IR (default: the last):";
+// cl::desc keeps a StringRef: the text must outlive option parsing.
+static const std::string &stageHelp() {
+  static std::string help;
+  if (!help.empty())
+    return help;
+  help = "Stop after this stage and print its IR (default: the last):";
   for (const fp8c::Stage &stage : fp8c::getStages())
     help += "\n  " + stage.name.str() + ": " + stage.description.str();
   return help;
@@ -51,10 +74,13 @@ static int fail(const llvm::Twine &message) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // Passes first: --mlir-print-ir-after=<pass> takes its choices from the registry.
+  fp8c::registerAllPasses();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   registerPassManagerCLOptions();
-  fp8c::registerAllPasses();
+  registerDefaultTimingManagerCLOptions();
+  exposeInspectionOptions();
   cl::SetVersionPrinter([](llvm::raw_ostream &os) { os << "fp8c 0.1.0\n"; });
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -101,6 +127,10 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return 1;
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  TimingScope timingScope = timing.getRootScope();
+  pm.enableTiming(timingScope);
   fp8c::buildPipelineUpTo(pm, *stage);
   if (failed(pm.run(*module)))
     return 1;

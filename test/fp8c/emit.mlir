@@ -1,0 +1,22 @@
+// --emit=input prints the verified input untouched; --emit=forward (and the
+// default, the last stage) removes dead and duplicate ops.
+// RUN: fp8c %s --emit=input | FileCheck %s --check-prefix=INPUT
+// RUN: fp8c %s --emit=forward | FileCheck %s --check-prefix=FORWARD
+// RUN: fp8c %s | FileCheck %s --check-prefix=FORWARD
+
+// INPUT-LABEL: func.func @cleanup
+// INPUT: train.param "unused.weight"
+// INPUT-COUNT-2: train.gelu
+// FORWARD-LABEL: func.func @cleanup(
+// FORWARD-SAME: %[[X:.*]]: tensor<32x32xbf16>
+// FORWARD-NOT: unused.weight
+// FORWARD: %[[G:.*]] = train.gelu %[[X]] : tensor<32x32xbf16>
+// FORWARD-NEXT: %[[S:.*]] = train.add %[[G]], %[[G]] : tensor<32x32xbf16>
+// FORWARD-NEXT: return %[[S]]
+func.func @cleanup(%x: tensor<32x32xbf16>) -> tensor<32x32xbf16> {
+  %unused = train.param "unused.weight" init zeros : tensor<32x32xf32>
+  %a = train.gelu %x : tensor<32x32xbf16>
+  %b = train.gelu %x : tensor<32x32xbf16>
+  %s = train.add %a, %b : tensor<32x32xbf16>
+  return %s : tensor<32x32xbf16>
+}

@@ -1,0 +1,15 @@
+// Every pass of the pipeline prints its IR, in pipeline order, and the final
+// module still goes to the output.
+// RUN: fp8c %examples/mlp.mlir --mlir-print-ir-after-all -o %t.mlir 2>&1 | FileCheck %s
+// RUN: FileCheck %s --check-prefix=OUT < %t.mlir
+
+// CHECK: IR Dump After Canonicalizer (canonicalize)
+// CHECK-LABEL: func.func @forward
+// CHECK: train.softmax_cross_entropy
+// CHECK: IR Dump After CSE (cse)
+// CHECK-LABEL: func.func @forward
+// CHECK: train.softmax_cross_entropy
+
+// OUT-LABEL: func.func @forward
+// OUT: %[[LOSS:.*]] = train.softmax_cross_entropy
+// OUT: return %[[LOSS]] : tensor<f32>
