@@ -96,7 +96,7 @@ TEST(ScaledMatmul, BuilderVerifierRejectsE5M2TimesE5M2) {
   Operation *op = Operation::create(state);
   EXPECT_TRUE(failed(verify(op)));
   EXPECT_EQ(diagnostic, "'fp8.scaled_matmul' op f8E5M2 x f8E5M2 GEMMs are not supported by "
-                        "FP8 tensor cores; one operand must be f8E4M3FN");
+                        "cuBLASLt; one operand must be f8E4M3FN");
   op->destroy();
 }
 

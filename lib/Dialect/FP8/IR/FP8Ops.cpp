@@ -53,6 +53,16 @@ LogicalResult verifySameShape(Operation *op, RankedTensorType a, RankedTensorTyp
   return success();
 }
 
+/// The history is a static, non-empty f32 vector (ODS checks f32 and rank 1).
+LogicalResult verifyHistory(Operation *op, Value history) {
+  RankedTensorType type = tensorType(history);
+  if (type.isDynamicDim(0))
+    return op->emitOpError() << "amax history must have a static length, got " << type;
+  if (type.getDimSize(0) < 1)
+    return op->emitOpError() << "amax history must hold at least one entry";
+  return success();
+}
+
 } // namespace
 
 std::optional<double> fp8c::fp8::getFP8Max(Type type) {
@@ -182,7 +192,7 @@ LogicalResult ScaledMatmulOp::verify() {
                          << shapeString(rhs.getShape());
   Type lt = lhs.getElementType(), rt = rhs.getElementType();
   if (isa<Float8E5M2Type>(lt) && isa<Float8E5M2Type>(rt))
-    return emitOpError() << "f8E5M2 x f8E5M2 GEMMs are not supported by FP8 tensor cores; "
+    return emitOpError() << "f8E5M2 x f8E5M2 GEMMs are not supported by cuBLASLt; "
                             "one operand must be f8E4M3FN";
   if (getFormat() == Format::e4m3 && (isa<Float8E5M2Type>(lt) || isa<Float8E5M2Type>(rt)))
     return emitOpError() << "format e4m3 uses f8E4M3FN for every operand, got " << lt
@@ -215,13 +225,9 @@ LogicalResult ScaledMatmulOp::verify() {
 }
 
 LogicalResult AmaxHistoryUpdateOp::verify() {
-  if (tensorType(getHistory()).getDimSize(0) < 1)
-    return emitOpError() << "amax history must hold at least one entry";
-  return success();
+  return verifyHistory(*this, getHistory());
 }
 
 LogicalResult AmaxFromHistoryOp::verify() {
-  if (tensorType(getHistory()).getDimSize(0) < 1)
-    return emitOpError() << "amax history must hold at least one entry";
-  return success();
+  return verifyHistory(*this, getHistory());
 }

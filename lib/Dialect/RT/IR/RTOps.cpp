@@ -11,6 +11,9 @@
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <optional>
 
 using namespace mlir;
 using namespace fp8c::rt;
@@ -30,9 +33,17 @@ std::string shapeString(ArrayRef<int64_t> shape) {
 
 MemRefType memrefType(Value v) { return cast<MemRefType>(v.getType()); }
 
-int64_t byteSize(MemRefType type) {
-  return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+/// Bytes a static memref covers, or nullopt when that does not fit in int64_t.
+std::optional<int64_t> checkedByteSize(MemRefType type) {
+  int64_t bytes = (type.getElementTypeBitWidth() + 7) / 8;
+  for (int64_t dim : type.getShape())
+    if (llvm::MulOverflow(bytes, dim, bytes))
+      return std::nullopt;
+  return bytes;
 }
+
+/// Bytes a memref that passed verifyDense covers.
+int64_t byteSize(MemRefType type) { return *checkedByteSize(type); }
 
 bool isFP8(Type t) { return isa<Float8E4M3FNType, Float8E5M2Type>(t); }
 
@@ -40,6 +51,9 @@ LogicalResult verifyDense(Operation *op, StringRef what, MemRefType type) {
   if (!type.hasStaticShape() || !type.getLayout().isIdentity())
     return op->emitOpError() << what << " must be a static, dense row-major memref, got "
                              << type;
+  // A wrapped-around size would let a huge view pass the arena bounds check.
+  if (!checkedByteSize(type))
+    return op->emitOpError() << what << " " << type << " spans more than 2^63 - 1 bytes";
   return success();
 }
 
@@ -61,10 +75,13 @@ LogicalResult BufferOp::verify() {
     return emitOpError() << "offset " << offset << " is not a non-negative multiple of "
                          << RTDialect::kBufferAlignment << " bytes";
   if (auto arena = getArena().getDefiningOp<ArenaOp>()) {
-    int64_t end = offset + getSizeInBytes();
+    int64_t bytes = getSizeInBytes();
     int64_t size = arena.getSizeAttr().getInt();
-    if (end > size)
-      return emitOpError() << "buffer [" << offset << ", " << end
+    // Compared without forming offset + bytes, which may overflow int64_t; the
+    // end printed below cannot overflow uint64_t (both terms are < 2^63).
+    if (offset > size || bytes > size - offset)
+      return emitOpError() << "buffer [" << offset << ", "
+                           << static_cast<uint64_t>(offset) + static_cast<uint64_t>(bytes)
                            << ") lies outside the arena of " << size << " bytes";
   }
   return success();
@@ -92,6 +109,13 @@ LogicalResult GemmOp::verify() {
     if (failed(verifyDense(*this, what, t)))
       return failure();
   }
+  for (auto [what, v] : {std::pair<StringRef, Value>{"bias", getBias()},
+                         {"a_scale", getAScale()},
+                         {"b_scale", getBScale()},
+                         {"d_scale", getDScale()},
+                         {"amax_d", getAmaxD()}})
+    if (v && failed(verifyDense(*this, what, memrefType(v))))
+      return failure();
   int64_t m = getTransposeA() ? a.getDimSize(1) : a.getDimSize(0);
   int64_t ka = getTransposeA() ? a.getDimSize(0) : a.getDimSize(1);
   int64_t kb = getTransposeB() ? b.getDimSize(1) : b.getDimSize(0);
@@ -105,7 +129,7 @@ LogicalResult GemmOp::verify() {
   if (isFP8(at) != isFP8(bt))
     return emitOpError() << "A and B must both be FP8 or both not, got " << at << " and " << bt;
   if (isa<Float8E5M2Type>(at) && isa<Float8E5M2Type>(bt))
-    return emitOpError() << "f8E5M2 x f8E5M2 GEMMs are not supported by FP8 tensor cores";
+    return emitOpError() << "f8E5M2 x f8E5M2 GEMMs are not supported by cuBLASLt";
   bool fp8 = isFP8(at);
   if (fp8 != static_cast<bool>(getAScale()) || fp8 != static_cast<bool>(getBScale()))
     return emitOpError() << (fp8 ? "FP8 operands need a_scale and b_scale"

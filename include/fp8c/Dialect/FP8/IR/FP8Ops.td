@@ -140,7 +140,7 @@ def FP8_ScaledMatmulOp : FP8_Op<"scaled_matmul", [Pure]> {
     tensor cores run. The result is `[M, N]`, accumulated in f32. Scales are the
     quantization scales of the operands (the GEMM divides by them), shaped per the
     recipe; blockwise GEMMs give each operand's block (`lhs_block`, `rhs_block`).
-    At most one operand may be E5M2 (no E5M2×E5M2 tensor-core GEMM exists), none
+    At most one operand may be E5M2 (cuBLASLt has no E5M2×E5M2 GEMM), none
     with format `e4m3`. M, N and K must be multiples of 16.
 
     An FP8 result needs `result_scale` (scalar). `amax` returns the result's

@@ -1,0 +1,165 @@
+// RUN: fp8-opt %s | fp8-opt | FileCheck %s
+// RUN: fp8-opt %s --mlir-print-op-generic | fp8-opt | FileCheck %s
+
+// Round trip of every rt op, in its custom form and through the generic form.
+
+// CHECK-LABEL: func.func @arena_buffer(
+// CHECK-SAME:    %[[EXT:[a-z0-9_]+]]: !rt.arena)
+func.func @arena_buffer(%external: !rt.arena)
+    -> (memref<256x512xbf16>, memref<1024x512xf8E4M3FN>, memref<f32>, memref<1024xbf16>,
+        memref<32xi64>, memref<3x5xi8>, memref<16xi32>, memref<2x2xf16>, memref<8x8xf8E5M2>) {
+  // CHECK: %[[A:.*]] = rt.arena size 1051648 : !rt.arena
+  %arena = rt.arena size 1051648 : !rt.arena
+  // CHECK: %[[X:.*]] = rt.buffer %[[A]][0] : memref<256x512xbf16>
+  %x = rt.buffer %arena[0] : memref<256x512xbf16>
+  // CHECK: %[[W:.*]] = rt.buffer %[[A]][262144] : memref<1024x512xf8E4M3FN>
+  %w = rt.buffer %arena[262144] : memref<1024x512xf8E4M3FN>
+  // A 4-byte scale still takes a 256-byte slot.
+  // CHECK: %[[S:.*]] = rt.buffer %[[A]][786432] : memref<f32>
+  %s = rt.buffer %arena[786432] : memref<f32>
+  // CHECK: %[[B:.*]] = rt.buffer %[[A]][786688] : memref<1024xbf16>
+  %b = rt.buffer %arena[786688] : memref<1024xbf16>
+  // Views may alias (liveness-based reuse); this one ends exactly at the arena's end.
+  // CHECK: %[[I:.*]] = rt.buffer %[[A]][1051392] : memref<32xi64>
+  %i = rt.buffer %arena[1051392] : memref<32xi64>
+  // CHECK: %[[J:.*]] = rt.buffer %[[A]][1051392] : memref<3x5xi8>
+  %j = rt.buffer %arena[1051392] : memref<3x5xi8>
+  // CHECK: %[[K:.*]] = rt.buffer %[[A]][1051392] : memref<16xi32>
+  %k = rt.buffer %arena[1051392] : memref<16xi32>
+  // The arena size is only known for an rt.arena; a block argument is not checked.
+  // CHECK: %[[H:.*]] = rt.buffer %[[EXT]][512] : memref<2x2xf16>
+  %h = rt.buffer %external[512] : memref<2x2xf16>
+  // CHECK: %[[E:.*]] = rt.buffer %[[EXT]][1024] : memref<8x8xf8E5M2>
+  %e = rt.buffer %external[1024] : memref<8x8xf8E5M2>
+  // CHECK: return %[[X]], %[[W]], %[[S]], %[[B]], %[[I]], %[[J]], %[[K]], %[[H]], %[[E]] : memref<256x512xbf16>, memref<1024x512xf8E4M3FN>, memref<f32>, memref<1024xbf16>, memref<32xi64>, memref<3x5xi8>, memref<16xi32>, memref<2x2xf16>, memref<8x8xf8E5M2>
+  return %x, %w, %s, %b, %i, %j, %k, %h, %e
+      : memref<256x512xbf16>, memref<1024x512xf8E4M3FN>, memref<f32>, memref<1024xbf16>,
+        memref<32xi64>, memref<3x5xi8>, memref<16xi32>, memref<2x2xf16>, memref<8x8xf8E5M2>
+}
+
+// CHECK-LABEL: func.func @empty_arena(
+func.func @empty_arena() -> !rt.arena {
+  // CHECK: %[[A:.*]] = rt.arena size 0 : !rt.arena
+  %arena = rt.arena size 0 : !rt.arena
+  // CHECK: return %[[A]] : !rt.arena
+  return %arena : !rt.arena
+}
+
+// CHECK-LABEL: func.func @kernel(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: memref<512x3072xbf16>, %[[Y:[a-z0-9_]+]]: memref<512x3072xbf16>, %[[S:[a-z0-9_]+]]: memref<f32>, %[[Q:[a-z0-9_]+]]: memref<512x3072xf8E4M3FN>, %[[A:[a-z0-9_]+]]: memref<f32>)
+func.func @kernel(%x: memref<512x3072xbf16>, %y: memref<512x3072xbf16>, %s: memref<f32>,
+                  %q: memref<512x3072xf8E4M3FN>, %amax: memref<f32>) {
+  // CHECK: rt.kernel "gelu_0" ins(%[[X]] : memref<512x3072xbf16>) outs(%[[Y]] : memref<512x3072xbf16>) {
+  // CHECK-NEXT: }
+  rt.kernel "gelu_0" ins(%x : memref<512x3072xbf16>) outs(%y : memref<512x3072xbf16>) {
+  }
+  // Several inputs and outputs: a cast with a fused amax.
+  // CHECK: rt.kernel "_cast_amax_1" ins(%[[Y]], %[[S]] : memref<512x3072xbf16>, memref<f32>) outs(%[[Q]], %[[A]] : memref<512x3072xf8E4M3FN>, memref<f32>) {
+  // CHECK-NEXT: }
+  rt.kernel "_cast_amax_1" ins(%y, %s : memref<512x3072xbf16>, memref<f32>)
+      outs(%q, %amax : memref<512x3072xf8E4M3FN>, memref<f32>) {
+  }
+  // No inputs: a fill; extra attributes are kept.
+  // CHECK: rt.kernel "zero_amax" outs(%[[A]] : memref<f32>) {
+  // CHECK-NEXT: } {note = "fill"}
+  rt.kernel "zero_amax" outs(%amax : memref<f32>) {
+  } {note = "fill"}
+  // CHECK: return
+  return
+}
+
+// CHECK-LABEL: func.func @gemm(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: memref<256x512xbf16>, %[[XT:[a-z0-9_]+]]: memref<512x256xbf16>, %[[W:[a-z0-9_]+]]: memref<1024x512xbf16>, %[[WT:[a-z0-9_]+]]: memref<512x1024xbf16>, %[[Y:[a-z0-9_]+]]: memref<256x1024xbf16>, %[[YF:[a-z0-9_]+]]: memref<256x1024xf32>)
+func.func @gemm(%x: memref<256x512xbf16>, %xt: memref<512x256xbf16>, %w: memref<1024x512xbf16>,
+                %wt: memref<512x1024xbf16>, %y: memref<256x1024xbf16>, %yf: memref<256x1024xf32>) {
+  // D [M, N] = A [M, K] . B [K, N]
+  // CHECK: rt.gemm %[[X]], %[[WT]] -> %[[Y]] : memref<256x512xbf16>, memref<512x1024xbf16>, memref<256x1024xbf16>
+  rt.gemm %x, %wt -> %y : memref<256x512xbf16>, memref<512x1024xbf16>, memref<256x1024xbf16>
+  // The default epilogue (none) is not printed.
+  // CHECK: rt.gemm %[[X]], %[[WT]] -> %[[YF]] : memref<256x512xbf16>, memref<512x1024xbf16>, memref<256x1024xf32>
+  rt.gemm %x, %wt -> %yf {epilogue = #rt<epilogue none>}
+      : memref<256x512xbf16>, memref<512x1024xbf16>, memref<256x1024xf32>
+  // A linear layer: x . w^T with w stored [N, K].
+  // CHECK: rt.gemm %[[X]], %[[W]] -> %[[Y]] {transpose_b} : memref<256x512xbf16>, memref<1024x512xbf16>, memref<256x1024xbf16>
+  rt.gemm %x, %w -> %y {transpose_b} : memref<256x512xbf16>, memref<1024x512xbf16>, memref<256x1024xbf16>
+  // CHECK: rt.gemm %[[XT]], %[[WT]] -> %[[Y]] {transpose_a} : memref<512x256xbf16>, memref<512x1024xbf16>, memref<256x1024xbf16>
+  rt.gemm %xt, %wt -> %y {transpose_a} : memref<512x256xbf16>, memref<512x1024xbf16>, memref<256x1024xbf16>
+  // CHECK: rt.gemm %[[XT]], %[[W]] -> %[[YF]] {transpose_a, transpose_b} : memref<512x256xbf16>, memref<1024x512xbf16>, memref<256x1024xf32>
+  rt.gemm %xt, %w -> %yf {transpose_a, transpose_b}
+      : memref<512x256xbf16>, memref<1024x512xbf16>, memref<256x1024xf32>
+  // CHECK: return
+  return
+}
+
+// CHECK-LABEL: func.func @gemm_fp8(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: memref<256x512xf8E4M3FN>, %[[W:[a-z0-9_]+]]: memref<1024x512xf8E4M3FN>, %[[G:[a-z0-9_]+]]: memref<256x1024xf8E5M2>, %[[WT:[a-z0-9_]+]]: memref<512x1024xf8E4M3FN>, %[[Y:[a-z0-9_]+]]: memref<256x1024xbf16>, %[[YQ:[a-z0-9_]+]]: memref<256x1024xf8E4M3FN>, %[[DX:[a-z0-9_]+]]: memref<256x512xbf16>, %[[SX:[a-z0-9_]+]]: memref<f32>, %[[SW:[a-z0-9_]+]]: memref<f32>, %[[SY:[a-z0-9_]+]]: memref<f32>, %[[AMAX:[a-z0-9_]+]]: memref<f32>)
+func.func @gemm_fp8(%x: memref<256x512xf8E4M3FN>, %w: memref<1024x512xf8E4M3FN>,
+                    %g: memref<256x1024xf8E5M2>, %wt: memref<512x1024xf8E4M3FN>,
+                    %y: memref<256x1024xbf16>, %yq: memref<256x1024xf8E4M3FN>,
+                    %dx: memref<256x512xbf16>,
+                    %sx: memref<f32>, %sw: memref<f32>, %sy: memref<f32>, %amax: memref<f32>) {
+  // FP8 operands with their scales, bf16 D, fast accumulation.
+  // CHECK: rt.gemm %[[X]], %[[W]] -> %[[Y]] a_scale(%[[SX]]) b_scale(%[[SW]]) {fast_accum, transpose_b} : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>, memref<f32>, memref<f32>
+  rt.gemm %x, %w -> %y a_scale(%sx) b_scale(%sw) {fast_accum, transpose_b}
+      : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>,
+        memref<f32>, memref<f32>
+  // FP8 D: d_scale, and D's amax from the epilogue.
+  // CHECK: rt.gemm %[[X]], %[[W]] -> %[[YQ]] a_scale(%[[SX]]) b_scale(%[[SW]]) d_scale(%[[SY]]) amax_d(%[[AMAX]]) {transpose_b} : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xf8E4M3FN>, memref<f32>, memref<f32>, memref<f32>, memref<f32>
+  rt.gemm %x, %w -> %yq a_scale(%sx) b_scale(%sw) d_scale(%sy) amax_d(%amax) {transpose_b}
+      : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xf8E4M3FN>,
+        memref<f32>, memref<f32>, memref<f32>, memref<f32>
+  // amax_d alone, with a bf16 D.
+  // CHECK: rt.gemm %[[X]], %[[W]] -> %[[Y]] a_scale(%[[SX]]) b_scale(%[[SW]]) amax_d(%[[AMAX]]) {transpose_b} : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>, memref<f32>, memref<f32>, memref<f32>
+  rt.gemm %x, %w -> %y a_scale(%sx) b_scale(%sw) amax_d(%amax) {transpose_b}
+      : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>,
+        memref<f32>, memref<f32>, memref<f32>
+  // Hybrid dgrad: E5M2 gradient times E4M3 weight.
+  // CHECK: rt.gemm %[[G]], %[[WT]] -> %[[DX]] a_scale(%[[SY]]) b_scale(%[[SW]]) {transpose_b} : memref<256x1024xf8E5M2>, memref<512x1024xf8E4M3FN>, memref<256x512xbf16>, memref<f32>, memref<f32>
+  rt.gemm %g, %wt -> %dx a_scale(%sy) b_scale(%sw) {transpose_b}
+      : memref<256x1024xf8E5M2>, memref<512x1024xf8E4M3FN>, memref<256x512xbf16>,
+        memref<f32>, memref<f32>
+  // CHECK: return
+  return
+}
+
+// CHECK-LABEL: func.func @gemm_epilogue(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: memref<256x512xbf16>, %[[W:[a-z0-9_]+]]: memref<1024x512xbf16>, %[[Y:[a-z0-9_]+]]: memref<256x1024xbf16>, %[[B:[a-z0-9_]+]]: memref<1024xbf16>, %[[XQ:[a-z0-9_]+]]: memref<256x512xf8E4M3FN>, %[[WQ:[a-z0-9_]+]]: memref<1024x512xf8E4M3FN>, %[[YQ:[a-z0-9_]+]]: memref<256x1024xf8E4M3FN>, %[[S:[a-z0-9_]+]]: memref<f32>)
+func.func @gemm_epilogue(%x: memref<256x512xbf16>, %w: memref<1024x512xbf16>,
+                         %y: memref<256x1024xbf16>, %bias: memref<1024xbf16>,
+                         %xq: memref<256x512xf8E4M3FN>, %wq: memref<1024x512xf8E4M3FN>,
+                         %yq: memref<256x1024xf8E4M3FN>, %s: memref<f32>) {
+  // CHECK: rt.gemm %[[X]], %[[W]] -> %[[Y]] bias(%[[B]]) {epilogue = #rt<epilogue bias>, transpose_b} : memref<256x512xbf16>, memref<1024x512xbf16>, memref<256x1024xbf16>, memref<1024xbf16>
+  rt.gemm %x, %w -> %y bias(%bias) {epilogue = #rt<epilogue bias>, transpose_b}
+      : memref<256x512xbf16>, memref<1024x512xbf16>, memref<256x1024xbf16>, memref<1024xbf16>
+  // CHECK: rt.gemm %[[X]], %[[W]] -> %[[Y]] bias(%[[B]]) {epilogue = #rt<epilogue bias_gelu>, transpose_b} : memref<256x512xbf16>, memref<1024x512xbf16>, memref<256x1024xbf16>, memref<1024xbf16>
+  rt.gemm %x, %w -> %y bias(%bias) {epilogue = #rt<epilogue bias_gelu>, transpose_b}
+      : memref<256x512xbf16>, memref<1024x512xbf16>, memref<256x1024xbf16>, memref<1024xbf16>
+  // CHECK: rt.gemm %[[X]], %[[W]] -> %[[Y]] {epilogue = #rt<epilogue gelu>, transpose_b} : memref<256x512xbf16>, memref<1024x512xbf16>, memref<256x1024xbf16>
+  rt.gemm %x, %w -> %y {epilogue = #rt<epilogue gelu>, transpose_b}
+      : memref<256x512xbf16>, memref<1024x512xbf16>, memref<256x1024xbf16>
+  // Every optional operand at once: FP8 GEMM with bias+GELU, FP8 D and its amax.
+  // CHECK: rt.gemm %[[XQ]], %[[WQ]] -> %[[YQ]] bias(%[[B]]) a_scale(%[[S]]) b_scale(%[[S]]) d_scale(%[[S]]) amax_d(%[[S]]) {epilogue = #rt<epilogue bias_gelu>, fast_accum, transpose_b} : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xf8E4M3FN>, memref<1024xbf16>, memref<f32>, memref<f32>, memref<f32>, memref<f32>
+  rt.gemm %xq, %wq -> %yq bias(%bias) a_scale(%s) b_scale(%s) d_scale(%s) amax_d(%s)
+      {epilogue = #rt<epilogue bias_gelu>, fast_accum, transpose_b}
+      : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xf8E4M3FN>,
+        memref<1024xbf16>, memref<f32>, memref<f32>, memref<f32>, memref<f32>
+  // CHECK: return
+  return
+}
+
+// CHECK-LABEL: func.func @copy(
+// CHECK-SAME:    %[[A:[a-z0-9_]+]]: memref<64x64xf32>, %[[B:[a-z0-9_]+]]: memref<4096xf32>, %[[C:[a-z0-9_]+]]: memref<32x256xbf16>, %[[D:[a-z0-9_]+]]: memref<16xf8E4M3FN>, %[[E:[a-z0-9_]+]]: memref<4xf32>)
+func.func @copy(%a: memref<64x64xf32>, %b: memref<4096xf32>, %c: memref<32x256xbf16>,
+                %d: memref<16xf8E4M3FN>, %e: memref<4xf32>) {
+  // CHECK: rt.copy %[[A]], %[[A]] : memref<64x64xf32>, memref<64x64xf32>
+  rt.copy %a, %a : memref<64x64xf32>, memref<64x64xf32>
+  // Only the byte sizes have to agree: shapes and element types may differ.
+  // CHECK: rt.copy %[[A]], %[[B]] : memref<64x64xf32>, memref<4096xf32>
+  rt.copy %a, %b : memref<64x64xf32>, memref<4096xf32>
+  // CHECK: rt.copy %[[B]], %[[C]] : memref<4096xf32>, memref<32x256xbf16>
+  rt.copy %b, %c : memref<4096xf32>, memref<32x256xbf16>
+  // CHECK: rt.copy %[[D]], %[[E]] : memref<16xf8E4M3FN>, memref<4xf32>
+  rt.copy %d, %e : memref<16xf8E4M3FN>, memref<4xf32>
+  // CHECK: return
+  return
+}
