@@ -5,6 +5,7 @@
 #include "fp8c/Dialect/FP8/IR/FP8Ops.h"
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 #include "fp8c/Dialect/Train/IR/TrainOps.h"
+#include "fp8c/Dialect/Train/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -25,11 +26,20 @@ void addForwardCleanup(OpPassManager &pm) {
 
 void addNothing(OpPassManager &) {}
 
-// Later stages (train, fp8, rt, program) are appended here as their passes land;
+/// Forward, backward and optimizer step in one train_step (and an eval_step),
+/// cleaned up like the forward graph.
+void addTrainStep(OpPassManager &pm) {
+  pm.addPass(fp8c::train::createAutodiff());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+// Later stages (fp8, rt, program) are appended here as their passes land;
 // docs/architecture.md lists the plan.
 const fp8c::Stage stages[] = {
     {"input", "the parsed and verified input, no pass run", addNothing},
     {"forward", "the forward graph, canonicalized and CSE'd", addForwardCleanup},
+    {"train", "forward, backward and optimizer step in one train_step", addTrainStep},
 };
 
 } // namespace
@@ -56,6 +66,7 @@ void fp8c::buildPipelineUpTo(OpPassManager &pm, const Stage &last) {
 
 void fp8c::registerAllPasses() {
   registerTransformsPasses();
+  train::registerTrainPasses();
   PassPipelineRegistration<>("fp8c-pipeline",
                              "fp8c's whole pipeline, up to its last implemented stage",
                              [](OpPassManager &pm) { buildPipelineUpTo(pm, getStages().back()); });

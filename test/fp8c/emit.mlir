@@ -1,8 +1,13 @@
-// --emit=input prints the verified input untouched; --emit=forward (and the
-// default, the last stage) removes dead and duplicate ops.
+// --emit=input prints the verified input untouched; --emit=forward removes dead
+// and duplicate ops; the default, the last stage (train), builds the step
+// functions from @forward.
 // RUN: fp8c %s --emit=input | FileCheck %s --check-prefix=INPUT
 // RUN: fp8c %s --emit=forward | FileCheck %s --check-prefix=FORWARD
-// RUN: fp8c %s | FileCheck %s --check-prefix=FORWARD
+// RUN: fp8c %examples/mlp.mlir | FileCheck %s --check-prefix=DEFAULT
+
+// DEFAULT-NOT: func.func @forward
+// DEFAULT-LABEL: func.func @train_step(
+// DEFAULT-LABEL: func.func @eval_step(
 
 // INPUT-LABEL: func.func @cleanup
 // INPUT: train.param "unused.weight"

@@ -9,7 +9,15 @@
 // CHECK: IR Dump After CSE (cse)
 // CHECK-LABEL: func.func @forward
 // CHECK: train.softmax_cross_entropy
+// CHECK: IR Dump After Autodiff (fp8-autodiff)
+// CHECK: func.func @train_step
+// CHECK: train.softmax_cross_entropy_grad
+// CHECK: IR Dump After Canonicalizer (canonicalize)
+// CHECK: func.func @train_step
+// CHECK: IR Dump After CSE (cse)
+// CHECK: func.func @train_step
 
-// OUT-LABEL: func.func @forward
+// OUT-LABEL: func.func @train_step
+// OUT-LABEL: func.func @eval_step
 // OUT: %[[LOSS:.*]] = train.softmax_cross_entropy
 // OUT: return %[[LOSS]] : tensor<f32>

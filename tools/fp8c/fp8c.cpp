@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fp8c/Frontend/BuildForwardGraph.h"
 #include "fp8c/Pipelines/Pipelines.h"
 
 #include "mlir/IR/AsmState.h"
@@ -46,7 +47,7 @@ static void exposeInspectionOptions() {
   cl::HideUnrelatedOptions({&fp8cCategory, &inspectCategory});
 }
 
-static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.mlir>"),
+static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.yaml|model.mlir>"),
                                           cl::Required, cl::cat(fp8cCategory));
 
 static cl::opt<std::string> outputFilename("o", cl::desc("Output file ('-' for stdout)"),
@@ -85,7 +86,7 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "fp8c: compiles a model description into an FP8 training program\n\n"
-      "  fp8c MODEL.mlir --emit=forward                  print the forward graph\n"
+      "  fp8c MODEL.yaml --emit=forward                  print the forward graph\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after-all        print the IR after every pass\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after=cse        print the IR after one pass\n");
 
@@ -101,10 +102,12 @@ int main(int argc, char **argv) {
     }
   }
 
+  // A model description goes through the front end; `-` (stdin) is MLIR.
   StringRef extension = llvm::sys::path::extension(inputFilename);
-  if (extension != ".mlir" && inputFilename != "-")
-    return fail("'" + inputFilename + "': expected a .mlir file (got '" + extension +
-                "'); the YAML front end is not available yet");
+  bool isYAML = extension == ".yaml" || extension == ".yml";
+  if (!isYAML && extension != ".mlir" && inputFilename != "-")
+    return fail("'" + inputFilename + "': expected a .yaml, .yml or .mlir file (got '" +
+                extension + "')");
 
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFilename, &errorMessage);
@@ -120,7 +123,9 @@ int main(int argc, char **argv) {
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
 
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = isYAML
+                                     ? fp8c::importModelDescription(sourceMgr, &context)
+                                     : parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return 1;
 

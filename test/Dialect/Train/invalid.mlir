@@ -146,6 +146,13 @@ func.func @arg_attr_invalid_name(%x: tensor<4xf32> {train.name = "transformer.h.
   return
 }
 
+// -----
+
+// expected-error @+1 {{'func.func' op arguments 0 and 2 are both named 'tokens'}}
+func.func @arg_attr_duplicate_name(%x: tensor<4xi32> {train.name = "tokens"}, %y: tensor<4xi32> {train.name = "targets"}, %z: tensor<4xi32> {train.name = "tokens"}) {
+  return
+}
+
 //===----------------------------------------------------------------------===//
 // train.embedding
 //===----------------------------------------------------------------------===//
@@ -388,6 +395,15 @@ func.func @attention_zero_heads(%q: tensor<2x16x64xbf16>) {
   // expected-error @+1 {{'train.attention' op head counts must be positive, got n_heads = 0, n_kv_heads = 4}}
   %o = train.attention %q, %q, %q {n_heads = 0 : i64, n_kv_heads = 4 : i64, causal}
       : (tensor<2x16x64xbf16>, tensor<2x16x64xbf16>, tensor<2x16x64xbf16>) -> tensor<2x16x64xbf16>
+  return
+}
+
+// -----
+
+func.func @attention_zero_width(%q: tensor<2x16x0xbf16>) {
+  // expected-error @+1 {{'train.attention' op query width must be positive}}
+  %o = train.attention %q, %q, %q {n_heads = 4 : i64, n_kv_heads = 4 : i64, causal}
+      : (tensor<2x16x0xbf16>, tensor<2x16x0xbf16>, tensor<2x16x0xbf16>) -> tensor<2x16x0xbf16>
   return
 }
 

@@ -5,6 +5,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -27,10 +28,25 @@ void TrainDialect::initialize() {
 }
 
 // Step functions name their parameters and inputs through `train.name` argument
-// attributes; the name must obey the same rules as `train.param`.
+// attributes; the name must obey the same rules as `train.param`. State arguments
+// (parameters, optimizer state) also say how to initialise them: `train.init`
+// and, for normal initialisation, `train.init_std`.
 LogicalResult TrainDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                                                      unsigned argIndex,
                                                      NamedAttribute attr) {
+  if (attr.getName() == getInitAttrName()) {
+    if (!isa<InitKindAttr>(attr.getValue()))
+      return op->emitOpError() << "argument " << argIndex
+                               << ": 'train.init' must be a #train<init ...> attribute";
+    return success();
+  }
+  if (attr.getName() == getInitStdAttrName()) {
+    auto std = dyn_cast<FloatAttr>(attr.getValue());
+    if (!std || !(std.getValueAsDouble() > 0.0))
+      return op->emitOpError() << "argument " << argIndex
+                               << ": 'train.init_std' must be a positive float";
+    return success();
+  }
   if (attr.getName() != getNameAttrName())
     return op->emitOpError() << "unknown train dialect argument attribute '"
                              << attr.getName().getValue() << "'";
@@ -42,5 +58,13 @@ LogicalResult TrainDialect::verifyRegionArgAttribute(Operation *op, unsigned,
     return op->emitOpError()
            << "argument " << argIndex << ": '" << name.getValue()
            << "' is not a qualified name (dot-separated identifiers or numbers)";
+  // Names identify checkpoint entries and metrics: two arguments may not share one.
+  auto func = dyn_cast<FunctionOpInterface>(op);
+  if (!func)
+    return success();
+  for (unsigned i = 0; i < argIndex; ++i)
+    if (func.getArgAttr(i, getNameAttrName()) == name)
+      return op->emitOpError() << "arguments " << i << " and " << argIndex
+                               << " are both named '" << name.getValue() << "'";
   return success();
 }

@@ -215,34 +215,55 @@ LogicalResult BatchMatmulOp::verify() {
   return verifySameElementType(*this, {getLhs(), getRhs(), getResult()});
 }
 
-LogicalResult AttentionOp::verify() {
-  RankedTensorType q = tensorType(getQuery()), k = tensorType(getKey()),
-                   v = tensorType(getValue());
+/// Shared by train.attention and train.attention_grad: head counts, the shapes of
+/// query, key and value, of the values shaped like the query (`likeQuery`) or like
+/// the key (`likeKey`), and RoPE's needs.
+using NamedValue = std::pair<StringRef, Value>;
+static LogicalResult verifyAttentionOperands(Operation *op, Value query, Value key,
+                                             Value value, int64_t heads, int64_t kvHeads,
+                                             FloatAttr ropeTheta,
+                                             ArrayRef<NamedValue> likeQuery,
+                                             ArrayRef<NamedValue> likeKey) {
+  RankedTensorType q = tensorType(query), k = tensorType(key), v = tensorType(value);
   if (q.getRank() != 3 || k.getRank() != 3 || v.getRank() != 3)
-    return emitOpError() << "query, key and value must be [batch, seq, width]";
-  int64_t heads = getNHeads(), kvHeads = getNKvHeads();
+    return op->emitOpError() << "query, key and value must be [batch, seq, width]";
   if (heads < 1 || kvHeads < 1)
-    return emitOpError() << "head counts must be positive, got n_heads = " << heads
-                         << ", n_kv_heads = " << kvHeads;
+    return op->emitOpError() << "head counts must be positive, got n_heads = " << heads
+                             << ", n_kv_heads = " << kvHeads;
   if (heads % kvHeads != 0)
-    return emitOpError() << "n_kv_heads (" << kvHeads << ") must divide n_heads (" << heads
-                         << ")";
+    return op->emitOpError() << "n_kv_heads (" << kvHeads << ") must divide n_heads ("
+                             << heads << ")";
   int64_t width = q.getDimSize(2);
+  if (width == 0)
+    return op->emitOpError() << "query width must be positive";
   if (width % heads != 0)
-    return emitOpError() << "query width " << width << " is not divisible by n_heads "
-                         << heads;
+    return op->emitOpError() << "query width " << width << " is not divisible by n_heads "
+                             << heads;
   int64_t headDim = width / heads;
   SmallVector<int64_t> kvShape = {q.getDimSize(0), q.getDimSize(1), kvHeads * headDim};
-  if (failed(verifyExpectedShape(*this, "key", k, kvShape)) ||
-      failed(verifyExpectedShape(*this, "value", v, kvShape)) ||
-      failed(verifyExpectedShape(*this, "result", tensorType(getResult()), q.getShape())))
+  if (failed(verifyExpectedShape(op, "key", k, kvShape)) ||
+      failed(verifyExpectedShape(op, "value", v, kvShape)))
     return failure();
-  if (FloatAttr theta = getRopeThetaAttr()) {
-    if (failed(verifyPositive(*this, "rope_theta", theta.getValueAsDouble())))
+  for (auto [name, other] : likeQuery)
+    if (failed(verifyExpectedShape(op, name, tensorType(other), q.getShape())))
+      return failure();
+  for (auto [name, other] : likeKey)
+    if (failed(verifyExpectedShape(op, name, tensorType(other), kvShape)))
+      return failure();
+  if (ropeTheta) {
+    if (failed(verifyPositive(op, "rope_theta", ropeTheta.getValueAsDouble())))
       return failure();
     if (headDim % 2 != 0)
-      return emitOpError() << "rotary embeddings need an even head_dim, got " << headDim;
+      return op->emitOpError() << "rotary embeddings need an even head_dim, got " << headDim;
   }
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyAttentionOperands(*this, getQuery(), getKey(), getValue(), getNHeads(),
+                                     getNKvHeads(), getRopeThetaAttr(),
+                                     {{"result", getResult()}}, {})))
+    return failure();
   return verifySameElementType(*this, {getQuery(), getKey(), getValue(), getResult()});
 }
 
@@ -397,4 +418,157 @@ LogicalResult SGDUpdateOp::verify() {
     return emitOpError() << "'weight_decay' must be >= 0, got "
                          << getWeightDecay().convertToDouble();
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Backward
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingGradOp::verify() {
+  RankedTensorType table = tensorType(getResult());
+  if (table.getRank() != 2)
+    return emitOpError() << "result must be [vocab, dim], got shape "
+                         << shapeString(table.getShape());
+  SmallVector<int64_t> expected(tensorType(getIndices()).getShape());
+  expected.push_back(table.getDimSize(1));
+  if (failed(verifyExpectedShape(*this, "grad", tensorType(getGrad()), expected)))
+    return failure();
+  return verifySameElementType(*this, {getGrad(), getResult()});
+}
+
+LogicalResult ReduceSumOp::verify() {
+  RankedTensorType in = tensorType(getInput()), out = tensorType(getResult());
+  if (out.getRank() > in.getRank() ||
+      in.getShape().take_back(out.getRank()) != out.getShape())
+    return emitOpError() << "result shape " << shapeString(out.getShape())
+                         << " is not a trailing part of the input shape "
+                         << shapeString(in.getShape());
+  if (in.getElementType() != out.getElementType())
+    return emitOpError() << "cannot change the element type (" << in.getElementType()
+                         << " to " << out.getElementType() << ")";
+  return success();
+}
+
+/// Shared by the two norm gradients: `grad` and `input_grad` have the input's
+/// shape, `weight` and the parameter gradients are `[D]`.
+static LogicalResult verifyNormGrad(Operation *op, Value grad, Value input, Value weight,
+                                    Value inputGrad, ArrayRef<NamedValue> paramGrads,
+                                    double eps) {
+  RankedTensorType x = tensorType(input);
+  if (x.getRank() < 1)
+    return op->emitOpError() << "input must have rank >= 1";
+  SmallVector<int64_t> d = {x.getDimSize(x.getRank() - 1)};
+  if (failed(verifyExpectedShape(op, "grad", tensorType(grad), x.getShape())) ||
+      failed(verifyExpectedShape(op, "weight", tensorType(weight), d)) ||
+      failed(verifyExpectedShape(op, "input_grad", tensorType(inputGrad), x.getShape())))
+    return failure();
+  SmallVector<Value> floats = {grad, input, weight, inputGrad};
+  for (auto [name, value] : paramGrads) {
+    if (failed(verifyExpectedShape(op, name, tensorType(value), d)))
+      return failure();
+    floats.push_back(value);
+  }
+  if (failed(verifyPositive(op, "eps", eps)))
+    return failure();
+  return verifySameElementType(op, floats);
+}
+
+LogicalResult LayerNormGradOp::verify() {
+  return verifyNormGrad(*this, getGrad(), getInput(), getWeight(), getInputGrad(),
+                        {{"weight_grad", getWeightGrad()}, {"bias_grad", getBiasGrad()}},
+                        getEps().convertToDouble());
+}
+
+LogicalResult RMSNormGradOp::verify() {
+  return verifyNormGrad(*this, getGrad(), getInput(), getWeight(), getInputGrad(),
+                        {{"weight_grad", getWeightGrad()}}, getEps().convertToDouble());
+}
+
+LogicalResult AttentionGradOp::verify() {
+  if (failed(verifyAttentionOperands(
+          *this, getQuery(), getKey(), getValue(), getNHeads(), getNKvHeads(),
+          getRopeThetaAttr(), {{"grad", getGrad()}, {"query_grad", getQueryGrad()}},
+          {{"key_grad", getKeyGrad()}, {"value_grad", getValueGrad()}})))
+    return failure();
+  return verifySameElementType(*this, {getGrad(), getQuery(), getKey(), getValue(),
+                                       getQueryGrad(), getKeyGrad(), getValueGrad()});
+}
+
+LogicalResult SoftmaxCrossEntropyGradOp::verify() {
+  RankedTensorType logits = tensorType(getLogits());
+  if (logits.getRank() < 2)
+    return emitOpError() << "logits must be [..., vocab] with rank >= 2, got "
+                         << shapeString(logits.getShape());
+  if (failed(verifyExpectedShape(*this, "targets", tensorType(getTargets()),
+                                 logits.getShape().drop_back())) ||
+      failed(verifyExpectedShape(*this, "result", tensorType(getResult()),
+                                 logits.getShape())))
+    return failure();
+  return verifySameElementType(*this, {getLogits(), getResult()});
+}
+
+LogicalResult ClipCoefOp::verify() {
+  return verifyPositive(*this, "max_norm", getMaxNorm().convertToDouble());
+}
+
+LogicalResult LRScheduleOp::verify() {
+  double lr = getLr().convertToDouble(), minLr = getMinLr().convertToDouble();
+  int64_t warmup = getWarmupSteps(), total = getTotalSteps();
+  if (failed(verifyPositive(*this, "lr", lr)))
+    return failure();
+  if (warmup < 0)
+    return emitOpError() << "'warmup_steps' must be >= 0, got " << warmup;
+  if (getKind() == LRScheduleKind::constant) {
+    if (total != 0 || minLr != 0.0)
+      return emitOpError() << "'total_steps' and 'min_lr' only apply to the cosine schedule";
+    return success();
+  }
+  if (total <= warmup)
+    return emitOpError() << "the cosine schedule needs 'total_steps' > 'warmup_steps', got "
+                         << total << " and " << warmup;
+  if (!(minLr >= 0.0 && minLr <= lr))
+    return emitOpError() << "'min_lr' must be in [0, lr], got " << minLr;
+  return success();
+}
+
+LogicalResult SliceGradOp::verify() {
+  RankedTensorType grad = tensorType(getGrad()), out = tensorType(getResult());
+  int64_t dim = getDim(), offset = getOffset();
+  if (grad.getRank() != out.getRank())
+    return emitOpError() << "grad " << shapeString(grad.getShape()) << " and result "
+                         << shapeString(out.getShape()) << " differ in rank";
+  if (dim < 0 || dim >= out.getRank())
+    return emitOpError() << "dim " << dim << " is out of range for a result of rank "
+                         << out.getRank();
+  int64_t size = grad.getDimSize(dim), extent = out.getDimSize(dim);
+  if (offset < 0 || offset > extent - size)
+    return emitOpError() << "range [" << offset << ", " << offset << " + " << size
+                         << ") does not fit in dimension " << dim << " of size " << extent;
+  SmallVector<int64_t> expected(out.getShape());
+  expected[dim] = size;
+  if (failed(verifyExpectedShape(*this, "grad", grad, expected)))
+    return failure();
+  return verifySameElementType(*this, {getGrad(), getResult()});
+}
+
+//===----------------------------------------------------------------------===//
+// Slicing
+//===----------------------------------------------------------------------===//
+
+LogicalResult SliceOp::verify() {
+  RankedTensorType in = tensorType(getInput()), out = tensorType(getResult());
+  int64_t dim = getDim(), offset = getOffset(), size = getSize();
+  if (dim < 0 || dim >= in.getRank())
+    return emitOpError() << "dim " << dim << " is out of range for an input of rank "
+                         << in.getRank();
+  int64_t extent = in.getDimSize(dim);
+  if (offset < 0 || size < 1 || offset > extent - size)
+    return emitOpError() << "range [" << offset << ", " << offset << " + " << size
+                         << ") does not fit in dimension " << dim << " of size " << extent;
+  if (in.getElementType() != out.getElementType())
+    return emitOpError() << "cannot change the element type (" << in.getElementType()
+                         << " to " << out.getElementType() << ")";
+  SmallVector<int64_t> expected(in.getShape());
+  expected[dim] = size;
+  return verifyExpectedShape(*this, "result", out, expected);
 }

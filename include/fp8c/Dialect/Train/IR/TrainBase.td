@@ -34,6 +34,11 @@ def Train_Dialect : Dialect {
   let extraClassDeclaration = [{
     /// Argument attribute naming a parameter or input of a step function.
     static constexpr ::llvm::StringLiteral getNameAttrName() { return "train.name"; }
+    /// Argument attributes of step-function state (parameters, optimizer state):
+    /// how the runtime initialises it (`#train<init ...>`) and, for `normal`, the
+    /// standard deviation (f64).
+    static constexpr ::llvm::StringLiteral getInitAttrName() { return "train.init"; }
+    static constexpr ::llvm::StringLiteral getInitStdAttrName() { return "train.init_std"; }
   }];
 }
 
@@ -57,6 +62,17 @@ def Train_GeluApproximation : I32EnumAttr<"GeluApproximation",
 }
 def Train_GeluApproximationAttr
     : EnumAttr<Train_Dialect, Train_GeluApproximation, "gelu_approximation">;
+
+def Train_LRScheduleKind : I32EnumAttr<"LRScheduleKind",
+    "learning-rate schedule", [
+    I32EnumAttrCase<"constant", 0>,
+    I32EnumAttrCase<"cosine", 1>
+  ]> {
+  let cppNamespace = "::fp8c::train";
+  let genSpecializedAttr = 0;
+}
+def Train_LRScheduleKindAttr
+    : EnumAttr<Train_Dialect, Train_LRScheduleKind, "lr_schedule">;
 
 //===----------------------------------------------------------------------===//
 // Type constraints

@@ -1,0 +1,61 @@
+//===- Passes.td - passes over the train dialect ------------*- tablegen -*-===//
+
+#ifndef FP8C_DIALECT_TRAIN_TRANSFORMS_PASSES_TD
+#define FP8C_DIALECT_TRAIN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def Autodiff : Pass<"fp8-autodiff", "::mlir::ModuleOp"> {
+  let summary = "forward graph → one train_step (forward, backward, optimizer) and an eval_step";
+  let description = [{
+    Replaces `func.func @forward(...) -> tensor<f32>` (the loss; parameters declared
+    with `train.param`, inputs as arguments named by `train.name`) with:
+
+    ```
+    func.func @train_step(params..., optimizer state..., inputs..., %step: tensor<i64>)
+        -> (loss, grad_norm, new params..., new optimizer state...)
+    func.func @eval_step(params..., inputs...) -> loss
+    ```
+
+    The backward pass is reverse mode over `DifferentiableOpInterface`: each op
+    builds its own VJP, gradients of values used more than once are summed with
+    `train.add`. An op on the gradient path without the interface is an error.
+    Then the global gradient norm, clipping (when `grad_clip > 0`), the learning
+    rate from `train.lr_schedule` and one `train.adamw_update` / `train.sgd_update`
+    per parameter. Weight decay applies to parameters of rank >= 2 only.
+
+    Optimizer settings come from the module's `train.config` dictionary (keys
+    `optimizer` and `lr_schedule`, see docs/autodiff.md); the options below are
+    the defaults for every key it leaves out.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::func::FuncDialect",
+    "::fp8c::train::TrainDialect"
+  ];
+  let options = [
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"adamw\"",
+           "optimizer: adamw or sgd">,
+    Option<"lr", "lr", "double", /*default=*/"6e-4", "peak learning rate">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "AdamW beta1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.95", "AdamW beta2">,
+    Option<"eps", "eps", "double", /*default=*/"1e-8", "AdamW epsilon">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.1",
+           "decoupled (AdamW) or L2 (SGD) weight decay of parameters of rank >= 2">,
+    Option<"gradClip", "grad-clip", "double", /*default=*/"1.0",
+           "clip the global gradient norm to this value; 0 disables clipping">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.0", "SGD momentum">,
+    Option<"lrSchedule", "lr-schedule", "std::string", /*default=*/"\"constant\"",
+           "learning-rate schedule: constant or cosine">,
+    Option<"warmupSteps", "warmup-steps", "int64_t", /*default=*/"0",
+           "linear warmup steps">,
+    Option<"totalSteps", "total-steps", "int64_t", /*default=*/"0",
+           "step at which the cosine schedule reaches min-lr">,
+    Option<"minLr", "min-lr", "double", /*default=*/"0.0",
+           "final learning rate of the cosine schedule">,
+    Option<"gradAccumSteps", "grad-accum-steps", "int64_t", /*default=*/"1",
+           "micro-batches per optimizer step; > 1 adds an accumulate_step function">
+  ];
+}
+
+#endif // FP8C_DIALECT_TRAIN_TRANSFORMS_PASSES_TD
