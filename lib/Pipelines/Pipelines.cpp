@@ -34,12 +34,15 @@ void addTrainStep(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+bool hasTrainStep(ModuleOp module) { return module.lookupSymbol("train_step") != nullptr; }
+
 // Later stages (fp8, rt, program) are appended here as their passes land;
 // docs/architecture.md lists the plan.
 const fp8c::Stage stages[] = {
-    {"input", "the parsed and verified input, no pass run", addNothing},
-    {"forward", "the forward graph, canonicalized and CSE'd", addForwardCleanup},
-    {"train", "forward, backward and optimizer step in one train_step", addTrainStep},
+    {"input", "the parsed and verified input, no pass run", addNothing, nullptr},
+    {"forward", "the forward graph, canonicalized and CSE'd", addForwardCleanup, nullptr},
+    {"train", "forward, backward and optimizer step in one train_step", addTrainStep,
+     hasTrainStep},
 };
 
 } // namespace
@@ -56,12 +59,20 @@ const fp8c::Stage *fp8c::findStage(StringRef name) {
   return it == std::end(stages) ? nullptr : it;
 }
 
+const fp8c::Stage &fp8c::detectStage(ModuleOp module) {
+  for (const Stage &stage : llvm::reverse(stages))
+    if (stage.isReachedBy && stage.isReachedBy(module))
+      return stage;
+  return stages[0];
+}
+
+void fp8c::buildPipeline(OpPassManager &pm, const Stage &from, const Stage &to) {
+  for (const Stage *stage = &from + 1; stage <= &to; ++stage)
+    stage->addPasses(pm);
+}
+
 void fp8c::buildPipelineUpTo(OpPassManager &pm, const Stage &last) {
-  for (const Stage &stage : stages) {
-    stage.addPasses(pm);
-    if (&stage == &last)
-      return;
-  }
+  buildPipeline(pm, stages[0], last);
 }
 
 void fp8c::registerAllPasses() {

@@ -136,7 +136,12 @@ int main(int argc, char **argv) {
   applyDefaultTimingManagerCLOptions(timing);
   TimingScope timingScope = timing.getRootScope();
   pm.enableTiming(timingScope);
-  fp8c::buildPipelineUpTo(pm, *stage);
+  // fp8c takes its own output back: start after the stage the input has reached.
+  const fp8c::Stage &from = fp8c::detectStage(*module);
+  if (stage < &from && stage != &fp8c::getStages().front())
+    return fail("--emit=" + stage->name + ": the input is already at the later stage '" +
+                from.name + "'");
+  fp8c::buildPipeline(pm, from, *stage);
   if (failed(pm.run(*module)))
     return 1;
 

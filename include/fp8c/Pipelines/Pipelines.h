@@ -9,6 +9,7 @@
 #ifndef FP8C_PIPELINES_PIPELINES_H
 #define FP8C_PIPELINES_PIPELINES_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/ArrayRef.h"
@@ -29,6 +30,9 @@ struct Stage {
   llvm::StringLiteral description;
   /// Adds the passes that lead from the previous stage to this one.
   void (*addPasses)(mlir::OpPassManager &pm);
+  /// Whether a module is already at (or past) this stage, so that fp8c can take
+  /// its own output back as input; null for stages that leave no mark.
+  bool (*isReachedBy)(mlir::ModuleOp module);
 };
 
 /// All stages, in pipeline order.
@@ -36,6 +40,12 @@ llvm::ArrayRef<Stage> getStages();
 
 /// The stage called `name`, or null.
 const Stage *findStage(llvm::StringRef name);
+
+/// The latest stage `module` has reached (`input` when none leaves a mark).
+const Stage &detectStage(mlir::ModuleOp module);
+
+/// Adds the passes of the stages after `from` up to and including `to`.
+void buildPipeline(mlir::OpPassManager &pm, const Stage &from, const Stage &to);
 
 /// Adds the passes of every stage up to and including `last`.
 void buildPipelineUpTo(mlir::OpPassManager &pm, const Stage &last);
