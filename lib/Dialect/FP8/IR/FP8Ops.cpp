@@ -8,24 +8,18 @@
 
 #include "fp8c/Dialect/FP8/IR/FP8Ops.h"
 
+#include "fp8c/Support/ShapeString.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
+using fp8c::shapeString;
 using namespace fp8c::fp8;
 
 #define GET_OP_CLASSES
 #include "fp8c/Dialect/FP8/IR/FP8Ops.cpp.inc"
 
 namespace {
-
-std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  llvm::raw_string_ostream os(s);
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return s;
-}
 
 RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
 

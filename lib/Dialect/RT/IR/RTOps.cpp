@@ -8,6 +8,7 @@
 
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 
+#include "fp8c/Support/ShapeString.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -16,20 +17,13 @@
 #include <optional>
 
 using namespace mlir;
+using fp8c::shapeString;
 using namespace fp8c::rt;
 
 #define GET_OP_CLASSES
 #include "fp8c/Dialect/RT/IR/RTOps.cpp.inc"
 
 namespace {
-
-std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  llvm::raw_string_ostream os(s);
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return s;
-}
 
 MemRefType memrefType(Value v) { return cast<MemRefType>(v.getType()); }
 

@@ -7,12 +7,14 @@
 
 #include "fp8c/Dialect/Train/IR/TrainOps.h"
 
+#include "fp8c/Support/ShapeString.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
+using fp8c::shapeString;
 using namespace fp8c::train;
 
 #include "fp8c/Dialect/Train/IR/TrainInterfaces.cpp.inc"
@@ -21,15 +23,6 @@ using namespace fp8c::train;
 #include "fp8c/Dialect/Train/IR/TrainOps.cpp.inc"
 
 namespace {
-
-/// Formats a shape as `[8, 64, 768]` for diagnostics.
-std::string shapeString(ArrayRef<int64_t> shape) {
-  std::string s = "[";
-  llvm::raw_string_ostream os(s);
-  llvm::interleaveComma(shape, os);
-  os << "]";
-  return s;
-}
 
 RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
 
