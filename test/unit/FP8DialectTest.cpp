@@ -91,7 +91,8 @@ TEST(ScaledMatmul, BuilderVerifierRejectsE5M2TimesE5M2) {
   Value lhs = block.addArgument(e5m2, loc), rhs = block.addArgument(e5m2, loc);
   Value ls = block.addArgument(scalar, loc), rs = block.addArgument(scalar, loc);
   ScaledMatmulOp::build(b, state, result, /*amax=*/Type(), lhs, rhs, ls, rs,
-                        Value(), Recipe::tensorwise, Format::hybrid, nullptr, nullptr,
+                        /*result_scale=*/Value(), /*bias=*/Value(), Recipe::tensorwise,
+                        Format::hybrid, nullptr, nullptr,
                         false, nullptr);
   Operation *op = Operation::create(state);
   EXPECT_TRUE(failed(verify(op)));

@@ -498,3 +498,14 @@ func.func @history_not_f32(%h: tensor<16xbf16>) -> tensor<f32> {
   %a = fp8.amax_from_history %h algo max : tensor<16xbf16> -> tensor<f32>
   return %a : tensor<f32>
 }
+
+// -----
+
+func.func @scaled_matmul_bias_shape(%x: tensor<64x128xf8E4M3FN>, %w: tensor<256x128xf8E4M3FN>,
+                                    %sx: tensor<f32>, %sw: tensor<f32>, %b: tensor<128xbf16>) {
+  // expected-error @+1 {{'fp8.scaled_matmul' op bias has shape [128], expected [256]}}
+  %y = fp8.scaled_matmul %x, %w scales(%sx, %sw) bias(%b) recipe tensorwise format hybrid
+      : (tensor<64x128xf8E4M3FN>, tensor<256x128xf8E4M3FN>, tensor<f32>, tensor<f32>, tensor<128xbf16>)
+      -> tensor<64x256xbf16>
+  return
+}

@@ -245,3 +245,17 @@ func.func @delayed_scaling_step(%x: tensor<256x512xbf16>, %h: tensor<16xf32>, %s
   // CHECK: return %[[Q]], %[[H2]], %[[S2]] : tensor<256x512xf8E4M3FN>, tensor<16xf32>, tensor<f32>
   return %q, %h2, %s2 : tensor<256x512xf8E4M3FN>, tensor<16xf32>, tensor<f32>
 }
+
+// The bias epilogue: a whole train.linear as one scaled GEMM.
+// CHECK-LABEL: func.func @scaled_matmul_bias(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<64x128xf8E4M3FN>, %[[W:[a-z0-9_]+]]: tensor<256x128xf8E4M3FN>, %[[SX:[a-z0-9_]+]]: tensor<f32>, %[[SW:[a-z0-9_]+]]: tensor<f32>, %[[B:[a-z0-9_]+]]: tensor<256xbf16>)
+func.func @scaled_matmul_bias(%x: tensor<64x128xf8E4M3FN>, %w: tensor<256x128xf8E4M3FN>,
+                              %sx: tensor<f32>, %sw: tensor<f32>, %b: tensor<256xbf16>)
+    -> tensor<64x256xbf16> {
+  // CHECK: %[[Y:.*]] = fp8.scaled_matmul %[[X]], %[[W]] scales(%[[SX]], %[[SW]]) bias(%[[B]]) recipe tensorwise format hybrid : (tensor<64x128xf8E4M3FN>, tensor<256x128xf8E4M3FN>, tensor<f32>, tensor<f32>, tensor<256xbf16>) -> tensor<64x256xbf16>
+  %y = fp8.scaled_matmul %x, %w scales(%sx, %sw) bias(%b) recipe tensorwise format hybrid
+      : (tensor<64x128xf8E4M3FN>, tensor<256x128xf8E4M3FN>, tensor<f32>, tensor<f32>, tensor<256xbf16>)
+      -> tensor<64x256xbf16>
+  // CHECK: return %[[Y]]
+  return %y : tensor<64x256xbf16>
+}

@@ -209,6 +209,12 @@ LogicalResult ScaledMatmulOp::verify() {
     return emitOpError() << "an FP8 result needs 'result_scale'";
   if (!fp8Result && getResultScale())
     return emitOpError() << "'result_scale' is only used with an FP8 result";
+  if (Value bias = getBias()) {
+    RankedTensorType b = tensorType(bias);
+    if (b.getShape() != ArrayRef<int64_t>{n})
+      return emitOpError() << "bias has shape " << shapeString(b.getShape()) << ", expected ["
+                           << n << "]";
+  }
   Recipe recipe = getRecipe();
   if (failed(verifyScaleFor(*this, "lhs_scale", getLhsScale(), "lhs", lhs, recipe,
                             getLhsBlock())) ||

@@ -133,7 +133,7 @@ def FP8_CastTransposeOp : FP8_Op<"cast_transpose", [Pure]> {
   let hasVerifier = 1;
 }
 
-def FP8_ScaledMatmulOp : FP8_Op<"scaled_matmul", [Pure]> {
+def FP8_ScaledMatmulOp : FP8_Op<"scaled_matmul", [Pure, AttrSizedOperandSegments]> {
   let summary = "FP8 GEMM in Hopper's TN layout: (lhs / lhs_scale) · (rhs / rhs_scale)ᵀ";
   let description = [{
     `lhs` is `[M, K]` and `rhs` is `[N, K]`: both K-major, the only layout FP8
@@ -143,7 +143,9 @@ def FP8_ScaledMatmulOp : FP8_Op<"scaled_matmul", [Pure]> {
     At most one operand may be E5M2 (cuBLASLt has no E5M2×E5M2 GEMM), none
     with format `e4m3`. M, N and K must be multiples of 16.
 
-    An FP8 result needs `result_scale` (scalar). `amax` returns the result's
+    The optional `bias` (`[N]`, added in the GEMM epilogue as cuBLASLt's bias
+    epilogue does) lets a `train.linear` become one scaled GEMM. An FP8 result
+    needs `result_scale` (scalar). `amax` returns the result's
     maximum absolute value before scaling, computed in the GEMM epilogue.
     `fast_accum` allows the faster, less precise accumulation of Hopper FP8 GEMMs.
 
@@ -159,6 +161,7 @@ def FP8_ScaledMatmulOp : FP8_Op<"scaled_matmul", [Pure]> {
   let arguments = (ins FP8_LowTensor:$lhs, FP8_LowTensor:$rhs,
                        FP8_ScaleTensor:$lhs_scale, FP8_ScaleTensor:$rhs_scale,
                        Optional<FP8_F32Scalar>:$result_scale,
+                       Optional<FP8_HighTensor>:$bias,
                        FP8_RecipeAttr:$recipe, FP8_FormatAttr:$format,
                        OptionalAttr<FP8_Block>:$lhs_block,
                        OptionalAttr<FP8_Block>:$rhs_block,
@@ -166,7 +169,7 @@ def FP8_ScaledMatmulOp : FP8_Op<"scaled_matmul", [Pure]> {
   let results = (outs FP8_GemmResultTensor:$result, Optional<FP8_F32Scalar>:$amax);
   let assemblyFormat = [{
     $lhs `,` $rhs `scales` `(` $lhs_scale `,` $rhs_scale (`,` $result_scale^)? `)`
-    `recipe` `` $recipe `format` `` $format attr-dict `:` functional-type(operands, results)
+    (`bias` `(` $bias^ `)`)? `recipe` `` $recipe `format` `` $format attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
 }
