@@ -3,6 +3,8 @@
 #include "fp8c/Pipelines/Pipelines.h"
 
 #include "fp8c/Dialect/FP8/IR/FP8Ops.h"
+#include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
+#include "fp8c/Dialect/FP8/Transforms/Passes.h"
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 #include "fp8c/Dialect/Train/IR/TrainOps.h"
 #include "fp8c/Dialect/Train/Transforms/Passes.h"
@@ -36,13 +38,36 @@ void addTrainStep(OpPassManager &pm) {
 
 bool hasTrainStep(ModuleOp module) { return module.lookupSymbol("train_step") != nullptr; }
 
-// Later stages (fp8, rt, program) are appended here as their passes land;
+/// Every GEMM decided fp8 or bf16 (with its reason), the fp8 ones rewritten into
+/// quantize / scaled_matmul per recipe, then the scaling work fused.
+/// docs/fp8-passes.md describes each pass.
+void addFP8(OpPassManager &pm) {
+  pm.addPass(fp8c::fp8::createSelectGemms());
+  pm.addPass(fp8c::fp8::createInsertCasts());
+  pm.addPass(fp8c::fp8::createFuseScaling());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+/// fp8-select-gemms has run: a GEMM carries its decision, or fp8 ops exist.
+bool hasFP8Decisions(ModuleOp module) {
+  return module
+      .walk([](Operation *op) {
+        if (op->hasAttr(fp8c::fp8::kGemmAttrName) || isa<fp8c::fp8::FP8Dialect>(op->getDialect()))
+          return WalkResult::interrupt();
+        return WalkResult::advance();
+      })
+      .wasInterrupted();
+}
+
+// Later stages (rt, program) are appended here as their passes land;
 // docs/architecture.md lists the plan.
 const fp8c::Stage stages[] = {
     {"input", "the parsed and verified input, no pass run", addNothing, nullptr},
     {"forward", "the forward graph, canonicalized and CSE'd", addForwardCleanup, nullptr},
     {"train", "forward, backward and optimizer step in one train_step", addTrainStep,
      hasTrainStep},
+    {"fp8", "every GEMM decided, FP8 casts inserted and fused", addFP8, hasFP8Decisions},
 };
 
 } // namespace
@@ -75,9 +100,18 @@ void fp8c::buildPipelineUpTo(OpPassManager &pm, const Stage &last) {
   buildPipeline(pm, stages[0], last);
 }
 
+void fp8c::buildGemmReportPipeline(OpPassManager &pm, const Stage &from) {
+  const Stage *train = findStage("train");
+  if (&from < train)
+    buildPipeline(pm, from, *train);
+  if (&from <= train)
+    pm.addPass(fp8::createSelectGemms());
+}
+
 void fp8c::registerAllPasses() {
   registerTransformsPasses();
   train::registerTrainPasses();
+  fp8::registerFP8Passes();
   PassPipelineRegistration<>("fp8c-pipeline",
                              "fp8c's whole pipeline, up to its last implemented stage",
                              [](OpPassManager &pm) { buildPipelineUpTo(pm, getStages().back()); });

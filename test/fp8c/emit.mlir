@@ -1,6 +1,6 @@
 // --emit=input prints the verified input untouched; --emit=forward removes dead
-// and duplicate ops; the default, the last stage (train), builds the step
-// functions from @forward.
+// and duplicate ops; the default, the last stage (fp8), builds the step
+// functions from @forward and decides every GEMM's precision.
 // RUN: fp8c %s --emit=input | FileCheck %s --check-prefix=INPUT
 // RUN: fp8c %s --emit=forward | FileCheck %s --check-prefix=FORWARD
 // RUN: fp8c %examples/mlp.mlir | FileCheck %s --check-prefix=DEFAULT

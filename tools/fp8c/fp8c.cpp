@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fp8c/Dialect/FP8/Transforms/GemmReport.h"
 #include "fp8c/Frontend/BuildForwardGraph.h"
 #include "fp8c/Pipelines/Pipelines.h"
 
@@ -68,6 +69,13 @@ static const std::string &stageHelp() {
 static cl::opt<std::string> emitStage("emit", cl::desc(stageHelp()), cl::value_desc("stage"),
                                       cl::cat(fp8cCategory));
 
+static cl::opt<std::string> fp8Report(
+    "fp8-report",
+    cl::desc("Print the FP8 GEMM report instead of IR: per GEMM of train_step its M/K/N,\n"
+             "predicted bf16 and fp8 times, decision and reason, then totals\n"
+             "(--fp8-report or --fp8-report=text; --fp8-report=json)"),
+    cl::value_desc("format"), cl::ValueOptional, cl::cat(fp8cCategory));
+
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "fp8c") << message << "\n";
   return 1;
@@ -88,7 +96,8 @@ int main(int argc, char **argv) {
       "fp8c: compiles a model description into an FP8 training program\n\n"
       "  fp8c MODEL.yaml --emit=forward                  print the forward graph\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after-all        print the IR after every pass\n"
-      "  fp8c MODEL.mlir --mlir-print-ir-after=cse        print the IR after one pass\n");
+      "  fp8c MODEL.mlir --mlir-print-ir-after=cse        print the IR after one pass\n"
+      "  fp8c MODEL.yaml --fp8-report                     which GEMMs run in FP8, and why\n");
 
   const fp8c::Stage *stage = &fp8c::getStages().back();
   if (!emitStage.empty()) {
@@ -100,6 +109,17 @@ int main(int argc, char **argv) {
       return fail("--emit: unknown stage '" + emitStage + "'; expected one of: " +
                   llvm::join(names, ", "));
     }
+  }
+
+  bool wantReport = fp8Report.getNumOccurrences() > 0;
+  auto reportFormat = fp8c::fp8::GemmReportFormat::Text;
+  if (wantReport) {
+    if (fp8Report == "json")
+      reportFormat = fp8c::fp8::GemmReportFormat::JSON;
+    else if (!fp8Report.empty() && fp8Report != "text")
+      return fail("--fp8-report: unknown format '" + fp8Report + "'; expected text or json");
+    if (!emitStage.empty())
+      return fail("--fp8-report prints a report, not the IR of a stage: drop --emit");
   }
 
   // A model description goes through the front end; `-` (stdin) is MLIR.
@@ -141,13 +161,22 @@ int main(int argc, char **argv) {
   if (stage < &from && stage != &fp8c::getStages().front())
     return fail("--emit=" + stage->name + ": the input is already at the later stage '" +
                 from.name + "'");
-  fp8c::buildPipeline(pm, from, *stage);
+  if (wantReport)
+    fp8c::buildGemmReportPipeline(pm, from);
+  else
+    fp8c::buildPipeline(pm, from, *stage);
   if (failed(pm.run(*module)))
     return 1;
 
   std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputFilename, &errorMessage);
   if (!output)
     return fail(errorMessage);
+  if (wantReport) {
+    if (failed(fp8c::fp8::printGemmReport(*module, reportFormat, output->os())))
+      return 1;
+    output->keep();
+    return 0;
+  }
   module->print(output->os());
   output->os() << "\n";
   output->keep();

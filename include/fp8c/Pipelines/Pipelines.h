@@ -50,6 +50,11 @@ void buildPipeline(mlir::OpPassManager &pm, const Stage &from, const Stage &to);
 /// Adds the passes of every stage up to and including `last`.
 void buildPipelineUpTo(mlir::OpPassManager &pm, const Stage &last);
 
+/// The passes `fp8c --fp8-report` runs: the stages after `from` up to `train`,
+/// then fp8-select-gemms alone (its `fp8.gemm` attributes are what the report
+/// reads); nothing for an input already at the `fp8` stage.
+void buildGemmReportPipeline(mlir::OpPassManager &pm, const Stage &from);
+
 } // namespace fp8c
 
 #endif // FP8C_PIPELINES_PIPELINES_H

@@ -509,3 +509,39 @@ func.func @scaled_matmul_bias_shape(%x: tensor<64x128xf8E4M3FN>, %w: tensor<256x
       -> tensor<64x256xbf16>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// fp8.amax {transposed}: the groups of inputᵀ
+//===----------------------------------------------------------------------===//
+
+func.func @amax_transposed_tensorwise(%x: tensor<256x512xbf16>) -> tensor<f32> {
+  // expected-error @+1 {{'fp8.amax' op 'transposed' only applies to rowwise and blockwise amax, not tensorwise}}
+  %a = fp8.amax %x recipe tensorwise {transposed} : tensor<256x512xbf16> -> tensor<f32>
+  return %a : tensor<f32>
+}
+
+// -----
+
+func.func @amax_transposed_3d(%x: tensor<4x256x512xbf16>) -> tensor<512x1xf32> {
+  // expected-error @+1 {{'fp8.amax' op 'transposed' needs a 2-D input, got shape [4, 256, 512]}}
+  %a = fp8.amax %x recipe rowwise {transposed} : tensor<4x256x512xbf16> -> tensor<512x1xf32>
+  return %a : tensor<512x1xf32>
+}
+
+// -----
+
+func.func @amax_transposed_rowwise_shape(%x: tensor<256x512xbf16>) -> tensor<256x1xf32> {
+  // expected-error @+1 {{'fp8.amax' op result has shape [256, 1], but rowwise scaling of transposed input [512, 256] needs [512, 1]}}
+  %a = fp8.amax %x recipe rowwise {transposed} : tensor<256x512xbf16> -> tensor<256x1xf32>
+  return %a : tensor<256x1xf32>
+}
+
+// -----
+
+func.func @amax_transposed_block_does_not_divide(%x: tensor<320x512xbf16>) -> tensor<512x2xf32> {
+  // expected-error @+1 {{'fp8.amax' op transposed input: blockwise scaling with block [1, 128] needs dimension 1 (size 320) to be a multiple of 128}}
+  %a = fp8.amax %x recipe blockwise block [1, 128] {transposed} : tensor<320x512xbf16> -> tensor<512x2xf32>
+  return %a : tensor<512x2xf32>
+}

@@ -23,6 +23,21 @@ func.func @amax(%x: tensor<256x512xbf16>, %w: tensor<1024x512xf32>, %g: tensor<2
       : tensor<f32>, tensor<f32>, tensor<256x1xf32>, tensor<256x4xf32>, tensor<8x4xf32>
 }
 
+// `transposed`: the groups of xᵀ [512, 256], as cast_transpose's transposed_scale needs.
+// CHECK-LABEL: func.func @amax_transposed(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<256x512xbf16>, %[[W:[a-z0-9_]+]]: tensor<1024x512xf32>)
+func.func @amax_transposed(%x: tensor<256x512xbf16>, %w: tensor<1024x512xf32>)
+    -> (tensor<512x1xf32>, tensor<512x2xf32>, tensor<4x8xf32>) {
+  // CHECK: %[[R:.*]] = fp8.amax %[[X]] recipe rowwise {transposed} : tensor<256x512xbf16> -> tensor<512x1xf32>
+  %r = fp8.amax %x recipe rowwise {transposed} : tensor<256x512xbf16> -> tensor<512x1xf32>
+  // CHECK: %[[B1:.*]] = fp8.amax %[[X]] recipe blockwise block [1, 128] {transposed} : tensor<256x512xbf16> -> tensor<512x2xf32>
+  %b1 = fp8.amax %x recipe blockwise block [1, 128] {transposed} : tensor<256x512xbf16> -> tensor<512x2xf32>
+  // CHECK: %[[B128:.*]] = fp8.amax %[[W]] recipe blockwise block [128, 128] {transposed} : tensor<1024x512xf32> -> tensor<4x8xf32>
+  %b128 = fp8.amax %w recipe blockwise block [128, 128] {transposed} : tensor<1024x512xf32> -> tensor<4x8xf32>
+  // CHECK: return %[[R]], %[[B1]], %[[B128]]
+  return %r, %b1, %b128 : tensor<512x1xf32>, tensor<512x2xf32>, tensor<4x8xf32>
+}
+
 // CHECK-LABEL: func.func @compute_scale(
 // CHECK-SAME:    %[[A:[a-z0-9_]+]]: tensor<f32>, %[[AB:[a-z0-9_]+]]: tensor<256x4xf32>)
 func.func @compute_scale(%amax: tensor<f32>, %amax_blocks: tensor<256x4xf32>)

@@ -10,6 +10,7 @@
 
 #include "fp8c/Support/ShapeString.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -112,8 +113,21 @@ LogicalResult fp8c::fp8::getScaleShape(Recipe recipe, std::optional<ArrayRef<int
 }
 
 LogicalResult AmaxOp::verify() {
-  return verifyScaleFor(*this, "result", getResult(), "input", tensorType(getInput()),
-                        getRecipe(), getBlock());
+  RankedTensorType in = tensorType(getInput());
+  if (!getTransposed())
+    return verifyScaleFor(*this, "result", getResult(), "input", in, getRecipe(), getBlock());
+  // The groups of inputᵀ: what cast_transpose's transposed_scale is computed from.
+  Recipe recipe = getRecipe();
+  if (recipe != Recipe::rowwise && recipe != Recipe::blockwise)
+    return emitOpError() << "'transposed' only applies to rowwise and blockwise amax, not "
+                         << stringifyRecipe(recipe);
+  if (in.getRank() != 2)
+    return emitOpError() << "'transposed' needs a 2-D input, got shape "
+                         << shapeString(in.getShape());
+  return verifyScaleFor(*this, "result", getResult(), "transposed input",
+                        RankedTensorType::get({in.getDimSize(1), in.getDimSize(0)},
+                                              in.getElementType()),
+                        recipe, getBlock());
 }
 
 LogicalResult ComputeScaleOp::verify() {
@@ -230,4 +244,118 @@ LogicalResult AmaxHistoryUpdateOp::verify() {
 
 LogicalResult AmaxFromHistoryOp::verify() {
   return verifyHistory(*this, getHistory());
+}
+
+//===----------------------------------------------------------------------===//
+// Folds and canonicalization patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// True when every FP8 value of type `narrow`, divided by a scale and rounded
+/// to `wide` (dequantize), comes back unchanged when multiplied by the same
+/// scale and rounded to `narrow` (quantize); see QuantizeOp::fold.
+bool roundTripsThrough(Type wide, Type narrow) {
+  auto w = dyn_cast<FloatType>(wide), n = dyn_cast<FloatType>(narrow);
+  if (!w || !n)
+    return false;
+  const llvm::fltSemantics &ws = w.getFloatSemantics(), &ns = n.getFloatSemantics();
+  const llvm::fltSemantics &f32 = llvm::APFloat::IEEEsingle();
+  return llvm::APFloat::semanticsPrecision(ws) >= llvm::APFloat::semanticsPrecision(ns) + 2 &&
+         llvm::APFloat::semanticsMaxExponent(ws) >= llvm::APFloat::semanticsMaxExponent(f32) &&
+         llvm::APFloat::semanticsMinExponent(ws) <= llvm::APFloat::semanticsMinExponent(f32);
+}
+
+/// cast_transpose whose `transposed` result is unused -> quantize with `scale`.
+/// The first result of cast_transpose is by definition quantize(input, scale);
+/// `transposed_scale`, if any, only affects the dropped result.
+struct CastTransposeToQuantize : OpRewritePattern<CastTransposeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CastTransposeOp op, PatternRewriter &rewriter) const override {
+    if (!op.getTransposed().use_empty())
+      return rewriter.notifyMatchFailure(op, "the transposed copy is used");
+    auto quantize = QuantizeOp::create(rewriter, op.getLoc(), op.getResult().getType(),
+                                       op.getInput(), op.getScale(), op.getRecipeAttr(),
+                                       op.getBlockAttr(), op.getFusedIntoProducerAttr());
+    quantize->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+    rewriter.replaceAllUsesWith(op.getResult(), quantize.getResult());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+/// scaled_matmul with an unused `amax` result -> the same GEMM without it, so
+/// that the lowering does not request cuBLASLt's amax-D epilogue for nothing.
+struct DropUnusedGemmAmax : OpRewritePattern<ScaledMatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ScaledMatmulOp op, PatternRewriter &rewriter) const override {
+    if (!op.getAmax() || !op.getAmax().use_empty())
+      return rewriter.notifyMatchFailure(op, "no unused amax result");
+    ScaledMatmulOp gemm = cloneScaledMatmul(rewriter, op, /*withAmax=*/false);
+    rewriter.replaceAllUsesWith(op.getResult(), gemm.getResult());
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
+} // namespace
+
+ScaledMatmulOp fp8c::fp8::cloneScaledMatmul(OpBuilder &builder, ScaledMatmulOp op,
+                                            bool withAmax) {
+  OperationState state(op.getLoc(), op->getName());
+  state.addOperands(op->getOperands());
+  state.addTypes(op.getResult().getType());
+  if (withAmax)
+    state.addTypes(RankedTensorType::get({}, builder.getF32Type()));
+  // Same inherent attributes (operand segments included) and discardable ones
+  // (the `fp8.gemm` record of the GEMM's selection).
+  state.useProperties(op.getProperties());
+  state.addAttributes(op->getDiscardableAttrDictionary().getValue());
+  return cast<ScaledMatmulOp>(builder.create(state));
+}
+
+/// quantize(dequantize(q, s), s) -> q, when recipe, block, scale and FP8 type
+/// match and the dequantized type `w` passes roundTripsThrough (bf16, f32).
+///
+/// Why this is exact. Let q be a finite FP8 value with p significand bits (4
+/// for E4M3, 3 for E5M2) and u = 2^-p_w the unit roundoff of `w` (2^-8 for
+/// bf16). dequantize computes d = round_w(q / s) and quantize v = q / s · s
+/// rounded in f32, so v = q · (1 + e) with |e| <= u + 2^-23 < 2^-(p + 1) when
+/// p_w >= p + 2. Both FP8 neighbours of q are at least 2^-p · |q| away (the
+/// tightest case is the finer binade just below a power of two; subnormals are
+/// spaced wider relative to |q|), so v lies strictly within half the distance to
+/// either neighbour and round-to-nearest-even returns q. Saturation cannot change
+/// the result: v exceeds fp8_max only when q = ±fp8_max, and clamping gives q
+/// back. Zeros keep their sign and NaN stays NaN.
+///
+/// The bound assumes q / s stays a normal number of `w` and of f32, which is why
+/// `w` needs f32's exponent range (f16 does not qualify: q / s leaves its range
+/// for ordinary scales). It then holds for every scale in [2^-110, 2^110], the
+/// scales compute_scale produces for any amax between about 1e-31 and 1e35.
+/// Outside that range the unfolded round trip would itself under- or overflow;
+/// the fold then returns q, the value the program meant. An E5M2 ±inf (which
+/// no fp8 op produces: every cast saturates) would also come back unchanged
+/// rather than saturated.
+OpFoldResult QuantizeOp::fold(FoldAdaptor) {
+  auto dequantize = getInput().getDefiningOp<DequantizeOp>();
+  if (!dequantize || dequantize.getScale() != getScale() ||
+      dequantize.getRecipe() != getRecipe() || dequantize.getBlockAttr() != getBlockAttr())
+    return {};
+  Value q = dequantize.getInput();
+  if (q.getType() != getResult().getType())
+    return {};
+  if (!roundTripsThrough(tensorType(getInput()).getElementType(),
+                         tensorType(q).getElementType()))
+    return {};
+  return q;
+}
+
+void CastTransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                                  MLIRContext *context) {
+  results.add<CastTransposeToQuantize>(context);
+}
+
+void ScaledMatmulOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                                 MLIRContext *context) {
+  results.add<DropUnusedGemmAmax>(context);
 }

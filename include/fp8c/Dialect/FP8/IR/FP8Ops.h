@@ -37,6 +37,11 @@ mlir::LogicalResult getScaleShape(Recipe recipe, std::optional<llvm::ArrayRef<in
                                   llvm::SmallVectorImpl<int64_t> &scaleShape,
                                   std::string &error);
 
+/// A copy of `op` (operands, attributes, `fp8.gemm` record) with or without the
+/// optional `amax` result (the GEMM epilogue's amax), built at the builder's
+/// insertion point. The caller replaces and erases `op`.
+ScaledMatmulOp cloneScaledMatmul(mlir::OpBuilder &builder, ScaledMatmulOp op, bool withAmax);
+
 } // namespace fp8c::fp8
 
 #endif // FP8C_DIALECT_FP8_IR_FP8OPS_H

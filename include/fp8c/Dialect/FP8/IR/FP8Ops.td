@@ -13,16 +13,30 @@ def FP8_AmaxOp : FP8_Op<"amax", [Pure]> {
     description); NaN propagates. `block` is required with the blockwise recipe
     and refused otherwise.
 
+    With `transposed` (rowwise and blockwise, 2-D input), the groups are those
+    of `inputᵀ` and the result is shaped by the recipe applied to `[C, R]`:
+    the `transposed_scale` of a `cast_transpose` (a rowwise amax of `xᵀ` is a
+    columnwise amax of `x`) without a transposed copy in high precision.
+
     Example:
 
     ```mlir
     %a = fp8.amax %x recipe tensorwise : tensor<512x768xbf16> -> tensor<f32>
     %r = fp8.amax %x recipe rowwise : tensor<512x768xbf16> -> tensor<512x1xf32>
     %b = fp8.amax %x recipe blockwise block [1, 128] : tensor<512x768xbf16> -> tensor<512x6xf32>
+    %c = fp8.amax %x recipe rowwise {transposed} : tensor<512x768xbf16> -> tensor<768x1xf32>
+    %f = fp8.amax %y recipe tensorwise {fused_into_producer} : tensor<512x768xbf16> -> tensor<f32>
     ```
+
+    `fused_into_producer` (set by `fp8-fuse-scaling`) says where the reduction
+    runs, not what it computes: the kernel that produces `input` (a norm,
+    activation, residual add, conversion, gather or pointwise/norm gradient,
+    looking through `train.reshape`) reduces `|input|` as it writes the tensor,
+    so no kernel reads `input` back for it. The result is the same value.
   }];
   let arguments = (ins FP8_HighTensor:$input, FP8_RecipeAttr:$recipe,
-                       OptionalAttr<FP8_Block>:$block);
+                       OptionalAttr<FP8_Block>:$block, UnitAttr:$transposed,
+                       UnitAttr:$fused_into_producer);
   let results = (outs FP8_ScaleTensor:$result);
   let assemblyFormat = [{
     $input `recipe` `` $recipe (`block` $block^)? attr-dict `:` type($input) `->` type($result)
@@ -70,15 +84,27 @@ def FP8_QuantizeOp : FP8_Op<"quantize", [Pure]> {
     %q = fp8.quantize %x, %s recipe tensorwise
         : tensor<512x768xbf16>, tensor<f32> -> tensor<512x768xf8E4M3FN>
     ```
+
+    `fused_into_producer` (set by `fp8-fuse-scaling` when the scale is known
+    before `input` is produced, as with delayed scaling) says that the kernel
+    producing `input` also writes the FP8 result, so no kernel reads `input`
+    back to cast it. The result is the same value.
+
+    `quantize(dequantize(q, s), s)` folds to `q` when the dequantized type has
+    f32's exponent range and at least two more significand bits than `q`'s type
+    (bf16 and f32, not f16): re-rounding returns `q`. The other order,
+    `dequantize(quantize(x))`, rounds `x` and never folds.
   }];
   let arguments = (ins FP8_HighTensor:$input, FP8_ScaleTensor:$scale,
-                       FP8_RecipeAttr:$recipe, OptionalAttr<FP8_Block>:$block);
+                       FP8_RecipeAttr:$recipe, OptionalAttr<FP8_Block>:$block,
+                       UnitAttr:$fused_into_producer);
   let results = (outs FP8_LowTensor:$result);
   let assemblyFormat = [{
     $input `,` $scale `recipe` `` $recipe (`block` $block^)? attr-dict `:` type($input) `,`
     type($scale) `->` type($result)
   }];
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def FP8_DequantizeOp : FP8_Op<"dequantize", [Pure]> {
@@ -120,10 +146,17 @@ def FP8_CastTransposeOp : FP8_Op<"cast_transpose", [Pure]> {
     %q, %qt = fp8.cast_transpose %x, %s recipe tensorwise
         : tensor<512x768xbf16>, tensor<f32> -> tensor<512x768xf8E4M3FN>, tensor<768x512xf8E4M3FN>
     ```
+
+    `fused_into_producer` has the meaning it has on `fp8.quantize`: the kernel
+    producing `input` writes both FP8 layouts (or the first, from which the
+    lowering may transpose the second in FP8), because the scales were known
+    before it ran. Canonicalization turns a `cast_transpose` whose `transposed`
+    result is unused into `fp8.quantize` with `scale`.
   }];
   let arguments = (ins FP8_HighTensor:$input, FP8_ScaleTensor:$scale,
                        Optional<FP8_ScaleTensor>:$transposed_scale,
-                       FP8_RecipeAttr:$recipe, OptionalAttr<FP8_Block>:$block);
+                       FP8_RecipeAttr:$recipe, OptionalAttr<FP8_Block>:$block,
+                       UnitAttr:$fused_into_producer);
   let results = (outs FP8_LowTensor:$result, FP8_LowTensor:$transposed);
   let assemblyFormat = [{
     $input `,` $scale (`,` `transposed_scale` $transposed_scale^)? `recipe` `` $recipe
@@ -131,6 +164,7 @@ def FP8_CastTransposeOp : FP8_Op<"cast_transpose", [Pure]> {
     (`,` type($transposed_scale)^)? `->` type($result) `,` type($transposed)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def FP8_ScaledMatmulOp : FP8_Op<"scaled_matmul", [Pure, AttrSizedOperandSegments]> {
@@ -146,7 +180,11 @@ def FP8_ScaledMatmulOp : FP8_Op<"scaled_matmul", [Pure, AttrSizedOperandSegments
     The optional `bias` (`[N]`, added in the GEMM epilogue as cuBLASLt's bias
     epilogue does) lets a `train.linear` become one scaled GEMM. An FP8 result
     needs `result_scale` (scalar). `amax` returns the result's
-    maximum absolute value before scaling, computed in the GEMM epilogue.
+    maximum absolute value before scaling, computed in the GEMM epilogue
+    (cuBLASLt's amax-D). For a high-precision result it equals `fp8.amax` of
+    the result as stored, bias included: rounding is monotonic, so that is the
+    epilogue's f32 maximum rounded to the result type. An unused `amax` result
+    is dropped by canonicalization.
     `fast_accum` allows the faster, less precise accumulation of Hopper FP8 GEMMs.
 
     Example:
@@ -172,6 +210,7 @@ def FP8_ScaledMatmulOp : FP8_Op<"scaled_matmul", [Pure, AttrSizedOperandSegments
     (`bias` `(` $bias^ `)`)? `recipe` `` $recipe `format` `` $format attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def FP8_AmaxHistoryUpdateOp : FP8_Op<"amax_history_update",
