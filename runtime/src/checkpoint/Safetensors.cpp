@@ -1,0 +1,553 @@
+//===- Safetensors.cpp - safetensors reader and writer ---------------------===//
+//
+// Reader: the whole file is read into memory, then validated completely before
+// anything is exposed; every later access is within the buffer. Writer: the
+// layout of the reference implementation (huggingface/safetensors,
+// safetensors/src/tensor.rs `prepare`), written to a temporary file that is
+// fsync'ed and renamed over the destination.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fp8rt/Safetensors.h"
+
+#include "checkpoint/Json.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fp8rt {
+
+namespace {
+
+struct DTypeInfo {
+  DType dtype;
+  const char *name;
+  size_t size;
+  int rank; // position in the reference implementation's Dtype enum order
+};
+
+constexpr DTypeInfo kDTypes[] = {
+    {DType::F32, "F32", 4, 7},         {DType::BF16, "BF16", 2, 5},
+    {DType::F16, "F16", 2, 4},         {DType::F8_E4M3, "F8_E4M3", 1, 3},
+    {DType::F8_E5M2, "F8_E5M2", 1, 2}, {DType::I32, "I32", 4, 6},
+    {DType::I64, "I64", 8, 8},         {DType::U8, "U8", 1, 1},
+};
+
+const DTypeInfo &info(DType d) { return kDTypes[static_cast<size_t>(d)]; }
+
+/// The reference implementation refuses headers above 100 MB.
+constexpr uint64_t kMaxHeaderLength = 100000000;
+
+std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string num(uint64_t v) { return std::to_string(v); }
+
+/// "number 1.5", "string \"x\"" and so on, for "found ..." parts of messages.
+std::string describe(const json::Value &v) {
+  switch (v.kind) {
+  case json::Kind::Number:
+    return v.text;
+  case json::Kind::String:
+    return "string " + json::quote(v.text);
+  case json::Kind::Array:
+    return "an array of " + num(v.items.size()) + " element" +
+           (v.items.size() == 1 ? "" : "s");
+  case json::Kind::Object:
+    return "an object";
+  case json::Kind::Bool:
+    return v.boolean ? "true" : "false";
+  case json::Kind::Null:
+    return "null";
+  }
+  return "?";
+}
+
+bool mulOverflows(uint64_t a, uint64_t b, uint64_t &out) {
+  return __builtin_mul_overflow(a, b, &out);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// dtypes
+//===----------------------------------------------------------------------===//
+
+const char *dtypeName(DType d) { return info(d).name; }
+size_t dtypeSize(DType d) { return info(d).size; }
+
+std::optional<DType> dtypeFromName(std::string_view name) {
+  for (const DTypeInfo &d : kDTypes)
+    if (name == d.name)
+      return d.dtype;
+  return std::nullopt;
+}
+
+const char *supportedDTypeList() {
+  return "F32, BF16, F16, F8_E4M3, F8_E5M2, I32, I64, U8";
+}
+
+std::string shapeString(const std::vector<uint64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      s += ", ";
+    s += num(shape[i]);
+  }
+  return s + "]";
+}
+
+uint64_t SafetensorsEntry::numElements() const {
+  uint64_t n = 1;
+  for (uint64_t d : shape)
+    n *= d; // validated not to overflow when read
+  return n;
+}
+
+//===----------------------------------------------------------------------===//
+// Reader
+//===----------------------------------------------------------------------===//
+
+StatusOr<SafetensorsReader> SafetensorsReader::open(const std::string &path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    std::string m = path + ": cannot open: " + std::strerror(err);
+    return err == ENOENT ? notFoundError(std::move(m)) : ioError(std::move(m));
+  }
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0)
+    return ioError(path + ": cannot stat: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    return invalidArgumentError(path + ": not a regular file");
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const size_t chunk = std::min<size_t>(bytes.size() - done, size_t(1) << 30);
+    const ssize_t r = ::read(fd, bytes.data() + done, chunk);
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      return ioError(path + ": read failed: " + std::strerror(errno));
+    }
+    if (r == 0)
+      return ioError(path + ": file shrank while being read (" + num(done) +
+                     " of " + num(bytes.size()) + " bytes)");
+    done += static_cast<size_t>(r);
+  }
+  return parse(std::move(bytes), path);
+}
+
+StatusOr<SafetensorsReader>
+SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
+  const std::string &f = displayName;
+  const uint64_t size = bytes.size();
+  if (size < 8)
+    return dataLossError(f + ": file is " + num(size) +
+                         " bytes, expected at least 8 (the header length)");
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i)
+    n = (n << 8) | bytes[size_t(i)];
+  if (n > kMaxHeaderLength)
+    return dataLossError(f + ": header length " + num(n) +
+                         " exceeds the limit of " + num(kMaxHeaderLength) +
+                         " bytes");
+  if (n > size - 8)
+    return dataLossError(f + ": header length " + num(n) + " exceeds the " +
+                         num(size - 8) +
+                         " bytes that follow the length field");
+  const std::string_view header(reinterpret_cast<const char *>(bytes.data()) + 8,
+                                size_t(n));
+  if (header.empty() || header[0] != '{') {
+    std::string found = "the end of the file";
+    if (!header.empty()) {
+      const unsigned char c = static_cast<unsigned char>(header[0]);
+      found = (c >= 0x20 && c < 0x7F) ? q(std::string(1, char(c)))
+                                      : "byte " + num(c);
+    }
+    return dataLossError(f + ": header must start with '{', found " + found);
+  }
+  json::ParseLimits limits;
+  limits.baseOffset = 8;
+  StatusOr<json::Value> parsed = json::parse(header, limits);
+  if (!parsed.ok())
+    return dataLossError(f + ": header: " + parsed.status().message());
+  const json::Value &root = *parsed;
+
+  const uint64_t dataStart = 8 + n;
+  const uint64_t dataSize = size - dataStart;
+  SafetensorsReader r;
+  for (size_t i = 0; i < root.keys.size(); ++i) {
+    const std::string &name = root.keys[i];
+    const json::Value &v = root.items[i];
+    if (name == "__metadata__") {
+      if (v.kind != json::Kind::Object)
+        return dataLossError(f + ": __metadata__: expected an object of "
+                                 "strings, found " +
+                             describe(v));
+      for (size_t k = 0; k < v.keys.size(); ++k) {
+        if (v.items[k].kind != json::Kind::String)
+          return dataLossError(f + ": __metadata__ " + q(v.keys[k]) +
+                               ": expected a string, found " +
+                               describe(v.items[k]));
+        r.metadata_.emplace_back(v.keys[k], v.items[k].text);
+      }
+      continue;
+    }
+    const std::string t = f + ": tensor " + q(name) + ": ";
+    if (v.kind != json::Kind::Object)
+      return dataLossError(t + "expected an object with dtype, shape and "
+                               "data_offsets, found " +
+                           describe(v));
+    for (const std::string &key : v.keys)
+      if (key != "dtype" && key != "shape" && key != "data_offsets")
+        return dataLossError(t + "unknown field " + q(key) +
+                             " (expected dtype, shape and data_offsets)");
+    const json::Value *dtype = v.find("dtype");
+    const json::Value *shape = v.find("shape");
+    const json::Value *offsets = v.find("data_offsets");
+    for (const char *field : {"dtype", "shape", "data_offsets"})
+      if (!v.find(field))
+        return dataLossError(t + "missing field " + q(field));
+
+    SafetensorsEntry e;
+    e.name = name;
+    if (dtype->kind != json::Kind::String)
+      return dataLossError(t + "dtype: expected a string, found " +
+                           describe(*dtype));
+    std::optional<DType> d = dtypeFromName(dtype->text);
+    if (!d)
+      return dataLossError(t + "unknown dtype " + json::quote(dtype->text) +
+                           " (supported: " + supportedDTypeList() + ")");
+    e.dtype = *d;
+
+    if (shape->kind != json::Kind::Array)
+      return dataLossError(t + "shape: expected an array of non-negative "
+                               "integers, found " +
+                           describe(*shape));
+    for (size_t k = 0; k < shape->items.size(); ++k) {
+      std::optional<uint64_t> dim = shape->items[k].asUint64();
+      if (!dim)
+        return dataLossError(t + "shape[" + num(k) +
+                             "]: expected a non-negative 64-bit integer, "
+                             "found " +
+                             describe(shape->items[k]));
+      e.shape.push_back(*dim);
+    }
+
+    if (offsets->kind != json::Kind::Array || offsets->items.size() != 2)
+      return dataLossError(t + "data_offsets: expected [begin, end], found " +
+                           describe(*offsets));
+    uint64_t be[2];
+    for (size_t k = 0; k < 2; ++k) {
+      std::optional<uint64_t> o = offsets->items[k].asUint64();
+      if (!o)
+        return dataLossError(t + "data_offsets[" + num(k) +
+                             "]: expected a non-negative 64-bit integer, "
+                             "found " +
+                             describe(offsets->items[k]));
+      be[k] = *o;
+    }
+    e.begin = be[0];
+    e.end = be[1];
+    const std::string offStr =
+        "data_offsets [" + num(e.begin) + ", " + num(e.end) + "]";
+    if (e.begin > e.end)
+      return dataLossError(t + offStr + ": begin is after end");
+
+    uint64_t bytesNeeded = dtypeSize(e.dtype);
+    for (uint64_t dim : e.shape)
+      if (mulOverflows(bytesNeeded, dim, bytesNeeded))
+        return dataLossError(t + "shape " + shapeString(e.shape) + " of " +
+                             dtypeName(e.dtype) + " has more than 2^64 bytes");
+    if (e.end - e.begin != bytesNeeded)
+      return dataLossError(t + offStr + " span " + num(e.end - e.begin) +
+                           " bytes, expected " + num(bytesNeeded) +
+                           " (shape " + shapeString(e.shape) + " of " +
+                           dtypeName(e.dtype) + ")");
+    if (e.end > dataSize)
+      return dataLossError(t + offStr + " end beyond the " + num(dataSize) +
+                           " bytes of data");
+    r.tensors_.push_back(std::move(e));
+  }
+
+  // The data must be covered exactly: sorted by offsets, each tensor starts
+  // where the previous one ends, and the last ends at the end of the file.
+  std::sort(r.tensors_.begin(), r.tensors_.end(),
+            [](const SafetensorsEntry &a, const SafetensorsEntry &b) {
+              if (a.begin != b.begin)
+                return a.begin < b.begin;
+              if (a.end != b.end)
+                return a.end < b.end;
+              return a.name < b.name;
+            });
+  uint64_t covered = 0;
+  const SafetensorsEntry *prev = nullptr;
+  for (const SafetensorsEntry &e : r.tensors_) {
+    const std::string offStr =
+        "data_offsets [" + num(e.begin) + ", " + num(e.end) + "]";
+    if (e.begin < covered)
+      return dataLossError(f + ": tensor " + q(e.name) + ": " + offStr +
+                           " overlap tensor " + q(prev->name) + " at [" +
+                           num(prev->begin) + ", " + num(prev->end) + "]");
+    if (e.begin > covered)
+      return dataLossError(f + ": tensor " + q(e.name) + ": " + offStr +
+                           " leave data bytes [" + num(covered) + ", " +
+                           num(e.begin) + ") unused; expected it to begin at " +
+                           num(covered));
+    covered = e.end;
+    prev = &e;
+  }
+  if (covered != dataSize)
+    return dataLossError(f + ": the tensors cover " + num(covered) + " of the " +
+                         num(dataSize) + " data bytes; expected exactly all "
+                                         "(bytes [" +
+                         num(covered) + ", " + num(dataSize) + ") unused)");
+
+  r.byName_.resize(r.tensors_.size());
+  for (size_t i = 0; i < r.byName_.size(); ++i)
+    r.byName_[i] = uint32_t(i);
+  std::sort(r.byName_.begin(), r.byName_.end(), [&](uint32_t a, uint32_t b) {
+    return r.tensors_[a].name < r.tensors_[b].name;
+  });
+  std::sort(r.metadata_.begin(), r.metadata_.end());
+  r.displayName_ = std::move(displayName);
+  r.bytes_ = std::move(bytes);
+  r.dataStart_ = dataStart;
+  return r;
+}
+
+const SafetensorsEntry *SafetensorsReader::find(std::string_view name) const {
+  auto it = std::lower_bound(
+      byName_.begin(), byName_.end(), name,
+      [&](uint32_t i, std::string_view n) { return tensors_[i].name < n; });
+  if (it == byName_.end() || tensors_[*it].name != name)
+    return nullptr;
+  return &tensors_[*it];
+}
+
+std::optional<std::string_view>
+SafetensorsReader::metadataValue(std::string_view key) const {
+  auto it = std::lower_bound(
+      metadata_.begin(), metadata_.end(), key,
+      [](const std::pair<std::string, std::string> &p, std::string_view k) {
+        return p.first < k;
+      });
+  if (it == metadata_.end() || it->first != key)
+    return std::nullopt;
+  return std::string_view(it->second);
+}
+
+//===----------------------------------------------------------------------===//
+// Writer
+//===----------------------------------------------------------------------===//
+
+Status SafetensorsWriter::addTensor(std::string name, DType dtype,
+                                    std::vector<uint64_t> shape,
+                                    const void *data, size_t nbytes) {
+  const std::string t = "safetensors writer: tensor " + q(name) + ": ";
+  if (name == "__metadata__")
+    return invalidArgumentError(t + "the name is reserved for metadata");
+  if (!json::isValidUtf8(name))
+    return invalidArgumentError(t + "the name is not valid UTF-8");
+  for (const Tensor &other : tensors_)
+    if (other.name == name)
+      return invalidArgumentError(t + "added twice");
+  uint64_t expected = dtypeSize(dtype);
+  for (uint64_t dim : shape)
+    if (mulOverflows(expected, dim, expected))
+      return invalidArgumentError(t + "shape " + shapeString(shape) + " of " +
+                                  dtypeName(dtype) +
+                                  " has more than 2^64 bytes");
+  if (uint64_t(nbytes) != expected)
+    return invalidArgumentError(t + num(nbytes) + " bytes given, expected " +
+                                num(expected) + " (shape " +
+                                shapeString(shape) + " of " + dtypeName(dtype) +
+                                ")");
+  if (nbytes > 0 && data == nullptr)
+    return invalidArgumentError(t + "null data for " + num(nbytes) + " bytes");
+  tensors_.push_back(Tensor{std::move(name), dtype, std::move(shape),
+                            static_cast<const uint8_t *>(data), nbytes});
+  return Status::success();
+}
+
+Status SafetensorsWriter::addMetadata(std::string key, std::string value) {
+  if (!json::isValidUtf8(key) || !json::isValidUtf8(value))
+    return invalidArgumentError("safetensors writer: metadata " + q(key) +
+                                ": not valid UTF-8");
+  for (const auto &kv : metadata_)
+    if (kv.first == key)
+      return invalidArgumentError("safetensors writer: metadata " + q(key) +
+                                  ": added twice");
+  metadata_.emplace_back(std::move(key), std::move(value));
+  return Status::success();
+}
+
+std::vector<const SafetensorsWriter::Tensor *>
+SafetensorsWriter::ordered() const {
+  std::vector<const Tensor *> out;
+  out.reserve(tensors_.size());
+  for (const Tensor &t : tensors_)
+    out.push_back(&t);
+  // As the reference: descending dtype (alignment) order, then by name.
+  std::sort(out.begin(), out.end(), [](const Tensor *a, const Tensor *b) {
+    const int ra = info(a->dtype).rank, rb = info(b->dtype).rank;
+    if (ra != rb)
+      return ra > rb;
+    return a->name < b->name;
+  });
+  return out;
+}
+
+std::string SafetensorsWriter::header() const {
+  std::string h = "{";
+  bool first = true;
+  if (!metadata_.empty()) {
+    auto sorted = metadata_;
+    std::sort(sorted.begin(), sorted.end());
+    h += "\"__metadata__\":{";
+    for (size_t i = 0; i < sorted.size(); ++i) {
+      if (i)
+        h += ',';
+      h += json::quote(sorted[i].first);
+      h += ':';
+      h += json::quote(sorted[i].second);
+    }
+    h += '}';
+    first = false;
+  }
+  uint64_t offset = 0;
+  for (const Tensor *t : ordered()) {
+    if (!first)
+      h += ',';
+    first = false;
+    h += json::quote(t->name);
+    h += ":{\"dtype\":\"";
+    h += dtypeName(t->dtype);
+    h += "\",\"shape\":[";
+    for (size_t i = 0; i < t->shape.size(); ++i) {
+      if (i)
+        h += ',';
+      h += num(t->shape[i]);
+    }
+    h += "],\"data_offsets\":[";
+    h += num(offset);
+    h += ',';
+    offset += t->nbytes;
+    h += num(offset);
+    h += "]}";
+  }
+  h += '}';
+  h.append((8 - h.size() % 8) % 8, ' ');
+  return h;
+}
+
+std::vector<uint8_t> SafetensorsWriter::serialize() const {
+  const std::string h = header();
+  std::vector<uint8_t> out;
+  uint64_t total = 8 + h.size();
+  for (const Tensor &t : tensors_)
+    total += t.nbytes;
+  out.reserve(size_t(total));
+  const uint64_t n = h.size();
+  for (int i = 0; i < 8; ++i)
+    out.push_back(uint8_t(n >> (8 * i)));
+  out.insert(out.end(), h.begin(), h.end());
+  for (const Tensor *t : ordered())
+    out.insert(out.end(), t->data, t->data + t->nbytes);
+  return out;
+}
+
+namespace {
+
+Status writeAll(int fd, const uint8_t *p, size_t n, const std::string &path,
+                const std::string &tmp) {
+  while (n > 0) {
+    const size_t chunk = std::min<size_t>(n, size_t(1) << 30);
+    const ssize_t w = ::write(fd, p, chunk);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      return ioError(path + ": write to " + tmp +
+                     " failed: " + std::strerror(errno));
+    }
+    p += w;
+    n -= size_t(w);
+  }
+  return Status::success();
+}
+
+std::string parentDir(const std::string &path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos)
+    return ".";
+  if (slash == 0)
+    return "/";
+  return path.substr(0, slash);
+}
+
+} // namespace
+
+Status SafetensorsWriter::writeFile(const std::string &path) const {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd =
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return ioError(path + ": cannot create " + tmp + ": " +
+                   std::strerror(errno));
+  auto fail = [&](Status s) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
+  };
+  const std::string h = header();
+  uint8_t len[8];
+  for (int i = 0; i < 8; ++i)
+    len[i] = uint8_t(uint64_t(h.size()) >> (8 * i));
+  Status s = writeAll(fd, len, 8, path, tmp);
+  if (s.ok())
+    s = writeAll(fd, reinterpret_cast<const uint8_t *>(h.data()), h.size(),
+                 path, tmp);
+  for (const Tensor *t : ordered())
+    if (s.ok())
+      s = writeAll(fd, t->data, t->nbytes, path, tmp);
+  if (!s.ok())
+    return fail(std::move(s));
+  if (::fsync(fd) != 0)
+    return fail(ioError(path + ": fsync of " + tmp +
+                        " failed: " + std::strerror(errno)));
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return ioError(path + ": close of " + tmp + " failed: " +
+                   std::strerror(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return ioError(path + ": cannot rename " + tmp + " to it: " +
+                   std::strerror(err));
+  }
+  // Make the rename itself durable. Some file systems cannot fsync a
+  // directory (EINVAL); the file is complete either way.
+  const std::string dir = parentDir(path);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    const int rc = ::fsync(dfd);
+    const int err = errno;
+    ::close(dfd);
+    if (rc != 0 && err != EINVAL)
+      return ioError(path + ": written, but fsync of directory " + dir +
+                     " failed: " + std::strerror(err));
+  }
+  return Status::success();
+}
+
+} // namespace fp8rt

@@ -1,0 +1,398 @@
+//===- TokenData.cpp - nanoGPT-style token files and batches -------------===//
+//
+// POSIX mmap of the whole file, validated once at open; tokens are decoded
+// from little-endian bytes explicitly, so a big-endian host reads the same
+// values (the compiler turns the byte assembly into one load on x86/ARM).
+//
+//===----------------------------------------------------------------------===//
+
+#include "fp8rt/TokenData.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace fp8rt {
+
+namespace {
+
+inline uint32_t loadLE16(const unsigned char *p) {
+  return uint32_t(p[0]) | (uint32_t(p[1]) << 8);
+}
+inline uint32_t loadLE32(const unsigned char *p) {
+  return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) |
+         (uint32_t(p[3]) << 24);
+}
+
+std::string errnoText(int err) { return std::strerror(err); }
+
+/// Closes a file descriptor on scope exit.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+/// The first position in [0, n) whose token is >= vocab, or -1.
+template <uint32_t (*Load)(const unsigned char *), size_t W>
+int64_t firstOutOfVocab(const unsigned char *data, int64_t n, uint64_t vocab) {
+  // Scan in blocks with a branch-free max, so the common (valid) case
+  // vectorizes; locate the exact position only when a block fails.
+  constexpr int64_t kBlock = 4096;
+  for (int64_t begin = 0; begin < n; begin += kBlock) {
+    const int64_t end = begin + kBlock < n ? begin + kBlock : n;
+    uint32_t blockMax = 0;
+    for (int64_t i = begin; i < end; ++i) {
+      const uint32_t v = Load(data + size_t(i) * W);
+      blockMax = v > blockMax ? v : blockMax;
+    }
+    if (uint64_t(blockMax) >= vocab)
+      for (int64_t i = begin; i < end; ++i)
+        if (uint64_t(Load(data + size_t(i) * W)) >= vocab)
+          return i;
+  }
+  return -1;
+}
+
+/// Copies tokens [start, start + count) into dst as int32.
+template <uint32_t (*Load)(const unsigned char *), size_t W>
+void copyTokens(const unsigned char *data, int64_t start, int64_t count,
+                int32_t *dst) {
+  const unsigned char *p = data + size_t(start) * W;
+  for (int64_t i = 0; i < count; ++i)
+    dst[i] = int32_t(Load(p + size_t(i) * W));
+}
+
+/// Writes x = data[start : start+T], y = data[start+1 : start+1+T] as row `row`.
+void copyWindow(const unsigned char *data, TokenWidth width, int64_t start,
+                int64_t seqLen, int64_t row, Batch &out) {
+  int32_t *x = out.tokens.data() + row * seqLen;
+  int32_t *y = out.targets.data() + row * seqLen;
+  if (width == TokenWidth::U16) {
+    copyTokens<loadLE16, 2>(data, start, seqLen, x);
+    copyTokens<loadLE16, 2>(data, start + 1, seqLen, y);
+  } else {
+    copyTokens<loadLE32, 4>(data, start, seqLen, x);
+    copyTokens<loadLE32, 4>(data, start + 1, seqLen, y);
+  }
+}
+
+std::string tooShortMessage(const std::string &path, int64_t numTokens,
+                            int64_t seqLen) {
+  return "data file " + path + " holds " + std::to_string(numTokens) +
+         " tokens, shorter than one sequence of seq_len+1 = " +
+         std::to_string(seqLen + 1);
+}
+
+Status checkSizes(int64_t batchSize, int64_t seqLen) {
+  if (batchSize <= 0)
+    return invalidArgumentError("batch size must be positive, got " +
+                                std::to_string(batchSize));
+  if (seqLen <= 0)
+    return invalidArgumentError("seq_len must be positive, got " +
+                                std::to_string(seqLen));
+  return Status::success();
+}
+
+/// A temporary name beside `path` (same directory, so rename is atomic).
+std::string tempPathFor(const std::string &path) {
+  return path + ".tmp." + std::to_string(long(::getpid()));
+}
+
+std::string parentDir(const std::string &path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+/// Flushes, fsyncs and closes `f` (the temporary `tmp`), renames it over
+/// `path` and fsyncs the directory. `writeStatus` is the outcome of the
+/// writes so far; on any failure `tmp` is removed and `path` is untouched.
+Status finishTempFile(std::FILE *f, const std::string &tmp,
+                      const std::string &path, Status writeStatus) {
+  if (writeStatus.ok() && std::fflush(f) != 0)
+    writeStatus = ioError(path + ": write to " + tmp + " failed: " +
+                          errnoText(errno));
+  if (writeStatus.ok() && ::fsync(::fileno(f)) != 0)
+    writeStatus = ioError(path + ": fsync of " + tmp + " failed: " +
+                          errnoText(errno));
+  if (std::fclose(f) != 0 && writeStatus.ok())
+    writeStatus = ioError(path + ": close of " + tmp + " failed: " +
+                          errnoText(errno));
+  if (writeStatus.ok() && std::rename(tmp.c_str(), path.c_str()) != 0)
+    writeStatus = ioError(path + ": cannot rename " + tmp + " to it: " +
+                          errnoText(errno));
+  if (!writeStatus.ok()) {
+    std::remove(tmp.c_str());
+    return writeStatus;
+  }
+  // Make the rename durable; some file systems cannot fsync a directory
+  // (EINVAL), and the file is complete either way.
+  const std::string dir = parentDir(path);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    const int rc = ::fsync(dfd);
+    const int err = errno;
+    ::close(dfd);
+    if (rc != 0 && err != EINVAL)
+      return ioError(path + ": written, but fsync of directory " + dir +
+                     " failed: " + errnoText(err));
+  }
+  return Status::success();
+}
+
+} // namespace
+
+const char *tokenWidthName(TokenWidth w) {
+  return w == TokenWidth::U16 ? "uint16" : "uint32";
+}
+
+TokenWidth defaultTokenWidth(int64_t vocabSize) {
+  return vocabSize <= 65536 ? TokenWidth::U16 : TokenWidth::U32;
+}
+
+void Batch::resize(int64_t b, int64_t t) {
+  batchSize = b;
+  seqLen = t;
+  tokens.resize(size_t(b * t));
+  targets.resize(size_t(b * t));
+}
+
+//===----------------------------------------------------------------------===//
+// TokenFile
+//===----------------------------------------------------------------------===//
+
+StatusOr<TokenFile> TokenFile::open(const std::string &path, TokenWidth width,
+                                    int64_t vocabSize, int64_t seqLen) {
+  if (vocabSize <= 0 || vocabSize > int64_t(std::numeric_limits<int32_t>::max()))
+    return invalidArgumentError("vocab_size must be in [1, 2147483647], got " +
+                                std::to_string(vocabSize));
+  if (seqLen <= 0)
+    return invalidArgumentError("seq_len must be positive, got " +
+                                std::to_string(seqLen));
+
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    return Status(err == ENOENT ? StatusCode::kNotFound : StatusCode::kIoError,
+                  "data file " + path + ": cannot open: " + errnoText(err));
+  }
+  FdCloser closer{fd};
+  struct stat st;
+  if (::fstat(fd, &st) != 0)
+    return ioError("data file " + path + ": cannot stat: " + errnoText(errno));
+  if (!S_ISREG(st.st_mode))
+    return invalidArgumentError("data file " + path + " is not a regular file");
+
+  const uint64_t bytes = uint64_t(st.st_size);
+  const size_t w = tokenWidthBytes(width);
+  if (bytes == 0)
+    return invalidArgumentError("data file " + path + " is empty");
+  if (bytes % w != 0)
+    return dataLossError("data file " + path + " has " + std::to_string(bytes) +
+                         " bytes, not a multiple of the " +
+                         tokenWidthName(width) + " token size (" +
+                         std::to_string(w) + " bytes)");
+  const int64_t numTokens = int64_t(bytes / w);
+  if (numTokens < seqLen + 1)
+    return invalidArgumentError(tooShortMessage(path, numTokens, seqLen));
+
+  void *map = ::mmap(nullptr, size_t(bytes), PROT_READ, MAP_PRIVATE, fd, 0);
+  if (map == MAP_FAILED)
+    return ioError("data file " + path + ": cannot map: " + errnoText(errno));
+
+  TokenFile file;
+  file.path_ = path;
+  file.width_ = width;
+  file.vocabSize_ = vocabSize;
+  file.seqLen_ = seqLen;
+  file.numTokens_ = numTokens;
+  file.data_ = static_cast<const unsigned char *>(map);
+  file.mappedBytes_ = size_t(bytes);
+  ::madvise(map, size_t(bytes), MADV_SEQUENTIAL);
+
+  const int64_t bad =
+      width == TokenWidth::U16
+          ? firstOutOfVocab<loadLE16, 2>(file.data_, numTokens, uint64_t(vocabSize))
+          : firstOutOfVocab<loadLE32, 4>(file.data_, numTokens, uint64_t(vocabSize));
+  if (bad >= 0)
+    return invalidArgumentError(
+        "data file " + path + ": token at position " + std::to_string(bad) +
+        " is " + std::to_string(file.token(bad)) + ", not below vocab_size " +
+        std::to_string(vocabSize));
+  // Batches read windows at random offsets from now on.
+  ::madvise(map, size_t(bytes), MADV_RANDOM);
+  return file;
+}
+
+TokenFile::TokenFile(TokenFile &&other) noexcept { *this = std::move(other); }
+
+TokenFile &TokenFile::operator=(TokenFile &&other) noexcept {
+  if (this != &other) {
+    release();
+    path_ = std::move(other.path_);
+    width_ = other.width_;
+    vocabSize_ = other.vocabSize_;
+    seqLen_ = other.seqLen_;
+    numTokens_ = other.numTokens_;
+    data_ = other.data_;
+    mappedBytes_ = other.mappedBytes_;
+    other.data_ = nullptr;
+    other.mappedBytes_ = 0;
+    other.numTokens_ = 0;
+  }
+  return *this;
+}
+
+TokenFile::~TokenFile() { release(); }
+
+void TokenFile::release() {
+  if (data_)
+    ::munmap(const_cast<unsigned char *>(data_), mappedBytes_);
+  data_ = nullptr;
+  mappedBytes_ = 0;
+}
+
+uint32_t TokenFile::token(int64_t i) const {
+  return width_ == TokenWidth::U16 ? loadLE16(data_ + size_t(i) * 2)
+                                   : loadLE32(data_ + size_t(i) * 4);
+}
+
+Status TokenFile::getBatch(Rng &rng, int64_t batchSize, int64_t seqLen,
+                           Batch &out) const {
+  FP8RT_RETURN_IF_ERROR(checkSizes(batchSize, seqLen));
+  if (numTokens_ < seqLen + 1)
+    return invalidArgumentError(tooShortMessage(path_, numTokens_, seqLen));
+  out.resize(batchSize, seqLen);
+  // nanoGPT: ix = torch.randint(len(data) - block_size, (batch_size,))
+  const uint64_t numStarts = uint64_t(numTokens_ - seqLen);
+  for (int64_t row = 0; row < batchSize; ++row) {
+    const int64_t start = int64_t(rng.uniform(numStarts));
+    copyWindow(data_, width_, start, seqLen, row, out);
+  }
+  return Status::success();
+}
+
+StatusOr<Batch> TokenFile::getBatch(Rng &rng, int64_t batchSize,
+                                    int64_t seqLen) const {
+  Batch batch;
+  FP8RT_RETURN_IF_ERROR(getBatch(rng, batchSize, seqLen, batch));
+  return batch;
+}
+
+int64_t TokenFile::numSequentialBatches(int64_t batchSize,
+                                        int64_t seqLen) const {
+  if (batchSize <= 0 || seqLen <= 0 || numTokens_ < 1)
+    return 0;
+  return ((numTokens_ - 1) / seqLen) / batchSize;
+}
+
+Status TokenFile::getSequentialBatch(int64_t index, int64_t batchSize,
+                                     int64_t seqLen, Batch &out) const {
+  FP8RT_RETURN_IF_ERROR(checkSizes(batchSize, seqLen));
+  const int64_t count = numSequentialBatches(batchSize, seqLen);
+  if (index < 0 || index >= count)
+    return outOfRangeError("data file " + path_ + ": evaluation batch " +
+                           std::to_string(index) + " does not exist (" +
+                           std::to_string(count) + " whole batches of " +
+                           std::to_string(batchSize) + " x " +
+                           std::to_string(seqLen) + " tokens)");
+  out.resize(batchSize, seqLen);
+  for (int64_t row = 0; row < batchSize; ++row) {
+    const int64_t window = index * batchSize + row;
+    copyWindow(data_, width_, window * seqLen, seqLen, row, out);
+  }
+  return Status::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Writing
+//===----------------------------------------------------------------------===//
+
+Status writeTokenFile(const std::string &path, const std::vector<uint32_t> &tokens,
+                      TokenWidth width) {
+  const size_t w = tokenWidthBytes(width);
+  const uint64_t limit = width == TokenWidth::U16 ? 0xffffULL : 0xffffffffULL;
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] > limit)
+      return invalidArgumentError(
+          path + ": token at position " + std::to_string(i) + " is " +
+          std::to_string(tokens[i]) + ", which does not fit in " +
+          tokenWidthName(width));
+
+  const std::string tmp = tempPathFor(path);
+  std::FILE *f = std::fopen(tmp.c_str(), "wb");
+  if (!f)
+    return ioError(path + ": cannot create " + tmp + ": " + errnoText(errno));
+  Status st;
+  constexpr size_t kChunk = 1 << 16;
+  std::vector<unsigned char> buf(kChunk * w);
+  for (size_t begin = 0; begin < tokens.size() && st.ok(); begin += kChunk) {
+    const size_t n = std::min(kChunk, tokens.size() - begin);
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t v = tokens[begin + i];
+      for (size_t b = 0; b < w; ++b)
+        buf[i * w + b] = static_cast<unsigned char>(v >> (8 * b));
+    }
+    if (std::fwrite(buf.data(), 1, n * w, f) != n * w)
+      st = ioError(path + ": write to " + tmp + " failed: " + errnoText(errno));
+  }
+  return finishTempFile(f, tmp, path, std::move(st));
+}
+
+StatusOr<int64_t> prepareByteTokens(const std::string &textPath,
+                                    const std::string &outPath) {
+  std::FILE *in = std::fopen(textPath.c_str(), "rb");
+  if (!in) {
+    const int err = errno;
+    return Status(err == ENOENT ? StatusCode::kNotFound : StatusCode::kIoError,
+                  "text file " + textPath + ": cannot open: " + errnoText(err));
+  }
+  const std::string tmp = tempPathFor(outPath);
+  std::FILE *out = std::fopen(tmp.c_str(), "wb");
+  if (!out) {
+    const int err = errno;
+    std::fclose(in);
+    return ioError(outPath + ": cannot create " + tmp + ": " + errnoText(err));
+  }
+
+  Status st;
+  int64_t count = 0;
+  constexpr size_t kChunk = 1 << 16;
+  std::vector<unsigned char> text(kChunk), tokens(2 * kChunk);
+  while (st.ok()) {
+    const size_t n = std::fread(text.data(), 1, kChunk, in);
+    if (n == 0) {
+      if (std::ferror(in))
+        st = ioError("text file " + textPath + ": read failed: " +
+                     errnoText(errno));
+      break;
+    }
+    for (size_t i = 0; i < n; ++i) { // uint16 little-endian: byte, then 0
+      tokens[2 * i] = text[i];
+      tokens[2 * i + 1] = 0;
+    }
+    if (std::fwrite(tokens.data(), 1, 2 * n, out) != 2 * n)
+      st = ioError(outPath + ": write to " + tmp + " failed: " +
+                   errnoText(errno));
+    count += int64_t(n);
+  }
+  std::fclose(in);
+  if (st.ok() && count == 0)
+    st = invalidArgumentError("text file " + textPath + " is empty");
+  FP8RT_RETURN_IF_ERROR(finishTempFile(out, tmp, outPath, std::move(st)));
+  return count;
+}
+
+} // namespace fp8rt
