@@ -10,6 +10,8 @@
 
 #include "fp8rt/Safetensors.h"
 
+#include "fp8rt/AtomicFile.h"
+
 #include "checkpoint/Json.h"
 
 #include <algorithm>
@@ -465,89 +467,18 @@ std::vector<uint8_t> SafetensorsWriter::serialize() const {
   return out;
 }
 
-namespace {
-
-Status writeAll(int fd, const uint8_t *p, size_t n, const std::string &path,
-                const std::string &tmp) {
-  while (n > 0) {
-    const size_t chunk = std::min<size_t>(n, size_t(1) << 30);
-    const ssize_t w = ::write(fd, p, chunk);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return ioError(path + ": write to " + tmp +
-                     " failed: " + std::strerror(errno));
-    }
-    p += w;
-    n -= size_t(w);
-  }
-  return Status::success();
-}
-
-std::string parentDir(const std::string &path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos)
-    return ".";
-  if (slash == 0)
-    return "/";
-  return path.substr(0, slash);
-}
-
-} // namespace
-
 Status SafetensorsWriter::writeFile(const std::string &path) const {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd =
-      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return ioError(path + ": cannot create " + tmp + ": " +
-                   std::strerror(errno));
-  auto fail = [&](Status s) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return s;
-  };
+  AtomicFile file;
+  FP8RT_RETURN_IF_ERROR(AtomicFile::open(path, file));
   const std::string h = header();
   uint8_t len[8];
   for (int i = 0; i < 8; ++i)
     len[i] = uint8_t(uint64_t(h.size()) >> (8 * i));
-  Status s = writeAll(fd, len, 8, path, tmp);
-  if (s.ok())
-    s = writeAll(fd, reinterpret_cast<const uint8_t *>(h.data()), h.size(),
-                 path, tmp);
+  FP8RT_RETURN_IF_ERROR(file.write(len, 8));
+  FP8RT_RETURN_IF_ERROR(file.write(h.data(), h.size()));
   for (const Tensor *t : ordered())
-    if (s.ok())
-      s = writeAll(fd, t->data, t->nbytes, path, tmp);
-  if (!s.ok())
-    return fail(std::move(s));
-  if (::fsync(fd) != 0)
-    return fail(ioError(path + ": fsync of " + tmp +
-                        " failed: " + std::strerror(errno)));
-  if (::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return ioError(path + ": close of " + tmp + " failed: " +
-                   std::strerror(err));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return ioError(path + ": cannot rename " + tmp + " to it: " +
-                   std::strerror(err));
-  }
-  // Make the rename itself durable. Some file systems cannot fsync a
-  // directory (EINVAL); the file is complete either way.
-  const std::string dir = parentDir(path);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    const int rc = ::fsync(dfd);
-    const int err = errno;
-    ::close(dfd);
-    if (rc != 0 && err != EINVAL)
-      return ioError(path + ": written, but fsync of directory " + dir +
-                     " failed: " + std::strerror(err));
-  }
-  return Status::success();
+    FP8RT_RETURN_IF_ERROR(file.write(t->data, t->nbytes));
+  return file.commit();
 }
 
 } // namespace fp8rt

@@ -8,6 +8,8 @@
 
 #include "fp8rt/TokenData.h"
 
+#include "fp8rt/AtomicFile.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -101,54 +103,6 @@ Status checkSizes(int64_t batchSize, int64_t seqLen) {
   if (seqLen <= 0)
     return invalidArgumentError("seq_len must be positive, got " +
                                 std::to_string(seqLen));
-  return Status::success();
-}
-
-/// A temporary name beside `path` (same directory, so rename is atomic).
-std::string tempPathFor(const std::string &path) {
-  return path + ".tmp." + std::to_string(long(::getpid()));
-}
-
-std::string parentDir(const std::string &path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-/// Flushes, fsyncs and closes `f` (the temporary `tmp`), renames it over
-/// `path` and fsyncs the directory. `writeStatus` is the outcome of the
-/// writes so far; on any failure `tmp` is removed and `path` is untouched.
-Status finishTempFile(std::FILE *f, const std::string &tmp,
-                      const std::string &path, Status writeStatus) {
-  if (writeStatus.ok() && std::fflush(f) != 0)
-    writeStatus = ioError(path + ": write to " + tmp + " failed: " +
-                          errnoText(errno));
-  if (writeStatus.ok() && ::fsync(::fileno(f)) != 0)
-    writeStatus = ioError(path + ": fsync of " + tmp + " failed: " +
-                          errnoText(errno));
-  if (std::fclose(f) != 0 && writeStatus.ok())
-    writeStatus = ioError(path + ": close of " + tmp + " failed: " +
-                          errnoText(errno));
-  if (writeStatus.ok() && std::rename(tmp.c_str(), path.c_str()) != 0)
-    writeStatus = ioError(path + ": cannot rename " + tmp + " to it: " +
-                          errnoText(errno));
-  if (!writeStatus.ok()) {
-    std::remove(tmp.c_str());
-    return writeStatus;
-  }
-  // Make the rename durable; some file systems cannot fsync a directory
-  // (EINVAL), and the file is complete either way.
-  const std::string dir = parentDir(path);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    const int rc = ::fsync(dfd);
-    const int err = errno;
-    ::close(dfd);
-    if (rc != 0 && err != EINVAL)
-      return ioError(path + ": written, but fsync of directory " + dir +
-                     " failed: " + errnoText(err));
-  }
   return Status::success();
 }
 
@@ -331,24 +285,20 @@ Status writeTokenFile(const std::string &path, const std::vector<uint32_t> &toke
           std::to_string(tokens[i]) + ", which does not fit in " +
           tokenWidthName(width));
 
-  const std::string tmp = tempPathFor(path);
-  std::FILE *f = std::fopen(tmp.c_str(), "wb");
-  if (!f)
-    return ioError(path + ": cannot create " + tmp + ": " + errnoText(errno));
-  Status st;
+  AtomicFile file;
+  FP8RT_RETURN_IF_ERROR(AtomicFile::open(path, file));
   constexpr size_t kChunk = 1 << 16;
   std::vector<unsigned char> buf(kChunk * w);
-  for (size_t begin = 0; begin < tokens.size() && st.ok(); begin += kChunk) {
+  for (size_t begin = 0; begin < tokens.size(); begin += kChunk) {
     const size_t n = std::min(kChunk, tokens.size() - begin);
     for (size_t i = 0; i < n; ++i) {
       const uint32_t v = tokens[begin + i];
       for (size_t b = 0; b < w; ++b)
         buf[i * w + b] = static_cast<unsigned char>(v >> (8 * b));
     }
-    if (std::fwrite(buf.data(), 1, n * w, f) != n * w)
-      st = ioError(path + ": write to " + tmp + " failed: " + errnoText(errno));
+    FP8RT_RETURN_IF_ERROR(file.write(buf.data(), n * w));
   }
-  return finishTempFile(f, tmp, path, std::move(st));
+  return file.commit();
 }
 
 StatusOr<int64_t> prepareByteTokens(const std::string &textPath,
@@ -359,12 +309,10 @@ StatusOr<int64_t> prepareByteTokens(const std::string &textPath,
     return Status(err == ENOENT ? StatusCode::kNotFound : StatusCode::kIoError,
                   "text file " + textPath + ": cannot open: " + errnoText(err));
   }
-  const std::string tmp = tempPathFor(outPath);
-  std::FILE *out = std::fopen(tmp.c_str(), "wb");
-  if (!out) {
-    const int err = errno;
+  AtomicFile out;
+  if (Status s = AtomicFile::open(outPath, out); !s.ok()) {
     std::fclose(in);
-    return ioError(outPath + ": cannot create " + tmp + ": " + errnoText(err));
+    return s;
   }
 
   Status st;
@@ -383,15 +331,14 @@ StatusOr<int64_t> prepareByteTokens(const std::string &textPath,
       tokens[2 * i] = text[i];
       tokens[2 * i + 1] = 0;
     }
-    if (std::fwrite(tokens.data(), 1, 2 * n, out) != 2 * n)
-      st = ioError(outPath + ": write to " + tmp + " failed: " +
-                   errnoText(errno));
+    st = out.write(tokens.data(), 2 * n);
     count += int64_t(n);
   }
   std::fclose(in);
   if (st.ok() && count == 0)
     st = invalidArgumentError("text file " + textPath + " is empty");
-  FP8RT_RETURN_IF_ERROR(finishTempFile(out, tmp, outPath, std::move(st)));
+  FP8RT_RETURN_IF_ERROR(st);
+  FP8RT_RETURN_IF_ERROR(out.commit());
   return count;
 }
 
