@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fp8c/Dialect/FP8/Transforms/FP8Settings.h"
+#include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
 #include "fp8c/Dialect/FP8/Transforms/Passes.h"
 
 #include "fp8c/Support/ShapeString.h"
@@ -41,8 +42,6 @@ using fp8c::shapeString;
 namespace train = fp8c::train;
 
 namespace {
-
-constexpr StringLiteral kGemmAttrName = "fp8.gemm";
 
 RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
 
