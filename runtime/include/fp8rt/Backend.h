@@ -1,0 +1,45 @@
+//===- Backend.h - What executes a loaded program ---------------*- C++ -*-===//
+//
+// A backend owns the arena of one program and runs its functions. The trainer
+// (Trainer.h) only talks to this interface, so the CPU backend (the reference)
+// and the CUDA backend are interchangeable under it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FP8RT_BACKEND_H
+#define FP8RT_BACKEND_H
+
+#include "fp8rt/Program.h"
+#include "fp8rt/Status.h"
+
+#include <memory>
+#include <string>
+
+namespace fp8rt {
+
+class Backend {
+public:
+  virtual ~Backend() = default;
+  /// "cpu" or "cuda".
+  virtual const char *name() const = 0;
+  /// One line for the user: "CPU backend (OpenBLAS, 2 threads)".
+  virtual std::string description() const = 0;
+  /// Allocates the arena of `program` (zeroed) and writes its constants. The
+  /// program must outlive the backend. Persistent buffers are not initialised
+  /// here: the trainer does that (it knows the seed) or loads a checkpoint.
+  virtual Status load(const Program &program) = 0;
+  /// Copies `bytes` bytes (exactly the buffer's size) into / out of a buffer.
+  virtual Status write(uint32_t buffer, const void *data, size_t bytes) = 0;
+  virtual Status read(uint32_t buffer, void *data, size_t bytes) = 0;
+  /// Runs one function of the loaded program. Errors name the instruction
+  /// ("train_step: instruction 12 (kernel k12_embedding): token id 300 is
+  /// outside [0, 256)").
+  virtual Status run(const Function &function) = 0;
+};
+
+/// The reference backend: host memory, OpenBLAS GEMMs, exact FP8 emulation.
+std::unique_ptr<Backend> createCpuBackend();
+
+} // namespace fp8rt
+
+#endif // FP8RT_BACKEND_H

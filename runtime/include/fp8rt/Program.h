@@ -1,0 +1,161 @@
+//===- Program.h - A loaded, validated program file -------------*- C++ -*-===//
+//
+// The in-memory form of an `.fp8prog` file (docs/program-format.md). Every
+// index in it has been checked by parseProgram: buffer indices are in range,
+// views lie inside the arena, kernel value numbers refer to earlier values,
+// and every kernel op has passed its op's shape and attribute checks
+// (checkKernelOp, Interpreter.h). Backends may therefore trust it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FP8RT_PROGRAM_H
+#define FP8RT_PROGRAM_H
+
+#include "fp8rt/Status.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace fp8rt {
+
+/// Element types of buffers and kernel values.
+enum class DType : uint8_t { F32, BF16, F16, F8E4M3, F8E5M2, I32, I64, I8 };
+
+size_t dtypeSize(DType t);
+/// "f32", "bf16", "f16", "f8e4m3", "f8e5m2", "i32", "i64", "i8".
+const char *dtypeName(DType t);
+/// Parses the names above.
+bool parseDType(std::string_view name, DType &out);
+inline bool isFloat(DType t) { return t <= DType::F8E5M2; }
+
+struct TensorType {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape; ///< empty: a scalar
+  int64_t numElements() const; ///< product of shape (1 for a scalar)
+  uint64_t bytes() const { return uint64_t(numElements()) * dtypeSize(dtype); }
+  bool operator==(const TensorType &o) const {
+    return dtype == o.dtype && shape == o.shape;
+  }
+  bool operator!=(const TensorType &o) const { return !(*this == o); }
+  std::string str() const; ///< "bf16[8,64,128]", "f32[]"
+};
+
+enum class BufferRole : uint8_t {
+  Param, Optimizer, FP8State, GradAccum, Constant, // persistent
+  Input, Output, Metric, Grad, Scratch             // valid during a call
+};
+const char *roleName(BufferRole r); ///< "param", "optimizer", "fp8_state", ...
+bool parseRole(std::string_view name, BufferRole &out);
+inline bool isPersistent(BufferRole r) { return r <= BufferRole::Constant; }
+
+enum class InitKind : uint8_t { None, Zeros, Ones, Normal };
+
+struct Buffer {
+  std::string name;
+  BufferRole role = BufferRole::Scratch;
+  TensorType type;
+  uint64_t offset = 0; ///< bytes into the arena, a multiple of 256
+  InitKind init = InitKind::None;
+  double initStd = 0.0;
+  std::vector<double> data; ///< role Constant: every element
+  uint64_t bytes() const { return type.bytes(); }
+};
+
+/// A kernel op attribute value (docs/program-format.md, "Attribute values").
+struct Attr {
+  enum class Kind : uint8_t { Int, Float, Bool, String, Array };
+  Kind kind = Kind::Int;
+  int64_t i = 0;          ///< Int (also set, truncated, for a Float)
+  double f = 0.0;         ///< Float (also set for an Int)
+  bool b = false;         ///< Bool
+  std::string s;          ///< String
+  std::vector<double> array; ///< Array of numbers
+};
+
+struct KernelOp {
+  std::string op; ///< "train.layer_norm", "fp8.quantize", "arith.addi", ...
+  std::vector<uint32_t> operands; ///< kernel value numbers
+  std::vector<TensorType> results;
+  std::vector<std::pair<std::string, Attr>> attrs;
+  /// The attribute or nullptr.
+  const Attr *attr(std::string_view name) const;
+};
+
+struct Kernel {
+  std::string name;
+  std::vector<uint32_t> inputs, outputs; ///< buffer indices
+  std::vector<KernelOp> ops;
+  std::vector<uint32_t> yields; ///< kernel value numbers, one per output
+};
+
+enum class GemmScaleMode : uint8_t { None, Tensorwise, Rowwise, Block1x128, Block128x128 };
+enum class GemmEpilogue : uint8_t { None, Bias, Gelu, BiasGelu };
+
+struct Gemm {
+  static constexpr uint32_t kNone = UINT32_MAX;
+  std::string name;
+  int64_t m = 0, n = 0, k = 0;
+  uint32_t a = kNone, b = kNone, d = kNone;
+  uint32_t bias = kNone, aScale = kNone, bScale = kNone, dScale = kNone,
+           amaxD = kNone;
+  bool transposeA = false, transposeB = false, fastAccum = false;
+  GemmScaleMode aScaleMode = GemmScaleMode::None,
+                bScaleMode = GemmScaleMode::None;
+  GemmEpilogue epilogue = GemmEpilogue::None;
+};
+
+struct Copy {
+  uint32_t source = 0, target = 0;
+};
+
+struct Instruction {
+  enum class Kind : uint8_t { Kernel, Gemm, Copy };
+  Kind kind = Kind::Kernel;
+  Kernel kernel; ///< Kind::Kernel
+  Gemm gemm;     ///< Kind::Gemm
+  Copy copy;     ///< Kind::Copy
+};
+
+struct Function {
+  std::string name;
+  std::vector<uint32_t> inputs, outputs; ///< buffer indices
+  std::vector<Instruction> instructions;
+};
+
+/// docs/program-format.md, "info".
+struct ProgramInfo {
+  std::string family;
+  int64_t batchSize = 0, seqLen = 0, vocabSize = 0, gradAccumSteps = 1,
+          totalSteps = 0, initSeed = 0;
+  std::string fp8Recipe = "none", fp8Format = "hybrid";
+};
+
+struct Program {
+  static constexpr int64_t kVersion = 1;
+  static constexpr uint64_t kAlignment = 256;
+  int64_t version = kVersion;
+  std::string producer;
+  ProgramInfo info;
+  std::string configJson; ///< the "config" object, re-serialised compactly
+  uint64_t arenaBytes = 0;
+  std::vector<Buffer> buffers;
+  std::vector<Function> functions;
+
+  /// The function or nullptr.
+  const Function *function(std::string_view name) const;
+  /// Index of the first buffer with this name and role, or -1.
+  int64_t findBuffer(std::string_view name, BufferRole role) const;
+};
+
+/// Parses and validates a program file's text. `fileName` only prefixes the
+/// messages: "<fileName>: functions[0].instructions[3].gemm.k: expected ...".
+StatusOr<Program> parseProgram(std::string_view text, std::string_view fileName);
+/// Reads and parses a file (kNotFound / kIoError when it cannot be read).
+StatusOr<Program> loadProgram(const std::string &path);
+
+} // namespace fp8rt
+
+#endif // FP8RT_PROGRAM_H
