@@ -6,6 +6,7 @@
 #include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
 #include "fp8c/Dialect/FP8/Transforms/Passes.h"
 #include "fp8c/Dialect/RT/IR/RTOps.h"
+#include "fp8c/Dialect/RT/Transforms/Passes.h"
 #include "fp8c/Dialect/Train/IR/TrainOps.h"
 #include "fp8c/Dialect/Train/Transforms/Passes.h"
 
@@ -74,7 +75,7 @@ const fp8c::Stage stages[] = {
 
 void fp8c::registerAllDialects(DialectRegistry &registry) {
   registry.insert<train::TrainDialect, fp8::FP8Dialect, rt::RTDialect, arith::ArithDialect,
-                  func::FuncDialect, tensor::TensorDialect>();
+                  func::FuncDialect, tensor::TensorDialect, memref::MemRefDialect>();
 }
 
 ArrayRef<fp8c::Stage> fp8c::getStages() { return stages; }
@@ -112,6 +113,7 @@ void fp8c::registerAllPasses() {
   registerTransformsPasses();
   train::registerTrainPasses();
   fp8::registerFP8Passes();
+  rt::registerRTPasses();
   PassPipelineRegistration<>("fp8c-pipeline",
                              "fp8c's whole pipeline, up to its last implemented stage",
                              [](OpPassManager &pm) { buildPipelineUpTo(pm, getStages().back()); });

@@ -94,6 +94,8 @@ func.func @strided_buffer(%arena: !rt.arena) {
 func.func @kernel_name_starts_with_digit(%x: memref<64xf32>) {
   // expected-error @+1 {{'rt.kernel' op kernel name '0_gelu' is not a C identifier}}
   rt.kernel "0_gelu" outs(%x : memref<64xf32>) {
+    %z = arith.constant dense<0.0> : tensor<64xf32>
+    rt.yield %z : tensor<64xf32>
   }
   return
 }
@@ -103,6 +105,8 @@ func.func @kernel_name_starts_with_digit(%x: memref<64xf32>) {
 func.func @kernel_name_with_dot(%x: memref<64xf32>) {
   // expected-error @+1 {{'rt.kernel' op kernel name 'mlp.gelu' is not a C identifier}}
   rt.kernel "mlp.gelu" outs(%x : memref<64xf32>) {
+    %z = arith.constant dense<0.0> : tensor<64xf32>
+    rt.yield %z : tensor<64xf32>
   }
   return
 }
@@ -112,6 +116,8 @@ func.func @kernel_name_with_dot(%x: memref<64xf32>) {
 func.func @kernel_name_empty(%x: memref<64xf32>) {
   // expected-error @+1 {{'rt.kernel' op kernel name '' is not a C identifier}}
   rt.kernel "" outs(%x : memref<64xf32>) {
+    %z = arith.constant dense<0.0> : tensor<64xf32>
+    rt.yield %z : tensor<64xf32>
   }
   return
 }
@@ -122,7 +128,8 @@ func.func @kernel_name_empty(%x: memref<64xf32>) {
 func.func @kernel_without_outputs(%x: memref<64xf32>) {
   // expected-error @+1 {{'rt.kernel' op a kernel must write at least one output buffer}}
   "rt.kernel"(%x) <{name = "sink", operandSegmentSizes = array<i32: 1, 0>}> ({
-  ^bb0:
+  ^bb0(%a: tensor<64xf32>):
+    "rt.yield"() : () -> ()
   }) : (memref<64xf32>) -> ()
   return
 }
@@ -132,6 +139,9 @@ func.func @kernel_without_outputs(%x: memref<64xf32>) {
 func.func @kernel_dynamic_input(%x: memref<?xf32>, %y: memref<64xf32>) {
   // expected-error @+1 {{'rt.kernel' op kernel operand must be a static, dense row-major memref, got 'memref<?xf32>'}}
   rt.kernel "k" ins(%x : memref<?xf32>) outs(%y : memref<64xf32>) {
+  ^bb0(%a: tensor<?xf32>):
+    %z = arith.constant dense<0.0> : tensor<64xf32>
+    rt.yield %z : tensor<64xf32>
   }
   return
 }
@@ -141,8 +151,123 @@ func.func @kernel_dynamic_input(%x: memref<?xf32>, %y: memref<64xf32>) {
 func.func @kernel_strided_output(%x: memref<64xf32>, %y: memref<64xf32, strided<[2]>>) {
   // expected-error @+1 {{'rt.kernel' op kernel operand must be a static, dense row-major memref, got 'memref<64xf32, strided<[2]>>'}}
   rt.kernel "k" ins(%x : memref<64xf32>) outs(%y : memref<64xf32, strided<[2]>>) {
+  ^bb0(%a: tensor<64xf32>):
+    rt.yield %a : tensor<64xf32>
   }
   return
+}
+
+// -----
+
+func.func @kernel_body_argument_count(%x: memref<64xf32>, %y: memref<64xf32>) {
+  // expected-error @+1 {{'rt.kernel' op body has 0 arguments, expected one per input buffer (1)}}
+  rt.kernel "k" ins(%x : memref<64xf32>) outs(%y : memref<64xf32>) {
+    %z = arith.constant dense<0.0> : tensor<64xf32>
+    rt.yield %z : tensor<64xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_body_argument_type(%x: memref<64xbf16>, %y: memref<64xf32>) {
+  // expected-error @+1 {{'rt.kernel' op body argument #0 has type 'tensor<64xf32>', expected 'tensor<64xbf16>'}}
+  rt.kernel "k" ins(%x : memref<64xbf16>) outs(%y : memref<64xf32>) {
+  ^bb0(%a: tensor<64xf32>):
+    rt.yield %a : tensor<64xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_yield_count(%x: memref<64xf32>, %y: memref<64xf32>) {
+  // expected-error @+1 {{'rt.kernel' op rt.yield gives 2 values, expected one per output buffer (1)}}
+  rt.kernel "k" ins(%x : memref<64xf32>) outs(%y : memref<64xf32>) {
+  ^bb0(%a: tensor<64xf32>):
+    rt.yield %a, %a : tensor<64xf32>, tensor<64xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_yield_type(%x: memref<64xf32>, %y: memref<64xbf16>) {
+  // expected-error @+1 {{'rt.kernel' op rt.yield value #0 has type 'tensor<64xf32>', expected 'tensor<64xbf16>'}}
+  rt.kernel "k" ins(%x : memref<64xf32>) outs(%y : memref<64xbf16>) {
+  ^bb0(%a: tensor<64xf32>):
+    rt.yield %a : tensor<64xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @kernel_body_uses_outer_value(%x: memref<64xf32>, %y: memref<64xf32>) {
+  %c = arith.constant dense<0.0> : tensor<64xf32>
+  // expected-note @+1 {{required by region isolation constraints}}
+  rt.kernel "k" ins(%x : memref<64xf32>) outs(%y : memref<64xf32>) {
+  ^bb0(%a: tensor<64xf32>):
+    // expected-error @+1 {{'rt.yield' op using value defined outside the region}}
+    rt.yield %c : tensor<64xf32>
+  }
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// rt.fusion
+//===----------------------------------------------------------------------===//
+
+func.func @fusion_name(%x: tensor<64xf32>) -> tensor<64xf32> {
+  // expected-error @+1 {{'rt.fusion' op fusion name 'a-b' is not a C identifier}}
+  %r = rt.fusion "a-b" (%x) : (tensor<64xf32>) -> tensor<64xf32> {
+  ^bb0(%a: tensor<64xf32>):
+    rt.yield %a : tensor<64xf32>
+  }
+  return %r : tensor<64xf32>
+}
+
+// -----
+
+func.func @fusion_without_results(%x: tensor<64xf32>) {
+  // expected-error @+1 {{'rt.fusion' op a fusion must produce at least one result}}
+  rt.fusion "f" (%x) : (tensor<64xf32>) -> () {
+  ^bb0(%a: tensor<64xf32>):
+    rt.yield
+  }
+  return
+}
+
+// -----
+
+func.func @fusion_argument_type(%x: tensor<64xf32>) -> tensor<64xf32> {
+  // expected-error @+1 {{'rt.fusion' op body argument #0 has type 'tensor<64xbf16>', expected 'tensor<64xf32>'}}
+  %r = rt.fusion "f" (%x) : (tensor<64xf32>) -> tensor<64xf32> {
+  ^bb0(%a: tensor<64xbf16>):
+    %c = train.convert %a : tensor<64xbf16> -> tensor<64xf32>
+    rt.yield %c : tensor<64xf32>
+  }
+  return %r : tensor<64xf32>
+}
+
+// -----
+
+func.func @fusion_yield_type(%x: tensor<64xf32>) -> tensor<64xbf16> {
+  // expected-error @+1 {{'rt.fusion' op rt.yield value #0 has type 'tensor<64xf32>', expected 'tensor<64xbf16>'}}
+  %r = rt.fusion "f" (%x) : (tensor<64xf32>) -> tensor<64xbf16> {
+  ^bb0(%a: tensor<64xf32>):
+    rt.yield %a : tensor<64xf32>
+  }
+  return %r : tensor<64xbf16>
+}
+
+// -----
+
+func.func @yield_outside_kernel(%x: tensor<64xf32>) {
+  // expected-error @+1 {{'rt.yield' op expects parent op to be one of 'rt.kernel, rt.fusion'}}
+  rt.yield %x : tensor<64xf32>
 }
 
 // -----

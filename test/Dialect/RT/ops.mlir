@@ -50,19 +50,35 @@ func.func @empty_arena() -> !rt.arena {
 func.func @kernel(%x: memref<512x3072xbf16>, %y: memref<512x3072xbf16>, %s: memref<f32>,
                   %q: memref<512x3072xf8E4M3FN>, %amax: memref<f32>) {
   // CHECK: rt.kernel "gelu_0" ins(%[[X]] : memref<512x3072xbf16>) outs(%[[Y]] : memref<512x3072xbf16>) {
+  // CHECK-NEXT: ^bb0(%[[XA:.*]]: tensor<512x3072xbf16>):
+  // CHECK-NEXT:   %[[G:.*]] = train.gelu %[[XA]] approximate none : tensor<512x3072xbf16>
+  // CHECK-NEXT:   rt.yield %[[G]] : tensor<512x3072xbf16>
   // CHECK-NEXT: }
   rt.kernel "gelu_0" ins(%x : memref<512x3072xbf16>) outs(%y : memref<512x3072xbf16>) {
+  ^bb0(%a: tensor<512x3072xbf16>):
+    %g = train.gelu %a approximate none : tensor<512x3072xbf16>
+    rt.yield %g : tensor<512x3072xbf16>
   }
   // Several inputs and outputs: a cast with a fused amax.
   // CHECK: rt.kernel "_cast_amax_1" ins(%[[Y]], %[[S]] : memref<512x3072xbf16>, memref<f32>) outs(%[[Q]], %[[A]] : memref<512x3072xf8E4M3FN>, memref<f32>) {
-  // CHECK-NEXT: }
+  // CHECK:   fp8.quantize
+  // CHECK:   fp8.amax
+  // CHECK:   rt.yield %{{.*}}, %{{.*}} : tensor<512x3072xf8E4M3FN>, tensor<f32>
   rt.kernel "_cast_amax_1" ins(%y, %s : memref<512x3072xbf16>, memref<f32>)
       outs(%q, %amax : memref<512x3072xf8E4M3FN>, memref<f32>) {
+  ^bb0(%v: tensor<512x3072xbf16>, %sc: tensor<f32>):
+    %c = fp8.quantize %v, %sc recipe tensorwise : tensor<512x3072xbf16>, tensor<f32> -> tensor<512x3072xf8E4M3FN>
+    %m = fp8.amax %v recipe tensorwise : tensor<512x3072xbf16> -> tensor<f32>
+    rt.yield %c, %m : tensor<512x3072xf8E4M3FN>, tensor<f32>
   }
   // No inputs: a fill; extra attributes are kept.
   // CHECK: rt.kernel "zero_amax" outs(%[[A]] : memref<f32>) {
+  // CHECK-NEXT:   %[[Z:.*]] = arith.constant dense<0.000000e+00> : tensor<f32>
+  // CHECK-NEXT:   rt.yield %[[Z]] : tensor<f32>
   // CHECK-NEXT: } {note = "fill"}
   rt.kernel "zero_amax" outs(%amax : memref<f32>) {
+    %z = arith.constant dense<0.0> : tensor<f32>
+    rt.yield %z : tensor<f32>
   } {note = "fill"}
   // CHECK: return
   return
@@ -162,4 +178,23 @@ func.func @copy(%a: memref<64x64xf32>, %b: memref<4096xf32>, %c: memref<32x256xb
   rt.copy %d, %e : memref<16xf8E4M3FN>, memref<4xf32>
   // CHECK: return
   return
+}
+
+// CHECK-LABEL: func.func @fusion(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<512x3072xbf16>)
+func.func @fusion(%x: tensor<512x3072xbf16>) -> (tensor<512x3072xbf16>, tensor<f32>) {
+  // CHECK: %[[R:.*]]:2 = rt.fusion "gelu_amax_3"(%[[X]]) : (tensor<512x3072xbf16>) -> (tensor<512x3072xbf16>, tensor<f32>) {
+  // CHECK-NEXT: ^bb0(%[[A:.*]]: tensor<512x3072xbf16>):
+  // CHECK-NEXT:   %[[G:.*]] = train.gelu %[[A]] approximate none : tensor<512x3072xbf16>
+  // CHECK-NEXT:   %[[M:.*]] = fp8.amax %[[G]] recipe tensorwise : tensor<512x3072xbf16> -> tensor<f32>
+  // CHECK-NEXT:   rt.yield %[[G]], %[[M]] : tensor<512x3072xbf16>, tensor<f32>
+  // CHECK-NEXT: }
+  %y, %amax = rt.fusion "gelu_amax_3" (%x) : (tensor<512x3072xbf16>) -> (tensor<512x3072xbf16>, tensor<f32>) {
+  ^bb0(%a: tensor<512x3072xbf16>):
+    %g = train.gelu %a approximate none : tensor<512x3072xbf16>
+    %m = fp8.amax %g recipe tensorwise : tensor<512x3072xbf16> -> tensor<f32>
+    rt.yield %g, %m : tensor<512x3072xbf16>, tensor<f32>
+  }
+  // CHECK: return %[[R]]#0, %[[R]]#1
+  return %y, %amax : tensor<512x3072xbf16>, tensor<f32>
 }

@@ -81,18 +81,64 @@ LogicalResult BufferOp::verify() {
   return success();
 }
 
+/// The kernel name rule of rt.kernel and rt.fusion: it becomes a CUDA symbol.
+static bool isCIdentifier(StringRef name) {
+  return !name.empty() && (llvm::isAlpha(name.front()) || name.front() == '_') &&
+         llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
+
+/// A body block whose arguments have `argTypes` and whose rt.yield gives
+/// `yieldTypes` (the terminator itself is guaranteed by the traits).
+static LogicalResult verifyBody(Operation *op, Block &body, TypeRange argTypes,
+                                TypeRange yieldTypes, StringRef argWhat, StringRef yieldWhat) {
+  if (body.getNumArguments() != argTypes.size())
+    return op->emitOpError() << "body has " << body.getNumArguments()
+                             << " arguments, expected one per " << argWhat << " ("
+                             << argTypes.size() << ")";
+  for (auto [i, arg, type] : llvm::enumerate(body.getArguments(), argTypes))
+    if (arg.getType() != type)
+      return op->emitOpError() << "body argument #" << i << " has type " << arg.getType()
+                               << ", expected " << type;
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield)
+    return op->emitOpError() << "body must end in rt.yield";
+  if (yield.getValues().size() != yieldTypes.size())
+    return op->emitOpError() << "rt.yield gives " << yield.getValues().size()
+                             << " values, expected one per " << yieldWhat << " ("
+                             << yieldTypes.size() << ")";
+  for (auto [i, value, type] : llvm::enumerate(yield.getValues(), yieldTypes))
+    if (value.getType() != type)
+      return op->emitOpError() << "rt.yield value #" << i << " has type " << value.getType()
+                               << ", expected " << type;
+  return success();
+}
+
+/// The tensor a kernel body sees for a buffer.
+static Type tensorOf(Value buffer) {
+  MemRefType t = memrefType(buffer);
+  return RankedTensorType::get(t.getShape(), t.getElementType());
+}
+
 LogicalResult KernelOp::verify() {
-  StringRef name = getName();
-  bool identifier = !name.empty() && (llvm::isAlpha(name.front()) || name.front() == '_') &&
-                    llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
-  if (!identifier)
-    return emitOpError() << "kernel name '" << name << "' is not a C identifier";
+  if (!isCIdentifier(getName()))
+    return emitOpError() << "kernel name '" << getName() << "' is not a C identifier";
   if (getOutputs().empty())
     return emitOpError() << "a kernel must write at least one output buffer";
   for (Value v : llvm::concat<Value>(getInputs(), getOutputs()))
     if (failed(verifyDense(*this, "kernel operand", memrefType(v))))
       return failure();
-  return success();
+  SmallVector<Type> inputs = llvm::map_to_vector(getInputs(), tensorOf);
+  SmallVector<Type> outputs = llvm::map_to_vector(getOutputs(), tensorOf);
+  return verifyBody(*this, getBody().front(), inputs, outputs, "input buffer", "output buffer");
+}
+
+LogicalResult FusionOp::verify() {
+  if (!isCIdentifier(getName()))
+    return emitOpError() << "fusion name '" << getName() << "' is not a C identifier";
+  if (getResults().empty())
+    return emitOpError() << "a fusion must produce at least one result";
+  return verifyBody(*this, getBody().front(), getInputs().getTypes(), getResultTypes(),
+                    "operand", "result");
 }
 
 LogicalResult GemmOp::verify() {

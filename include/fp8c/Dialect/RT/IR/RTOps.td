@@ -91,18 +91,25 @@ def RT_BufferOp : RT_Op<"buffer", [Pure]> {
   }];
 }
 
-def RT_KernelOp : RT_Op<"kernel", [AttrSizedOperandSegments, NoTerminator,
-                                   SingleBlock]> {
+def RT_KernelOp : RT_Op<"kernel", [AttrSizedOperandSegments, SingleBlock,
+                                   IsolatedFromAbove]> {
   let summary = "a generated kernel launch over arena buffers";
   let description = [{
     `name` becomes the CUDA function name, so it must be a C identifier. The body
     is the kernel's structured op list, from which the CUDA source and the CPU
-    interpreter are both derived; the lowering defines its ops.
+    interpreter are both derived: its block has one `tensor` argument per input
+    buffer (same shape and element type) and ends in `rt.yield` with one value
+    per output buffer (same shape and element type). The ops in between are
+    `train`, `fp8` and `arith` ops with value semantics: a kernel reads all its
+    inputs before it writes any output, so an output may be an input's buffer.
 
     Example:
 
     ```mlir
     rt.kernel "gelu_0" ins(%x : memref<512x3072xbf16>) outs(%y : memref<512x3072xbf16>) {
+    ^bb0(%a: tensor<512x3072xbf16>):
+      %g = train.gelu %a approximate none : tensor<512x3072xbf16>
+      rt.yield %g : tensor<512x3072xbf16>
     }
     ```
   }];
@@ -114,6 +121,49 @@ def RT_KernelOp : RT_Op<"kernel", [AttrSizedOperandSegments, NoTerminator,
     $body attr-dict
   }];
   let hasVerifier = 1;
+}
+
+def RT_FusionOp : RT_Op<"fusion", [SingleBlock, IsolatedFromAbove]> {
+  let summary = "ops grouped into one future kernel, still on tensors";
+  let description = [{
+    `fp8-fuse-kernels` groups pointwise and reduction chains into `rt.fusion`
+    ops; `fp8-lower-to-rt` turns each into one `rt.kernel`. The region is
+    isolated from above: its block arguments are the fusion's operands, and
+    `rt.yield` gives its results. `name` becomes the kernel's name (a C
+    identifier).
+
+    Example:
+
+    ```mlir
+    %y, %amax = rt.fusion "gelu_amax_3" (%x) : (tensor<512x3072xbf16>) -> (tensor<512x3072xbf16>, tensor<f32>) {
+    ^bb0(%a: tensor<512x3072xbf16>):
+      %g = train.gelu %a approximate none : tensor<512x3072xbf16>
+      %m = fp8.amax %g recipe tensorwise : tensor<512x3072xbf16> -> tensor<f32>
+      rt.yield %g, %m : tensor<512x3072xbf16>, tensor<f32>
+    }
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, Variadic<AnyRankedTensor>:$inputs);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $name `(` $inputs `)` attr-dict `:` functional-type($inputs, $results) $body
+  }];
+  let hasVerifier = 1;
+}
+
+def RT_YieldOp : RT_Op<"yield", [Pure, Terminator,
+                                 ParentOneOf<["KernelOp", "FusionOp"]>]> {
+  let summary = "the values a kernel or fusion body produces";
+  let description = [{
+    Example:
+
+    ```mlir
+    rt.yield %g, %m : tensor<512x3072xbf16>, tensor<f32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
 }
 
 def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
