@@ -1,0 +1,291 @@
+//===- CpuBackend.cpp - The reference backend: host memory, OpenBLAS ------===//
+//
+// Runs a loaded program on the host. The arena is one zeroed, 256-byte aligned
+// allocation; kernels are interpreted op by op on cpu::Value (KernelOps.h),
+// GEMMs go through OpenBLAS (cpu::gemm) or the exact FP8 GEMM
+// (cpu::scaledGemmTN), copies are memmove. The program has been validated by
+// parseProgram, so buffer views and value numbers are used unchecked.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fp8rt/Backend.h"
+
+#include "fp8rt/Numerics.h"
+#include "fp8rt/cpu/KernelOps.h"
+#include "fp8rt/cpu/LayerKernels.h"
+#include "fp8rt/cpu/PointwiseKernels.h"
+
+#include <cstdlib>
+#include <cstring>
+
+extern "C" int openblas_get_num_threads(void);
+
+namespace fp8rt {
+
+namespace {
+
+bool isFp8(DType t) { return t == DType::F8E4M3 || t == DType::F8E5M2; }
+Fp8Format fp8Format(DType t) {
+  return t == DType::F8E5M2 ? Fp8Format::E5M2 : Fp8Format::E4M3FN;
+}
+
+cpu::ScaleMode scaleMode(GemmScaleMode m) {
+  switch (m) {
+  case GemmScaleMode::Rowwise:
+    return cpu::ScaleMode::Rowwise;
+  case GemmScaleMode::Block1x128:
+    return cpu::ScaleMode::Block1x128;
+  case GemmScaleMode::Block128x128:
+    return cpu::ScaleMode::Block128x128;
+  case GemmScaleMode::None:
+  case GemmScaleMode::Tensorwise:
+    break;
+  }
+  return cpu::ScaleMode::Tensorwise;
+}
+
+const char *kindName(Instruction::Kind k) {
+  switch (k) {
+  case Instruction::Kind::Kernel:
+    return "kernel";
+  case Instruction::Kind::Gemm:
+    return "gemm";
+  case Instruction::Kind::Copy:
+    return "copy";
+  }
+  return "?";
+}
+
+struct FreeDeleter {
+  void operator()(uint8_t *p) const { std::free(p); }
+};
+
+class CpuBackend final : public Backend {
+public:
+  const char *name() const override { return "cpu"; }
+  std::string description() const override {
+    const int threads = openblas_get_num_threads();
+    return "CPU backend (OpenBLAS, " + std::to_string(threads) + " thread" +
+           (threads == 1 ? "" : "s") + ")";
+  }
+  Status load(const Program &program) override;
+  Status write(uint32_t buffer, const void *data, size_t bytes) override;
+  Status read(uint32_t buffer, void *data, size_t bytes) override;
+  Status run(const Function &function) override;
+
+private:
+  Status checkAccess(uint32_t buffer, size_t bytes, const char *what) const;
+  Status runKernel(const Kernel &kernel);
+  Status runGemm(const Gemm &gemm);
+  void runCopy(const Copy &copy);
+
+  uint8_t *at(uint32_t buffer) const {
+    return arena_.get() + program_->buffers[buffer].offset;
+  }
+  /// A buffer's elements as f32 (its dtype's numbers, exactly).
+  std::vector<float> floats(uint32_t buffer) const {
+    return cpu::loadValue(program_->buffers[buffer].type, at(buffer)).f;
+  }
+  float scalar(uint32_t buffer) const {
+    float x;
+    std::memcpy(&x, at(buffer), sizeof x);
+    return x;
+  }
+
+  const Program *program_ = nullptr;
+  std::unique_ptr<uint8_t, FreeDeleter> arena_;
+};
+
+Status CpuBackend::load(const Program &program) {
+  program_ = nullptr;
+  // aligned_alloc needs a size that is a multiple of the alignment (the
+  // arena's is) and non-zero.
+  const uint64_t size = program.arenaBytes ? program.arenaBytes : Program::kAlignment;
+  if (size > SIZE_MAX)
+    return outOfRangeError("cpu backend: an arena of " + std::to_string(size) +
+                           " bytes does not fit in memory");
+  arena_.reset(static_cast<uint8_t *>(std::aligned_alloc(Program::kAlignment, size_t(size))));
+  if (!arena_)
+    return outOfRangeError("cpu backend: cannot allocate the arena of " +
+                           std::to_string(program.arenaBytes) + " bytes");
+  std::memset(arena_.get(), 0, size_t(size));
+  program_ = &program;
+
+  // Constants: each element converted to the dtype (storeValue rounds to
+  // nearest even: bf16, f16, FP8 saturating; integers are exact, the loader
+  // checked their range).
+  for (uint32_t i = 0; i < program.buffers.size(); ++i) {
+    const Buffer &b = program.buffers[i];
+    if (b.role != BufferRole::Constant)
+      continue;
+    cpu::Value v;
+    v.type = b.type;
+    if (isFloat(b.type.dtype))
+      v.f.assign(b.data.begin(), b.data.end());
+    else
+      for (double x : b.data)
+        v.i.push_back(int64_t(x));
+    cpu::storeValue(v, at(i));
+  }
+  return Status::success();
+}
+
+Status CpuBackend::checkAccess(uint32_t buffer, size_t bytes, const char *what) const {
+  if (!program_)
+    return invalidArgumentError(std::string("cpu backend: ") + what +
+                                " before a program was loaded");
+  if (buffer >= program_->buffers.size())
+    return invalidArgumentError(std::string("cpu backend: ") + what + " of buffer " +
+                                std::to_string(buffer) + ": the program has " +
+                                std::to_string(program_->buffers.size()) + " buffers");
+  const Buffer &b = program_->buffers[buffer];
+  if (bytes != b.bytes())
+    return invalidArgumentError(std::string("cpu backend: ") + what + " of buffer " +
+                                std::to_string(buffer) + " (\"" + b.name + "\", " +
+                                b.type.str() + "): " + std::to_string(bytes) +
+                                " bytes given, the buffer holds " +
+                                std::to_string(b.bytes()));
+  return Status::success();
+}
+
+Status CpuBackend::write(uint32_t buffer, const void *data, size_t bytes) {
+  FP8RT_RETURN_IF_ERROR(checkAccess(buffer, bytes, "write"));
+  std::memcpy(at(buffer), data, bytes);
+  return Status::success();
+}
+
+Status CpuBackend::read(uint32_t buffer, void *data, size_t bytes) {
+  FP8RT_RETURN_IF_ERROR(checkAccess(buffer, bytes, "read"));
+  std::memcpy(data, at(buffer), bytes);
+  return Status::success();
+}
+
+Status CpuBackend::run(const Function &function) {
+  // Only the loaded program's functions have been checked against its buffers.
+  bool ours = false;
+  if (program_)
+    for (const Function &f : program_->functions)
+      ours = ours || &f == &function;
+  if (!ours)
+    return invalidArgumentError("cpu backend: function " + function.name +
+                                " is not one of the loaded program's");
+  for (size_t i = 0; i < function.instructions.size(); ++i) {
+    const Instruction &inst = function.instructions[i];
+    Status s;
+    std::string name;
+    switch (inst.kind) {
+    case Instruction::Kind::Kernel:
+      name = inst.kernel.name;
+      s = runKernel(inst.kernel);
+      break;
+    case Instruction::Kind::Gemm:
+      name = inst.gemm.name;
+      s = runGemm(inst.gemm);
+      break;
+    case Instruction::Kind::Copy:
+      runCopy(inst.copy);
+      break;
+    }
+    if (!s.ok())
+      return s.withContext(function.name + ": instruction " + std::to_string(i) + " (" +
+                           kindName(inst.kind) + (name.empty() ? "" : " " + name) + ")");
+  }
+  return Status::success();
+}
+
+Status CpuBackend::runKernel(const Kernel &kernel) {
+  size_t numValues = kernel.inputs.size();
+  for (const KernelOp &op : kernel.ops)
+    numValues += op.results.size();
+  // Reserved up front so that the operand pointers stay valid.
+  std::vector<cpu::Value> values;
+  values.reserve(numValues);
+  for (uint32_t b : kernel.inputs)
+    values.push_back(cpu::loadValue(program_->buffers[b].type, at(b)));
+  std::vector<const cpu::Value *> operands;
+  std::vector<cpu::Value> results;
+  for (const KernelOp &op : kernel.ops) {
+    operands.clear();
+    for (uint32_t v : op.operands)
+      operands.push_back(&values[v]);
+    results.clear();
+    FP8RT_RETURN_IF_ERROR(cpu::runKernelOp(op, operands, results));
+    for (cpu::Value &r : results)
+      values.push_back(std::move(r));
+  }
+  // Every result exists before the first store: outputs may be the inputs'
+  // bytes (in-place updates).
+  for (size_t i = 0; i < kernel.outputs.size(); ++i)
+    cpu::storeValue(values[kernel.yields[i]], at(kernel.outputs[i]));
+  return Status::success();
+}
+
+Status CpuBackend::runGemm(const Gemm &g) {
+  const std::vector<Buffer> &buffers = program_->buffers;
+  const TensorType &aType = buffers[g.a].type, &bType = buffers[g.b].type,
+                   &dType = buffers[g.d].type;
+  const size_t mn = size_t(g.m) * size_t(g.n);
+  std::vector<float> out(mn);
+  std::vector<float> bias;
+  if (g.bias != Gemm::kNone)
+    bias = floats(g.bias);
+
+  if (isFp8(aType.dtype)) {
+    // TN (the loader checked it): A is [m, k], B is [n, k].
+    std::vector<float> aScales = floats(g.aScale), bScales = floats(g.bScale);
+    const cpu::Fp8Operand lhs{at(g.a), fp8Format(aType.dtype), scaleMode(g.aScaleMode),
+                              aScales.data()};
+    const cpu::Fp8Operand rhs{at(g.b), fp8Format(bType.dtype), scaleMode(g.bScaleMode),
+                              bScales.data()};
+    FP8RT_RETURN_IF_ERROR(cpu::scaledGemmTN(g.m, g.n, g.k, lhs, rhs,
+                                            bias.empty() ? nullptr : bias.data(),
+                                            out.data()));
+  } else {
+    const std::vector<float> a = floats(g.a), b = floats(g.b);
+    // Row strides of the stored matrices.
+    const int64_t lda = aType.shape.back(), ldb = bType.shape.back();
+    FP8RT_RETURN_IF_ERROR(cpu::gemm(g.transposeA, g.transposeB, g.m, g.n, g.k, a.data(),
+                                    lda, b.data(), ldb, out.data(), g.n));
+    if (!bias.empty())
+      for (size_t r = 0; r < size_t(g.m); ++r)
+        for (size_t c = 0; c < size_t(g.n); ++c)
+          out[r * size_t(g.n) + c] += bias[c];
+  }
+  if (g.epilogue == GemmEpilogue::Gelu || g.epilogue == GemmEpilogue::BiasGelu)
+    cpu::gelu(out.data(), mn, cpu::GeluApproximation::None, out.data());
+  if (g.amaxD != Gemm::kNone) {
+    const float amax = fp8rt::amax(out.data(), mn);
+    std::memcpy(at(g.amaxD), &amax, sizeof amax);
+  }
+
+  uint8_t *d = at(g.d);
+  if (isFp8(dType.dtype)) {
+    const float scale = scalar(g.dScale);
+    const Fp8Format format = fp8Format(dType.dtype);
+    for (size_t i = 0; i < mn; ++i)
+      d[i] = floatToFp8(out[i] * scale, format);
+  } else if (dType.dtype == DType::BF16) {
+    for (size_t i = 0; i < mn; ++i) {
+      const uint16_t h = floatToBf16(out[i]);
+      d[2 * i] = uint8_t(h);
+      d[2 * i + 1] = uint8_t(h >> 8);
+    }
+  } else {
+    cpu::Value v; // f32 as is, f16 rounded to nearest even
+    v.type = dType;
+    v.f = std::move(out);
+    cpu::storeValue(v, d);
+  }
+  return Status::success();
+}
+
+void CpuBackend::runCopy(const Copy &copy) {
+  // Views of one arena may overlap: memmove.
+  std::memmove(at(copy.target), at(copy.source), program_->buffers[copy.source].bytes());
+}
+
+} // namespace
+
+std::unique_ptr<Backend> createCpuBackend() { return std::make_unique<CpuBackend>(); }
+
+} // namespace fp8rt
