@@ -21,8 +21,12 @@
 
 namespace fp8rt {
 
-/// Element types of buffers and kernel values.
+/// Element types of buffers and kernel values. The inline namespace only
+/// gives them (and the functions overloaded on them) their own linkage names:
+/// Safetensors.h declares another fp8rt::DType, the checkpoint format's.
+inline namespace program {
 enum class DType : uint8_t { F32, BF16, F16, F8E4M3, F8E5M2, I32, I64, I8 };
+} // namespace program
 
 size_t dtypeSize(DType t);
 /// "f32", "bf16", "f16", "f8e4m3", "f8e5m2", "i32", "i64", "i8".
