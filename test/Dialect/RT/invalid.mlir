@@ -511,9 +511,9 @@ func.func @buffer_of_f64(%arena: !rt.arena) {
 
 // -----
 
-func.func @gemm_scale_not_scalar(%a: memref<256x512xf8E4M3FN>, %b: memref<1024x512xf8E4M3FN>, %d: memref<256x1024xbf16>, %s: memref<256x1xf32>) {
-  // expected-error @+1 {{'rt.gemm' op operand #3 must be 0D memref of 32-bit float values, but got 'memref<256x1xf32>'}}
-  rt.gemm %a, %b -> %d a_scale(%s) b_scale(%s) {transpose_b} : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>, memref<256x1xf32>, memref<256x1xf32>
+func.func @gemm_scale_not_f32(%a: memref<256x512xf8E4M3FN>, %b: memref<1024x512xf8E4M3FN>, %d: memref<256x1024xbf16>, %s: memref<256x1xbf16>) {
+  // expected-error @+1 {{'rt.gemm' op operand #3 must be memref of 32-bit float values, but got 'memref<256x1xbf16>'}}
+  rt.gemm %a, %b -> %d a_scale(%s) b_scale(%s) {transpose_b} : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>, memref<256x1xbf16>, memref<256x1xbf16>
   return
 }
 
@@ -522,5 +522,174 @@ func.func @gemm_scale_not_scalar(%a: memref<256x512xf8E4M3FN>, %b: memref<1024x5
 func.func @gemm_on_tensors(%a: tensor<256x512xbf16>, %b: tensor<512x1024xbf16>, %d: tensor<256x1024xbf16>) {
   // expected-error @+1 {{'rt.gemm' op operand #0 must be memref of 32-bit float or bfloat16 type or 16-bit float or f8E4M3FN type or f8E5M2 type or 32-bit signless integer or 64-bit signless integer or 8-bit signless integer values, but got 'tensor<256x512xbf16>'}}
   rt.gemm %a, %b -> %d : tensor<256x512xbf16>, tensor<512x1024xbf16>, tensor<256x1024xbf16>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// rt.buffer: name, role, init, init_std, data
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @init_on_scratch(%arena: !rt.arena) {
+  // expected-error @+1 {{'rt.buffer' op 'init' is only for the roles param, optimizer, fp8_state and grad_accum, not scratch}}
+  %x = rt.buffer %arena[0] {init = #rt<init zeros>} : memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @init_on_input(%arena: !rt.arena) {
+  // expected-error @+1 {{'rt.buffer' op 'init' is only for the roles param, optimizer, fp8_state and grad_accum, not input}}
+  %x = rt.buffer %arena[0] {name = "tokens", role = #rt<role input>, init = #rt<init zeros>} : memref<64xi32>
+  return
+}
+
+// -----
+
+func.func @normal_without_std(%arena: !rt.arena) {
+  // expected-error @+1 {{'rt.buffer' op init normal needs 'init_std'}}
+  %x = rt.buffer %arena[0] {name = "w", role = #rt<role param>, init = #rt<init normal>} : memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @std_without_normal(%arena: !rt.arena) {
+  // expected-error @+1 {{'rt.buffer' op 'init_std' is only used with init normal}}
+  %x = rt.buffer %arena[0] {name = "w", role = #rt<role param>, init = #rt<init ones>, init_std = 2.0e-02 : f64} : memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @negative_std(%arena: !rt.arena) {
+  // expected-error @+1 {{'rt.buffer' op init_std must be finite and >= 0, got -1.000000e+00}}
+  %x = rt.buffer %arena[0] {name = "w", role = #rt<role param>, init = #rt<init normal>, init_std = -1.0 : f64} : memref<64xf32>
+  return
+}
+
+// -----
+
+func.func @constant_without_data(%arena: !rt.arena) {
+  // expected-error @+1 {{'rt.buffer' op role constant needs 'data'}}
+  %x = rt.buffer %arena[0] {name = "constant.0", role = #rt<role constant>} : memref<4xi32>
+  return
+}
+
+// -----
+
+func.func @data_on_param(%arena: !rt.arena) {
+  // expected-error @+1 {{'rt.buffer' op 'data' is only for role constant, not param}}
+  %x = rt.buffer %arena[0] {name = "w", role = #rt<role param>, data = dense<0.0> : tensor<4xf32>} : memref<4xf32>
+  return
+}
+
+// -----
+
+func.func @data_wrong_shape(%arena: !rt.arena) {
+  // expected-error @+1 {{'rt.buffer' op data has type 'tensor<4xi32>', expected 'tensor<2x2xi32>'}}
+  %x = rt.buffer %arena[0] {name = "c", role = #rt<role constant>, data = dense<[0, 1, 2, 3]> : tensor<4xi32>} : memref<2x2xi32>
+  return
+}
+
+// -----
+
+func.func @data_wrong_element_type(%arena: !rt.arena) {
+  // expected-error @+1 {{'rt.buffer' op data has type 'tensor<4xi64>', expected 'tensor<4xi32>'}}
+  %x = rt.buffer %arena[0] {name = "c", role = #rt<role constant>, data = dense<[0, 1, 2, 3]> : tensor<4xi64>} : memref<4xi32>
+  return
+}
+
+// -----
+
+func.func @unknown_role(%arena: !rt.arena) {
+  // expected-error @+2 {{expected ::fp8c::rt::Role to be one of: param, optimizer, fp8_state, grad_accum, constant, input, output, metric, grad, scratch}}
+  // expected-error @+1 {{failed to parse RT_RoleAttr parameter 'value' which is to be a `::fp8c::rt::Role`}}
+  %x = rt.buffer %arena[0] {role = #rt<role weights>} : memref<4xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// rt.gemm: scale modes, TN layout, FP8 dimensions
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @gemm_mode_without_scale(%a: memref<256x512xbf16>, %b: memref<1024x512xbf16>, %d: memref<256x1024xbf16>) {
+  // expected-error @+1 {{'rt.gemm' op a_scale_mode is set but there is no a_scale}}
+  rt.gemm %a, %b -> %d {transpose_b, a_scale_mode = #rt<scale_mode rowwise>} : memref<256x512xbf16>, memref<1024x512xbf16>, memref<256x1024xbf16>
+  return
+}
+
+// -----
+
+func.func @gemm_tensorwise_scale_shape(%a: memref<256x512xf8E4M3FN>, %b: memref<1024x512xf8E4M3FN>, %d: memref<256x1024xbf16>, %s: memref<256x1xf32>, %t: memref<f32>) {
+  // expected-error @+1 {{'rt.gemm' op a_scale has shape [256, 1], expected [] for tensorwise scales of A [256, 512]}}
+  rt.gemm %a, %b -> %d a_scale(%s) b_scale(%t) {transpose_b} : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>, memref<256x1xf32>, memref<f32>
+  return
+}
+
+// -----
+
+func.func @gemm_rowwise_scale_shape(%a: memref<256x512xf8E4M3FN>, %b: memref<1024x512xf8E4M3FN>, %d: memref<256x1024xbf16>, %s: memref<256x1xf32>, %t: memref<512x1xf32>) {
+  // expected-error @+1 {{'rt.gemm' op b_scale has shape [512, 1], expected [1024, 1] for rowwise scales of B [1024, 512]}}
+  rt.gemm %a, %b -> %d a_scale(%s) b_scale(%t) {transpose_b, a_scale_mode = #rt<scale_mode rowwise>, b_scale_mode = #rt<scale_mode rowwise>} : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>, memref<256x1xf32>, memref<512x1xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_block_1x128_shape(%a: memref<256x512xf8E4M3FN>, %b: memref<1024x512xf8E4M3FN>, %d: memref<256x1024xbf16>, %s: memref<2x4xf32>, %t: memref<8x4xf32>) {
+  // expected-error @+1 {{'rt.gemm' op a_scale has shape [2, 4], expected [256, 4] for block_1x128 scales of A [256, 512]}}
+  rt.gemm %a, %b -> %d a_scale(%s) b_scale(%t) {transpose_b, a_scale_mode = #rt<scale_mode block_1x128>, b_scale_mode = #rt<scale_mode block_128x128>} : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>, memref<2x4xf32>, memref<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_block_128x128_shape(%a: memref<256x512xf8E4M3FN>, %b: memref<1024x512xf8E4M3FN>, %d: memref<256x1024xbf16>, %s: memref<256x4xf32>, %t: memref<1024x4xf32>) {
+  // expected-error @+1 {{'rt.gemm' op b_scale has shape [1024, 4], expected [8, 4] for block_128x128 scales of B [1024, 512]}}
+  rt.gemm %a, %b -> %d a_scale(%s) b_scale(%t) {transpose_b, a_scale_mode = #rt<scale_mode block_1x128>, b_scale_mode = #rt<scale_mode block_128x128>} : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>, memref<256x4xf32>, memref<1024x4xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_block_not_divisible(%a: memref<256x48xf8E4M3FN>, %b: memref<1024x48xf8E4M3FN>, %d: memref<256x1024xbf16>, %s: memref<256x1xf32>, %t: memref<f32>) {
+  // expected-error @+1 {{'rt.gemm' op block_1x128 scales need A's columns to be multiples of 128, got [256, 48]}}
+  rt.gemm %a, %b -> %d a_scale(%s) b_scale(%t) {transpose_b, a_scale_mode = #rt<scale_mode block_1x128>} : memref<256x48xf8E4M3FN>, memref<1024x48xf8E4M3FN>, memref<256x1024xbf16>, memref<256x1xf32>, memref<f32>
+  return
+}
+
+// -----
+
+func.func @gemm_block_128x128_rows(%a: memref<256x512xf8E4M3FN>, %b: memref<1008x512xf8E4M3FN>, %d: memref<256x1008xbf16>, %s: memref<f32>, %t: memref<8x4xf32>) {
+  // expected-error @+1 {{'rt.gemm' op block_128x128 scales need B's rows and columns to be multiples of 128, got [1008, 512]}}
+  rt.gemm %a, %b -> %d a_scale(%s) b_scale(%t) {transpose_b, b_scale_mode = #rt<scale_mode block_128x128>} : memref<256x512xf8E4M3FN>, memref<1008x512xf8E4M3FN>, memref<256x1008xbf16>, memref<f32>, memref<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @gemm_fp8_nn(%a: memref<256x512xf8E4M3FN>, %b: memref<512x1024xf8E4M3FN>, %d: memref<256x1024xbf16>, %s: memref<f32>) {
+  // expected-error @+1 {{'rt.gemm' op FP8 GEMMs must be TN (transpose_b, not transpose_a)}}
+  rt.gemm %a, %b -> %d a_scale(%s) b_scale(%s) : memref<256x512xf8E4M3FN>, memref<512x1024xf8E4M3FN>, memref<256x1024xbf16>, memref<f32>, memref<f32>
+  return
+}
+
+// -----
+
+func.func @gemm_fp8_transpose_a(%a: memref<512x256xf8E4M3FN>, %b: memref<1024x512xf8E4M3FN>, %d: memref<256x1024xbf16>, %s: memref<f32>) {
+  // expected-error @+1 {{'rt.gemm' op FP8 GEMMs must be TN (transpose_b, not transpose_a)}}
+  rt.gemm %a, %b -> %d a_scale(%s) b_scale(%s) {transpose_a, transpose_b} : memref<512x256xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>, memref<f32>, memref<f32>
+  return
+}
+
+// -----
+
+func.func @gemm_fp8_dims(%a: memref<256x520xf8E4M3FN>, %b: memref<1024x520xf8E4M3FN>, %d: memref<256x1024xbf16>, %s: memref<f32>) {
+  // expected-error @+1 {{'rt.gemm' op FP8 GEMM dimensions must be multiples of 16, got M = 256, N = 1024, K = 520}}
+  rt.gemm %a, %b -> %d a_scale(%s) b_scale(%s) {transpose_b} : memref<256x520xf8E4M3FN>, memref<1024x520xf8E4M3FN>, memref<256x1024xbf16>, memref<f32>, memref<f32>
   return
 }

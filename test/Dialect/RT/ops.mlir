@@ -163,6 +163,66 @@ func.func @gemm_epilogue(%x: memref<256x512xbf16>, %w: memref<1024x512xbf16>,
   return
 }
 
+// CHECK-LABEL: func.func @buffer_attributes(
+func.func @buffer_attributes() {
+  // CHECK: %[[A:.*]] = rt.arena size 4096 : !rt.arena
+  %arena = rt.arena size 4096 : !rt.arena
+  // CHECK: rt.buffer %[[A]][0] {init = #rt<init normal>, init_std = 2.000000e-02 : f64, name = "h.0.weight", role = #rt<role param>} : memref<64xf32>
+  %w = rt.buffer %arena[0] {name = "h.0.weight", role = #rt<role param>, init = #rt<init normal>, init_std = 2.000000e-02 : f64} : memref<64xf32>
+  // CHECK: rt.buffer %[[A]][256] {init = #rt<init zeros>, name = "optimizer.exp_avg.h.0.weight", role = #rt<role optimizer>} : memref<64xf32>
+  %m = rt.buffer %arena[256] {name = "optimizer.exp_avg.h.0.weight", role = #rt<role optimizer>, init = #rt<init zeros>} : memref<64xf32>
+  // CHECK: rt.buffer %[[A]][512] {init = #rt<init ones>, name = "fp8.scale.h.0.input", role = #rt<role fp8_state>} : memref<f32>
+  %s = rt.buffer %arena[512] {name = "fp8.scale.h.0.input", role = #rt<role fp8_state>, init = #rt<init ones>} : memref<f32>
+  // CHECK: rt.buffer %[[A]][768] {init = #rt<init zeros>, name = "grad_accum.h.0.weight", role = #rt<role grad_accum>} : memref<64xf32>
+  %g = rt.buffer %arena[768] {name = "grad_accum.h.0.weight", role = #rt<role grad_accum>, init = #rt<init zeros>} : memref<64xf32>
+  // CHECK: rt.buffer %[[A]][1024] {data = dense<[0, 1, 2, 3]> : tensor<4xi32>, name = "constant.0", role = #rt<role constant>} : memref<4xi32>
+  %c = rt.buffer %arena[1024] {name = "constant.0", role = #rt<role constant>, data = dense<[0, 1, 2, 3]> : tensor<4xi32>} : memref<4xi32>
+  // CHECK: rt.buffer %[[A]][1280] {name = "tokens", role = #rt<role input>} : memref<2x4xi32>
+  %t = rt.buffer %arena[1280] {name = "tokens", role = #rt<role input>} : memref<2x4xi32>
+  // CHECK: rt.buffer %[[A]][1536] {name = "loss", role = #rt<role output>} : memref<f32>
+  %l = rt.buffer %arena[1536] {name = "loss", role = #rt<role output>} : memref<f32>
+  // CHECK: rt.buffer %[[A]][1792] {name = "h.0.forward.a.amax", role = #rt<role metric>} : memref<f32>
+  %x = rt.buffer %arena[1792] {name = "h.0.forward.a.amax", role = #rt<role metric>} : memref<f32>
+  // CHECK: rt.buffer %[[A]][2048] {name = "grad.h.0.weight", role = #rt<role grad>} : memref<64xf32>
+  %d = rt.buffer %arena[2048] {name = "grad.h.0.weight", role = #rt<role grad>} : memref<64xf32>
+  // CHECK: rt.buffer %[[A]][2304] {role = #rt<role scratch>} : memref<64xbf16>
+  %r = rt.buffer %arena[2304] {role = #rt<role scratch>} : memref<64xbf16>
+  // CHECK: return
+  return
+}
+
+// CHECK-LABEL: func.func @gemm_scale_modes(
+// CHECK-SAME:    %[[X:[a-z0-9_]+]]: memref<256x512xf8E4M3FN>, %[[W:[a-z0-9_]+]]: memref<1024x512xf8E4M3FN>, %[[Y:[a-z0-9_]+]]: memref<256x1024xbf16>, %[[RX:[a-z0-9_]+]]: memref<256x1xf32>, %[[RW:[a-z0-9_]+]]: memref<1024x1xf32>, %[[BX:[a-z0-9_]+]]: memref<256x4xf32>, %[[BW:[a-z0-9_]+]]: memref<8x4xf32>, %[[S:[a-z0-9_]+]]: memref<f32>)
+func.func @gemm_scale_modes(%x: memref<256x512xf8E4M3FN>, %w: memref<1024x512xf8E4M3FN>,
+                            %y: memref<256x1024xbf16>, %rx: memref<256x1xf32>,
+                            %rw: memref<1024x1xf32>, %bx: memref<256x4xf32>,
+                            %bw: memref<8x4xf32>, %s: memref<f32>) {
+  // CHECK: rt.gemm %[[X]], %[[W]] -> %[[Y]] a_scale(%[[S]]) b_scale(%[[S]]) {a_scale_mode = #rt<scale_mode tensorwise>, b_scale_mode = #rt<scale_mode tensorwise>, name = "h.0.mlp.c_fc.forward", transpose_b}
+  rt.gemm %x, %w -> %y a_scale(%s) b_scale(%s)
+      {name = "h.0.mlp.c_fc.forward", a_scale_mode = #rt<scale_mode tensorwise>,
+       b_scale_mode = #rt<scale_mode tensorwise>, transpose_b}
+      : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>,
+        memref<f32>, memref<f32>
+  // CHECK: rt.gemm %[[X]], %[[W]] -> %[[Y]] a_scale(%[[RX]]) b_scale(%[[RW]]) {a_scale_mode = #rt<scale_mode rowwise>, b_scale_mode = #rt<scale_mode rowwise>, transpose_b}
+  rt.gemm %x, %w -> %y a_scale(%rx) b_scale(%rw)
+      {a_scale_mode = #rt<scale_mode rowwise>, b_scale_mode = #rt<scale_mode rowwise>, transpose_b}
+      : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>,
+        memref<256x1xf32>, memref<1024x1xf32>
+  // CHECK: rt.gemm %[[X]], %[[W]] -> %[[Y]] a_scale(%[[BX]]) b_scale(%[[BW]]) {a_scale_mode = #rt<scale_mode block_1x128>, b_scale_mode = #rt<scale_mode block_128x128>, transpose_b}
+  rt.gemm %x, %w -> %y a_scale(%bx) b_scale(%bw)
+      {a_scale_mode = #rt<scale_mode block_1x128>, b_scale_mode = #rt<scale_mode block_128x128>, transpose_b}
+      : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>,
+        memref<256x4xf32>, memref<8x4xf32>
+  // Mixed modes: rowwise activations, tensorwise weights.
+  // CHECK: rt.gemm %[[X]], %[[W]] -> %[[Y]] a_scale(%[[RX]]) b_scale(%[[S]]) {a_scale_mode = #rt<scale_mode rowwise>, b_scale_mode = #rt<scale_mode tensorwise>, transpose_b}
+  rt.gemm %x, %w -> %y a_scale(%rx) b_scale(%s)
+      {a_scale_mode = #rt<scale_mode rowwise>, b_scale_mode = #rt<scale_mode tensorwise>, transpose_b}
+      : memref<256x512xf8E4M3FN>, memref<1024x512xf8E4M3FN>, memref<256x1024xbf16>,
+        memref<256x1xf32>, memref<f32>
+  // CHECK: return
+  return
+}
+
 // CHECK-LABEL: func.func @copy(
 // CHECK-SAME:    %[[A:[a-z0-9_]+]]: memref<64x64xf32>, %[[B:[a-z0-9_]+]]: memref<4096xf32>, %[[C:[a-z0-9_]+]]: memref<32x256xbf16>, %[[D:[a-z0-9_]+]]: memref<16xf8E4M3FN>, %[[E:[a-z0-9_]+]]: memref<4xf32>)
 func.func @copy(%a: memref<64x64xf32>, %b: memref<4096xf32>, %c: memref<32x256xbf16>,

@@ -14,6 +14,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cmath>
 #include <optional>
 
 using namespace mlir;
@@ -77,6 +78,41 @@ LogicalResult BufferOp::verify() {
       return emitOpError() << "buffer [" << offset << ", "
                            << static_cast<uint64_t>(offset) + static_cast<uint64_t>(bytes)
                            << ") lies outside the arena of " << size << " bytes";
+  }
+  return verifyBufferAttributes();
+}
+
+/// The program file's buffer-table rules (docs/program-format.md): the loader
+/// initialises persistent state from `init`, and constants from `data`.
+LogicalResult BufferOp::verifyBufferAttributes() {
+  Role role = getRoleOrScratch();
+  bool initializable = role == Role::param || role == Role::optimizer ||
+                       role == Role::fp8_state || role == Role::grad_accum;
+  if (std::optional<Init> init = getInit()) {
+    if (!initializable)
+      return emitOpError() << "'init' is only for the roles param, optimizer, fp8_state and "
+                              "grad_accum, not "
+                           << stringifyRole(role);
+    if (*init == Init::normal && !getInitStd())
+      return emitOpError() << "init normal needs 'init_std'";
+  }
+  if (FloatAttr std = getInitStdAttr()) {
+    if (getInit() != Init::normal)
+      return emitOpError() << "'init_std' is only used with init normal";
+    double value = std.getValueAsDouble();
+    if (!(value >= 0) || std::isinf(value))
+      return emitOpError() << "init_std must be finite and >= 0, got " << value;
+  }
+  ElementsAttr data = getDataAttr();
+  if (role == Role::constant && !data)
+    return emitOpError() << "role constant needs 'data'";
+  if (data) {
+    if (role != Role::constant)
+      return emitOpError() << "'data' is only for role constant, not " << stringifyRole(role);
+    MemRefType type = getResult().getType();
+    auto expected = RankedTensorType::get(type.getShape(), type.getElementType());
+    if (data.getType() != expected)
+      return emitOpError() << "data has type " << data.getType() << ", expected " << expected;
   }
   return success();
 }
@@ -184,6 +220,54 @@ LogicalResult GemmOp::verify() {
   if (Value bias = getBias(); bias && memrefType(bias).getShape() != ArrayRef<int64_t>{n})
     return emitOpError() << "bias has shape " << shapeString(memrefType(bias).getShape())
                          << ", expected [" << n << "]";
+  if (failed(verifyScale("a_scale", getAScale(), getAScaleModeAttr(), "A", a)) ||
+      failed(verifyScale("b_scale", getBScale(), getBScaleModeAttr(), "B", b)))
+    return failure();
+  if (fp8) {
+    // Hopper's FP8 tensor cores read both operands K-major.
+    if (getTransposeA() || !getTransposeB())
+      return emitOpError() << "FP8 GEMMs must be TN (transpose_b, not transpose_a)";
+    if (m % 16 != 0 || n % 16 != 0 || ka % 16 != 0)
+      return emitOpError() << "FP8 GEMM dimensions must be multiples of 16, got M = " << m
+                           << ", N = " << n << ", K = " << ka;
+  }
+  return success();
+}
+
+/// The scale of an FP8 operand stored as `[rows, cols]`, shaped per its mode
+/// (tensorwise when the mode is absent).
+LogicalResult GemmOp::verifyScale(StringRef what, Value scale, ScaleModeAttr modeAttr,
+                                  StringRef operand, MemRefType stored) {
+  if (!scale) {
+    if (modeAttr)
+      return emitOpError() << what << "_mode is set but there is no " << what;
+    return success();
+  }
+  ScaleMode mode = modeAttr ? modeAttr.getValue() : ScaleMode::tensorwise;
+  int64_t rows = stored.getDimSize(0), cols = stored.getDimSize(1);
+  SmallVector<int64_t, 2> expected;
+  switch (mode) {
+  case ScaleMode::tensorwise:
+    break;
+  case ScaleMode::rowwise:
+    expected = {rows, 1};
+    break;
+  case ScaleMode::block_1x128:
+  case ScaleMode::block_128x128: {
+    bool square = mode == ScaleMode::block_128x128;
+    if (cols % 128 != 0 || (square && rows % 128 != 0))
+      return emitOpError() << stringifyScaleMode(mode) << " scales need " << operand
+                           << "'s " << (square ? "rows and columns" : "columns")
+                           << " to be multiples of 128, got " << shapeString(stored.getShape());
+    expected = {square ? rows / 128 : rows, cols / 128};
+    break;
+  }
+  }
+  ArrayRef<int64_t> actual = memrefType(scale).getShape();
+  if (actual != ArrayRef<int64_t>(expected))
+    return emitOpError() << what << " has shape " << shapeString(actual) << ", expected "
+                         << shapeString(expected) << " for " << stringifyScaleMode(mode)
+                         << " scales of " << operand << " " << shapeString(stored.getShape());
   return success();
 }
 

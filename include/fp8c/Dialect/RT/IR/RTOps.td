@@ -49,8 +49,47 @@ def RT_Epilogue : I32EnumAttr<"Epilogue", "GEMM epilogue", [
 }
 def RT_EpilogueAttr : EnumAttr<RT_Dialect, RT_Epilogue, "epilogue">;
 
+def RT_Role : I32EnumAttr<"Role", "what a buffer holds (docs/program-format.md)", [
+    I32EnumAttrCase<"param", 0>,
+    I32EnumAttrCase<"optimizer", 1>,
+    I32EnumAttrCase<"fp8_state", 2>,
+    I32EnumAttrCase<"grad_accum", 3>,
+    I32EnumAttrCase<"constant", 4>,
+    I32EnumAttrCase<"input", 5>,
+    I32EnumAttrCase<"output", 6>,
+    I32EnumAttrCase<"metric", 7>,
+    I32EnumAttrCase<"grad", 8>,
+    I32EnumAttrCase<"scratch", 9>
+  ]> {
+  let cppNamespace = "::fp8c::rt";
+  let genSpecializedAttr = 0;
+}
+def RT_RoleAttr : EnumAttr<RT_Dialect, RT_Role, "role">;
+
+def RT_Init : I32EnumAttr<"Init", "how the loader initialises a persistent buffer", [
+    I32EnumAttrCase<"zeros", 0>,
+    I32EnumAttrCase<"ones", 1>,
+    I32EnumAttrCase<"normal", 2>
+  ]> {
+  let cppNamespace = "::fp8c::rt";
+  let genSpecializedAttr = 0;
+}
+def RT_InitAttr : EnumAttr<RT_Dialect, RT_Init, "init">;
+
+def RT_ScaleMode : I32EnumAttr<"ScaleMode", "granularity of an FP8 GEMM operand's scales", [
+    I32EnumAttrCase<"tensorwise", 0>,
+    I32EnumAttrCase<"rowwise", 1>,
+    I32EnumAttrCase<"block_1x128", 2>,
+    I32EnumAttrCase<"block_128x128", 3>
+  ]> {
+  let cppNamespace = "::fp8c::rt";
+  let genSpecializedAttr = 0;
+}
+def RT_ScaleModeAttr : EnumAttr<RT_Dialect, RT_ScaleMode, "scale_mode">;
+
 def RT_Buffer : MemRefOf<[F32, BF16, F16, F8E4M3FN, F8E5M2, I32, I64, I8]>;
 def RT_ScalarBuffer : MemRefRankOf<[F32], [0]>;
+def RT_ScaleBuffer : MemRefOf<[F32]>;
 
 class RT_Op<string mnemonic, list<Trait> traits = []> : Op<RT_Dialect, mnemonic, traits>;
 
@@ -73,21 +112,43 @@ def RT_BufferOp : RT_Op<"buffer", [Pure]> {
   let summary = "a statically shaped view at a byte offset of the arena";
   let description = [{
     The offset is a multiple of 256 bytes and the view lies inside the arena.
-    Views are dense, row-major and statically shaped.
+    Views are dense, row-major and statically shaped; several views may share
+    bytes (the memory plan reuses ranges, a reshape is a second view).
+
+    The optional attributes are what the program file's buffer table carries
+    (docs/program-format.md): `name`, `role` (scratch when absent), and for
+    the persistent roles (`param`, `optimizer`, `fp8_state`, `grad_accum`)
+    the loader's `init` (`zeros`, `ones`, `normal` with `init_std`). A
+    `constant` buffer carries its `data`, of the buffer's shape and element
+    type.
 
     Example:
 
     ```mlir
     %x = rt.buffer %arena[256] : memref<64x64xbf16>
+    %w = rt.buffer %arena[0] {name = "h.0.weight", role = #rt<role param>,
+                              init = #rt<init normal>, init_std = 2.000000e-02 : f64}
+        : memref<64xf32>
+    %c = rt.buffer %arena[512] {name = "constant.0", role = #rt<role constant>,
+                                data = dense<[0, 1, 2, 3]> : tensor<4xi32>} : memref<4xi32>
     ```
   }];
-  let arguments = (ins RT_ArenaType:$arena, I64Attr:$offset);
+  let arguments = (ins RT_ArenaType:$arena, I64Attr:$offset,
+                       OptionalAttr<StrAttr>:$name, OptionalAttr<RT_RoleAttr>:$role,
+                       OptionalAttr<RT_InitAttr>:$init, OptionalAttr<F64Attr>:$init_std,
+                       OptionalAttr<ElementsAttr>:$data);
   let results = (outs RT_Buffer:$result);
   let assemblyFormat = "$arena `[` $offset `]` attr-dict `:` type($result)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// Bytes the view covers.
     int64_t getSizeInBytes();
+    /// The role, scratch when the attribute is absent.
+    Role getRoleOrScratch() { return getRole().value_or(Role::scratch); }
+
+  private:
+    ::mlir::LogicalResult verifyBufferAttributes();
+  public:
   }];
 }
 
@@ -171,22 +232,38 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
   let description = [{
     Row-major operands: `A` is `[M, K]` (`[K, M]` with `transpose_a`), `B` is
     `[K, N]` (`[N, K]` with `transpose_b`), `D` is `[M, N]`; accumulation is f32.
-    FP8 operands need their scale buffers (`a_scale`, `b_scale`); an FP8 `D`
-    needs `d_scale`; `amax_d` receives D's amax from the epilogue. The `bias`
-    epilogues need a `[N]` bias buffer.
+    `name` says which GEMM of the model this is (`transformer.h.0.mlp.c_fc.forward`).
+    The `bias` epilogues need a `[N]` bias buffer.
+
+    FP8 GEMMs run in Hopper's TN layout only (`transpose_b`, not `transpose_a`)
+    with M, N and K multiples of 16. Each FP8 operand needs its f32 scale buffer
+    (`a_scale`, `b_scale`: the GEMM divides the operand by it) and the scale's
+    granularity (`a_scale_mode`, `b_scale_mode`), which fixes the scale's shape
+    from the operand's shape as stored, `[rows, cols]`: `tensorwise` `[]`,
+    `rowwise` `[rows, 1]`, `block_1x128` `[rows, cols/128]`, `block_128x128`
+    `[rows/128, cols/128]`. An FP8 `D` needs `d_scale`; `amax_d` receives D's
+    amax from the epilogue.
 
     Example:
 
     ```mlir
     rt.gemm %x, %w -> %y {transpose_b} : memref<512x768xbf16>, memref<3072x768xbf16>, memref<512x3072xbf16>
+    rt.gemm %xq, %wq -> %y a_scale(%sx) b_scale(%sw)
+        {name = "h.0.mlp.c_fc.forward", a_scale_mode = #rt<scale_mode rowwise>,
+         b_scale_mode = #rt<scale_mode rowwise>, fast_accum, transpose_b}
+        : memref<512x768xf8E4M3FN>, memref<3072x768xf8E4M3FN>, memref<512x3072xbf16>,
+          memref<512x1xf32>, memref<3072x1xf32>
     ```
   }];
   let arguments = (ins RT_Buffer:$a, RT_Buffer:$b, RT_Buffer:$d,
                        Optional<RT_Buffer>:$bias,
-                       Optional<RT_ScalarBuffer>:$a_scale, Optional<RT_ScalarBuffer>:$b_scale,
+                       Optional<RT_ScaleBuffer>:$a_scale, Optional<RT_ScaleBuffer>:$b_scale,
                        Optional<RT_ScalarBuffer>:$d_scale, Optional<RT_ScalarBuffer>:$amax_d,
                        UnitAttr:$transpose_a, UnitAttr:$transpose_b, UnitAttr:$fast_accum,
-                       DefaultValuedAttr<RT_EpilogueAttr, "Epilogue::none">:$epilogue);
+                       DefaultValuedAttr<RT_EpilogueAttr, "Epilogue::none">:$epilogue,
+                       OptionalAttr<StrAttr>:$name,
+                       OptionalAttr<RT_ScaleModeAttr>:$a_scale_mode,
+                       OptionalAttr<RT_ScaleModeAttr>:$b_scale_mode);
   let assemblyFormat = [{
     $a `,` $b `->` $d (`bias` `(` $bias^ `)`)?
     (`a_scale` `(` $a_scale^ `)`)? (`b_scale` `(` $b_scale^ `)`)?
@@ -194,6 +271,13 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
     attr-dict `:` type(operands)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+  private:
+    ::mlir::LogicalResult verifyScale(::llvm::StringRef what, ::mlir::Value scale,
+                                      ScaleModeAttr mode, ::llvm::StringRef operand,
+                                      ::mlir::MemRefType stored);
+  public:
+  }];
 }
 
 def RT_CopyOp : RT_Op<"copy"> {
