@@ -1,0 +1,210 @@
+//===- Checkpoint.cpp - Trainer checkpoints -------------------------------===//
+//
+// Layout and refusal rules: Checkpoint.h and docs/runtime.md ("Checkpoints").
+//
+//===----------------------------------------------------------------------===//
+
+#include "train/Checkpoint.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+namespace fp8rt {
+namespace trainer {
+
+namespace {
+
+constexpr const char *kStepName = "trainer.step";
+constexpr const char *kRngName = "trainer.data_rng";
+
+bool isCheckpointed(BufferRole role) {
+  return role == BufferRole::Param || role == BufferRole::Optimizer ||
+         role == BufferRole::FP8State;
+}
+
+std::string shapeText(const std::vector<uint64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+std::vector<uint64_t> shapeOf(const TensorType &type) {
+  return std::vector<uint64_t>(type.shape.begin(), type.shape.end());
+}
+
+/// What a checkpoint must contain: name -> (safetensors dtype, shape), and
+/// the buffer it is loaded into (-1 for the trainer state).
+struct Expected {
+  std::string dtype;
+  std::vector<uint64_t> shape;
+  int64_t buffer = -1;
+};
+
+bool ignoredByInitFrom(const std::string &name) {
+  for (const char *prefix : {"optimizer.", "fp8.", "grad_accum.", "trainer."})
+    if (name.rfind(prefix, 0) == 0)
+      return true;
+  return false;
+}
+
+/// "a [2, 3], b [4] and 3 more"
+std::string listNames(const std::vector<std::string> &items) {
+  constexpr size_t kMaxListed = 12;
+  std::string s;
+  for (size_t i = 0; i < items.size() && i < kMaxListed; ++i) {
+    if (i)
+      s += ", ";
+    s += items[i];
+  }
+  if (items.size() > kMaxListed)
+    s += " and " + std::to_string(items.size() - kMaxListed) + " more";
+  return s;
+}
+
+} // namespace
+
+const char *safetensorsDType(DType dtype) {
+  switch (dtype) {
+  case DType::F32:
+    return "F32";
+  case DType::BF16:
+    return "BF16";
+  case DType::F16:
+    return "F16";
+  case DType::F8E4M3:
+    return "F8_E4M3";
+  case DType::F8E5M2:
+    return "F8_E5M2";
+  case DType::I32:
+    return "I32";
+  case DType::I64:
+    return "I64";
+  case DType::I8:
+    return nullptr;
+  }
+  return nullptr;
+}
+
+StatusOr<TensorRecord> readBufferRecord(const Program &program, Backend &backend,
+                                        uint32_t index) {
+  const Buffer &b = program.buffers[index];
+  const char *dtype = safetensorsDType(b.type.dtype);
+  if (!dtype)
+    return unimplementedError("buffer '" + b.name + "' is " + b.type.str() +
+                              ": safetensors has no " +
+                              dtypeName(b.type.dtype) + " dtype");
+  TensorRecord r;
+  r.name = b.name;
+  r.dtype = dtype;
+  r.shape = shapeOf(b.type);
+  r.bytes.resize(b.bytes());
+  FP8RT_RETURN_IF_ERROR(backend.read(index, r.bytes.data(), r.bytes.size()));
+  return r;
+}
+
+Status saveCheckpoint(const std::string &path, const Program &program,
+                      Backend &backend, const TrainerState &state,
+                      const Metadata &metadata) {
+  std::vector<TensorRecord> records;
+  for (uint32_t i = 0; i < program.buffers.size(); ++i) {
+    if (!isCheckpointed(program.buffers[i].role))
+      continue;
+    FP8RT_ASSIGN_OR_RETURN(TensorRecord r, readBufferRecord(program, backend, i));
+    records.push_back(std::move(r));
+  }
+  TensorRecord step{kStepName, "I64", {}, std::vector<uint8_t>(8)};
+  std::memcpy(step.bytes.data(), &state.step, 8);
+  records.push_back(std::move(step));
+  TensorRecord rng{kRngName, "I64", {4}, std::vector<uint8_t>(32)};
+  std::memcpy(rng.bytes.data(), state.dataRng.data(), 32);
+  records.push_back(std::move(rng));
+  return writeTensorFile(path, records, metadata);
+}
+
+Status loadCheckpoint(const std::string &path, const Program &program,
+                      Backend &backend, bool paramsOnly, TrainerState *state) {
+  std::map<std::string, Expected> expected;
+  for (uint32_t i = 0; i < program.buffers.size(); ++i) {
+    const Buffer &b = program.buffers[i];
+    if (paramsOnly ? b.role != BufferRole::Param : !isCheckpointed(b.role))
+      continue;
+    const char *dtype = safetensorsDType(b.type.dtype);
+    expected[b.name] = Expected{dtype ? dtype : dtypeName(b.type.dtype),
+                                shapeOf(b.type), int64_t(i)};
+  }
+  if (!paramsOnly) {
+    expected[kStepName] = Expected{"I64", {}, -1};
+    expected[kRngName] = Expected{"I64", {4}, -1};
+  }
+
+  FP8RT_ASSIGN_OR_RETURN(TensorFileContents contents, readTensorFile(path));
+
+  std::vector<std::string> mismatched, unexpected, missing;
+  std::map<std::string, const TensorRecord *> found;
+  for (const TensorRecord &r : contents.tensors) {
+    auto it = expected.find(r.name);
+    if (it == expected.end()) {
+      if (!(paramsOnly && ignoredByInitFrom(r.name)))
+        unexpected.push_back(r.name + " " + shapeText(r.shape));
+      continue;
+    }
+    const Expected &e = it->second;
+    if (r.dtype != e.dtype)
+      mismatched.push_back(r.name + " is " + r.dtype + " " + shapeText(r.shape) +
+                           " in the checkpoint, " + e.dtype + " " +
+                           shapeText(e.shape) + " in the program");
+    else if (r.shape != e.shape)
+      mismatched.push_back(r.name + " has shape " + shapeText(r.shape) +
+                           " in the checkpoint, " + shapeText(e.shape) +
+                           " in the program");
+    found[r.name] = &r;
+  }
+  for (const auto &[name, e] : expected)
+    if (!found.count(name))
+      missing.push_back(name + " " + shapeText(e.shape));
+
+  if (!mismatched.empty() || !missing.empty() || !unexpected.empty()) {
+    std::string m = "checkpoint " + path + " does not match this program";
+    if (paramsOnly)
+      m += " (parameters)";
+    m += ":";
+    std::string sep = " ";
+    if (!mismatched.empty()) {
+      m += sep + listNames(mismatched);
+      sep = "; ";
+    }
+    if (!missing.empty()) {
+      m += sep + "missing: " + listNames(missing);
+      sep = "; ";
+    }
+    if (!unexpected.empty())
+      m += sep + "unexpected: " + listNames(unexpected);
+    return invalidArgumentError(m);
+  }
+
+  // Everything matches: only now touch the backend.
+  for (const auto &[name, e] : expected) {
+    const TensorRecord &r = *found.at(name);
+    if (e.buffer >= 0) {
+      FP8RT_RETURN_IF_ERROR(
+          backend.write(uint32_t(e.buffer), r.bytes.data(), r.bytes.size()));
+    } else if (state && name == kStepName) {
+      std::memcpy(&state->step, r.bytes.data(), 8);
+    } else if (state && name == kRngName) {
+      std::memcpy(state->dataRng.data(), r.bytes.data(), 32);
+    }
+  }
+  if (state && state->step < 0)
+    return invalidArgumentError("checkpoint " + path + ": trainer.step is " +
+                                std::to_string(state->step) +
+                                ", expected a non-negative step count");
+  return Status::success();
+}
+
+} // namespace trainer
+} // namespace fp8rt
