@@ -106,10 +106,21 @@ float roundToDType(float x, DType t) {
   }
 }
 
+float decodeFp8Exact(uint8_t code, Fp8Format f) {
+  const float x = fp8ToFloat(code, f);
+  if (f == Fp8Format::E5M2 && std::isnan(x)) // keep the 2 payload bits
+    return floatFromBits((uint32_t(code & 0x80u) << 24) | 0x7F800000u |
+                         (uint32_t(code & 0x3u) << 21));
+  return x;
+}
+
 uint8_t encodeFp8Exact(float x, Fp8Format f) {
-  const uint8_t sign = uint8_t((floatBits(x) >> 24) & 0x80u);
-  if (std::isnan(x))
-    return uint8_t(sign | 0x7Fu);
+  const uint32_t bits = floatBits(x);
+  const uint8_t sign = uint8_t((bits >> 24) & 0x80u);
+  if (std::isnan(x)) {
+    const uint32_t payload = (bits >> 21) & 0x3u;
+    return uint8_t(sign | (f == Fp8Format::E5M2 && payload ? 0x7Cu | payload : 0x7Fu));
+  }
   if (std::isinf(x) && f == Fp8Format::E5M2)
     return uint8_t(sign | 0x7Cu);
   return floatToFp8(x, f);
@@ -580,7 +591,7 @@ Value loadValue(const TensorType &type, const uint8_t *bytes) {
   case DType::F8E5M2:
     v.f.resize(n);
     for (size_t k = 0; k < n; ++k)
-      v.f[k] = fp8ToFloat(bytes[k], fp8Format(type.dtype));
+      v.f[k] = decodeFp8Exact(bytes[k], fp8Format(type.dtype));
     break;
   case DType::I8:
     v.i.resize(n);

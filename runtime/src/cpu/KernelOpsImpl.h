@@ -72,8 +72,11 @@ float f16ToFloat(uint16_t h);
 float roundToDType(float x, DType t);
 /// An FP8 code for a value that is exactly representable in the format (the
 /// contents of an FP8 cpu::Value): unlike floatToFp8, E5M2 infinities keep
-/// their code and a NaN its sign, so load/store round trips are exact.
+/// their code and a NaN its sign (and E5M2 NaNs their payload, which
+/// decodeFp8Exact puts in f32 mantissa bits 21-22), so that loading and
+/// storing any byte gives it back.
 uint8_t encodeFp8Exact(float x, Fp8Format f);
+float decodeFp8Exact(uint8_t code, Fp8Format f);
 
 /// Type classes of the train and fp8 dialects' operand constraints.
 enum class TypeClass : uint8_t {
