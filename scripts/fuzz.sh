@@ -3,6 +3,7 @@
 # undefined) in build-fuzz/ and runs one of them for a while.
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET]      defaults: 30, safetensors
+#                                           (targets: safetensors, program)
 #
 # The runtime is configured on its own (runtime/CMakeLists.txt; no MLIR), so
 # this needs only clang and CMake. The corpus grows in build-fuzz/corpus/TARGET
@@ -50,6 +51,10 @@ if [ "$target" = safetensors ]; then
     '\000\000\200\077\000\000\000\300'
   seed mixed '{"__metadata__":{"k":"v"},"s":{"dtype":"I64","shape":[],"data_offsets":[0,8]},"w":{"dtype":"BF16","shape":[2,1],"data_offsets":[8,12]},"q":{"dtype":"F8_E4M3","shape":[3],"data_offsets":[12,15]},"z":{"dtype":"U8","shape":[0],"data_offsets":[15,15]}}' \
     '\001\000\000\000\000\000\000\000\200\077\000\100\070\071\072'
+fi
+
+if [ "$target" = program ]; then
+  cp "$root"/test/fuzz/program-seeds/*.fp8prog "$seeds/"
 fi
 
 dict=$root/test/fuzz/$target.dict

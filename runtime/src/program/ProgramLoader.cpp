@@ -194,7 +194,10 @@ private:
                         std::vector<const json::Value *> &out) const;
   Status readShape(const json::Value &v, const JsonPath &p, DType dtype,
                    std::vector<int64_t> &out) const;
+  /// {"dtype", "shape"}, and no other key.
   Status readTensorType(const json::Value &obj, const JsonPath &p, TensorType &out) const;
+  /// The "dtype" and "shape" keys of a checked object.
+  Status readDTypeAndShape(const json::Value &obj, const JsonPath &p, TensorType &out) const;
 
   // Sections.
   Status readHeader(const json::Value &root);
@@ -367,10 +370,13 @@ Status Loader::readShape(const json::Value &v, const JsonPath &p, DType dtype,
     std::optional<uint64_t> d = v.items[i].asUint64();
     if (!d || *d < 1)
       return expected(p.index(i), "a dimension (an integer >= 1)", v.items[i]);
-    if (*d > maxElements / elements)
-      return fail(p, "a " + std::string(dtypeName(dtype)) + " tensor of shape " +
-                         describe(v) + " would exceed " + num(kMaxArenaBytes) +
-                         " bytes");
+    if (*d > maxElements / elements) {
+      std::string written;
+      for (const json::Value &item : v.items)
+        written += (written.empty() ? "" : ", ") + item.text;
+      return fail(p, "[" + written + "] of " + dtypeName(dtype) + " would exceed " +
+                         num(kMaxArenaBytes) + " bytes");
+    }
     elements *= *d;
     out.push_back(int64_t(*d));
   }
@@ -380,6 +386,11 @@ Status Loader::readShape(const json::Value &v, const JsonPath &p, DType dtype,
 Status Loader::readTensorType(const json::Value &obj, const JsonPath &p,
                               TensorType &out) const {
   FP8RT_RETURN_IF_ERROR(checkKeys(obj, p, {"a tensor type", {"dtype", "shape"}}));
+  return readDTypeAndShape(obj, p, out);
+}
+
+Status Loader::readDTypeAndShape(const json::Value &obj, const JsonPath &p,
+                                 TensorType &out) const {
   std::string dtype;
   FP8RT_RETURN_IF_ERROR(readString(obj, p, "dtype", dtype));
   if (!parseDType(dtype, out.dtype))
@@ -522,7 +533,7 @@ Status Loader::readBuffer(const json::Value &v, const JsonPath &p, Buffer &b) co
                                    " (expected param, optimizer, fp8_state, "
                                    "grad_accum, constant, input, output, metric, "
                                    "grad or scratch)");
-  FP8RT_RETURN_IF_ERROR(readTensorType(v, p, b.type));
+  FP8RT_RETURN_IF_ERROR(readDTypeAndShape(v, p, b.type));
 
   // The view lies inside the arena: offset + bytes <= arena_bytes, computed
   // without forming a sum that could overflow.
