@@ -17,4 +17,4 @@ llvm_config.use_default_substitutions()
 config.substitutions.append(("%examples", os.path.join(config.fp8c_src_root, "examples")))
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["fp8-opt", "fp8c"], [config.fp8c_tools_dir])
+llvm_config.add_tool_substitutions(["fp8-opt", "fp8c", "fp8-run"], [config.fp8c_tools_dir])

@@ -1,0 +1,289 @@
+//===- fp8-run.cpp - Train a compiled program -----------------------------===//
+//
+// A thin main over fp8rt (Trainer.h): flags, then loadProgram, a backend and
+// train(). It links fp8rt only, never MLIR or LLVM, so the arguments are
+// parsed by hand. Exit codes: 0 success, 1 error, 2 usage.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fp8rt/Backend.h"
+#include "fp8rt/Program.h"
+#include "fp8rt/TokenData.h"
+#include "fp8rt/Trainer.h"
+
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+constexpr int kExitOk = 0, kExitError = 1, kExitUsage = 2;
+
+const char *kUsage = R"(usage: fp8-run PROGRAM [options]          train a compiled program (fp8c MODEL -o PROGRAM)
+       fp8-run --describe PROGRAM          print what a program file holds
+       fp8-run --prepare TEXT -o FILE.bin  byte-level tokens (vocabulary 256) of a text file
+       fp8-run --help
+
+Training options:
+  --backend=auto|cpu|cuda   where to run (auto: CUDA when usable, else the CPU backend)
+  --data=FILE.bin           nanoGPT-style token file (uint16; uint32 when vocab_size > 65536)
+  --val-data=FILE.bin       held-out tokens for --eval-every (default: the last 10% of --data)
+  --synthetic               seeded Markov corpus with a known entropy rate (the loss floor)
+  --steps=N                 train up to optimizer step N (default: the program's total_steps)
+  --seed=S                  seed of the batch sampler (default 1)
+  --log=FILE.jsonl          one JSON record of metrics per step
+  --log-interval=N          a progress line every N steps (default 1)
+  --eval-every=N            held-out loss every N steps and at the end
+  --eval-batches=N          batches per evaluation (default 8)
+  --save=CKPT               write a checkpoint (safetensors) at the end
+  --save-every=N            ... and every N steps
+  --resume=CKPT             continue a run exactly from a checkpoint
+  --init-from=CKPT          load the parameters only (fine-tuning)
+  --dump=STEP:FILE          write step STEP's batch, parameters, gradients and loss
+
+Exactly one of --data and --synthetic. Flags take their value after '=' or as the
+next argument. docs/runtime.md describes the checkpoint and metrics formats.
+)";
+
+/// A usage error: message, then a pointer to --help.
+int usageError(const std::string &message) {
+  std::fprintf(stderr, "fp8-run: error: %s\n(fp8-run --help lists the options)\n",
+               message.c_str());
+  return kExitUsage;
+}
+
+int error(const std::string &message) {
+  std::fprintf(stderr, "fp8-run: error: %s\n", message.c_str());
+  return kExitError;
+}
+
+bool parseInt(std::string_view text, int64_t &out) {
+  if (text.empty())
+    return false;
+  const char *end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end;
+}
+
+bool parseUint(std::string_view text, uint64_t &out) {
+  if (text.empty() || text[0] == '-')
+    return false;
+  const char *end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  return ec == std::errc() && ptr == end;
+}
+
+struct Args {
+  enum class Mode { Train, Describe, Prepare, Help } mode = Mode::Train;
+  std::string program, prepareInput, prepareOutput;
+  std::string backend = "auto";
+  fp8rt::TrainOptions train;
+};
+
+/// Parses argv into `args`; returns an exit code (kExitUsage) and prints the
+/// message on error, -1 on success.
+int parseArgs(int argc, char **argv, Args &args) {
+  std::vector<std::string> positional;
+  bool sawDescribe = false, sawPrepare = false;
+  std::string output;
+  bool sawOutput = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") {
+      for (++i; i < argc; ++i)
+        positional.push_back(argv[i]);
+      break;
+    }
+    if (arg.size() < 2 || arg[0] != '-') {
+      positional.push_back(arg);
+      continue;
+    }
+    if (arg == "-h" || arg == "--help") {
+      args.mode = Args::Mode::Help;
+      return -1;
+    }
+    std::string name = arg, value;
+    bool hasValue = false;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      hasValue = true;
+    }
+    auto isFlag = [&](std::initializer_list<const char *> names) {
+      for (const char *n : names)
+        if (name == n)
+          return true;
+      return false;
+    };
+    // Flags without a value.
+    if (isFlag({"--synthetic", "--describe"})) {
+      if (hasValue)
+        return usageError(name + " takes no value");
+      if (name == "--synthetic")
+        args.train.synthetic = true;
+      else
+        sawDescribe = true;
+      continue;
+    }
+    if (!isFlag({"--backend", "--data", "--val-data", "--steps", "--seed", "--log",
+                 "--log-interval", "--eval-every", "--eval-batches", "--save",
+                 "--save-every", "--resume", "--init-from", "--dump", "--prepare",
+                 "-o"}))
+      return usageError("unknown option '" + name + "'");
+    if (!hasValue) {
+      if (i + 1 >= argc)
+        return usageError(name + " needs a value");
+      value = argv[++i];
+    }
+    if (value.empty())
+      return usageError(name + " needs a non-empty value");
+
+    // Prints the usage error itself; the caller returns kExitUsage.
+    auto positiveInt = [&](int64_t &out) -> bool {
+      if (parseInt(value, out) && out > 0)
+        return true;
+      usageError(name + "=" + value + ": expected a positive integer");
+      return false;
+    };
+    if (name == "--backend") {
+      if (value != "auto" && value != "cpu" && value != "cuda")
+        return usageError("--backend=" + value + ": expected auto, cpu or cuda");
+      args.backend = value;
+    } else if (name == "--data") {
+      args.train.dataPath = value;
+    } else if (name == "--val-data") {
+      args.train.valDataPath = value;
+    } else if (name == "--steps") {
+      if (!positiveInt(args.train.steps))
+        return kExitUsage;
+    } else if (name == "--seed") {
+      if (!parseUint(value, args.train.seed))
+        return usageError("--seed=" + value + ": expected an unsigned 64-bit integer");
+    } else if (name == "--log") {
+      args.train.logPath = value;
+    } else if (name == "--log-interval") {
+      if (!positiveInt(args.train.logInterval))
+        return kExitUsage;
+    } else if (name == "--eval-every") {
+      if (!positiveInt(args.train.evalEvery))
+        return kExitUsage;
+    } else if (name == "--eval-batches") {
+      if (!positiveInt(args.train.evalBatches))
+        return kExitUsage;
+    } else if (name == "--save") {
+      args.train.savePath = value;
+    } else if (name == "--save-every") {
+      if (!positiveInt(args.train.saveEvery))
+        return kExitUsage;
+    } else if (name == "--resume") {
+      args.train.resumePath = value;
+    } else if (name == "--init-from") {
+      args.train.initFromPath = value;
+    } else if (name == "--dump") {
+      size_t colon = value.find(':');
+      int64_t step = 0;
+      if (colon == std::string::npos || colon + 1 == value.size() ||
+          !parseInt(std::string_view(value).substr(0, colon), step) || step <= 0)
+        return usageError("--dump=" + value +
+                          ": expected STEP:FILE with a positive step");
+      args.train.dumpStep = step;
+      args.train.dumpPath = value.substr(colon + 1);
+    } else if (name == "--prepare") {
+      sawPrepare = true;
+      args.prepareInput = value;
+    } else if (name == "-o") {
+      sawOutput = true;
+      output = value;
+    }
+  }
+
+  if (sawDescribe && sawPrepare)
+    return usageError("--describe and --prepare exclude each other");
+  if (sawPrepare) {
+    args.mode = Args::Mode::Prepare;
+    if (!sawOutput)
+      return usageError("--prepare needs -o FILE.bin");
+    if (!positional.empty())
+      return usageError("--prepare takes no program ('" + positional[0] + "')");
+    args.prepareOutput = output;
+    return -1;
+  }
+  if (sawOutput)
+    return usageError("-o is only used with --prepare");
+  if (positional.empty())
+    return usageError("no program file given");
+  if (positional.size() > 1)
+    return usageError("one program file expected, got '" + positional[0] +
+                      "' and '" + positional[1] + "'");
+  args.program = positional[0];
+  if (sawDescribe) {
+    args.mode = Args::Mode::Describe;
+    return -1;
+  }
+  if (args.train.synthetic && !args.train.dataPath.empty())
+    return usageError("--data and --synthetic exclude each other");
+  if (!args.train.synthetic && args.train.dataPath.empty())
+    return usageError("no data: give --data=FILE.bin or --synthetic");
+  if (!args.train.valDataPath.empty() && args.train.dataPath.empty())
+    return usageError("--val-data needs --data");
+  if (!args.train.resumePath.empty() && !args.train.initFromPath.empty())
+    return usageError("--resume and --init-from exclude each other");
+  if (args.train.saveEvery > 0 && args.train.savePath.empty())
+    return usageError("--save-every needs --save=CKPT");
+  return -1;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Args args;
+  if (int code = parseArgs(argc, argv, args); code >= 0)
+    return code;
+
+  switch (args.mode) {
+  case Args::Mode::Help:
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  case Args::Mode::Prepare: {
+    fp8rt::StatusOr<int64_t> n =
+        fp8rt::prepareByteTokens(args.prepareInput, args.prepareOutput);
+    if (!n.ok())
+      return error(n.status().message());
+    std::printf("wrote %lld uint16 tokens (byte-level, vocabulary 256) to %s\n",
+                (long long)*n, args.prepareOutput.c_str());
+    return kExitOk;
+  }
+  case Args::Mode::Describe:
+  case Args::Mode::Train:
+    break;
+  }
+
+  fp8rt::StatusOr<fp8rt::Program> program = fp8rt::loadProgram(args.program);
+  if (!program.ok())
+    return error(program.status().message());
+  if (args.mode == Args::Mode::Describe) {
+    fp8rt::describeProgram(*program, std::cout);
+    return kExitOk;
+  }
+
+  // There is no CUDA backend in this build yet.
+  if (args.backend == "cuda")
+    return error("--backend=cuda: this fp8-run has no CUDA backend; use "
+                 "--backend=cpu or auto");
+  std::unique_ptr<fp8rt::Backend> backend = fp8rt::createCpuBackend();
+  std::cout << "backend: cpu";
+  if (args.backend == "auto")
+    std::cout << " (no CUDA backend in this build)";
+  std::cout << ": " << backend->description() << "\n";
+
+  fp8rt::StatusOr<fp8rt::TrainSummary> summary =
+      fp8rt::train(*program, *backend, args.train, std::cout);
+  std::cout.flush();
+  if (!summary.ok())
+    return error(summary.status().message());
+  return kExitOk;
+}
