@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/fuzz.sh "${FP8C_FUZZ_SECONDS:-20}" safetensors
+bash scripts/fuzz.sh "${FP8C_FUZZ_SECONDS:-20}" program
 ctest --test-dir build --output-on-failure
