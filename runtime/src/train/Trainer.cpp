@@ -833,8 +833,9 @@ StatusOr<TrainSummary> Run::run() {
   if (summary.lossFloor >= 0)
     out_ << "loss floor (entropy of the synthetic corpus) "
          << format("%.4f", summary.lossFloor) << ": mean of last " << k
-         << " is " << format("%.4f", summary.meanLast10 - summary.lossFloor)
-         << " nats above it\n";
+         << " is " << format("%.4f", std::fabs(summary.meanLast10 - summary.lossFloor))
+         << " nats " << (summary.meanLast10 >= summary.lossFloor ? "above" : "below")
+         << " it\n";
   return summary;
 }
 
