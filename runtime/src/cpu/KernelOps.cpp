@@ -148,8 +148,6 @@ const char *className(TypeClass cls) {
     return "an f32 tensor";
   case TypeClass::Int:
     return "an integer tensor (i8 for i1, i32 or i64)";
-  case TypeClass::FloatOrF8:
-    return "a float tensor";
   }
   return "?";
 }
@@ -170,8 +168,6 @@ bool inClass(DType t, TypeClass cls) {
     return t == DType::F32;
   case TypeClass::Int:
     return isIntDType(t);
-  case TypeClass::FloatOrF8:
-    return isFloatDType(t) || isFp8DType(t);
   }
   return false;
 }

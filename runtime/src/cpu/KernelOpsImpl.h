@@ -87,7 +87,6 @@ enum class TypeClass : uint8_t {
   GemmResult,///< float or FP8 (FP8_GemmResultTensor)
   F32,       ///< f32 of any shape (FP8_ScaleTensor)
   Int,       ///< i8 (i1), i32, i64 (arith integers)
-  FloatOrF8, ///< every float dtype (arith.constant)
 };
 
 class OpContext {
