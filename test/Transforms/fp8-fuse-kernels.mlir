@@ -279,3 +279,17 @@ func.func @second_function(%x: tensor<64xbf16>, %y: tensor<64xf32>) -> tensor<64
   %s = train.add %c, %y : tensor<64xf32>
   return %s : tensor<64xf32>
 }
+
+// -----
+
+// Ops nobody reads (canonicalize removes them in the pipeline) would make a
+// fusion without results: they are left as they are.
+// CHECK-LABEL: func.func @dead_ops(
+// CHECK-NEXT:    train.gelu
+// CHECK-NEXT:    train.add
+// CHECK-NEXT:    return
+func.func @dead_ops(%x: tensor<64xf32>) -> tensor<64xf32> {
+  %y = train.gelu %x approximate none : tensor<64xf32>
+  %z = train.add %y, %y : tensor<64xf32>
+  return %x : tensor<64xf32>
+}

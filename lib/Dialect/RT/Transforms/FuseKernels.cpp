@@ -173,6 +173,10 @@ LogicalResult FusionBuilder::build() {
     for (Value result : member->getResults())
       if (mustBeResult(result))
         results.push_back(result);
+  // Nothing reads the group (dead code the pipeline's canonicalize would have
+  // removed): a fusion needs a result, so leave the ops as they are.
+  if (results.empty())
+    return success();
 
   SmallVector<Location> locs = llvm::map_to_vector(group.members, [](Operation *op) {
     return op->getLoc();
