@@ -1,17 +1,947 @@
-//===- LowerToRT.cpp - (in progress) ---------------------------------------------===//
+//===- LowerToRT.cpp - the arena plan and the lowering to rt ops ----------===//
+//
+// Every function of the module (train_step, eval_step, accumulate_step) becomes
+// a function without arguments or results over one arena:
+//
+//   1. The persistent state (parameters, optimizer and FP8 scaling state,
+//      gradient accumulators, constants) is laid out once, at the bottom of
+//      the arena, in first-seen order over all functions: a buffer has the
+//      same offset in every function.
+//   2. Per function, every other tensor gets a storage (a reshape shares its
+//      operand's), a role (input, output, metric, grad, scratch) and a live
+//      range over program order; new state is written in place where that is
+//      safe, else copied back at the end.
+//   3. The storages are placed first fit (MemoryPlan.h); buffers the host sees
+//      keep one offset across functions.
+//   4. Each op becomes an rt.kernel, rt.gemm or nothing (views), in order.
+//
+// The rules and their reasons are in docs/memory-plan.md.
+//
+//===----------------------------------------------------------------------===//
 
 #include "fp8c/Dialect/RT/Transforms/Passes.h"
+
+#include "fp8c/Dialect/FP8/IR/FP8Ops.h"
+#include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
+#include "fp8c/Dialect/RT/IR/RTOps.h"
+#include "fp8c/Dialect/RT/Transforms/MemoryPlan.h"
+#include "fp8c/Dialect/Train/IR/TrainDialect.h"
+#include "fp8c/Dialect/Train/IR/TrainOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 namespace fp8c::rt {
 #define GEN_PASS_DEF_LOWERTORT
 #include "fp8c/Dialect/RT/Transforms/Passes.h.inc"
 } // namespace fp8c::rt
 
+using namespace mlir;
+using namespace fp8c;
+using rt::Role;
+using rt::alignToBuffer;
+using rt::ArenaPlanner;
+
 namespace {
-struct LowerToRTPass : fp8c::rt::impl::LowerToRTBase<LowerToRTPass> {
-  void runOnOperation() override {
-    getOperation().emitError("LowerToRT is being written in this session");
-    signalPassFailure();
+
+/// Roles the host reads or writes around a call: they keep one offset and
+/// one name across functions and stay untouched until the end of a call.
+bool isHostVisible(Role role) {
+  return role == Role::input || role == Role::output || role == Role::metric ||
+         role == Role::grad;
+}
+
+/// The role of a step-function argument, from its name and initialiser.
+Role argumentRole(StringRef name, bool hasInit) {
+  if (name.starts_with("optimizer."))
+    return Role::optimizer;
+  if (name.starts_with("fp8."))
+    return Role::fp8_state;
+  if (name.starts_with("grad_accum."))
+    return Role::grad_accum;
+  return hasInit ? Role::param : Role::input;
+}
+
+bool isBufferElementType(Type t) {
+  return t.isF32() || t.isBF16() || t.isF16() || isa<Float8E4M3FNType, Float8E5M2Type>(t) ||
+         t.isSignlessInteger(32) || t.isSignlessInteger(64) || t.isSignlessInteger(8);
+}
+
+MemRefType memrefOf(Type tensor) {
+  auto t = cast<RankedTensorType>(tensor);
+  return MemRefType::get(t.getShape(), t.getElementType());
+}
+
+int64_t byteSize(MemRefType t) {
+  int64_t bytes = (t.getElementTypeBitWidth() + 7) / 8;
+  for (int64_t d : t.getShape())
+    bytes *= d;
+  return bytes;
+}
+
+/// `[d0, ..., dn-1, k]` read as the 2-D `[d0 * ... * dn-1, k]` a GEMM takes.
+MemRefType flattenTo2D(MemRefType t) {
+  if (t.getRank() == 2)
+    return t;
+  int64_t rows = 1;
+  for (int64_t d : t.getShape().drop_back())
+    rows *= d;
+  int64_t cols = t.getRank() == 0 ? 1 : t.getShape().back();
+  return MemRefType::get({rows, cols}, t.getElementType());
+}
+
+bool isGemm(Operation *op) {
+  return isa<train::LinearOp, train::MatmulOp, fp8::ScaledMatmulOp>(op);
+}
+
+/// A splat constant that only kernels read is cloned into their bodies; any
+/// other constant (non-splat, or read by a GEMM, a reshape or the return) is a
+/// `constant` buffer that the loader fills from its `data`.
+bool constantNeedsBuffer(arith::ConstantOp op) {
+  auto value = dyn_cast<DenseElementsAttr>(op.getValue());
+  if (!value || !value.isSplat())
+    return true;
+  return llvm::any_of(op->getUsers(), [](Operation *user) {
+    return isGemm(user) || isa<train::ReshapeOp, func::ReturnOp>(user);
+  });
+}
+
+/// Does every element i of each of `op`'s results read element i of `operand`
+/// only (so that a result may overwrite the operand's bytes)?
+bool isIndexPreserving(Operation *op, Value operand) {
+  auto operandType = dyn_cast<RankedTensorType>(operand.getType());
+  if (!operandType)
+    return false;
+  for (Type r : op->getResultTypes()) {
+    auto resultType = dyn_cast<RankedTensorType>(r);
+    if (!resultType || resultType.getShape() != operandType.getShape())
+      return false;
+  }
+  if (op->hasTrait<OpTrait::Elementwise>())
+    return true;
+  return isa<train::AddOp, train::MulOp, train::MulScalarOp, train::ConvertOp, train::GeluOp,
+             train::SiluOp, train::Relu2Op, train::SwigluOp, train::GeluGradOp,
+             train::SiluGradOp, train::Relu2GradOp, train::SwigluGradOp, train::ClipCoefOp,
+             train::AdamWUpdateOp, train::SGDUpdateOp, fp8::ComputeScaleOp, fp8::QuantizeOp,
+             fp8::DequantizeOp>(op);
+}
+
+/// A value of a fusion body as seen outside the fusion: a block argument is
+/// the fusion's operand, a yielded value the fusion's result; null for a value
+/// that stays inside. Values outside fusions are returned as they are.
+Value outerValue(Value inner) {
+  auto fusion = dyn_cast_or_null<rt::FusionOp>(inner.getParentBlock()->getParentOp());
+  if (!fusion)
+    return inner;
+  if (auto arg = dyn_cast<BlockArgument>(inner))
+    return outerValue(fusion.getInputs()[arg.getArgNumber()]);
+  auto yield = cast<rt::YieldOp>(fusion.getBody().front().getTerminator());
+  for (auto [i, v] : llvm::enumerate(yield.getValues()))
+    if (v == inner)
+      return fusion->getResult(i);
+  return {};
+}
+
+/// The op that computes `v`, looking into the fusion that yields it.
+Operation *producerOf(Value v) {
+  Operation *def = v.getDefiningOp();
+  auto fusion = dyn_cast_or_null<rt::FusionOp>(def);
+  if (!fusion)
+    return def;
+  auto yield = cast<rt::YieldOp>(fusion.getBody().front().getTerminator());
+  Value inner = yield.getValues()[cast<OpResult>(v).getResultNumber()];
+  if (auto arg = dyn_cast<BlockArgument>(inner))
+    return producerOf(fusion.getInputs()[arg.getArgNumber()]);
+  return inner.getDefiningOp();
+}
+
+/// `<layer>.<kind>` from the GEMM's fp8.gemm annotation, else its `name`.
+std::string gemmName(Operation *op) {
+  if (auto dict = op->getAttrOfType<DictionaryAttr>(fp8::kGemmAttrName)) {
+    auto name = dict.getAs<StringAttr>("name");
+    auto kind = dict.getAs<StringAttr>("kind");
+    if (name && kind)
+      return (name.getValue() + "." + kind.getValue()).str();
+  }
+  if (auto name = op->getAttrOfType<StringAttr>("name"))
+    return name.str();
+  return "";
+}
+
+rt::ScaleMode scaleMode(fp8::Recipe recipe, std::optional<ArrayRef<int64_t>> block) {
+  switch (recipe) {
+  case fp8::Recipe::tensorwise:
+  case fp8::Recipe::delayed:
+    return rt::ScaleMode::tensorwise;
+  case fp8::Recipe::rowwise:
+    return rt::ScaleMode::rowwise;
+  case fp8::Recipe::blockwise:
+    break;
+  }
+  return block && (*block)[0] == 128 ? rt::ScaleMode::block_128x128 : rt::ScaleMode::block_1x128;
+}
+
+//===----------------------------------------------------------------------===//
+// Module-wide state: the persistent layout and the host-visible offsets
+//===----------------------------------------------------------------------===//
+
+struct PersistentBuffer {
+  std::string name;
+  Role role;
+  MemRefType type;
+  std::optional<rt::Init> init;
+  std::optional<double> initStd;
+  ElementsAttr data;
+  int64_t offset = 0;
+};
+
+struct PinnedBuffer {
+  int64_t offset;
+  MemRefType type;
+};
+
+struct ModuleLayout {
+  std::vector<PersistentBuffer> persistent;
+  llvm::StringMap<unsigned> persistentByName;
+  llvm::DenseMap<Attribute, unsigned> constantByValue;
+  int64_t persistentEnd = 0;
+  /// Host-visible buffers by name, at the offset the first function that has
+  /// them gave them.
+  llvm::StringMap<PinnedBuffer> pinned;
+  int64_t arenaSize = 0;
+
+  /// Adds (or finds) a persistent buffer; a name seen with another type or
+  /// role is an error on `loc`.
+  FailureOr<unsigned> addPersistent(Location loc, PersistentBuffer buffer) {
+    auto [it, inserted] = persistentByName.try_emplace(buffer.name, persistent.size());
+    if (!inserted) {
+      const PersistentBuffer &seen = persistent[it->second];
+      if (seen.type != buffer.type || seen.role != buffer.role)
+        return emitError(loc) << "'" << buffer.name << "' is " << buffer.type << " ("
+                              << rt::stringifyRole(buffer.role) << ") here but " << seen.type
+                              << " (" << rt::stringifyRole(seen.role)
+                              << ") in an earlier function",
+               failure();
+      return it->second;
+    }
+    buffer.offset = persistentEnd;
+    persistentEnd += alignToBuffer(byteSize(buffer.type));
+    persistent.push_back(std::move(buffer));
+    return it->second;
   }
 };
+
+std::optional<rt::Init> initOf(train::InitKind kind) {
+  switch (kind) {
+  case train::InitKind::normal:
+    return rt::Init::normal;
+  case train::InitKind::zeros:
+    return rt::Init::zeros;
+  case train::InitKind::ones:
+    return rt::Init::ones;
+  }
+  return std::nullopt;
+}
+
+/// The persistent buffer of argument `i` of `func`, or nullopt for an input.
+FailureOr<std::optional<unsigned>> collectArgument(func::FuncOp func, unsigned i,
+                                                   ModuleLayout &layout) {
+  BlockArgument arg = func.getArgument(i);
+  auto name = func.getArgAttrOfType<StringAttr>(i, train::TrainDialect::getNameAttrName());
+  if (!name)
+    return emitError(arg.getLoc()) << "argument #" << i << " of @" << func.getSymName()
+                                   << " has no train.name: every buffer is named after it",
+           failure();
+  auto tensor = dyn_cast<RankedTensorType>(arg.getType());
+  if (!tensor || !isBufferElementType(tensor.getElementType()))
+    return emitError(arg.getLoc()) << "argument '" << name.getValue() << "' of type "
+                                   << arg.getType() << " cannot live in an rt buffer",
+           failure();
+  auto init = func.getArgAttrOfType<train::InitKindAttr>(i, train::TrainDialect::getInitAttrName());
+  Role role = argumentRole(name.getValue(), static_cast<bool>(init));
+  if (role == Role::input)
+    return std::optional<unsigned>();
+  PersistentBuffer buffer{name.str(), role, memrefOf(tensor), std::nullopt, std::nullopt, {}, 0};
+  // State without an initialiser starts at zero (accumulators, histories).
+  buffer.init = init ? initOf(init.getValue()) : std::optional<rt::Init>(rt::Init::zeros);
+  if (buffer.init == rt::Init::normal) {
+    auto std = func.getArgAttrOfType<FloatAttr>(i, train::TrainDialect::getInitStdAttrName());
+    if (!std)
+      return emitError(arg.getLoc()) << "'" << name.getValue()
+                                     << "' has train.init normal but no train.init_std",
+             failure();
+    buffer.initStd = std.getValueAsDouble();
+  }
+  FailureOr<unsigned> index = layout.addPersistent(arg.getLoc(), std::move(buffer));
+  if (failed(index))
+    return failure();
+  return std::optional<unsigned>(*index);
+}
+
+/// The `constant` buffer of a constant that needs one (same data, one buffer).
+FailureOr<unsigned> collectConstant(arith::ConstantOp op, ModuleLayout &layout) {
+  auto [it, inserted] = layout.constantByValue.try_emplace(op.getValue(), 0);
+  if (!inserted)
+    return it->second;
+  auto type = memrefOf(op.getType());
+  if (!isBufferElementType(type.getElementType()))
+    return op.emitOpError() << "of type " << op.getType() << " cannot live in an rt buffer",
+           failure();
+  PersistentBuffer buffer{"constant." + std::to_string(layout.constantByValue.size() - 1),
+                          Role::constant,
+                          type,
+                          std::nullopt,
+                          std::nullopt,
+                          cast<ElementsAttr>(op.getValue()),
+                          0};
+  FailureOr<unsigned> index = layout.addPersistent(op.getLoc(), std::move(buffer));
+  if (failed(index))
+    return failure();
+  it->second = *index;
+  return *index;
+}
+
+//===----------------------------------------------------------------------===//
+// One function
+//===----------------------------------------------------------------------===//
+
+/// Bytes that hold one or more values over a live range.
+struct Storage {
+  MemRefType type; // the type of the value that defines it
+  Role role = Role::scratch;
+  std::string name;
+  int64_t start = 0, end = 0; // inclusive, in op positions
+  int64_t offset = -1;
+  std::optional<unsigned> persistent; // index into ModuleLayout::persistent
+};
+
+class FunctionLowering {
+public:
+  FunctionLowering(func::FuncOp func, ModuleLayout &layout)
+      : func(func), layout(layout), ctx(func.getContext()), body(func.front()) {}
+
+  LogicalResult analyze();
+  LogicalResult plan();
+  void emit();
+
+private:
+  unsigned newStorage(MemRefType type, Role role, StringRef name, int64_t start) {
+    storages.push_back({type, role, name.str(), start, start, -1, std::nullopt});
+    return storages.size() - 1;
+  }
+  /// The value a reshape chain views.
+  Value rootOf(Value v) const {
+    while (auto reshape = v.getDefiningOp<train::ReshapeOp>())
+      v = reshape.getInput();
+    return v;
+  }
+  std::optional<unsigned> storageOf(Value v) const {
+    auto it = home.find(rootOf(v));
+    if (it == home.end())
+      return std::nullopt;
+    return it->second;
+  }
+  int64_t positionOf(Value v) const {
+    Operation *def = v.getDefiningOp();
+    return def ? position.lookup(def) : -1;
+  }
+  /// An op that runs as an instruction of its own (kernel or GEMM).
+  bool isInstruction(Operation *op) const {
+    return !isa<train::ReshapeOp, arith::ConstantOp, func::ReturnOp>(op) &&
+           llvm::any_of(op->getResults(), [](Value r) { return !r.use_empty(); });
+  }
+  /// Gives `v` the storage `target` if `v` has none yet and is written by an
+  /// instruction; else schedules a copy into it, after `v` is defined or at
+  /// the end of the function.
+  void bindOrCopy(Value v, unsigned target, bool atEnd);
+  bool canWriteInPlace(Operation *producer, Value result, Value arg) const;
+  LogicalResult checkSupported(Operation *op);
+  void nameMetricsAndGrads();
+
+  // Emission helpers.
+  Value view(Value tensor);
+  Value viewOfStorage(unsigned s, MemRefType type);
+  void emitKernel(Operation *op, StringRef name);
+  void emitGemm(Operation *op);
+
+  func::FuncOp func;
+  ModuleLayout &layout;
+  MLIRContext *ctx;
+  Block &body;
+
+  SmallVector<Operation *> ops; // top-level ops, return included
+  DenseMap<Operation *, int64_t> position;
+  int64_t endPosition = 0;
+
+  std::vector<Storage> storages;
+  DenseMap<Value, unsigned> home; // root value -> storage
+  DenseSet<Value> clonedConstants;
+  llvm::MapVector<Value, std::string> metricNames, gradNames;
+  /// rt.copy of `source` viewed as `sourceType` into `target`.
+  struct Copy {
+    unsigned source;
+    MemRefType sourceType;
+    unsigned target;
+  };
+  Copy copyOf(Value v, unsigned target) const {
+    return {*storageOf(v), memrefOf(v.getType()), target};
+  }
+  std::map<int64_t, SmallVector<Copy>> copiesAfter; // by op position; -1: at entry
+  SmallVector<Copy> endCopies, lateCopies;          // at the end, in this order
+
+  // Emission state.
+  Value arena;
+  Operation *firstOld = nullptr, *firstInstruction = nullptr;
+  DenseMap<std::pair<unsigned, Type>, Value> views;
+  int64_t instructionCount = 0;
+};
+
+LogicalResult FunctionLowering::checkSupported(Operation *op) {
+  if (isa<rt::FusionOp, func::ReturnOp>(op))
+    return success();
+  StringRef dialect = op->getDialect() ? op->getDialect()->getNamespace() : "";
+  bool known = dialect == "train" || dialect == "fp8" || dialect == "arith";
+  bool tensors = llvm::all_of(op->getOperandTypes(), llvm::IsaPred<RankedTensorType>) &&
+                 llvm::all_of(op->getResultTypes(), llvm::IsaPred<RankedTensorType>);
+  if (!known || !tensors || op->getNumRegions() != 0)
+    return op->emitOpError() << "cannot be lowered to rt: only train, fp8 and arith ops on "
+                                "ranked tensors, and rt.fusion, become kernels or GEMMs";
+  return success();
+}
+
+void FunctionLowering::nameMetricsAndGrads() {
+  // Scales (and their amax) of FP8 GEMM operands, named after the first GEMM
+  // that reads them.
+  for (Operation *op : ops) {
+    auto gemm = dyn_cast<fp8::ScaledMatmulOp>(op);
+    if (!gemm)
+      continue;
+    std::string name = gemmName(gemm);
+    for (auto [side, scale] : {std::pair<StringRef, Value>{"a", gemm.getLhsScale()},
+                               {"b", gemm.getRhsScale()}}) {
+      std::string prefix = name + "." + side.str();
+      Operation *producer = producerOf(scale);
+      if (isa_and_nonnull<fp8::AmaxOp>(producer)) {
+        metricNames.insert({scale, prefix + ".amax"});
+      } else if (auto cs = dyn_cast_or_null<fp8::ComputeScaleOp>(producer)) {
+        metricNames.insert({scale, prefix + ".scale"});
+        Value amax = outerValue(cs.getAmax());
+        if (amax && isa_and_nonnull<fp8::AmaxOp, fp8::ScaledMatmulOp>(producerOf(amax)))
+          metricNames.insert({amax, prefix + ".amax"});
+      }
+    }
+  }
+  // The gradient each optimizer update receives, inside fusions too.
+  func.walk([&](Operation *op) {
+    Value param, grad;
+    if (auto adamw = dyn_cast<train::AdamWUpdateOp>(op)) {
+      param = adamw.getParam();
+      grad = adamw.getGrad();
+    } else if (auto sgd = dyn_cast<train::SGDUpdateOp>(op)) {
+      param = sgd.getParam();
+      grad = sgd.getGrad();
+    } else {
+      return;
+    }
+    param = outerValue(param);
+    grad = outerValue(grad);
+    auto arg = dyn_cast_or_null<BlockArgument>(param);
+    if (!grad || !arg || arg.getOwner() != &body)
+      return;
+    if (auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                      train::TrainDialect::getNameAttrName()))
+      gradNames.insert({grad, "grad." + name.str()});
+  });
+}
+
+/// See docs/memory-plan.md, "Writing new state in place".
+bool FunctionLowering::canWriteInPlace(Operation *producer, Value result, Value arg) const {
+  if (!isa<rt::FusionOp>(producer) &&
+      (isGemm(producer) || !isInstruction(producer) || producer->getNumRegions() != 0))
+    return false;
+  int64_t at = position.lookup(producer);
+  // Nothing after the producer may read the old value, through any view.
+  SmallVector<Value> aliases{arg};
+  for (unsigned i = 0; i < aliases.size(); ++i)
+    for (OpOperand &use : aliases[i].getUses()) {
+      Operation *user = use.getOwner();
+      if (position.lookup(user) > at)
+        return false;
+      if (auto reshape = dyn_cast<train::ReshapeOp>(user))
+        aliases.push_back(reshape.getResult());
+    }
+  // The producer reads the old value only element by element, as itself.
+  SmallVector<unsigned> argOperands;
+  for (auto [i, operand] : llvm::enumerate(producer->getOperands())) {
+    if (rootOf(operand) != arg)
+      continue;
+    if (operand != arg)
+      return false; // a reshaped view reads other indices
+    argOperands.push_back(i);
+  }
+  auto fusion = dyn_cast<rt::FusionOp>(producer);
+  if (!fusion)
+    return argOperands.empty() || isIndexPreserving(producer, arg);
+  Block &inner = fusion.getBody().front();
+  DenseSet<Value> derived;
+  for (unsigned i : argOperands)
+    derived.insert(inner.getArgument(i));
+  for (Operation &op : inner.without_terminator()) {
+    bool reads = false;
+    for (Value operand : op.getOperands())
+      if (derived.contains(operand)) {
+        reads = true;
+        if (!isIndexPreserving(&op, operand))
+          return false;
+      }
+    if (reads)
+      derived.insert(op.result_begin(), op.result_end());
+  }
+  // The new value must be written in the same element loop that reads the old.
+  Value yielded = inner.getTerminator()->getOperand(cast<OpResult>(result).getResultNumber());
+  return argOperands.empty() || derived.contains(yielded);
+}
+
+void FunctionLowering::bindOrCopy(Value v, unsigned target, bool atEnd) {
+  Operation *def = v.getDefiningOp();
+  if (def && !home.count(v) && isInstruction(def)) {
+    home[v] = target;
+    return;
+  }
+  if (atEnd)
+    endCopies.push_back(copyOf(v, target));
+  else
+    copiesAfter[positionOf(v)].push_back(copyOf(v, target));
+}
+
+LogicalResult FunctionLowering::analyze() {
+  for (Operation &op : body) {
+    if (failed(checkSupported(&op)))
+      return failure();
+    position[&op] = ops.size();
+    ops.push_back(&op);
+  }
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  endPosition = position.lookup(ret);
+
+  // Arguments: persistent state, or inputs the host writes.
+  llvm::StringMap<Value> argumentByName;
+  for (BlockArgument arg : body.getArguments()) {
+    FailureOr<std::optional<unsigned>> persistent =
+        collectArgument(func, arg.getArgNumber(), layout);
+    if (failed(persistent))
+      return failure();
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                  train::TrainDialect::getNameAttrName());
+    argumentByName[name.getValue()] = arg;
+    if (*persistent) {
+      const PersistentBuffer &p = layout.persistent[**persistent];
+      home[arg] = newStorage(p.type, p.role, p.name, -1);
+      storages.back().persistent = **persistent;
+    } else {
+      home[arg] = newStorage(memrefOf(arg.getType()), Role::input, name.getValue(), -1);
+    }
+  }
+  for (Operation *op : ops) {
+    auto constant = dyn_cast<arith::ConstantOp>(op);
+    if (!constant)
+      continue;
+    if (!constantNeedsBuffer(constant)) {
+      clonedConstants.insert(constant.getResult());
+      continue;
+    }
+    FailureOr<unsigned> index = collectConstant(constant, layout);
+    if (failed(index))
+      return failure();
+    const PersistentBuffer &p = layout.persistent[*index];
+    home[constant.getResult()] = newStorage(p.type, p.role, p.name, -1);
+    storages.back().persistent = *index;
+  }
+  for (Operation *op : ops)
+    for (Value r : op->getResults())
+      if (!isBufferElementType(cast<RankedTensorType>(r.getType()).getElementType()) &&
+          !clonedConstants.contains(r))
+        return op->emitOpError() << "result of type " << r.getType()
+                                 << " cannot live in an rt buffer",
+               failure();
+  nameMetricsAndGrads();
+
+  // Results: new state into its argument's buffer, the rest into outputs.
+  SmallVector<std::pair<Value, unsigned>> outputs;
+  for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+    auto nameAttr = func.getResultAttrOfType<StringAttr>(i, train::TrainDialect::getNameAttrName());
+    std::string name = nameAttr ? nameAttr.str() : "output." + std::to_string(i);
+    Value arg = argumentByName.lookup(name);
+    if (arg && storages[home[arg]].persistent) {
+      if (arg.getType() != value.getType())
+        return ret.emitOpError() << "result '" << name << "' has type " << value.getType()
+                                 << " but the argument of that name " << arg.getType(),
+               failure();
+      if (value == arg)
+        continue;
+      Operation *def = value.getDefiningOp();
+      if (def && !home.count(value) && canWriteInPlace(def, value, arg))
+        home[value] = home[arg];
+      else if (rootOf(value) != value || isa<BlockArgument>(value) ||
+               isa_and_nonnull<arith::ConstantOp>(def)) {
+        // Stored state or a view of it: snapshot it before any end copy
+        // overwrites state, so that the order of the copies cannot matter.
+        unsigned snapshot = newStorage(memrefOf(value.getType()), Role::scratch, "", endPosition);
+        endCopies.insert(endCopies.begin(), copyOf(value, snapshot));
+        lateCopies.push_back({snapshot, storages[snapshot].type, home[arg]});
+      } else {
+        outputs.push_back({value, home[arg]});
+      }
+      continue;
+    }
+    unsigned out = newStorage(memrefOf(value.getType()), Role::output, name, endPosition);
+    outputs.push_back({value, out});
+  }
+  // Outputs and persistent copy-backs that were not written in place.
+  for (auto [value, target] : outputs) {
+    if (storages[target].persistent) {
+      if (!home.count(value))
+        home[value] = newStorage(memrefOf(value.getType()), Role::scratch, "", positionOf(value));
+      endCopies.push_back(copyOf(value, target));
+      continue;
+    }
+    bindOrCopy(value, target, /*atEnd=*/true);
+  }
+  for (auto &[value, name] : gradNames)
+    bindOrCopy(value, newStorage(memrefOf(value.getType()), Role::grad, name, positionOf(value)),
+               /*atEnd=*/false);
+  for (auto &[value, name] : metricNames)
+    bindOrCopy(value,
+               newStorage(memrefOf(value.getType()), Role::metric, name, positionOf(value)),
+               /*atEnd=*/false);
+  // Every other value an instruction writes is scratch.
+  for (Operation *op : ops)
+    if (isInstruction(op))
+      for (Value r : op->getResults())
+        if (!r.use_empty() && !home.count(r))
+          home[r] = newStorage(memrefOf(r.getType()), Role::scratch, "", position[op]);
+
+  // Live ranges: from the first write to the last read.
+  for (Storage &s : storages) {
+    s.start = std::numeric_limits<int64_t>::max();
+    s.end = std::numeric_limits<int64_t>::min();
+  }
+  auto touch = [&](unsigned s, int64_t at) {
+    storages[s].start = std::min(storages[s].start, at);
+    storages[s].end = std::max(storages[s].end, at);
+  };
+  for (Operation *op : ops) {
+    int64_t at = position[op];
+    for (Value operand : op->getOperands())
+      if (std::optional<unsigned> s = storageOf(operand))
+        touch(*s, at);
+    if (isInstruction(op))
+      for (Value r : op->getResults())
+        if (!r.use_empty())
+          touch(home[r], at);
+  }
+  for (auto &[at, copies] : copiesAfter)
+    for (const Copy &c : copies) {
+      touch(c.source, at);
+      touch(c.target, at);
+    }
+  for (const Copy &c : llvm::concat<const Copy>(endCopies, lateCopies)) {
+    touch(c.source, endPosition);
+    touch(c.target, endPosition);
+  }
+  for (auto [i, s] : llvm::enumerate(storages)) {
+    if (s.start > s.end) // never touched: an unused input
+      s.start = s.end = endPosition;
+    if (isHostVisible(s.role)) {
+      s.end = endPosition + 1;
+      if (s.role == Role::input)
+        s.start = -1;
+    }
+  }
+  return success();
+}
+
+LogicalResult FunctionLowering::plan() {
+  ArenaPlanner planner(layout.persistentEnd);
+  std::vector<ArenaPlanner::Range> pinnedRanges;
+  for (auto &entry : layout.pinned)
+    pinnedRanges.push_back({entry.second.offset, byteSize(entry.second.type)});
+  // Buffers the host already knows keep their offset.
+  for (Storage &s : storages) {
+    if (s.persistent) {
+      s.offset = layout.persistent[*s.persistent].offset;
+      continue;
+    }
+    if (!isHostVisible(s.role))
+      continue;
+    auto it = layout.pinned.find(s.name);
+    if (it == layout.pinned.end())
+      continue;
+    if (it->second.type != s.type)
+      return func.emitError() << "'" << s.name << "' is " << s.type << " in @"
+                              << func.getSymName() << " but " << it->second.type
+                              << " in an earlier function",
+             failure();
+    s.offset = it->second.offset;
+    planner.placeAt(s.offset, byteSize(s.type), s.start, s.end);
+  }
+  // The rest first fit, in order of definition.
+  SmallVector<unsigned> order;
+  for (auto [i, s] : llvm::enumerate(storages))
+    if (s.offset < 0)
+      order.push_back(i);
+  llvm::stable_sort(order, [&](unsigned a, unsigned b) {
+    return storages[a].start < storages[b].start;
+  });
+  for (unsigned i : order) {
+    Storage &s = storages[i];
+    if (isHostVisible(s.role)) {
+      // New host-visible names avoid every earlier function's, so that a later
+      // function can pin both.
+      s.offset = planner.place(byteSize(s.type), s.start, s.end, pinnedRanges);
+      layout.pinned[s.name] = {s.offset, s.type};
+      pinnedRanges.push_back({s.offset, byteSize(s.type)});
+    } else {
+      s.offset = planner.place(byteSize(s.type), s.start, s.end);
+    }
+  }
+  layout.arenaSize = std::max({layout.arenaSize, planner.highWater(), layout.persistentEnd});
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Emission
+//===----------------------------------------------------------------------===//
+
+Value FunctionLowering::viewOfStorage(unsigned index, MemRefType type) {
+  auto key = std::make_pair(index, Type(type));
+  if (Value v = views[key])
+    return v;
+  const Storage &s = storages[index];
+  OpBuilder b(ctx);
+  b.setInsertionPoint(firstInstruction ? firstInstruction : firstOld);
+  StringAttr name;
+  rt::RoleAttr role;
+  rt::InitAttr init;
+  FloatAttr initStd;
+  ElementsAttr data;
+  // Only the defining view carries the buffer's identity; a reshaped view of
+  // the same bytes is an anonymous scratch view.
+  if (type == s.type) {
+    if (!s.name.empty())
+      name = StringAttr::get(ctx, s.name);
+    if (s.role != Role::scratch)
+      role = rt::RoleAttr::get(ctx, s.role);
+    if (s.persistent) {
+      const PersistentBuffer &p = layout.persistent[*s.persistent];
+      if (p.init)
+        init = rt::InitAttr::get(ctx, *p.init);
+      if (p.initStd)
+        initStd = b.getF64FloatAttr(*p.initStd);
+      data = p.data;
+    }
+  }
+  Value v = rt::BufferOp::create(b, func.getLoc(), type, arena, b.getI64IntegerAttr(s.offset),
+                                 name, role, init, initStd, data);
+  views[key] = v;
+  return v;
+}
+
+Value FunctionLowering::view(Value tensor) {
+  return viewOfStorage(*storageOf(tensor), memrefOf(tensor.getType()));
+}
+
+void FunctionLowering::emitKernel(Operation *op, StringRef name) {
+  OpBuilder b(ctx);
+  b.setInsertionPoint(firstOld);
+  llvm::SetVector<Value> inputs;
+  for (Value operand : op->getOperands())
+    if (!clonedConstants.contains(operand))
+      inputs.insert(operand);
+  SmallVector<Value> inBuffers, outBuffers;
+  for (Value v : inputs)
+    inBuffers.push_back(view(v));
+  SmallVector<unsigned> yielded;
+  for (Value r : op->getResults())
+    if (!r.use_empty()) {
+      yielded.push_back(cast<OpResult>(r).getResultNumber());
+      outBuffers.push_back(view(r));
+    }
+  auto kernel = rt::KernelOp::create(b, op->getLoc(), name, inBuffers, outBuffers);
+  if (!firstInstruction)
+    firstInstruction = kernel;
+  Block *block = new Block();
+  kernel.getBody().push_back(block);
+  IRMapping mapping;
+  for (Value v : inputs)
+    mapping.map(v, block->addArgument(v.getType(), v.getLoc()));
+  OpBuilder bb = OpBuilder::atBlockEnd(block);
+  for (Value operand : op->getOperands())
+    if (clonedConstants.contains(operand) && !mapping.contains(operand))
+      mapping.map(operand, bb.clone(*operand.getDefiningOp())->getResult(0));
+  SmallVector<Value> results;
+  if (auto fusion = dyn_cast<rt::FusionOp>(op)) {
+    Block &inner = fusion.getBody().front();
+    for (auto [arg, operand] : llvm::zip(inner.getArguments(), fusion.getInputs()))
+      mapping.map(arg, mapping.lookup(operand));
+    for (Operation &innerOp : inner.without_terminator())
+      bb.clone(innerOp, mapping);
+    for (unsigned i : yielded)
+      results.push_back(mapping.lookup(inner.getTerminator()->getOperand(i)));
+  } else {
+    Operation *clone = bb.clone(*op, mapping);
+    for (unsigned i : yielded)
+      results.push_back(clone->getResult(i));
+  }
+  rt::YieldOp::create(bb, op->getLoc(), results);
+  ++instructionCount;
+}
+
+void FunctionLowering::emitGemm(Operation *op) {
+  OpBuilder b(ctx);
+  b.setInsertionPoint(firstOld);
+  auto view2D = [&](Value v) {
+    return viewOfStorage(*storageOf(v), flattenTo2D(memrefOf(v.getType())));
+  };
+  StringAttr name;
+  if (std::string n = gemmName(op); !n.empty())
+    name = b.getStringAttr(n);
+  rt::GemmOp gemm;
+  auto epilogue = [&](Value bias) {
+    return rt::EpilogueAttr::get(ctx, bias ? rt::Epilogue::bias : rt::Epilogue::none);
+  };
+  if (auto linear = dyn_cast<train::LinearOp>(op)) {
+    Value bias = linear.getBias() ? view(linear.getBias()) : Value();
+    gemm = rt::GemmOp::create(b, op->getLoc(), view2D(linear.getInput()),
+                              view(linear.getWeight()), view2D(linear.getResult()), bias,
+                              Value(), Value(), Value(), Value(), nullptr, b.getUnitAttr(),
+                              nullptr, epilogue(bias), name, nullptr, nullptr);
+  } else if (auto matmul = dyn_cast<train::MatmulOp>(op)) {
+    gemm = rt::GemmOp::create(
+        b, op->getLoc(), view(matmul.getLhs()), view(matmul.getRhs()), view(matmul.getResult()),
+        Value(), Value(), Value(), Value(), Value(),
+        matmul.getTransposeLhs() ? b.getUnitAttr() : nullptr,
+        matmul.getTransposeRhs() ? b.getUnitAttr() : nullptr, nullptr, epilogue(Value()), name,
+        nullptr, nullptr);
+  } else {
+    auto scaled = cast<fp8::ScaledMatmulOp>(op);
+    Value bias = scaled.getBias() ? view(scaled.getBias()) : Value();
+    Value dScale = scaled.getResultScale() ? view(scaled.getResultScale()) : Value();
+    Value amax =
+        scaled.getAmax() && !scaled.getAmax().use_empty() ? view(scaled.getAmax()) : Value();
+    auto mode = [&](std::optional<ArrayRef<int64_t>> block) {
+      return rt::ScaleModeAttr::get(ctx, scaleMode(scaled.getRecipe(), block));
+    };
+    gemm = rt::GemmOp::create(b, op->getLoc(), view(scaled.getLhs()), view(scaled.getRhs()),
+                              view(scaled.getResult()), bias, view(scaled.getLhsScale()),
+                              view(scaled.getRhsScale()), dScale, amax, nullptr,
+                              b.getUnitAttr(), scaled.getFastAccum() ? b.getUnitAttr() : nullptr,
+                              epilogue(bias), name, mode(scaled.getLhsBlock()),
+                              mode(scaled.getRhsBlock()));
+  }
+  if (!firstInstruction)
+    firstInstruction = gemm;
+  ++instructionCount;
+}
+
+void FunctionLowering::emit() {
+  firstOld = &body.front();
+  OpBuilder b(ctx);
+  b.setInsertionPoint(firstOld);
+  // The size is fixed once every function is planned.
+  arena = rt::ArenaOp::create(b, func.getLoc(), rt::ArenaType::get(ctx), b.getI64IntegerAttr(0));
+
+  auto emitCopies = [&](ArrayRef<Copy> copies) {
+    for (const Copy &c : copies) {
+      Value source = viewOfStorage(c.source, c.sourceType);
+      Value target = viewOfStorage(c.target, storages[c.target].type);
+      OpBuilder cb(ctx);
+      cb.setInsertionPoint(firstOld);
+      auto copy = rt::CopyOp::create(cb, func.getLoc(), source, target);
+      if (!firstInstruction)
+        firstInstruction = copy;
+      ++instructionCount;
+    }
+  };
+  if (auto it = copiesAfter.find(-1); it != copiesAfter.end())
+    emitCopies(it->second);
+  for (Operation *op : ops) {
+    if (isInstruction(op)) {
+      if (isGemm(op)) {
+        emitGemm(op);
+      } else if (auto fusion = dyn_cast<rt::FusionOp>(op)) {
+        emitKernel(op, fusion.getName());
+      } else {
+        std::string name = "k" + std::to_string(instructionCount) + "_" +
+                           op->getName().stripDialect().str();
+        std::replace(name.begin(), name.end(), '.', '_');
+        emitKernel(op, name);
+      }
+    }
+    if (auto it = copiesAfter.find(position[op]); it != copiesAfter.end())
+      emitCopies(it->second);
+  }
+  emitCopies(endCopies);
+  emitCopies(lateCopies);
+
+  // Drop the tensor program and its signature.
+  for (Operation *op : llvm::reverse(ops))
+    op->erase();
+  body.eraseArguments(0, body.getNumArguments());
+  OpBuilder end = OpBuilder::atBlockEnd(&body);
+  func::ReturnOp::create(end, func.getLoc());
+  func.setFunctionType(FunctionType::get(ctx, {}, {}));
+  func.removeArgAttrsAttr();
+  func.removeResAttrsAttr();
+}
+
+struct LowerToRTPass : rt::impl::LowerToRTBase<LowerToRTPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    ModuleLayout layout;
+    SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
+    // The persistent layout comes first, over all functions, so that a
+    // function's plan starts above all of it.
+    for (func::FuncOp func : funcs) {
+      if (func.isExternal())
+        continue;
+      for (unsigned i = 0; i < func.getNumArguments(); ++i)
+        if (failed(collectArgument(func, i, layout)))
+          return signalPassFailure();
+      for (auto constant : func.front().getOps<arith::ConstantOp>())
+        if (constantNeedsBuffer(constant) && failed(collectConstant(constant, layout)))
+          return signalPassFailure();
+    }
+    std::vector<std::unique_ptr<FunctionLowering>> lowerings;
+    for (func::FuncOp func : funcs) {
+      if (func.isExternal())
+        continue;
+      lowerings.push_back(std::make_unique<FunctionLowering>(func, layout));
+      if (failed(lowerings.back()->analyze()) || failed(lowerings.back()->plan()))
+        return signalPassFailure();
+    }
+    for (auto &lowering : lowerings)
+      lowering->emit();
+    // One arena for every function: the largest plan.
+    int64_t size = alignToBuffer(layout.arenaSize);
+    module.walk([&](rt::ArenaOp arena) {
+      arena.setSizeAttr(IntegerAttr::get(IntegerType::get(&getContext(), 64), size));
+    });
+  }
+};
+
 } // namespace
