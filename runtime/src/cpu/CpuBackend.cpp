@@ -15,8 +15,10 @@
 #include "fp8rt/cpu/LayerKernels.h"
 #include "fp8rt/cpu/PointwiseKernels.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 extern "C" int openblas_get_num_threads(void);
 
@@ -57,7 +59,7 @@ const char *kindName(Instruction::Kind k) {
 }
 
 struct FreeDeleter {
-  void operator()(uint8_t *p) const { std::free(p); }
+  void operator()(void *p) const { std::free(p); }
 };
 
 class CpuBackend final : public Backend {
@@ -79,9 +81,7 @@ private:
   Status runGemm(const Gemm &gemm);
   void runCopy(const Copy &copy);
 
-  uint8_t *at(uint32_t buffer) const {
-    return arena_.get() + program_->buffers[buffer].offset;
-  }
+  uint8_t *at(uint32_t buffer) const { return arena_ + program_->buffers[buffer].offset; }
   /// A buffer's elements as f32 (its dtype's numbers, exactly).
   std::vector<float> floats(uint32_t buffer) const {
     return cpu::loadValue(program_->buffers[buffer].type, at(buffer)).f;
@@ -93,22 +93,26 @@ private:
   }
 
   const Program *program_ = nullptr;
-  std::unique_ptr<uint8_t, FreeDeleter> arena_;
+  std::unique_ptr<void, FreeDeleter> allocation_;
+  uint8_t *arena_ = nullptr; ///< allocation_ rounded up to Program::kAlignment
 };
 
 Status CpuBackend::load(const Program &program) {
   program_ = nullptr;
-  // aligned_alloc needs a size that is a multiple of the alignment (the
-  // arena's is) and non-zero.
-  const uint64_t size = program.arenaBytes ? program.arenaBytes : Program::kAlignment;
+  arena_ = nullptr;
+  // calloc, over-allocated by one alignment: large blocks come zeroed from
+  // the OS and are committed only as they are touched.
+  const uint64_t size = program.arenaBytes + Program::kAlignment;
   if (size > SIZE_MAX)
-    return outOfRangeError("cpu backend: an arena of " + std::to_string(size) +
+    return outOfRangeError("cpu backend: an arena of " + std::to_string(program.arenaBytes) +
                            " bytes does not fit in memory");
-  arena_.reset(static_cast<uint8_t *>(std::aligned_alloc(Program::kAlignment, size_t(size))));
-  if (!arena_)
+  allocation_.reset(std::calloc(size_t(size), 1));
+  if (!allocation_)
     return outOfRangeError("cpu backend: cannot allocate the arena of " +
                            std::to_string(program.arenaBytes) + " bytes");
-  std::memset(arena_.get(), 0, size_t(size));
+  const uintptr_t base = reinterpret_cast<uintptr_t>(allocation_.get());
+  const uintptr_t mask = uintptr_t(Program::kAlignment) - 1;
+  arena_ = reinterpret_cast<uint8_t *>((base + mask) & ~mask);
   program_ = &program;
 
   // Constants: each element converted to the dtype (storeValue rounds to
