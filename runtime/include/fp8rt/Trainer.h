@@ -78,8 +78,9 @@ struct TrainSummary {
 /// Runs the training loop on `backend`, which must not have loaded anything
 /// yet (train() calls backend.load(program)). Progress lines go to `out`.
 /// Errors: bad options or data, a checkpoint that does not match, a backend
-/// failure, and a non-finite loss or amax (the message names the step and the
-/// tensor; nothing is saved after it, so the last checkpoint stays intact).
+/// failure, and a non-finite loss or metric (an amax or a scale; the message
+/// names the step and the tensor, and nothing is saved after it, so the last
+/// checkpoint stays intact).
 StatusOr<TrainSummary> train(const Program &program, Backend &backend,
                              const TrainOptions &options, std::ostream &out);
 

@@ -677,7 +677,7 @@ StatusOr<TrainSummary> Run::run() {
     // Metrics of the step (train_step's: the last micro-batch).
     std::string metricsJson;
     int64_t nonfiniteMetrics = 0;
-    std::string badAmax;
+    std::string badMetric;
     std::vector<double> values;
     for (uint32_t index : train_.metrics) {
       const Buffer &b = program_.buffers[index];
@@ -688,9 +688,11 @@ StatusOr<TrainSummary> Run::run() {
         if (!std::isfinite(v)) {
           nonfinite = true;
           ++nonfiniteMetrics;
-          if (badAmax.empty() && b.name.size() >= 5 &&
-              b.name.compare(b.name.size() - 5, 5, ".amax") == 0)
-            badAmax = b.name + " is " + format("%g", v);
+          // An amax is the first place an overflow shows; a scale cannot
+          // become non-finite by itself (compute_scale keeps the previous one),
+          // so any non-finite metric means the state is bad.
+          if (badMetric.empty())
+            badMetric = b.name + " is " + format("%g", v);
         }
         lo = std::min(lo, v);
         hi = std::max(hi, v);
@@ -721,7 +723,7 @@ StatusOr<TrainSummary> Run::run() {
       lr = cpu::lrSchedule(*schedule_, step);
 
     std::optional<double> valLoss;
-    const bool stopping = !badLoss.empty() || !badAmax.empty();
+    const bool stopping = !badLoss.empty() || !badMetric.empty();
     if (!stopping && options_.evalEvery > 0 &&
         (step % options_.evalEvery == 0 || step == totalSteps_)) {
       double v = 0;
@@ -764,7 +766,7 @@ StatusOr<TrainSummary> Run::run() {
 
     if (stopping) {
       std::string m = "step " + std::to_string(step) + ": " +
-                      (!badLoss.empty() ? "loss is " + badLoss : badAmax) +
+                      (!badLoss.empty() ? "loss is " + badLoss : badMetric) +
                       "; training stopped, nothing saved";
       if (!lastSaved.empty())
         m += " (the last checkpoint, " + lastSaved + " at step " +
