@@ -19,11 +19,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
-#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 using namespace mlir;
@@ -188,8 +186,9 @@ bool Grouper::canPlace(ArrayRef<Operation *> members, Operation *position) const
         continue; // computed in the kernel (through cloned reshapes)
       if (isClonableConstant(root))
         continue; // cloned into the kernel
-      // Read from outside: the operand as it is, reshape views included.
-      if (!definedBefore(stripReshapes(operand), position))
+      // Read from outside. A reshape view of it moves next to its root after
+      // the fusions are built, so the root is what must come first.
+      if (!definedBefore(root, position))
         return false;
     }
     for (Value result : member->getResults())
