@@ -119,8 +119,9 @@ FailureOr<json::Value> attrToJSON(Operation *op, StringRef name, Attribute attr)
   if (isa<UnitAttr>(attr))
     return json::Value(true);
   if (auto i = dyn_cast<IntegerAttr>(attr)) {
-    if (auto cmp = dyn_cast<arith::CmpIPredicateAttr>(attr))
-      return json::Value(arith::stringifyCmpIPredicate(cmp.getValue()).str());
+    // CmpIPredicateAttr's classof accepts any small i64 IntegerAttr: ask the op.
+    if (auto cmp = dyn_cast<arith::CmpIOp>(op); cmp && name == "predicate")
+      return json::Value(arith::stringifyCmpIPredicate(cmp.getPredicate()).str());
     return json::Value(i.getValue().getSExtValue());
   }
   if (auto f = dyn_cast<FloatAttr>(attr)) {
