@@ -257,8 +257,8 @@ std::optional<rt::Init> initOf(train::InitKind kind) {
   return std::nullopt;
 }
 
-/// The persistent buffer of argument `i` of `func`, or nullopt for an input.
-FailureOr<std::optional<unsigned>> collectArgument(func::FuncOp func, unsigned i,
+/// The index of argument `i`'s persistent buffer, or -1 for an input.
+FailureOr<int64_t> collectArgument(func::FuncOp func, unsigned i,
                                                    ModuleLayout &layout) {
   BlockArgument arg = func.getArgument(i);
   auto name = func.getArgAttrOfType<StringAttr>(i, train::TrainDialect::getNameAttrName());
@@ -274,7 +274,7 @@ FailureOr<std::optional<unsigned>> collectArgument(func::FuncOp func, unsigned i
   auto init = func.getArgAttrOfType<train::InitKindAttr>(i, train::TrainDialect::getInitAttrName());
   Role role = argumentRole(name.getValue(), static_cast<bool>(init));
   if (role == Role::input)
-    return std::optional<unsigned>();
+    return int64_t(-1);
   PersistentBuffer buffer{name.str(), role, memrefOf(tensor), std::nullopt, std::nullopt, {}, 0};
   // State without an initialiser starts at zero (accumulators, histories).
   buffer.init = init ? initOf(init.getValue()) : std::optional<rt::Init>(rt::Init::zeros);
@@ -289,7 +289,7 @@ FailureOr<std::optional<unsigned>> collectArgument(func::FuncOp func, unsigned i
   FailureOr<unsigned> index = layout.addPersistent(arg.getLoc(), std::move(buffer));
   if (failed(index))
     return failure();
-  return std::optional<unsigned>(*index);
+  return int64_t(*index);
 }
 
 /// The `constant` buffer of a constant that needs one (same data, one buffer).
@@ -541,17 +541,16 @@ LogicalResult FunctionLowering::analyze() {
   // Arguments: persistent state, or inputs the host writes.
   llvm::StringMap<Value> argumentByName;
   for (BlockArgument arg : body.getArguments()) {
-    FailureOr<std::optional<unsigned>> persistent =
-        collectArgument(func, arg.getArgNumber(), layout);
+    FailureOr<int64_t> persistent = collectArgument(func, arg.getArgNumber(), layout);
     if (failed(persistent))
       return failure();
     auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
                                                   train::TrainDialect::getNameAttrName());
     argumentByName[name.getValue()] = arg;
-    if (*persistent) {
-      const PersistentBuffer &p = layout.persistent[**persistent];
+    if (*persistent >= 0) {
+      const PersistentBuffer &p = layout.persistent[*persistent];
       home[arg] = newStorage(p.type, p.role, p.name, -1);
-      storages.back().persistent = **persistent;
+      storages.back().persistent = *persistent;
     } else {
       home[arg] = newStorage(memrefOf(arg.getType()), Role::input, name.getValue(), -1);
     }
@@ -739,21 +738,23 @@ Value FunctionLowering::viewOfStorage(unsigned index, MemRefType type) {
   rt::InitAttr init;
   FloatAttr initStd;
   ElementsAttr data;
-  // Only the defining view carries the buffer's identity; a reshaped view of
-  // the same bytes is an anonymous scratch view.
-  if (type == s.type) {
-    if (!s.name.empty())
-      name = StringAttr::get(ctx, s.name);
-    if (s.role != Role::scratch)
-      role = rt::RoleAttr::get(ctx, s.role);
-    if (s.persistent) {
-      const PersistentBuffer &p = layout.persistent[*s.persistent];
-      if (p.init)
-        init = rt::InitAttr::get(ctx, *p.init);
-      if (p.initStd)
-        initStd = b.getF64FloatAttr(*p.initStd);
-      data = p.data;
-    }
+  // Every view of a named buffer carries its identity, so that a reshaped or
+  // 2-D view of an input or a parameter is still known as that buffer (same
+  // offset, same bytes); anonymous scratch views carry nothing.
+  if (!s.name.empty())
+    name = StringAttr::get(ctx, s.name);
+  if (s.role != Role::scratch)
+    role = rt::RoleAttr::get(ctx, s.role);
+  if (s.persistent) {
+    const PersistentBuffer &p = layout.persistent[*s.persistent];
+    if (p.init)
+      init = rt::InitAttr::get(ctx, *p.init);
+    if (p.initStd)
+      initStd = b.getF64FloatAttr(*p.initStd);
+    if (p.data)
+      data = type == s.type ? p.data
+                            : cast<DenseElementsAttr>(p.data).reshape(RankedTensorType::get(
+                                  type.getShape(), type.getElementType()));
   }
   Value v = rt::BufferOp::create(b, func.getLoc(), type, arena, b.getI64IntegerAttr(s.offset),
                                  name, role, init, initStd, data);
