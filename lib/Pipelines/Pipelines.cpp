@@ -61,14 +61,36 @@ bool hasFP8Decisions(ModuleOp module) {
       .wasInterrupted();
 }
 
-// Later stages (rt, program) are appended here as their passes land;
-// docs/architecture.md lists the plan.
+/// Pointwise and reduction chains grouped into future kernels
+/// (docs/kernel-fusion.md).
+void addKernels(OpPassManager &pm) { pm.addPass(fp8c::rt::createFuseKernels()); }
+
+bool hasFusions(ModuleOp module) {
+  return module.walk([](fp8c::rt::FusionOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+/// The arena planned and the step lowered to kernels, GEMMs and copies
+/// (docs/memory-plan.md): what the program file is written from.
+void addLowerToRT(OpPassManager &pm) { pm.addPass(fp8c::rt::createLowerToRT()); }
+
+bool isLoweredToRT(ModuleOp module) {
+  return module.walk([](fp8c::rt::ArenaOp) { return WalkResult::interrupt(); })
+      .wasInterrupted();
+}
+
+// The program file is written from the last stage (fp8c --emit=program,
+// lib/Target/ProgramFile.cpp).
 const fp8c::Stage stages[] = {
     {"input", "the parsed and verified input, no pass run", addNothing, nullptr},
     {"forward", "the forward graph, canonicalized and CSE'd", addForwardCleanup, nullptr},
     {"train", "forward, backward and optimizer step in one train_step", addTrainStep,
      hasTrainStep},
     {"fp8", "every GEMM decided, FP8 casts inserted and fused", addFP8, hasFP8Decisions},
+    {"kernels", "pointwise and reduction chains grouped into rt.fusion ops", addKernels,
+     hasFusions},
+    {"rt", "one arena planned; the step as kernels, GEMMs and copies over buffers",
+     addLowerToRT, isLoweredToRT},
 };
 
 } // namespace

@@ -1,13 +1,25 @@
 // --emit=input prints the verified input untouched; --emit=forward removes dead
-// and duplicate ops; the default, the last stage (fp8), builds the step
-// functions from @forward and decides every GEMM's precision.
+// and duplicate ops; --emit=rt runs every pass: the step functions built from
+// @forward, every GEMM's precision decided, kernels fused, the arena planned.
+// The default writes that as a program file (docs/program-format.md).
 // RUN: fp8c %s --emit=input | FileCheck %s --check-prefix=INPUT
 // RUN: fp8c %s --emit=forward | FileCheck %s --check-prefix=FORWARD
-// RUN: fp8c %examples/mlp.mlir | FileCheck %s --check-prefix=DEFAULT
+// RUN: fp8c %examples/mlp.mlir --emit=rt | FileCheck %s --check-prefix=RT
+// RUN: fp8c %examples/mlp.mlir | FileCheck %s --check-prefix=PROGRAM
+// RUN: fp8c %examples/mlp.mlir --emit=program | FileCheck %s --check-prefix=PROGRAM
 
-// DEFAULT-NOT: func.func @forward
-// DEFAULT-LABEL: func.func @train_step(
-// DEFAULT-LABEL: func.func @eval_step(
+// RT-NOT: func.func @forward
+// RT-LABEL: func.func @train_step()
+// RT: rt.arena size [[SIZE:[0-9]+]]
+// RT: rt.gemm
+// RT-LABEL: func.func @eval_step()
+// RT: rt.arena size [[SIZE]]
+
+// JSON objects are written with their keys sorted.
+// PROGRAM: "format": "fp8c-program",
+// PROGRAM: "name": "train_step",
+// PROGRAM: "name": "eval_step",
+// PROGRAM: "version": 1
 
 // INPUT-LABEL: func.func @cleanup
 // INPUT: train.param "unused.weight"

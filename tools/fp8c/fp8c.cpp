@@ -7,8 +7,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "fp8c/Dialect/FP8/Transforms/GemmReport.h"
+#include "fp8c/Dialect/RT/Transforms/MemoryReport.h"
 #include "fp8c/Frontend/BuildForwardGraph.h"
 #include "fp8c/Pipelines/Pipelines.h"
+#include "fp8c/Target/ProgramFile.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -60,9 +62,12 @@ static const std::string &stageHelp() {
   static std::string help;
   if (!help.empty())
     return help;
-  help = "Stop after this stage and print its IR (default: the last):";
+  help = "Stop after this stage and print its IR, or write the program file\n"
+         "(default: program):";
   for (const fp8c::Stage &stage : fp8c::getStages())
     help += "\n  " + stage.name.str() + ": " + stage.description.str();
+  help += "\n  program: the last stage written as a program file for fp8-run\n"
+          "           (docs/program-format.md)";
   return help;
 }
 
@@ -75,6 +80,13 @@ static cl::opt<std::string> fp8Report(
              "predicted bf16 and fp8 times, decision and reason, then totals\n"
              "(--fp8-report or --fp8-report=text; --fp8-report=json)"),
     cl::value_desc("format"), cl::ValueOptional, cl::cat(fp8cCategory));
+
+static cl::opt<bool> memoryReport(
+    "memory-report",
+    cl::desc("Print the planned arena instead of a program: per function, the peak bytes\n"
+             "split into parameters, optimizer state, FP8 scaling state, activations,\n"
+             "FP8 copies, and the cuBLASLt workspace (docs/memory-plan.md)"),
+    cl::cat(fp8cCategory));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "fp8c") << message << "\n";
@@ -94,18 +106,22 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "fp8c: compiles a model description into an FP8 training program\n\n"
+      "  fp8c MODEL.yaml -o MODEL.fp8prog                compile a program for fp8-run\n"
       "  fp8c MODEL.yaml --emit=forward                  print the forward graph\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after-all        print the IR after every pass\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after=cse        print the IR after one pass\n"
-      "  fp8c MODEL.yaml --fp8-report                     which GEMMs run in FP8, and why\n");
+      "  fp8c MODEL.yaml --fp8-report                     which GEMMs run in FP8, and why\n"
+      "  fp8c MODEL.yaml --memory-report                  the planned arena, by role\n");
 
   const fp8c::Stage *stage = &fp8c::getStages().back();
-  if (!emitStage.empty()) {
+  bool wantProgram = emitStage.empty() || emitStage == "program";
+  if (!wantProgram) {
     stage = fp8c::findStage(emitStage);
     if (!stage) {
       SmallVector<StringRef> names;
       for (const fp8c::Stage &s : fp8c::getStages())
         names.push_back(s.name);
+      names.push_back("program");
       return fail("--emit: unknown stage '" + emitStage + "'; expected one of: " +
                   llvm::join(names, ", "));
     }
@@ -120,6 +136,12 @@ int main(int argc, char **argv) {
       return fail("--fp8-report: unknown format '" + fp8Report + "'; expected text or json");
     if (!emitStage.empty())
       return fail("--fp8-report prints a report, not the IR of a stage: drop --emit");
+  }
+  if (memoryReport) {
+    if (wantReport || !emitStage.empty())
+      return fail("--memory-report prints a report of the whole compilation: drop " +
+                  std::string(wantReport ? "--fp8-report" : "--emit"));
+    wantProgram = false;
   }
 
   // A model description goes through the front end; `-` (stdin) is MLIR.
@@ -173,6 +195,17 @@ int main(int argc, char **argv) {
     return fail(errorMessage);
   if (wantReport) {
     if (failed(fp8c::fp8::printGemmReport(*module, reportFormat, output->os())))
+      return 1;
+    output->keep();
+    return 0;
+  }
+  if (memoryReport) {
+    fp8c::rt::printMemoryReport(*module, output->os());
+    output->keep();
+    return 0;
+  }
+  if (wantProgram) {
+    if (failed(fp8c::writeProgramFile(*module, output->os())))
       return 1;
     output->keep();
     return 0;
