@@ -221,3 +221,31 @@ module {
     return %y, %m, %p : tensor<4x128xbf16>, tensor<f32>, tensor<4xi32>
   }
 }
+
+// -----
+
+// The clipped gradient an update reads inside its own fusion is a result
+// nobody else reads: it still gets a buffer, named for --dump, and the kernel
+// writes it.
+// CHECK-LABEL: func.func @train_step()
+// CHECK-DAG:     %[[W:.*]] = rt.buffer %{{.*}}[0] {{{.*}}name = "w", role = #rt<role param>}
+// CHECK-DAG:     %[[GRAD:.*]] = rt.buffer %{{.*}} {name = "grad.w", role = #rt<role grad>} : memref<16xf32>
+// CHECK:         rt.kernel "f0_mul_scalar_sgd_update" ins({{.*}}) outs(%[[GRAD]], %[[W]] : memref<16xf32>, memref<16xf32>)
+// CHECK:           %[[C:.*]] = train.mul_scalar
+// CHECK:           %[[NW:.*]] = train.sgd_update
+// CHECK:           rt.yield %[[C]], %[[NW]]
+module {
+  func.func @train_step(%w: tensor<16xf32> {train.init = #train<init zeros>, train.name = "w"},
+                        %g: tensor<16xf32> {train.name = "g"},
+                        %c: tensor<f32> {train.name = "clip"},
+                        %lr: tensor<f32> {train.name = "lr"})
+      -> (tensor<16xf32> {train.name = "w"}) {
+    %r:2 = rt.fusion "f0_mul_scalar_sgd_update"(%g, %c, %w, %lr) : (tensor<16xf32>, tensor<f32>, tensor<16xf32>, tensor<f32>) -> (tensor<16xf32>, tensor<16xf32>) {
+    ^bb0(%a: tensor<16xf32>, %b: tensor<f32>, %p: tensor<16xf32>, %l: tensor<f32>):
+      %clipped = train.mul_scalar %a, %b : tensor<16xf32>, tensor<f32>
+      %new = train.sgd_update %p, %clipped, %l {momentum = 0.0 : f64, weight_decay = 0.0 : f64} : (tensor<16xf32>, tensor<16xf32>, tensor<f32>) -> tensor<16xf32>
+      rt.yield %clipped, %new : tensor<16xf32>, tensor<16xf32>
+    }
+    return %r#1 : tensor<16xf32>
+  }
+}

@@ -359,10 +359,15 @@ private:
     Operation *def = v.getDefiningOp();
     return def ? position.lookup(def) : -1;
   }
+  /// A result that needs a buffer: something reads it, or the host does (a
+  /// metric, or the gradient an optimizer update read inside the same fusion).
+  bool isKept(Value r) const {
+    return !r.use_empty() || metricNames.count(r) || gradNames.count(r);
+  }
   /// An op that runs as an instruction of its own (kernel or GEMM).
   bool isInstruction(Operation *op) const {
     return !isa<train::ReshapeOp, arith::ConstantOp, func::ReturnOp>(op) &&
-           llvm::any_of(op->getResults(), [](Value r) { return !r.use_empty(); });
+           llvm::any_of(op->getResults(), [&](Value r) { return isKept(r); });
   }
   /// Gives `v` the storage `target` if `v` has none yet and is written by an
   /// instruction; else schedules a copy into it, after `v` is defined or at
@@ -631,7 +636,7 @@ LogicalResult FunctionLowering::analyze() {
   for (Operation *op : ops)
     if (isInstruction(op))
       for (Value r : op->getResults())
-        if (!r.use_empty() && !home.count(r))
+        if (isKept(r) && !home.count(r))
           home[r] = newStorage(memrefOf(r.getType()), Role::scratch, "", position[op]);
 
   // Live ranges: from the first write to the last read.
@@ -650,7 +655,7 @@ LogicalResult FunctionLowering::analyze() {
         touch(*s, at);
     if (isInstruction(op))
       for (Value r : op->getResults())
-        if (!r.use_empty())
+        if (isKept(r))
           touch(home[r], at);
   }
   for (auto &[at, copies] : copiesAfter)
@@ -778,7 +783,7 @@ void FunctionLowering::emitKernel(Operation *op, StringRef name) {
     inBuffers.push_back(view(v));
   SmallVector<unsigned> yielded;
   for (Value r : op->getResults())
-    if (!r.use_empty()) {
+    if (isKept(r)) {
       yielded.push_back(cast<OpResult>(r).getResultNumber());
       outBuffers.push_back(view(r));
     }
