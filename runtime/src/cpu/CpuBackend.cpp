@@ -21,6 +21,7 @@
 #include <memory>
 
 extern "C" int openblas_get_num_threads(void);
+extern "C" void openblas_set_num_threads(int);
 
 namespace fp8rt {
 
@@ -114,6 +115,12 @@ Status CpuBackend::load(const Program &program) {
   const uintptr_t mask = uintptr_t(Program::kAlignment) - 1;
   arena_ = reinterpret_cast<uint8_t *>((base + mask) & ~mask);
   program_ = &program;
+  // One OpenBLAS thread unless the user asks for more (OPENBLAS_NUM_THREADS):
+  // the step's GEMMs are small enough that OpenBLAS's spinning workers cost
+  // more than they give (gpt-tiny: the same step time, 80x the system time),
+  // and the reference's sums do not then depend on the machine's core count.
+  if (!std::getenv("OPENBLAS_NUM_THREADS"))
+    openblas_set_num_threads(1);
 
   // Constants: each element converted to the dtype (storeValue rounds to
   // nearest even: bf16, f16, FP8 saturating; integers are exact, the loader
