@@ -35,6 +35,9 @@ const char *dtypeName(DType t);
 bool parseDType(std::string_view name, DType &out);
 inline bool isFloat(DType t) { return t <= DType::F8E5M2; }
 
+/// "[8, 64, 128]", "[]" for a scalar: how messages print shapes.
+std::string shapeString(const std::vector<int64_t> &shape);
+
 struct TensorType {
   DType dtype = DType::F32;
   std::vector<int64_t> shape; ///< empty: a scalar

@@ -42,16 +42,6 @@ const char *dtypeString(DType t) {
   return "?";
 }
 
-std::string shapeString(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i)
-      s += ", ";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
 std::string typeString(const TensorType &type) {
   return dtypeString(type.dtype) + shapeString(type.shape);
 }

@@ -39,8 +39,7 @@ inline constexpr size_t kMaxRank = 8;
 
 /// "f32", "bf16", ... (the program format's spelling).
 const char *dtypeString(DType t);
-/// "[8, 64, 128]".
-std::string shapeString(const std::vector<int64_t> &shape);
+using fp8rt::shapeString; // "[8, 64, 128]" (Program.h)
 /// "bf16[8, 64, 128]".
 std::string typeString(const TensorType &type);
 /// Product of the dimensions of a checked type.

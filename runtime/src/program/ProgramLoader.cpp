@@ -46,16 +46,6 @@ const char *const kFunctionNames[] = {"train_step", "eval_step", "accumulate_ste
 
 std::string num(uint64_t v) { return std::to_string(v); }
 
-std::string shapeString(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i)
-      s += ", ";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
 /// What a JSON value is, for the "found ..." part of messages.
 std::string describe(const json::Value &v) {
   switch (v.kind) {

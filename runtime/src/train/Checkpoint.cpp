@@ -23,14 +23,9 @@ bool isCheckpointed(BufferRole role) {
          role == BufferRole::FP8State;
 }
 
+/// A checkpoint tensor's (unsigned) shape as Program.h's shapeString prints.
 std::string shapeText(const std::vector<uint64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i)
-      s += ", ";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
+  return shapeString(std::vector<int64_t>(shape.begin(), shape.end()));
 }
 
 std::vector<uint64_t> shapeOf(const TensorType &type) {
