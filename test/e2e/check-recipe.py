@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""Checks a short FP8 training run against a BF16 run of the same model, seed and data.
+
+  check-recipe.py BF16_JSONL FP8_JSONL --format hybrid|e4m3 --rel FRACTION [--no-metrics]
+
+- both runs learn: the mean loss of the last 10 steps is below half the first step's;
+- the FP8 run's final loss (mean of the last 10 steps) is within --rel of BF16's;
+- every step of the FP8 run reports a finite, positive amax and scale for each FP8
+  operand (`<gemm>.<a|b>.amax` / `.scale`; rowwise and blockwise ones as {min, max}),
+  and the scale is the recipe's formula recomputed here from the amax:
+  fp8_max / amax, fp8_max being 448 (E4M3) or 57344 (E5M2). The operand that is a
+  gradient (dy) is the lhs of the dgrad (dx = dy W) and of the wgrad (dW = dy^T x); it
+  is E5M2 with --format hybrid, E4M3 with --format e4m3. For {min, max} metrics the
+  largest scale belongs to the smallest amax and vice versa. A NaN or inf is
+  written by fp8-run as a string, which fails the float checks.
+- --no-metrics: the run must report no metrics at all (BF16, or delayed scaling whose
+  state lives in fp8_state buffers instead).
+"""
+import json
+import math
+import sys
+
+FLT_MIN = 1.1754943508222875e-38
+E4M3_MAX, E5M2_MAX = 448.0, 57344.0
+
+
+def records(path):
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    if len(rows) < 11:
+        sys.exit(f"{path}: {len(rows)} steps logged, need at least 11")
+    for r in rows:
+        if not is_number(r["loss"]):
+            sys.exit(f"{path}: step {r['step']}: loss {r['loss']!r} is not finite")
+    return rows
+
+
+def learns(name, rows):
+    first = rows[0]["loss"]
+    final = sum(r["loss"] for r in rows[-10:]) / 10
+    print(f"{name}: first loss {first:.4f}, mean of last 10 {final:.4f}")
+    if not final < 0.5 * first:
+        print(f"FAIL: {name} did not learn (mean of last 10 not below half the first loss)")
+        return None
+    return final
+
+
+def is_number(x):
+    # fp8-run writes 896.0 as 896: ints are numbers too; "nan" / "inf" strings are not
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def is_positive_finite(x):
+    return is_number(x) and x > 0
+
+
+def scale_matches(scale, amax, fp8_max):
+    # compute_scale is fp8_max / amax rounded once to f32 (margin 0, exact scales):
+    # a relative 2^-23 covers that rounding and the 9 digits fp8-run prints.
+    if amax < FLT_MIN:  # a zero amax keeps the previous scale (1 here), nothing to recompute
+        return True
+    expected = fp8_max / amax
+    return abs(scale - expected) <= 2e-7 * expected
+
+
+def check_metrics(rows, fmt):
+    operands = 0
+    for r in rows:
+        metrics = r["metrics"]
+        names = sorted(k[: -len(".amax")] for k in metrics if k.endswith(".amax"))
+        if not names:
+            print(f"FAIL: step {r['step']}: no FP8 metrics")
+            return False
+        for op in names:
+            amax, scale = metrics[op + ".amax"], metrics.get(op + ".scale")
+            gradient = op.endswith((".dgrad.a", ".wgrad.a"))
+            fp8_max = E5M2_MAX if gradient and fmt == "hybrid" else E4M3_MAX
+            if isinstance(amax, dict):  # rowwise / blockwise: {min, max} over the scales
+                if not isinstance(scale, dict):
+                    print(f"FAIL: step {r['step']}: {op}: amax is per row/block, scale {scale!r} is not")
+                    return False
+                values = [amax["min"], amax["max"], scale["min"], scale["max"]]
+                ok = all(is_number(v) for v in values) \
+                    and amax["min"] >= 0 and is_positive_finite(amax["max"]) \
+                    and is_positive_finite(scale["min"])
+                if ok and amax["min"] < FLT_MIN:
+                    # an all-zero row or block keeps the fallback scale 1
+                    expected_min = min(1.0, fp8_max / amax["max"])
+                    ok = abs(scale["min"] - expected_min) <= 2e-7 * expected_min \
+                        and scale["max"] >= max(1.0, fp8_max / amax["max"]) * (1 - 2e-7)
+                elif ok:
+                    ok = scale_matches(scale["min"], amax["max"], fp8_max) \
+                        and scale_matches(scale["max"], amax["min"], fp8_max)
+            else:
+                ok = is_positive_finite(amax) and is_positive_finite(scale) \
+                    and scale_matches(scale, amax, fp8_max)
+            if not ok:
+                print(f"FAIL: step {r['step']}: {op}: amax {amax!r}, scale {scale!r} "
+                      f"(expected {fp8_max:g} / amax)")
+                return False
+        operands = len(names)
+        if r["nonfinite"]["metrics"] != 0:
+            print(f"FAIL: step {r['step']}: nonfinite metrics {r['nonfinite']}")
+            return False
+    print(f"fp8 metrics: {operands} operands per step, amax and scale finite, scale = fp8_max / amax")
+    return True
+
+
+def main(argv):
+    fmt, rel, metrics = "hybrid", None, True
+    args = []
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--format":
+            fmt = argv[i + 1]; i += 2
+        elif argv[i] == "--rel":
+            rel = float(argv[i + 1]); i += 2
+        elif argv[i] == "--no-metrics":
+            metrics = False; i += 1
+        else:
+            args.append(argv[i]); i += 1
+    if len(args) != 2 or rel is None or fmt not in ("hybrid", "e4m3"):
+        sys.exit(__doc__)
+    bf16_rows, fp8_rows = records(args[0]), records(args[1])
+    bf16 = learns("bf16", bf16_rows)
+    fp8 = learns("fp8", fp8_rows)
+    ok = bf16 is not None and fp8 is not None
+    if ok:
+        diff = abs(fp8 - bf16) / bf16
+        print(f"fp8 vs bf16: {100 * diff:.3f}% (limit {100 * rel:g}%)")
+        ok = diff <= rel
+    if any(r["metrics"] for r in bf16_rows):
+        print("FAIL: the bf16 run reports FP8 metrics")
+        ok = False
+    if metrics:
+        ok = check_metrics(fp8_rows, fmt) and ok
+    elif any(r["metrics"] for r in fp8_rows):
+        print("FAIL: metrics were expected to be empty")
+        ok = False
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
