@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks a short FP8 training run against a BF16 run of the same model, seed and data.
 
-  check-recipe.py BF16_JSONL FP8_JSONL --format hybrid|e4m3 --rel FRACTION [--no-metrics]
+  check-recipe.py BF16_JSONL FP8_JSONL --format hybrid|e4m3 --rel FRACTION [--pow2] [--no-metrics]
 
 - both runs learn: the mean loss of the last 10 steps is below half the first step's;
 - the FP8 run's final loss (mean of the last 10 steps) is within --rel of BF16's;
@@ -13,6 +13,7 @@
   is E5M2 with --format hybrid, E4M3 with --format e4m3. For {min, max} metrics the
   largest scale belongs to the smallest amax and vice versa. A NaN or inf is
   written by fp8-run as a string, which fails the float checks.
+- --pow2 (power_of_2_scales): the scale is that quotient rounded down to a power of two.
 - --no-metrics: the run must report no metrics at all (BF16, or delayed scaling whose
   state lives in fp8_state buffers instead).
 """
@@ -53,13 +54,22 @@ def is_positive_finite(x):
     return is_number(x) and x > 0
 
 
+POW2 = False
+
+
+def expected_scale(amax, fp8_max, nudge=0.0):
+    quotient = fp8_max / amax * (1 + nudge)
+    return 2.0 ** math.floor(math.log2(quotient)) if POW2 else quotient
+
+
 def scale_matches(scale, amax, fp8_max):
-    # compute_scale is fp8_max / amax rounded once to f32 (margin 0, exact scales):
-    # a relative 2^-23 covers that rounding and the 9 digits fp8-run prints.
+    # compute_scale is fp8_max / amax rounded once to f32 (margin 0): a relative 2^-23
+    # covers that rounding and the 9 digits fp8-run prints. A power of two is exact, but
+    # the printed amax is not, so a quotient on a power of two may round either way.
     if amax < FLT_MIN:  # a zero amax keeps the previous scale (1 here), nothing to recompute
         return True
-    expected = fp8_max / amax
-    return abs(scale - expected) <= 2e-7 * expected
+    return any(abs(scale - e) <= 2e-7 * e
+               for e in (expected_scale(amax, fp8_max, n) for n in (-1e-7, 0.0, 1e-7)))
 
 
 def check_metrics(rows, fmt):
@@ -84,9 +94,9 @@ def check_metrics(rows, fmt):
                     and is_positive_finite(scale["min"])
                 if ok and amax["min"] < FLT_MIN:
                     # an all-zero row or block keeps the fallback scale 1
-                    expected_min = min(1.0, fp8_max / amax["max"])
+                    expected_min = min(1.0, expected_scale(amax["max"], fp8_max))
                     ok = abs(scale["min"] - expected_min) <= 2e-7 * expected_min \
-                        and scale["max"] >= max(1.0, fp8_max / amax["max"]) * (1 - 2e-7)
+                        and scale["max"] >= max(1.0, expected_scale(amax["max"], fp8_max)) * (1 - 2e-7)
                 elif ok:
                     ok = scale_matches(scale["min"], amax["max"], fp8_max) \
                         and scale_matches(scale["max"], amax["min"], fp8_max)
@@ -95,7 +105,7 @@ def check_metrics(rows, fmt):
                     and scale_matches(scale, amax, fp8_max)
             if not ok:
                 print(f"FAIL: step {r['step']}: {op}: amax {amax!r}, scale {scale!r} "
-                      f"(expected {fp8_max:g} / amax)")
+                      f"(expected {fp8_max:g} / amax{', power of 2' if POW2 else ''})")
                 return False
         operands = len(names)
         if r["nonfinite"]["metrics"] != 0:
@@ -106,6 +116,7 @@ def check_metrics(rows, fmt):
 
 
 def main(argv):
+    global POW2
     fmt, rel, metrics = "hybrid", None, True
     args = []
     i = 0
@@ -114,6 +125,8 @@ def main(argv):
             fmt = argv[i + 1]; i += 2
         elif argv[i] == "--rel":
             rel = float(argv[i + 1]); i += 2
+        elif argv[i] == "--pow2":
+            POW2 = True; i += 1
         elif argv[i] == "--no-metrics":
             metrics = False; i += 1
         else:
