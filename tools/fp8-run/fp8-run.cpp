@@ -10,6 +10,9 @@
 #include "fp8rt/Program.h"
 #include "fp8rt/TokenData.h"
 #include "fp8rt/Trainer.h"
+#ifdef FP8RUN_HAVE_CUDA
+#include "fp8rt/cuda/CudaBackend.h"
+#endif
 
 #include <charconv>
 #include <cstdio>
@@ -237,6 +240,44 @@ int parseArgs(int argc, char **argv, Args &args) {
   return -1;
 }
 
+/// --backend: auto takes the GPU when one is usable, else the CPU; cuda
+/// insists. Prints one line naming the backend and why it was chosen.
+int selectBackend(const std::string &choice, const fp8rt::Program &program,
+                  std::unique_ptr<fp8rt::Backend> &backend) {
+  std::string why = "--backend=cpu";
+  if (choice != "cpu") {
+#ifdef FP8RUN_HAVE_CUDA
+    fp8rt::StatusOr<fp8rt::CudaDeviceInfo> device = fp8rt::probeCudaDevice();
+    if (device.ok()) {
+      // A GPU too old for FP8 refuses an FP8 program in both modes: falling
+      // back to the CPU on a GPU machine would only be slow.
+      if (fp8rt::Status s = fp8rt::checkDeviceFor(program, *device); !s.ok())
+        return error("--backend=" + choice + ": " + s.message());
+      fp8rt::StatusOr<std::unique_ptr<fp8rt::Backend>> cuda = fp8rt::createCudaBackend();
+      if (!cuda.ok())
+        return error("--backend=" + choice + ": " + cuda.status().message());
+      backend = std::move(*cuda);
+      std::cout << "backend: cuda (" << (choice == "auto" ? "auto: " : "--backend=cuda: ")
+                << device->name << ", compute capability " << device->major << "."
+                << device->minor << "): " << backend->description() << "\n";
+      return kExitOk;
+    }
+    if (choice == "cuda")
+      return error("--backend=cuda: " + device.status().message());
+    why = device.status().message();
+#else
+    (void)program;
+    if (choice == "cuda")
+      return error("--backend=cuda: this fp8-run was built without the CUDA toolkit; use "
+                   "--backend=cpu or auto");
+    why = "this fp8-run was built without the CUDA toolkit";
+#endif
+  }
+  backend = fp8rt::createCpuBackend();
+  std::cout << "backend: cpu (" << why << "): " << backend->description() << "\n";
+  return kExitOk;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -270,15 +311,9 @@ int main(int argc, char **argv) {
     return kExitOk;
   }
 
-  // There is no CUDA backend in this build yet.
-  if (args.backend == "cuda")
-    return error("--backend=cuda: this fp8-run has no CUDA backend; use "
-                 "--backend=cpu or auto");
-  std::unique_ptr<fp8rt::Backend> backend = fp8rt::createCpuBackend();
-  std::cout << "backend: cpu";
-  if (args.backend == "auto")
-    std::cout << " (no CUDA backend in this build)";
-  std::cout << ": " << backend->description() << "\n";
+  std::unique_ptr<fp8rt::Backend> backend;
+  if (int code = selectBackend(args.backend, *program, backend); code != kExitOk)
+    return code;
 
   fp8rt::StatusOr<fp8rt::TrainSummary> summary =
       fp8rt::train(*program, *backend, args.train, std::cout);
