@@ -504,7 +504,7 @@ func.func @copy_strided_target(%a: memref<64xf32>, %b: memref<64xf32, strided<[2
 //===----------------------------------------------------------------------===//
 
 func.func @buffer_of_f64(%arena: !rt.arena) {
-  // expected-error @+1 {{'rt.buffer' op result #0 must be memref of 32-bit float or bfloat16 type or 16-bit float or f8E4M3FN type or f8E5M2 type or 32-bit signless integer or 64-bit signless integer or 8-bit signless integer values, but got 'memref<64xf64>'}}
+  // expected-error @+1 {{'rt.buffer' op result #0 must be memref of 32-bit float or bfloat16 type or 16-bit float or f8E4M3FN type or f8E5M2 type or 32-bit signless integer or 64-bit signless integer or 8-bit signless integer or 1-bit signless integer values, but got 'memref<64xf64>'}}
   %x = rt.buffer %arena[0] : memref<64xf64>
   return
 }
@@ -520,7 +520,7 @@ func.func @gemm_scale_not_f32(%a: memref<256x512xf8E4M3FN>, %b: memref<1024x512x
 // -----
 
 func.func @gemm_on_tensors(%a: tensor<256x512xbf16>, %b: tensor<512x1024xbf16>, %d: tensor<256x1024xbf16>) {
-  // expected-error @+1 {{'rt.gemm' op operand #0 must be memref of 32-bit float or bfloat16 type or 16-bit float or f8E4M3FN type or f8E5M2 type or 32-bit signless integer or 64-bit signless integer or 8-bit signless integer values, but got 'tensor<256x512xbf16>'}}
+  // expected-error @+1 {{'rt.gemm' op operand #0 must be memref of 32-bit float or bfloat16 type or 16-bit float or f8E4M3FN type or f8E5M2 type or 32-bit signless integer or 64-bit signless integer or 8-bit signless integer or 1-bit signless integer values, but got 'tensor<256x512xbf16>'}}
   rt.gemm %a, %b -> %d : tensor<256x512xbf16>, tensor<512x1024xbf16>, tensor<256x1024xbf16>
   return
 }

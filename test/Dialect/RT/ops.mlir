@@ -258,3 +258,20 @@ func.func @fusion(%x: tensor<512x3072xbf16>) -> (tensor<512x3072xbf16>, tensor<f
   // CHECK: return %[[R]]#0, %[[R]]#1
   return %y, %amax : tensor<512x3072xbf16>, tensor<f32>
 }
+
+// A predicate passed between kernels lives in an i1 buffer (one byte each).
+// CHECK-LABEL: func.func @predicate_buffer(
+// CHECK: %[[P:.*]] = rt.buffer %{{.*}}[256] : memref<i1>
+// CHECK: rt.kernel "k" ins(%[[P]] : memref<i1>)
+func.func @predicate_buffer(%x: memref<f32>) {
+  %arena = rt.arena size 512 : !rt.arena
+  %p = rt.buffer %arena[256] : memref<i1>
+  rt.kernel "k" ins(%p : memref<i1>) outs(%x : memref<f32>) {
+  ^bb0(%c: tensor<i1>):
+    %one = arith.constant dense<1.0> : tensor<f32>
+    %zero = arith.constant dense<0.0> : tensor<f32>
+    %r = arith.select %c, %one, %zero : tensor<i1>, tensor<f32>
+    rt.yield %r : tensor<f32>
+  }
+  return
+}

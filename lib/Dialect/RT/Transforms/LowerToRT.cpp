@@ -76,9 +76,12 @@ Role argumentRole(StringRef name, bool hasInit) {
   return hasInit ? Role::param : Role::input;
 }
 
+/// Element types a buffer can hold; i1 (a predicate passed between kernels,
+/// e.g. delayed scaling's "update on this step") takes one byte.
 bool isBufferElementType(Type t) {
   return t.isF32() || t.isBF16() || t.isF16() || isa<Float8E4M3FNType, Float8E5M2Type>(t) ||
-         t.isSignlessInteger(32) || t.isSignlessInteger(64) || t.isSignlessInteger(8);
+         t.isSignlessInteger(32) || t.isSignlessInteger(64) || t.isSignlessInteger(8) ||
+         t.isSignlessInteger(1);
 }
 
 MemRefType memrefOf(Type tensor) {

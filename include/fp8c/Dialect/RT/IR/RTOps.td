@@ -87,7 +87,8 @@ def RT_ScaleMode : I32EnumAttr<"ScaleMode", "granularity of an FP8 GEMM operand'
 }
 def RT_ScaleModeAttr : EnumAttr<RT_Dialect, RT_ScaleMode, "scale_mode">;
 
-def RT_Buffer : MemRefOf<[F32, BF16, F16, F8E4M3FN, F8E5M2, I32, I64, I8]>;
+// i1 is stored as one byte per element (the program file calls it i8).
+def RT_Buffer : MemRefOf<[F32, BF16, F16, F8E4M3FN, F8E5M2, I32, I64, I8, I1]>;
 def RT_ScalarBuffer : MemRefRankOf<[F32], [0]>;
 def RT_ScaleBuffer : MemRefOf<[F32]>;
 
