@@ -44,8 +44,9 @@ struct Launch {
 /// before it reads. The launches run in order on one stream.
 struct GeneratedKernel {
   std::string name;            ///< the rt kernel's name
-  std::string source;          ///< one CUDA C++ translation unit, self-contained
-                               ///< except for <cuda_fp8.h>/<cuda_bf16.h>
+  std::string source;          ///< one CUDA C++ translation unit: cudaPrelude()
+                               ///< + body; includes no header
+  std::string body;            ///< the entries alone (combinedSource joins bodies)
   std::vector<Launch> launches;
   uint64_t scratchBytes = 0;   ///< a multiple of 256
 };
@@ -57,6 +58,15 @@ StatusOr<GeneratedKernel> generateKernel(const Program &program, const Kernel &k
 
 /// Every kernel instruction of every function, in program order.
 StatusOr<std::vector<GeneratedKernel>> generateAllKernels(const Program &program);
+
+/// The device code every source starts with (conversions, loads/stores,
+/// reductions, norms, attention, ... as templates).
+std::string cudaPrelude();
+
+/// One translation unit holding the prelude once and every distinct body:
+/// entry names carry a hash of their code, so bodies never clash and
+/// identical kernels are compiled once.
+std::string combinedSource(const std::vector<GeneratedKernel> &kernels);
 
 /// The NVRTC architecture name for a compute capability: "sm_90a" for 9.0
 /// (the arch-specific Hopper target), "sm_89" for 8.9, "sm_<major><minor>"

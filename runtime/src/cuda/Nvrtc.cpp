@@ -1,0 +1,82 @@
+//===- Nvrtc.cpp - Compiling generated CUDA C++ with NVRTC ----------------===//
+//
+// NVRTC needs no GPU: the CI test compiles every example kernel with it. The
+// generated sources include no header (KernelCodegen.h), so no include path
+// is passed. --fmad=false keeps every a*b+c two roundings, as on the CPU
+// backend (bit-exact casts depend on it).
+//
+//===----------------------------------------------------------------------===//
+
+#include "fp8rt/cuda/Nvrtc.h"
+
+#include <nvrtc.h>
+
+#include <memory>
+#include <vector>
+
+namespace fp8rt::cuda {
+namespace {
+
+struct ProgramDeleter {
+  void operator()(nvrtcProgram *p) const {
+    nvrtcDestroyProgram(p);
+    delete p;
+  }
+};
+
+Status nvrtcError(const std::string &name, const char *what, nvrtcResult r) {
+  return internalError("kernel '" + name + "': " + what + ": " + nvrtcGetErrorString(r));
+}
+
+} // namespace
+
+StatusOr<std::string> compileWithNvrtc(const std::string &source, const std::string &name,
+                                       const std::string &arch, bool cubin) {
+  std::unique_ptr<nvrtcProgram, ProgramDeleter> program(new nvrtcProgram(nullptr));
+  nvrtcResult r = nvrtcCreateProgram(program.get(), source.c_str(), (name + ".cu").c_str(), 0,
+                                     nullptr, nullptr);
+  if (r != NVRTC_SUCCESS) {
+    delete program.release();
+    return nvrtcError(name, "nvrtcCreateProgram", r);
+  }
+  // A virtual architecture for PTX, a real one for a cubin.
+  const std::string archOption =
+      std::string("--gpu-architecture=") + (cubin ? arch : "compute_" + arch.substr(3));
+  const std::vector<const char *> options = {archOption.c_str(), "--std=c++17", "--fmad=false",
+                                             "--ftz=false", "--prec-div=true",
+                                             "--prec-sqrt=true"};
+  r = nvrtcCompileProgram(*program, int(options.size()), options.data());
+  if (r != NVRTC_SUCCESS) {
+    size_t logSize = 0;
+    std::string log;
+    if (nvrtcGetProgramLogSize(*program, &logSize) == NVRTC_SUCCESS && logSize > 1) {
+      log.resize(logSize);
+      if (nvrtcGetProgramLog(*program, log.data()) != NVRTC_SUCCESS)
+        log.clear();
+      while (!log.empty() && (log.back() == '\0' || log.back() == '\n'))
+        log.pop_back();
+    }
+    return invalidArgumentError("kernel '" + name + "': NVRTC failed for " + arch + " (" +
+                                nvrtcGetErrorString(r) + "):\n" + log);
+  }
+  size_t size = 0;
+  r = cubin ? nvrtcGetCUBINSize(*program, &size) : nvrtcGetPTXSize(*program, &size);
+  if (r != NVRTC_SUCCESS)
+    return nvrtcError(name, cubin ? "nvrtcGetCUBINSize" : "nvrtcGetPTXSize", r);
+  std::string out(size, '\0');
+  r = cubin ? nvrtcGetCUBIN(*program, out.data()) : nvrtcGetPTX(*program, out.data());
+  if (r != NVRTC_SUCCESS)
+    return nvrtcError(name, cubin ? "nvrtcGetCUBIN" : "nvrtcGetPTX", r);
+  if (!cubin && !out.empty() && out.back() == '\0')
+    out.pop_back();
+  return out;
+}
+
+std::string nvrtcVersion() {
+  int major = 0, minor = 0;
+  if (::nvrtcVersion(&major, &minor) != NVRTC_SUCCESS)
+    return "unknown";
+  return std::to_string(major) + "." + std::to_string(minor);
+}
+
+} // namespace fp8rt::cuda
