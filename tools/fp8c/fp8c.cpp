@@ -11,6 +11,10 @@
 #include "fp8c/Frontend/BuildForwardGraph.h"
 #include "fp8c/Pipelines/Pipelines.h"
 #include "fp8c/Target/ProgramFile.h"
+#ifdef FP8C_HAVE_CUDA_CODEGEN
+#include "fp8rt/Program.h"
+#include "fp8rt/cuda/KernelCodegen.h"
+#endif
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -67,7 +71,9 @@ static const std::string &stageHelp() {
   for (const fp8c::Stage &stage : fp8c::getStages())
     help += "\n  " + stage.name.str() + ": " + stage.description.str();
   help += "\n  program: the last stage written as a program file for fp8-run\n"
-          "           (docs/program-format.md)";
+          "           (docs/program-format.md)"
+          "\n  cuda: the CUDA C++ that fp8-run's CUDA backend compiles for every kernel\n"
+          "        (docs/cuda-backend.md)";
   return help;
 }
 
@@ -93,6 +99,41 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
+/// --emit=cuda: the program file, read back as fp8-run reads it, and the CUDA
+/// C++ its CUDA backend generates from it (the one generator, in the runtime).
+/// Returns "" or the error.
+static std::string printCudaSources(ModuleOp module, llvm::raw_ostream &os) {
+#ifdef FP8C_HAVE_CUDA_CODEGEN
+  std::string text;
+  llvm::raw_string_ostream programText(text);
+  if (failed(fp8c::writeProgramFile(module, programText)))
+    return "--emit=cuda: the program file could not be written";
+  fp8rt::StatusOr<fp8rt::Program> program = fp8rt::parseProgram(text, "<fp8c>");
+  if (!program.ok())
+    return "--emit=cuda: the program does not load: " + program.status().message();
+  fp8rt::StatusOr<std::vector<fp8rt::cuda::GeneratedKernel>> kernels =
+      fp8rt::cuda::generateAllKernels(*program);
+  if (!kernels.ok())
+    return "--emit=cuda: " + kernels.status().message();
+  os << "// CUDA C++ of " << kernels->size()
+     << " kernels (docs/cuda-backend.md). The prelude every kernel includes:\n\n"
+     << fp8rt::cuda::cudaPrelude() << "\n";
+  for (const fp8rt::cuda::GeneratedKernel &kernel : *kernels) {
+    os << "\n// ===== kernel " << kernel.name << ": " << kernel.launches.size()
+       << " launch(es), " << kernel.scratchBytes << " bytes of scratch\n";
+    for (const fp8rt::cuda::Launch &l : kernel.launches)
+      os << "//   " << l.entry << " <<<(" << l.grid[0] << "," << l.grid[1] << "," << l.grid[2]
+         << "), (" << l.block[0] << "," << l.block[1] << "," << l.block[2] << "), "
+         << l.sharedBytes << ">>>\n";
+    os << kernel.body << "\n";
+  }
+  return "";
+#else
+  (void)module, (void)os;
+  return "--emit=cuda: this fp8c was built without the CUDA code generator";
+#endif
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   // Passes first: --mlir-print-ir-after=<pass> takes its choices from the registry.
@@ -114,7 +155,8 @@ int main(int argc, char **argv) {
       "  fp8c MODEL.yaml --memory-report                  the planned arena, by role\n");
 
   const fp8c::Stage *stage = &fp8c::getStages().back();
-  bool wantProgram = emitStage.empty() || emitStage == "program";
+  bool wantCuda = emitStage == "cuda";
+  bool wantProgram = emitStage.empty() || emitStage == "program" || wantCuda;
   if (!wantProgram) {
     stage = fp8c::findStage(emitStage);
     if (!stage) {
@@ -122,6 +164,7 @@ int main(int argc, char **argv) {
       for (const fp8c::Stage &s : fp8c::getStages())
         names.push_back(s.name);
       names.push_back("program");
+      names.push_back("cuda");
       return fail("--emit: unknown stage '" + emitStage + "'; expected one of: " +
                   llvm::join(names, ", "));
     }
@@ -201,6 +244,12 @@ int main(int argc, char **argv) {
   }
   if (memoryReport) {
     fp8c::rt::printMemoryReport(*module, output->os());
+    output->keep();
+    return 0;
+  }
+  if (wantCuda) {
+    if (std::string error = printCudaSources(*module, output->os()); !error.empty())
+      return fail(error);
     output->keep();
     return 0;
   }
