@@ -20,9 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8c/Frontend/BuildForwardGraph.h"
-#include "fp8c/Pipelines/Pipelines.h"
-#include "fp8c/Target/ProgramFile.h"
+#include "fp8c/Compiler/CompileModel.h"
 
 #include "fp8rt/Backend.h"
 #include "fp8rt/Numerics.h"
@@ -31,11 +29,6 @@
 #include "fp8rt/Trainer.h"
 #include "fp8rt/cuda/CudaBackend.h"
 
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
@@ -71,24 +64,9 @@ Program compile(std::string yaml, const std::string &recipe = "") {
     if (at != std::string::npos)
       yaml.replace(at, from.size(), "recipe: " + recipe);
   }
-  mlir::DialectRegistry registry;
-  fp8c::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(yaml, "model.yaml"),
-                               llvm::SMLoc());
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = fp8c::importModelDescription(sourceMgr, &context);
-  EXPECT_TRUE(module);
-  if (!module)
-    return Program();
-  mlir::PassManager pm(&context);
-  fp8c::buildPipelineUpTo(pm, fp8c::getStages().back());
-  EXPECT_TRUE(mlir::succeeded(pm.run(*module)));
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  EXPECT_TRUE(mlir::succeeded(fp8c::writeProgramFile(*module, os)));
+  std::optional<std::string> program = fp8c::compileModelToProgram(yaml, "model.yaml");
+  EXPECT_TRUE(program.has_value());
+  const std::string text = program.value_or("");
   StatusOr<Program> p = parseProgram(text, "model.fp8prog");
   EXPECT_TRUE(p.ok()) << p.status().message();
   return p.ok() ? std::move(*p) : Program();

@@ -11,18 +11,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8c/Frontend/BuildForwardGraph.h"
-#include "fp8c/Pipelines/Pipelines.h"
-#include "fp8c/Target/ProgramFile.h"
+#include "fp8c/Compiler/CompileModel.h"
 
 #include "fp8rt/Program.h"
 #include "fp8rt/cuda/CublasLt.h"
 
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
@@ -41,25 +34,7 @@ using fp8rt::Program;
 namespace cuda = fp8rt::cuda;
 
 std::string compile(const std::string &yaml, const std::string &name) {
-  mlir::DialectRegistry registry;
-  fp8c::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(yaml, name), llvm::SMLoc());
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = fp8c::importModelDescription(sourceMgr, &context);
-  if (!module)
-    return "";
-  mlir::PassManager pm(&context);
-  fp8c::buildPipelineUpTo(pm, fp8c::getStages().back());
-  if (mlir::failed(pm.run(*module)))
-    return "";
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  if (mlir::failed(fp8c::writeProgramFile(*module, os)))
-    return "";
-  return text;
+  return fp8c::compileModelToProgram(yaml, name).value_or("");
 }
 
 std::string readExample(const std::string &file) {

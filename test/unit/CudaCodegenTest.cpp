@@ -17,18 +17,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8c/Frontend/BuildForwardGraph.h"
-#include "fp8c/Pipelines/Pipelines.h"
-#include "fp8c/Target/ProgramFile.h"
+#include "fp8c/Compiler/CompileModel.h"
 
 #include "fp8rt/Program.h"
 #include "fp8rt/cuda/KernelCodegen.h"
 #include "fp8rt/cuda/Nvrtc.h"
 
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
@@ -47,25 +41,7 @@ using fp8rt::DType;
 using fp8rt::cuda::GeneratedKernel;
 
 std::string compileModel(const std::string &yaml, const std::string &name) {
-  mlir::DialectRegistry registry;
-  fp8c::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(yaml, name), llvm::SMLoc());
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = fp8c::importModelDescription(sourceMgr, &context);
-  if (!module)
-    return "";
-  mlir::PassManager pm(&context);
-  fp8c::buildPipelineUpTo(pm, fp8c::getStages().back());
-  if (mlir::failed(pm.run(*module)))
-    return "";
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  if (mlir::failed(fp8c::writeProgramFile(*module, os)))
-    return "";
-  return text;
+  return fp8c::compileModelToProgram(yaml, name).value_or("");
 }
 
 std::string readFile(const std::string &path) {

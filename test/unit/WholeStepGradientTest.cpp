@@ -10,18 +10,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8c/Frontend/BuildForwardGraph.h"
-#include "fp8c/Pipelines/Pipelines.h"
-#include "fp8c/Target/ProgramFile.h"
+#include "fp8c/Compiler/CompileModel.h"
 
 #include "fp8rt/Backend.h"
 #include "fp8rt/Program.h"
 #include "fp8rt/Rng.h"
 
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
-#include "llvm/Support/SourceMgr.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <gtest/gtest.h>
 
@@ -35,26 +29,7 @@ namespace {
 /// The program file of a model description, compiled in-process exactly as
 /// `fp8c MODEL -o FILE` does; "" (with the diagnostics printed) on failure.
 std::string compile(llvm::StringRef yaml) {
-  mlir::DialectRegistry registry;
-  fp8c::registerAllDialects(registry);
-  mlir::MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  llvm::SourceMgr sourceMgr;
-  sourceMgr.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(yaml, "tiny.yaml"),
-                               llvm::SMLoc());
-  mlir::SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = fp8c::importModelDescription(sourceMgr, &context);
-  if (!module)
-    return "";
-  mlir::PassManager pm(&context);
-  fp8c::buildPipelineUpTo(pm, fp8c::getStages().back());
-  if (mlir::failed(pm.run(*module)))
-    return "";
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  if (mlir::failed(fp8c::writeProgramFile(*module, os)))
-    return "";
-  return text;
+  return fp8c::compileModelToProgram(yaml, "tiny.yaml").value_or("");
 }
 
 /// Index of the buffer `name` among a function's inputs or outputs.
