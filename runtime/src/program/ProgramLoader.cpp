@@ -17,18 +17,15 @@
 #include "fp8rt/cpu/KernelOps.h"
 
 #include "checkpoint/Json.h"
+#include "checkpoint/ReadFile.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <initializer_list>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace fp8rt {
 
@@ -1117,35 +1114,9 @@ StatusOr<Program> parseProgram(std::string_view text, std::string_view fileName)
 }
 
 StatusOr<Program> loadProgram(const std::string &path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    std::string m = path + ": cannot open: " + std::strerror(err);
-    return err == ENOENT ? notFoundError(std::move(m)) : ioError(std::move(m));
-  }
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st;
-  if (::fstat(fd, &st) != 0)
-    return ioError(path + ": cannot stat: " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    return invalidArgumentError(path + ": not a regular file");
-  std::string text;
-  char chunk[1 << 16];
-  for (;;) {
-    const ssize_t r = ::read(fd, chunk, sizeof chunk);
-    if (r < 0) {
-      if (errno == EINTR)
-        continue;
-      return ioError(path + ": read failed: " + std::strerror(errno));
-    }
-    if (r == 0)
-      break;
-    text.append(chunk, size_t(r));
-  }
-  return parseProgram(text, path);
+  FP8RT_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, readRegularFile(path));
+  return parseProgram(std::string_view(reinterpret_cast<const char *>(bytes.data()), bytes.size()),
+                      path);
 }
 
 } // namespace fp8rt
