@@ -37,6 +37,13 @@ public:
   virtual Status run(const Function &function) = 0;
 };
 
+/// The check of every backend's write() and read(): a program is loaded,
+/// `buffer` exists and `bytes` is its size. Messages start with `backend` and
+/// `what`: "cpu backend: write of buffer 3 ("loss", f32[]): 8 bytes given, the
+/// buffer holds 4".
+Status checkBufferAccess(const Program *program, uint32_t buffer, size_t bytes,
+                         const char *backend, const char *what);
+
 /// The reference backend: host memory, OpenBLAS GEMMs, exact FP8 emulation.
 std::unique_ptr<Backend> createCpuBackend();
 

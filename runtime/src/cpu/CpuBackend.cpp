@@ -77,7 +77,6 @@ public:
   Status run(const Function &function) override;
 
 private:
-  Status checkAccess(uint32_t buffer, size_t bytes, const char *what) const;
   Status runKernel(const Kernel &kernel);
   Status runGemm(const Gemm &gemm);
   void runCopy(const Copy &copy);
@@ -122,51 +121,21 @@ Status CpuBackend::load(const Program &program) {
   if (!std::getenv("OPENBLAS_NUM_THREADS"))
     openblas_set_num_threads(1);
 
-  // Constants: each element converted to the dtype (storeValue rounds to
-  // nearest even: bf16, f16, FP8 saturating; integers are exact, the loader
-  // checked their range).
-  for (uint32_t i = 0; i < program.buffers.size(); ++i) {
-    const Buffer &b = program.buffers[i];
-    if (b.role != BufferRole::Constant)
-      continue;
-    cpu::Value v;
-    v.type = b.type;
-    if (isFloat(b.type.dtype))
-      v.f.assign(b.data.begin(), b.data.end());
-    else
-      for (double x : b.data)
-        v.i.push_back(int64_t(x));
-    cpu::storeValue(v, at(i));
-  }
+  for (uint32_t i = 0; i < program.buffers.size(); ++i)
+    if (program.buffers[i].role == BufferRole::Constant)
+      cpu::storeConstant(program.buffers[i], at(i));
   return Status::success();
 }
 
-Status CpuBackend::checkAccess(uint32_t buffer, size_t bytes, const char *what) const {
-  if (!program_)
-    return invalidArgumentError(std::string("cpu backend: ") + what +
-                                " before a program was loaded");
-  if (buffer >= program_->buffers.size())
-    return invalidArgumentError(std::string("cpu backend: ") + what + " of buffer " +
-                                std::to_string(buffer) + ": the program has " +
-                                std::to_string(program_->buffers.size()) + " buffers");
-  const Buffer &b = program_->buffers[buffer];
-  if (bytes != b.bytes())
-    return invalidArgumentError(std::string("cpu backend: ") + what + " of buffer " +
-                                std::to_string(buffer) + " (\"" + b.name + "\", " +
-                                b.type.str() + "): " + std::to_string(bytes) +
-                                " bytes given, the buffer holds " +
-                                std::to_string(b.bytes()));
-  return Status::success();
-}
 
 Status CpuBackend::write(uint32_t buffer, const void *data, size_t bytes) {
-  FP8RT_RETURN_IF_ERROR(checkAccess(buffer, bytes, "write"));
+  FP8RT_RETURN_IF_ERROR(checkBufferAccess(program_, buffer, bytes, "cpu backend", "write"));
   std::memcpy(at(buffer), data, bytes);
   return Status::success();
 }
 
 Status CpuBackend::read(uint32_t buffer, void *data, size_t bytes) {
-  FP8RT_RETURN_IF_ERROR(checkAccess(buffer, bytes, "read"));
+  FP8RT_RETURN_IF_ERROR(checkBufferAccess(program_, buffer, bytes, "cpu backend", "read"));
   std::memcpy(data, at(buffer), bytes);
   return Status::success();
 }

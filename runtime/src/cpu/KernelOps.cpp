@@ -575,6 +575,17 @@ Status runKernelOp(const KernelOp &op, const std::vector<const Value *> &operand
   return Status::success();
 }
 
+void storeConstant(const Buffer &constant, uint8_t *bytes) {
+  Value v;
+  v.type = constant.type;
+  if (isFloat(constant.type.dtype))
+    v.f.assign(constant.data.begin(), constant.data.end());
+  else
+    for (double x : constant.data)
+      v.i.push_back(int64_t(x));
+  storeValue(v, bytes);
+}
+
 Value loadValue(const TensorType &type, const uint8_t *bytes) {
   Value v;
   v.type = type;

@@ -194,7 +194,6 @@ public:
 
 private:
   void release();
-  Status checkAccess(uint32_t buffer, size_t bytes, const char *what) const;
   Status allocate(const Program &program);
   Status writeConstants(const Program &program);
   Status compileKernels(const Program &program);
@@ -383,16 +382,8 @@ Status CudaBackend::writeConstants(const Program &program) {
     const Buffer &b = program.buffers[i];
     if (b.role != BufferRole::Constant)
       continue;
-    // The CPU backend's conversion (round to nearest even, saturating FP8).
-    cpu::Value v;
-    v.type = b.type;
-    if (isFloat(b.type.dtype))
-      v.f.assign(b.data.begin(), b.data.end());
-    else
-      for (double x : b.data)
-        v.i.push_back(int64_t(x));
     std::vector<uint8_t> bytes(b.bytes());
-    cpu::storeValue(v, bytes.data());
+    cpu::storeConstant(b, bytes.data());
     FP8RT_CUDA(cudaMemcpy(at(i), bytes.data(), bytes.size(), cudaMemcpyHostToDevice));
   }
   return Status::success();
@@ -769,25 +760,9 @@ Status CudaBackend::run(const Function &function) {
   return Status::success();
 }
 
-Status CudaBackend::checkAccess(uint32_t buffer, size_t bytes, const char *what) const {
-  if (!program_)
-    return invalidArgumentError(std::string("cuda backend: ") + what +
-                                " before a program was loaded");
-  if (buffer >= program_->buffers.size())
-    return invalidArgumentError(std::string("cuda backend: ") + what + " of buffer " +
-                                std::to_string(buffer) + ": the program has " +
-                                std::to_string(program_->buffers.size()) + " buffers");
-  const Buffer &b = program_->buffers[buffer];
-  if (bytes != b.bytes())
-    return invalidArgumentError(std::string("cuda backend: ") + what + " of buffer " +
-                                std::to_string(buffer) + " (\"" + b.name + "\", " +
-                                b.type.str() + "): " + std::to_string(bytes) +
-                                " bytes given, the buffer holds " + std::to_string(b.bytes()));
-  return Status::success();
-}
 
 Status CudaBackend::write(uint32_t buffer, const void *data, size_t bytes) {
-  FP8RT_RETURN_IF_ERROR(checkAccess(buffer, bytes, "write"));
+  FP8RT_RETURN_IF_ERROR(checkBufferAccess(program_, buffer, bytes, "cuda backend", "write"));
   mirrorValid_[buffer] = false;
   const uint8_t *p = static_cast<const uint8_t *>(data);
   const bool zeros = std::all_of(p, p + bytes, [](uint8_t c) { return c == 0; });
@@ -800,7 +775,7 @@ Status CudaBackend::write(uint32_t buffer, const void *data, size_t bytes) {
 }
 
 Status CudaBackend::read(uint32_t buffer, void *data, size_t bytes) {
-  FP8RT_RETURN_IF_ERROR(checkAccess(buffer, bytes, "read"));
+  FP8RT_RETURN_IF_ERROR(checkBufferAccess(program_, buffer, bytes, "cuda backend", "read"));
   if (mirrorValid_[buffer]) {
     std::memcpy(data, static_cast<uint8_t *>(mirrorAllocation_.get()) + mirrorOffset_[buffer],
                 bytes);

@@ -7,6 +7,8 @@
 
 #include "fp8rt/Program.h"
 
+#include "fp8rt/Backend.h"
+
 namespace fp8rt {
 
 namespace {
@@ -104,6 +106,24 @@ int64_t Program::findBuffer(std::string_view name, BufferRole role) const {
     if (buffers[i].role == role && buffers[i].name == name)
       return int64_t(i);
   return -1;
+}
+
+Status checkBufferAccess(const Program *program, uint32_t buffer, size_t bytes,
+                         const char *backend, const char *what) {
+  const std::string prefix = std::string(backend) + ": " + what;
+  if (!program)
+    return invalidArgumentError(prefix + " before a program was loaded");
+  if (buffer >= program->buffers.size())
+    return invalidArgumentError(prefix + " of buffer " + std::to_string(buffer) +
+                                ": the program has " +
+                                std::to_string(program->buffers.size()) + " buffers");
+  const Buffer &b = program->buffers[buffer];
+  if (bytes != b.bytes())
+    return invalidArgumentError(prefix + " of buffer " + std::to_string(buffer) + " (\"" +
+                                b.name + "\", " + b.type.str() + "): " +
+                                std::to_string(bytes) + " bytes given, the buffer holds " +
+                                std::to_string(b.bytes()));
+  return Status::success();
 }
 
 } // namespace fp8rt

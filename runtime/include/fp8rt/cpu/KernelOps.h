@@ -47,6 +47,11 @@ Status runKernelOp(const KernelOp &op, const std::vector<const Value *> &operand
 Value loadValue(const TensorType &type, const uint8_t *bytes);
 void storeValue(const Value &value, uint8_t *bytes);
 
+/// A `constant` buffer's `data` as bytes of its dtype (`constant.bytes()` of
+/// them): floats rounded to nearest even (FP8 saturating), integers exact (the
+/// loader checked their range). Every backend writes its constants this way.
+void storeConstant(const Buffer &constant, uint8_t *bytes);
+
 } // namespace cpu
 } // namespace fp8rt
 
