@@ -13,23 +13,21 @@ mean. So loss and grad_norm agree to f32 summation order (relative --loss-rel), 
 gradient tensor to --grad-rel of its largest element, and every parameter (before this
 step's update: the result of the earlier steps) to --param-rel of its largest element.
 """
+import argparse
 import sys
 
 import safetensors_read as st
 
 
 def main(argv):
-    opts = {"--loss-rel": None, "--grad-rel": None, "--param-rel": None}
-    args = []
-    i = 0
-    while i < len(argv):
-        if argv[i] in opts:
-            opts[argv[i]] = float(argv[i + 1]); i += 2
-        else:
-            args.append(argv[i]); i += 1
-    if len(args) != 2 or None in opts.values():
-        sys.exit(__doc__)
-    accum, full = st.load(args[0]), st.load(args[1])
+    parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("accum_dump")
+    parser.add_argument("full_dump")
+    for name in ("--loss-rel", "--grad-rel", "--param-rel"):
+        parser.add_argument(name, type=float, required=True)
+    cli = parser.parse_args(argv)
+    accum, full = st.load(cli.accum_dump), st.load(cli.full_dump)
     ok = True
     for key in ("batch.tokens", "batch.targets"):
         a_shape, f_shape = accum[key][1], full[key][1]
@@ -45,8 +43,8 @@ def main(argv):
         a, f = accum[key][2][0], full[key][2][0]
         rel = abs(a - f) / abs(f)
         print(f"{key}: {a:.7f} vs {f:.7f}")
-        if rel > opts["--loss-rel"]:
-            print(f"FAIL: {key} differs by {rel:.3g} (limit {opts['--loss-rel']:g})")
+        if rel > cli.loss_rel:
+            print(f"FAIL: {key} differs by {rel:.3g} (limit {cli.loss_rel:g})")
             ok = False
 
     worst = {"grad": (0.0, ""), "param": (0.0, "")}
@@ -64,7 +62,7 @@ def main(argv):
         if rel >= worst[kind][0]:
             worst[kind] = (rel, name)
     grads = sum(1 for n in names if n.startswith("grad."))
-    for kind, limit in (("grad", opts["--grad-rel"]), ("param", opts["--param-rel"])):
+    for kind, limit in (("grad", cli.grad_rel), ("param", cli.param_rel)):
         rel, name = worst[kind]
         print(f"{kind}s: largest difference {rel:.3g} of the tensor's largest element ({name}), limit {limit:g}")
         ok = ok and rel <= limit

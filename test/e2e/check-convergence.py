@@ -7,6 +7,7 @@ FP8 run against a BF16 run of the same model, data and seed.
 The entropy rate is read from fp8-run's "entropy rate X nats/token" line; the
 final loss of a run is the mean loss of its last 20 steps (one step's loss is
 one batch's, too noisy to compare on its own)."""
+import argparse
 import json
 import re
 import sys
@@ -22,16 +23,15 @@ def final_loss(path, last=20):
 
 
 def main(argv):
-    gap, rel = 0.1, 0.02
-    args = []
-    i = 0
-    while i < len(argv):
-        if argv[i] == "--gap":
-            gap = float(argv[i + 1]); i += 2
-        elif argv[i] == "--rel":
-            rel = float(argv[i + 1]); i += 2
-        else:
-            args.append(argv[i]); i += 1
+    parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="+", metavar="BF16_STDOUT BF16_JSONL [FP8_JSONL]")
+    parser.add_argument("--gap", type=float, default=0.1)
+    parser.add_argument("--rel", type=float, default=0.02)
+    cli = parser.parse_args(argv)
+    gap, rel, args = cli.gap, cli.rel, cli.files
+    if len(args) not in (2, 3):
+        parser.error("expected BF16_STDOUT BF16_JSONL [FP8_JSONL]")
     stdout, bf16 = args[0], args[1]
     match = re.search(r"entropy rate ([0-9.]+) nats/token", open(stdout).read())
     if not match:

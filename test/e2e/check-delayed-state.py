@@ -17,6 +17,7 @@ fp8.scale.<layer>.<role> (f32 []); docs/fp8-passes.md "Delayed scaling". Checked
   (history[0]) of every `weight` role is max |W| of that step's weight cast to bf16, W
   read from the dump, recomputed here.
 """
+import argparse
 import math
 import sys
 
@@ -30,24 +31,20 @@ def expected_scale(history, fp8_max):
 
 
 def main(argv):
-    opts = {"--history-len": None, "--steps": None, "--format": "hybrid", "--dump": None,
-            "--scale-from": None}
-    stale = False
-    args = []
-    i = 0
-    while i < len(argv):
-        if argv[i] in opts:
-            opts[argv[i]] = argv[i + 1]; i += 2
-        elif argv[i] == "--stale":
-            stale = True; i += 1
-        else:
-            args.append(argv[i]); i += 1
-    if len(args) != 1 or opts["--history-len"] is None or opts["--steps"] is None:
-        sys.exit(__doc__)
-    length, steps, fmt = int(opts["--history-len"]), int(opts["--steps"]), opts["--format"]
-    ckpt = st.load(args[0])
-    source = st.load(opts["--scale-from"]) if opts["--scale-from"] else ckpt
-    dump = st.load(opts["--dump"]) if opts["--dump"] else None
+    parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("ckpt")
+    parser.add_argument("--history-len", type=int, required=True)
+    parser.add_argument("--steps", type=int, required=True)
+    parser.add_argument("--format", default="hybrid")
+    parser.add_argument("--dump")
+    parser.add_argument("--scale-from")
+    parser.add_argument("--stale", action="store_true")
+    cli = parser.parse_args(argv)
+    stale, length, steps, fmt = cli.stale, cli.history_len, cli.steps, cli.format
+    ckpt = st.load(cli.ckpt)
+    source = st.load(cli.scale_from) if cli.scale_from else ckpt
+    dump = st.load(cli.dump) if cli.dump else None
 
     prefix = "fp8.amax_history."
     keys = sorted(k[len(prefix):] for k in ckpt if k.startswith(prefix))

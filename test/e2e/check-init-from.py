@@ -16,6 +16,7 @@ JSONL1 from the run started with --init-from=TRAINED_CKPT. Checked:
 - the loss starts at the trained level, not from scratch: the first loss of the new run
   is below half the first run's first loss and at most 1.25 x the mean of its last 10.
 """
+import argparse
 import json
 import sys
 
@@ -23,19 +24,16 @@ import safetensors_read as st
 
 
 def main(argv):
-    opts = {"--beta1": None, "--beta2": None}
-    args = []
-    i = 0
-    while i < len(argv):
-        if argv[i] in opts:
-            opts[argv[i]] = float(argv[i + 1]); i += 2
-        else:
-            args.append(argv[i]); i += 1
-    if len(args) != 5 or None in opts.values():
-        sys.exit(__doc__)
-    trained, dump, ckpt = st.load(args[0]), st.load(args[2]), st.load(args[3])
-    trained_log = [json.loads(l) for l in open(args[1]) if l.strip()]
-    new_log = [json.loads(l) for l in open(args[4]) if l.strip()]
+    parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name in ("trained_ckpt", "trained_jsonl", "dump1", "ckpt1", "jsonl1"):
+        parser.add_argument(name)
+    parser.add_argument("--beta1", type=float, required=True)
+    parser.add_argument("--beta2", type=float, required=True)
+    cli = parser.parse_args(argv)
+    trained, dump, ckpt = st.load(cli.trained_ckpt), st.load(cli.dump1), st.load(cli.ckpt1)
+    trained_log = [json.loads(l) for l in open(cli.trained_jsonl) if l.strip()]
+    new_log = [json.loads(l) for l in open(cli.jsonl1) if l.strip()]
     ok = True
 
     params = [k for k in trained if not k.startswith(("optimizer.", "fp8.", "trainer."))]
@@ -49,7 +47,7 @@ def main(argv):
           f"lr {first['lr']} (first run's step 1: {trained_log[0]['lr']})")
     ok = ok and step == 1 and first["step"] == 1 and first["lr"] == trained_log[0]["lr"]
 
-    b1, b2 = opts["--beta1"], opts["--beta2"]
+    b1, b2 = cli.beta1, cli.beta2
     worst = 0.0
     moments = 0
     for name in params:

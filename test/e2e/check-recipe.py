@@ -17,6 +17,7 @@
 - --no-metrics: the run must report no metrics at all (BF16, or delayed scaling whose
   state lives in fp8_state buffers instead).
 """
+import argparse
 import json
 import math
 import sys
@@ -117,23 +118,18 @@ def check_metrics(rows, fmt):
 
 def main(argv):
     global POW2
-    fmt, rel, metrics = "hybrid", None, True
-    args = []
-    i = 0
-    while i < len(argv):
-        if argv[i] == "--format":
-            fmt = argv[i + 1]; i += 2
-        elif argv[i] == "--rel":
-            rel = float(argv[i + 1]); i += 2
-        elif argv[i] == "--pow2":
-            POW2 = True; i += 1
-        elif argv[i] == "--no-metrics":
-            metrics = False; i += 1
-        else:
-            args.append(argv[i]); i += 1
-    if len(args) != 2 or rel is None or fmt not in ("hybrid", "e4m3"):
-        sys.exit(__doc__)
-    bf16_rows, fp8_rows = records(args[0]), records(args[1])
+    parser = argparse.ArgumentParser(description=__doc__, allow_abbrev=False,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("bf16_jsonl")
+    parser.add_argument("fp8_jsonl")
+    parser.add_argument("--format", choices=("hybrid", "e4m3"), default="hybrid")
+    parser.add_argument("--rel", type=float, required=True)
+    parser.add_argument("--pow2", action="store_true")
+    parser.add_argument("--no-metrics", dest="metrics", action="store_false")
+    cli = parser.parse_args(argv)
+    fmt, rel, metrics = cli.format, cli.rel, cli.metrics
+    POW2 = cli.pow2
+    bf16_rows, fp8_rows = records(cli.bf16_jsonl), records(cli.fp8_jsonl)
     bf16 = learns("bf16", bf16_rows)
     fp8 = learns("fp8", fp8_rows)
     ok = bf16 is not None and fp8 is not None
