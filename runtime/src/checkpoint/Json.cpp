@@ -7,6 +7,25 @@
 namespace fp8rt {
 namespace json {
 
+std::string describe(const Value &v) {
+  switch (v.kind) {
+  case Kind::Number:
+    return "number " + v.text;
+  case Kind::String:
+    return "string " + quote(v.text);
+  case Kind::Array:
+    return "an array of " + std::to_string(v.items.size()) + " element" +
+           (v.items.size() == 1 ? "" : "s");
+  case Kind::Object:
+    return "an object";
+  case Kind::Bool:
+    return v.boolean ? "true" : "false";
+  case Kind::Null:
+    return "null";
+  }
+  return "?";
+}
+
 const char *kindName(Kind k) {
   switch (k) {
   case Kind::Null:

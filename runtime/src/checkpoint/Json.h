@@ -69,6 +69,10 @@ StatusOr<Value> parse(std::string_view text, const ParseLimits &limits = {});
 /// hex), everything else (including non-ASCII UTF-8 and '/') as is.
 std::string quote(std::string_view s);
 
+/// What a value is, for the "found ..." part of messages: "number 1.5",
+/// "string \"x\"", "an array of 2 elements", "an object", "true", "null".
+std::string describe(const Value &v);
+
 /// Whether `s` is well-formed UTF-8 (same rules as the parser).
 bool isValidUtf8(std::string_view s);
 

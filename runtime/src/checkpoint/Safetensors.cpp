@@ -45,24 +45,10 @@ std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 std::string num(uint64_t v) { return std::to_string(v); }
 
-/// "number 1.5", "string \"x\"" and so on, for "found ..." parts of messages.
-std::string describe(const json::Value &v) {
-  switch (v.kind) {
-  case json::Kind::Number:
-    return v.text;
-  case json::Kind::String:
-    return "string " + json::quote(v.text);
-  case json::Kind::Array:
-    return "an array of " + num(v.items.size()) + " element" +
-           (v.items.size() == 1 ? "" : "s");
-  case json::Kind::Object:
-    return "an object";
-  case json::Kind::Bool:
-    return v.boolean ? "true" : "false";
-  case json::Kind::Null:
-    return "null";
-  }
-  return "?";
+/// json::describe, but a number bare ("1.5", not "number 1.5"), as
+/// safetensors messages have always printed it.
+std::string describeBare(const json::Value &v) {
+  return v.kind == json::Kind::Number ? v.text : json::describe(v);
 }
 
 bool mulOverflows(uint64_t a, uint64_t b, uint64_t &out) {
@@ -161,12 +147,12 @@ SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
       if (v.kind != json::Kind::Object)
         return dataLossError(f + ": __metadata__: expected an object of "
                                  "strings, found " +
-                             describe(v));
+                             describeBare(v));
       for (size_t k = 0; k < v.keys.size(); ++k) {
         if (v.items[k].kind != json::Kind::String)
           return dataLossError(f + ": __metadata__ " + q(v.keys[k]) +
                                ": expected a string, found " +
-                               describe(v.items[k]));
+                               describeBare(v.items[k]));
         r.metadata_.emplace_back(v.keys[k], v.items[k].text);
       }
       continue;
@@ -175,7 +161,7 @@ SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
     if (v.kind != json::Kind::Object)
       return dataLossError(t + "expected an object with dtype, shape and "
                                "data_offsets, found " +
-                           describe(v));
+                           describeBare(v));
     for (const std::string &key : v.keys)
       if (key != "dtype" && key != "shape" && key != "data_offsets")
         return dataLossError(t + "unknown field " + q(key) +
@@ -191,7 +177,7 @@ SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
     e.name = name;
     if (dtype->kind != json::Kind::String)
       return dataLossError(t + "dtype: expected a string, found " +
-                           describe(*dtype));
+                           describeBare(*dtype));
     std::optional<DType> d = dtypeFromName(dtype->text);
     if (!d)
       return dataLossError(t + "unknown dtype " + json::quote(dtype->text) +
@@ -201,20 +187,20 @@ SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
     if (shape->kind != json::Kind::Array)
       return dataLossError(t + "shape: expected an array of non-negative "
                                "integers, found " +
-                           describe(*shape));
+                           describeBare(*shape));
     for (size_t k = 0; k < shape->items.size(); ++k) {
       std::optional<uint64_t> dim = shape->items[k].asUint64();
       if (!dim)
         return dataLossError(t + "shape[" + num(k) +
                              "]: expected a non-negative 64-bit integer, "
                              "found " +
-                             describe(shape->items[k]));
+                             describeBare(shape->items[k]));
       e.shape.push_back(*dim);
     }
 
     if (offsets->kind != json::Kind::Array || offsets->items.size() != 2)
       return dataLossError(t + "data_offsets: expected [begin, end], found " +
-                           describe(*offsets));
+                           describeBare(*offsets));
     uint64_t be[2];
     for (size_t k = 0; k < 2; ++k) {
       std::optional<uint64_t> o = offsets->items[k].asUint64();
@@ -222,7 +208,7 @@ SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
         return dataLossError(t + "data_offsets[" + num(k) +
                              "]: expected a non-negative 64-bit integer, "
                              "found " +
-                             describe(offsets->items[k]));
+                             describeBare(offsets->items[k]));
       be[k] = *o;
     }
     e.begin = be[0];

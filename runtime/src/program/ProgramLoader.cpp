@@ -43,26 +43,6 @@ const char *const kFunctionNames[] = {"train_step", "eval_step", "accumulate_ste
 
 std::string num(uint64_t v) { return std::to_string(v); }
 
-/// What a JSON value is, for the "found ..." part of messages.
-std::string describe(const json::Value &v) {
-  switch (v.kind) {
-  case json::Kind::Number:
-    return "number " + v.text;
-  case json::Kind::String:
-    return "string " + json::quote(v.text);
-  case json::Kind::Array:
-    return "an array of " + num(v.items.size()) + " element" +
-           (v.items.size() == 1 ? "" : "s");
-  case json::Kind::Object:
-    return "an object";
-  case json::Kind::Bool:
-    return v.boolean ? "true" : "false";
-  case json::Kind::Null:
-    return "null";
-  }
-  return "?";
-}
-
 /// "a, b or c".
 std::string choiceList(std::initializer_list<const char *> choices) {
   std::string s;
