@@ -2,75 +2,33 @@
 //
 // Needs a GPU: exits 77 (ctest: skipped) when cudaGetDeviceCount finds none.
 //
-// 1. Instruction by instruction: every instruction of train_step becomes a
-//    one-instruction function of the same program, loaded on both backends.
-//    The CPU runs them in order; before each, the GPU receives the CPU's
-//    current bytes of the instruction's inputs, so both compute from the same
-//    operands, and their outputs are compared:
-//      - kernels made only of exactly rounded ops (casts, amax, scales,
-//        quantize, transposes, add/mul chains): bit for bit;
-//      - kernels with reductions or transcendental functions, and GEMMs:
-//        |gpu - cpu| <= rtol * |cpu| + atol per element, rtol from the output
-//        dtype (two ulps of f32/bf16, one FP8 step), atol = rtol * max|cpu|;
-//        GEMMs: 1e-2 * (|cpu| + rms(cpu)) (FP8 fast accumulation included).
-// 2. gpt-tiny trains 40 steps on both backends (synthetic corpus): every
-//    step's loss within 2% of the CPU's, and the mean of the last 10 within 1%.
+// 1. Instruction by instruction, and 2. gpt-tiny's loss over 40 steps, on
+//    the CUDA backend against the CPU backend: test/common/BackendComparison.h
+//    states the checks and tolerances (the host emulator test runs the same
+//    checks on the generated kernels without a GPU).
 // 3. gpt2-small and llama-1b (too large for the CPU backend) run one
 //    train_step on the GPU: the loss at initialisation is ln(vocab) +- 0.5.
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8c/Compiler/CompileModel.h"
+#include "BackendComparison.h"
 
 #include "fp8rt/Backend.h"
-#include "fp8rt/Numerics.h"
 #include "fp8rt/Program.h"
-#include "fp8rt/Rng.h"
-#include "fp8rt/Trainer.h"
 #include "fp8rt/cuda/CudaBackend.h"
-
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
-#include <set>
-#include <sstream>
 #include <string>
-#include <vector>
 
 namespace {
 
 using namespace fp8rt;
-
-std::string readFile(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string sourcePath(const std::string &relative) {
-  return std::string(FP8C_SOURCE_DIR) + "/" + relative;
-}
-
-/// `yaml` compiled in-process as `fp8c MODEL -o FILE` does.
-Program compile(std::string yaml, const std::string &recipe = "") {
-  if (!recipe.empty()) {
-    const std::string from = "recipe: tensorwise";
-    size_t at = yaml.find(from);
-    if (at != std::string::npos)
-      yaml.replace(at, from.size(), "recipe: " + recipe);
-  }
-  std::optional<std::string> program = fp8c::compileModelToProgram(yaml, "model.yaml");
-  EXPECT_TRUE(program.has_value());
-  const std::string text = program.value_or("");
-  StatusOr<Program> p = parseProgram(text, "model.fp8prog");
-  EXPECT_TRUE(p.ok()) << p.status().message();
-  return p.ok() ? std::move(*p) : Program();
-}
+using fp8c::testing::compareInstructions;
+using fp8c::testing::compileForTest;
+using fp8c::testing::readSourceFile;
 
 std::unique_ptr<Backend> cudaBackend() {
   StatusOr<std::unique_ptr<Backend>> b = createCudaBackend();
@@ -78,306 +36,40 @@ std::unique_ptr<Backend> cudaBackend() {
   return b.ok() ? std::move(*b) : nullptr;
 }
 
-std::vector<uint8_t> readBytes(Backend &backend, const Program &p, uint32_t buffer) {
-  std::vector<uint8_t> bytes(p.buffers[buffer].bytes());
-  Status s = backend.read(buffer, bytes.data(), bytes.size());
-  EXPECT_TRUE(s.ok()) << s.message();
-  return bytes;
-}
+std::string example(const char *name) { return readSourceFile(std::string("examples/") + name); }
 
-void writeBytes(Backend &backend, uint32_t buffer, const std::vector<uint8_t> &bytes) {
-  Status s = backend.write(buffer, bytes.data(), bytes.size());
-  ASSERT_TRUE(s.ok()) << s.message();
-}
+void compareWithGpu(const Program &p) { compareInstructions(p, cudaBackend, "gpu"); }
 
-double valueAt(DType t, const uint8_t *p) {
-  switch (t) {
-  case DType::F32: {
-    float f;
-    std::memcpy(&f, p, 4);
-    return f;
-  }
-  case DType::BF16: {
-    uint16_t h;
-    std::memcpy(&h, p, 2);
-    return bf16ToFloat(h);
-  }
-  case DType::F8E4M3:
-    return e4m3ToFloat(*p);
-  case DType::F8E5M2:
-    return e5m2ToFloat(*p);
-  case DType::I32: {
-    int32_t i;
-    std::memcpy(&i, p, 4);
-    return i;
-  }
-  case DType::I64: {
-    int64_t i;
-    std::memcpy(&i, p, 8);
-    return double(i);
-  }
-  default:
-    return std::nan("");
-  }
-}
-
-double relativeTolerance(DType t) {
-  switch (t) {
-  case DType::F32:
-    return 2.0 * 0x1p-23;
-  case DType::BF16:
-    return 2.0 * 0x1p-8;
-  case DType::F16:
-    return 2.0 * 0x1p-11;
-  case DType::F8E4M3:
-    return 0x1p-3;
-  case DType::F8E5M2:
-    return 0x1p-2;
-  default:
-    return 0;
-  }
-}
-
-/// Ops whose results are exactly rounded on both backends.
-bool isExactOp(const std::string &op) {
-  static const std::set<std::string> exact = {
-      "train.add", "train.mul", "train.mul_scalar", "train.convert", "train.reshape",
-      "train.transpose", "train.slice", "train.slice_grad", "train.embedding",
-      "train.relu2", "train.relu2_grad", "fp8.amax", "fp8.compute_scale", "fp8.quantize",
-      "fp8.dequantize", "fp8.cast_transpose", "fp8.amax_history_update",
-      "fp8.amax_from_history"};
-  return op.rfind("arith.", 0) == 0 || exact.count(op) != 0;
-}
-
-/// Instruction inputs and outputs (buffer indices).
-void operandsOf(const Instruction &inst, std::vector<uint32_t> &in, std::vector<uint32_t> &out) {
-  in.clear();
-  out.clear();
-  switch (inst.kind) {
-  case Instruction::Kind::Kernel:
-    in = inst.kernel.inputs;
-    out = inst.kernel.outputs;
-    break;
-  case Instruction::Kind::Gemm: {
-    const Gemm &g = inst.gemm;
-    for (uint32_t b : {g.a, g.b, g.bias, g.aScale, g.bScale, g.dScale})
-      if (b != Gemm::kNone)
-        in.push_back(b);
-    out.push_back(g.d);
-    if (g.amaxD != Gemm::kNone)
-      out.push_back(g.amaxD);
-    break;
-  }
-  case Instruction::Kind::Copy:
-    in.push_back(inst.copy.source);
-    out.push_back(inst.copy.target);
-    break;
-  }
-}
-
-/// Writes every persistent buffer's initial value and a random batch.
-void initialise(const Program &p, std::vector<Backend *> backends, uint64_t seed) {
-  Rng rng(seed);
-  const Function *step = p.function("train_step");
-  ASSERT_NE(step, nullptr);
-  for (uint32_t i = 0; i < p.buffers.size(); ++i) {
-    const Buffer &b = p.buffers[i];
-    std::vector<uint8_t> bytes;
-    if (isPersistent(b.role) && b.role != BufferRole::Constant) {
-      bytes = initialBufferBytes(p, b);
-    } else if (b.role == BufferRole::Input && b.name == "step") {
-      int64_t one = 1;
-      bytes.resize(8);
-      std::memcpy(bytes.data(), &one, 8);
-    } else if (b.role == BufferRole::Input) {
-      ASSERT_EQ(b.type.dtype, DType::I32) << b.name;
-      std::vector<int32_t> ids(size_t(b.type.numElements()));
-      for (int32_t &id : ids)
-        id = int32_t(rng.uniform(uint64_t(p.info.vocabSize)));
-      bytes.resize(ids.size() * 4);
-      std::memcpy(bytes.data(), ids.data(), bytes.size());
-    } else {
-      continue;
-    }
-    for (Backend *be : backends)
-      writeBytes(*be, i, bytes);
-  }
-}
-
-struct Mismatch {
-  size_t count = 0, elements = 0;
-  double worst = 0; ///< |gpu - cpu| / tolerance of the worst element
-  std::string first;
-};
-
-Mismatch compareBuffer(const Program &p, uint32_t buffer, const std::vector<uint8_t> &cpu,
-                       const std::vector<uint8_t> &gpu, bool exact, bool gemm) {
-  Mismatch m;
-  const Buffer &b = p.buffers[buffer];
-  const size_t size = dtypeSize(b.type.dtype), n = size_t(b.type.numElements());
-  m.elements = n;
-  if (exact || !isFloat(b.type.dtype)) {
-    for (size_t i = 0; i < n; ++i)
-      if (std::memcmp(&cpu[i * size], &gpu[i * size], size) != 0) {
-        if (m.count++ == 0)
-          m.first = "element " + std::to_string(i) + ": cpu " +
-                    std::to_string(valueAt(b.type.dtype, &cpu[i * size])) + ", gpu " +
-                    std::to_string(valueAt(b.type.dtype, &gpu[i * size]));
-      }
-    return m;
-  }
-  double maxAbs = 0, sumSq = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const double c = valueAt(b.type.dtype, &cpu[i * size]);
-    maxAbs = std::max(maxAbs, std::fabs(c));
-    sumSq += c * c;
-  }
-  const double rms = n ? std::sqrt(sumSq / double(n)) : 0;
-  const double rtol = gemm ? 1e-2 : relativeTolerance(b.type.dtype);
-  for (size_t i = 0; i < n; ++i) {
-    const double c = valueAt(b.type.dtype, &cpu[i * size]),
-                 g = valueAt(b.type.dtype, &gpu[i * size]);
-    const double tol = gemm ? rtol * (std::fabs(c) + rms) : rtol * std::fabs(c) + rtol * maxAbs;
-    const double err = std::fabs(g - c);
-    const bool bad = !(err <= tol) && !(std::isnan(c) && std::isnan(g));
-    if (bad && m.count++ == 0)
-      m.first = "element " + std::to_string(i) + ": cpu " + std::to_string(c) + ", gpu " +
-                std::to_string(g) + ", tolerance " + std::to_string(tol);
-    if (tol > 0)
-      m.worst = std::max(m.worst, err / tol);
-  }
-  return m;
-}
-
-/// Part 1 on one model: every train_step instruction on both backends.
-void compareInstructions(const Program &compiled) {
-  ASSERT_FALSE(compiled.functions.empty());
-  const Function *step = compiled.function("train_step");
-  ASSERT_NE(step, nullptr);
-  Program p = compiled;
-  // One function per instruction (the backends run only the loaded
-  // program's functions, so they are made before load).
-  p.functions.clear();
-  for (size_t i = 0; i < step->instructions.size(); ++i) {
-    Function f;
-    f.name = "train_step." + std::to_string(i);
-    f.instructions.push_back(step->instructions[i]);
-    p.functions.push_back(std::move(f));
-  }
-  p.functions.push_back(*step); // keeps function("train_step") for initialise
-  std::unique_ptr<Backend> cpu = createCpuBackend(), gpu = cudaBackend();
-  ASSERT_TRUE(gpu);
-  ASSERT_TRUE(cpu->load(p).ok());
-  Status loaded = gpu->load(p);
-  ASSERT_TRUE(loaded.ok()) << loaded.message();
-  initialise(p, {cpu.get(), gpu.get()}, 7);
-
-  std::vector<uint32_t> in, out;
-  int exactChecked = 0, toleranceChecked = 0;
-  for (size_t i = 0; i + 1 < p.functions.size(); ++i) {
-    const Function &f = p.functions[i];
-    const Instruction &inst = f.instructions[0];
-    operandsOf(inst, in, out);
-    for (uint32_t b : in)
-      writeBytes(*gpu, b, readBytes(*cpu, p, b));
-    Status s = cpu->run(f);
-    ASSERT_TRUE(s.ok()) << s.message();
-    s = gpu->run(f);
-    ASSERT_TRUE(s.ok()) << s.message();
-
-    bool exact = inst.kind == Instruction::Kind::Copy;
-    std::string label = "copy";
-    if (inst.kind == Instruction::Kind::Kernel) {
-      exact = true;
-      for (const KernelOp &op : inst.kernel.ops)
-        exact = exact && isExactOp(op.op);
-      label = "kernel " + inst.kernel.name;
-    } else if (inst.kind == Instruction::Kind::Gemm) {
-      label = "gemm " + inst.gemm.name;
-    }
-    for (uint32_t b : out) {
-      const Mismatch m = compareBuffer(p, b, readBytes(*cpu, p, b), readBytes(*gpu, p, b), exact,
-                                       inst.kind == Instruction::Kind::Gemm);
-      (exact ? exactChecked : toleranceChecked)++;
-      EXPECT_EQ(m.count, 0u) << "instruction " << i << " (" << label << "), output "
-                             << p.buffers[b].name << " " << p.buffers[b].type.str() << ": "
-                             << m.count << " of " << m.elements << " elements differ"
-                             << (exact ? " (expected bit-exact)" : "") << "; first: " << m.first;
-    }
-  }
-  std::printf("  %d outputs compared bit for bit, %d within tolerance\n", exactChecked,
-              toleranceChecked);
-}
-
-std::string example(const char *name) { return readFile(sourcePath(std::string("examples/") + name)); }
-
-TEST(CudaVsCpuInstructions, Mlp) { compareInstructions(compile(example("mlp.yaml"))); }
+TEST(CudaVsCpuInstructions, Mlp) { compareWithGpu(compileForTest(example("mlp.yaml"))); }
 TEST(CudaVsCpuInstructions, GptTinyTensorwise) {
-  compareInstructions(compile(example("gpt-tiny.yaml")));
+  compareWithGpu(compileForTest(example("gpt-tiny.yaml")));
 }
 TEST(CudaVsCpuInstructions, GptTinyRowwise) {
-  compareInstructions(compile(example("gpt-tiny.yaml"), "rowwise"));
+  compareWithGpu(compileForTest(example("gpt-tiny.yaml"), "rowwise"));
 }
 TEST(CudaVsCpuInstructions, GptTinyBlockwise) {
-  compareInstructions(compile(example("gpt-tiny.yaml"), "blockwise"));
+  compareWithGpu(compileForTest(example("gpt-tiny.yaml"), "blockwise"));
 }
 TEST(CudaVsCpuInstructions, GptTinyDelayed) {
-  compareInstructions(compile(example("gpt-tiny.yaml"), "delayed"));
+  compareWithGpu(compileForTest(example("gpt-tiny.yaml"), "delayed"));
 }
 TEST(CudaVsCpuInstructions, LlamaTiny) {
-  compareInstructions(compile(readFile(sourcePath("test/e2e/Inputs/llama-d64.yaml"))));
-}
-
-/// The "loss" of each JSONL record.
-std::vector<double> losses(const std::string &jsonl) {
-  std::vector<double> out;
-  std::istringstream in(readFile(jsonl));
-  for (std::string line; std::getline(in, line);) {
-    size_t at = line.find("\"loss\":");
-    if (at != std::string::npos)
-      out.push_back(std::strtod(line.c_str() + at + 7, nullptr));
-  }
-  return out;
+  compareWithGpu(compileForTest(readSourceFile("test/e2e/Inputs/llama-d64.yaml")));
 }
 
 TEST(CudaVsCpuTraining, GptTinyLossTrajectory) {
-  const Program p = compile(example("gpt-tiny.yaml"));
-  const std::string dir = ::testing::TempDir();
-  std::vector<std::vector<double>> runs;
-  for (int gpuRun = 0; gpuRun < 2; ++gpuRun) {
-    std::unique_ptr<Backend> backend = gpuRun ? cudaBackend() : createCpuBackend();
-    ASSERT_TRUE(backend);
-    TrainOptions options;
-    options.steps = 40;
-    options.synthetic = true;
-    options.logInterval = 10;
-    options.logPath = dir + (gpuRun ? "/gpu.jsonl" : "/cpu.jsonl");
-    std::ostringstream progress;
-    StatusOr<TrainSummary> summary = train(p, *backend, options, progress);
-    ASSERT_TRUE(summary.ok()) << summary.status().message();
-    runs.push_back(losses(options.logPath));
-    ASSERT_EQ(runs.back().size(), 40u);
-  }
-  double cpuLast = 0, gpuLast = 0;
-  for (size_t s = 0; s < 40; ++s) {
-    EXPECT_NEAR(runs[1][s], runs[0][s], 0.02 * runs[0][s]) << "step " << s + 1;
-    if (s >= 30) {
-      cpuLast += runs[0][s] / 10;
-      gpuLast += runs[1][s] / 10;
-    }
-  }
-  EXPECT_NEAR(gpuLast, cpuLast, 0.01 * cpuLast);
-  std::printf("  gpt-tiny loss, steps 31-40: cpu %.4f, gpu %.4f\n", cpuLast, gpuLast);
+  fp8c::testing::compareTraining(compileForTest(example("gpt-tiny.yaml")), cudaBackend, 40,
+                                 "gpu");
 }
 
 /// Part 3: a large example, one step on the GPU only.
 void initialLossIsLnVocab(const char *file) {
-  const Program p = compile(example(file));
+  const Program p = compileForTest(example(file));
   std::unique_ptr<Backend> gpu = cudaBackend();
   ASSERT_TRUE(gpu);
   Status s = gpu->load(p);
   ASSERT_TRUE(s.ok()) << s.message();
-  initialise(p, {gpu.get()}, 11);
+  fp8c::testing::initialiseBuffers(p, {gpu.get()}, 11);
   const Function *step = p.function("train_step");
   s = gpu->run(*step);
   ASSERT_TRUE(s.ok()) << s.message();

@@ -47,6 +47,25 @@ Status checkBufferAccess(const Program *program, uint32_t buffer, size_t bytes,
 /// The reference backend: host memory, OpenBLAS GEMMs, exact FP8 emulation.
 std::unique_ptr<Backend> createCpuBackend();
 
+/// Runs the kernel instructions of a program on host memory some other way
+/// than the CPU backend's interpreter (the CUDA host emulator,
+/// cuda/HostEmulator.h), under a CPU backend that keeps the arena, the GEMMs
+/// and the copies.
+class KernelExecutor {
+public:
+  virtual ~KernelExecutor() = default;
+  /// The backend's name ("cuda-emu") and its line for the user.
+  virtual const char *name() const = 0;
+  virtual std::string description() const = 0;
+  /// Prepares every kernel of `program` (which outlives the executor).
+  virtual Status load(const Program &program) = 0;
+  /// Runs `kernel`, an instruction of the loaded program, on `arena`.
+  virtual Status run(const Kernel &kernel, uint8_t *arena) = 0;
+};
+
+/// The CPU backend with its kernel instructions run by `kernels`.
+std::unique_ptr<Backend> createCpuBackend(std::unique_ptr<KernelExecutor> kernels);
+
 } // namespace fp8rt
 
 #endif // FP8RT_BACKEND_H

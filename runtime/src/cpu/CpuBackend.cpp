@@ -65,8 +65,12 @@ struct FreeDeleter {
 
 class CpuBackend final : public Backend {
 public:
-  const char *name() const override { return "cpu"; }
+  explicit CpuBackend(std::unique_ptr<KernelExecutor> kernels = nullptr)
+      : kernels_(std::move(kernels)) {}
+  const char *name() const override { return kernels_ ? kernels_->name() : "cpu"; }
   std::string description() const override {
+    if (kernels_)
+      return kernels_->description();
     const int threads = openblas_get_num_threads();
     return "CPU backend (OpenBLAS, " + std::to_string(threads) + " thread" +
            (threads == 1 ? "" : "s") + ")";
@@ -92,6 +96,7 @@ private:
     return x;
   }
 
+  std::unique_ptr<KernelExecutor> kernels_; ///< null: the interpreter
   const Program *program_ = nullptr;
   std::unique_ptr<void, FreeDeleter> allocation_;
   uint8_t *arena_ = nullptr; ///< allocation_ rounded up to Program::kAlignment
@@ -124,6 +129,13 @@ Status CpuBackend::load(const Program &program) {
   for (uint32_t i = 0; i < program.buffers.size(); ++i)
     if (program.buffers[i].role == BufferRole::Constant)
       cpu::storeConstant(program.buffers[i], at(i));
+  if (kernels_) {
+    Status s = kernels_->load(program);
+    if (!s.ok()) {
+      program_ = nullptr;
+      return s;
+    }
+  }
   return Status::success();
 }
 
@@ -174,6 +186,8 @@ Status CpuBackend::run(const Function &function) {
 }
 
 Status CpuBackend::runKernel(const Kernel &kernel) {
+  if (kernels_)
+    return kernels_->run(kernel, arena_);
   size_t numValues = kernel.inputs.size();
   for (const KernelOp &op : kernel.ops)
     numValues += op.results.size();
@@ -267,5 +281,9 @@ void CpuBackend::runCopy(const Copy &copy) {
 } // namespace
 
 std::unique_ptr<Backend> createCpuBackend() { return std::make_unique<CpuBackend>(); }
+
+std::unique_ptr<Backend> createCpuBackend(std::unique_ptr<KernelExecutor> kernels) {
+  return std::make_unique<CpuBackend>(std::move(kernels));
+}
 
 } // namespace fp8rt

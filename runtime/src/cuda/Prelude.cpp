@@ -218,14 +218,16 @@ template <int DT, int V> __device__ __forceinline__ void stvi(u8 *p, i64 base, c
 }
 
 // ---- block reductions (fixed shapes, so deterministic) ----
-// Every thread of the block must call them; blockDim.x a multiple of 32, <= 1024.
+// Every thread of the block must call them, and every thread gets the result:
+// each warp reduces the per-warp partials itself. blockDim.x a multiple of 32,
+// <= 1024.
 __device__ __forceinline__ u32 blockMaxU32(u32 v) {
   __shared__ u32 warpMax[32];
   for (int o = 16; o > 0; o >>= 1) { u32 w = __shfl_xor_sync(0xFFFFFFFFu, v, o); v = w > v ? w : v; }
   __syncthreads();
   if ((threadIdx.x & 31) == 0) warpMax[threadIdx.x >> 5] = v;
   __syncthreads();
-  v = threadIdx.x < (blockDim.x >> 5) ? warpMax[threadIdx.x] : 0u;
+  v = (threadIdx.x & 31) < (blockDim.x >> 5) ? warpMax[threadIdx.x & 31] : 0u;
   for (int o = 16; o > 0; o >>= 1) { u32 w = __shfl_xor_sync(0xFFFFFFFFu, v, o); v = w > v ? w : v; }
   return v;
 }
@@ -235,7 +237,7 @@ __device__ __forceinline__ double blockSumD(double v) {
   __syncthreads();
   if ((threadIdx.x & 31) == 0) warpSum[threadIdx.x >> 5] = v;
   __syncthreads();
-  v = threadIdx.x < (blockDim.x >> 5) ? warpSum[threadIdx.x] : 0.0;
+  v = (threadIdx.x & 31) < (blockDim.x >> 5) ? warpSum[threadIdx.x & 31] : 0.0;
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xFFFFFFFFu, v, o);
   return v;
 }
@@ -245,7 +247,7 @@ __device__ __forceinline__ float blockSumF(float v) {
   __syncthreads();
   if ((threadIdx.x & 31) == 0) warpSumF[threadIdx.x >> 5] = v;
   __syncthreads();
-  v = threadIdx.x < (blockDim.x >> 5) ? warpSumF[threadIdx.x] : 0.0f;
+  v = (threadIdx.x & 31) < (blockDim.x >> 5) ? warpSumF[threadIdx.x & 31] : 0.0f;
   for (int o = 16; o > 0; o >>= 1) v = __fadd_rn(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
   return v;
 }
@@ -255,7 +257,7 @@ __device__ __forceinline__ float blockMaxF(float v) {
   __syncthreads();
   if ((threadIdx.x & 31) == 0) warpMaxF[threadIdx.x >> 5] = v;
   __syncthreads();
-  v = threadIdx.x < (blockDim.x >> 5) ? warpMaxF[threadIdx.x] : -__int_as_float(0x7F800000);
+  v = (threadIdx.x & 31) < (blockDim.x >> 5) ? warpMaxF[threadIdx.x & 31] : -__int_as_float(0x7F800000);
   for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
   return v;
 }

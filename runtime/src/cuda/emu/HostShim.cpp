@@ -1,0 +1,146 @@
+//===- HostShim.cpp - CUDA C++ as host C++ --------------------------------===//
+
+#include "HostShim.h"
+
+#include "EmuAbi.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace fp8rt::cuda::emu {
+
+std::string hostShim() {
+  std::string shim = R"(// ---- fp8rt host emulator shim (runtime/src/cuda/emu/HostShim.cpp) ----
+#include <math.h>
+#include <string.h>
+)";
+  shim += FP8EMU_ABI_TEXT;
+  shim += R"(
+static Fp8EmuState *fp8emuState;
+extern "C" void fp8emu_bind(Fp8EmuState *state) { fp8emuState = state; }
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define threadIdx (fp8emuState->threadIdx)
+#define blockIdx (fp8emuState->blockIdx)
+#define blockDim (fp8emuState->blockDim)
+#define gridDim (fp8emuState->gridDim)
+
+// CUDA's vector types keep their alignment: a misaligned 16-byte access is
+// an error on the GPU, and may fault here too.
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+struct alignas(8) uint2 { unsigned x, y; };
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
+inline uint2 make_uint2(unsigned x, unsigned y) { return uint2{x, y}; }
+
+// Exactly rounded IEEE operations: the module is compiled with
+// -ffp-contract=off, so nothing becomes an FMA, as NVRTC's --fmad=false.
+inline float __fadd_rn(float a, float b) { return a + b; }
+inline float __fsub_rn(float a, float b) { return a - b; }
+inline float __fmul_rn(float a, float b) { return a * b; }
+inline float __fdiv_rn(float a, float b) { return a / b; }
+inline unsigned __float_as_uint(float x) { unsigned u; memcpy(&u, &x, 4); return u; }
+inline int __float_as_int(float x) { int i; memcpy(&i, &x, 4); return i; }
+inline float __uint_as_float(unsigned u) { float x; memcpy(&x, &u, 4); return x; }
+inline float __int_as_float(int i) { float x; memcpy(&x, &i, 4); return x; }
+inline double __longlong_as_double(long long i) { double d; memcpy(&d, &i, 8); return d; }
+inline long long __double_as_longlong(double d) { long long i; memcpy(&i, &d, 8); return i; }
+
+inline void __syncthreads() { fp8emuState->syncthreads(fp8emuState->scheduler); }
+template <class T> inline T __shfl_xor_sync(unsigned mask, T value, int laneMask) {
+  static_assert(sizeof(T) <= 8, "a shuffle moves at most 8 bytes");
+  fp8emuState->shflXor(fp8emuState->scheduler, &value, sizeof(T), laneMask, mask);
+  return value;
+}
+// The threads of a block run one at a time between synchronisation points,
+// so read-modify-write is atomic here.
+inline int atomicAdd(int *p, int v) { const int old = *p; *p = old + v; return old; }
+inline unsigned atomicAdd(unsigned *p, unsigned v) { const unsigned old = *p; *p = old + v; return old; }
+inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v) { const unsigned long long old = *p; *p = old + v; return old; }
+// ---- end of shim ----
+)";
+  return shim;
+}
+
+namespace {
+
+bool isIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+std::string trim(const std::string &s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
+    ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
+    --e;
+  return s.substr(b, e - b);
+}
+
+} // namespace
+
+bool rewriteSharedDeclarations(const std::string &source, std::string &rewritten,
+                               std::string &error) {
+  static const std::string kKeyword = "__shared__";
+  rewritten.clear();
+  rewritten.reserve(source.size() + source.size() / 16);
+  int site = 0;
+  size_t copied = 0;
+  for (size_t at = source.find(kKeyword); at != std::string::npos;
+       at = source.find(kKeyword, at + kKeyword.size())) {
+    // Whole tokens only.
+    if ((at > 0 && isIdentChar(source[at - 1])) ||
+        (at + kKeyword.size() < source.size() && isIdentChar(source[at + kKeyword.size()])))
+      continue;
+    const size_t end = source.find(';', at);
+    size_t lineStart = source.rfind('\n', at);
+    lineStart = lineStart == std::string::npos ? 0 : lineStart + 1;
+    const int line = 1 + int(std::count(source.begin(), source.begin() + long(at), '\n'));
+    if (end == std::string::npos) {
+      error = "line " + std::to_string(line) + ": a __shared__ declaration without ';'";
+      return false;
+    }
+    // `extern` directly before the keyword (on the same line).
+    size_t declStart = at;
+    const std::string before = source.substr(lineStart, at - lineStart);
+    const bool isExtern = trim(before).size() >= 6 &&
+                          trim(before).compare(trim(before).size() - 6, 6, "extern") == 0;
+    if (isExtern)
+      declStart = lineStart + before.rfind("extern");
+    // "T name[A][B]" or "T name[]".
+    const std::string decl = trim(source.substr(at + kKeyword.size(), end - at - kKeyword.size()));
+    const size_t bracket = decl.find('[');
+    if (bracket == std::string::npos) {
+      error = "line " + std::to_string(line) + ": a __shared__ declaration that is not an array: " +
+              decl;
+      return false;
+    }
+    const std::string head = trim(decl.substr(0, bracket)), dims = decl.substr(bracket);
+    size_t nameStart = head.size();
+    while (nameStart > 0 && isIdentChar(head[nameStart - 1]))
+      --nameStart;
+    const std::string type = trim(head.substr(0, nameStart)), name = head.substr(nameStart);
+    if (type.empty() || name.empty()) {
+      error = "line " + std::to_string(line) + ": cannot read the type and name of: " + decl;
+      return false;
+    }
+    rewritten.append(source, copied, declStart - copied);
+    if (isExtern) {
+      if (trim(dims) != "[]") {
+        error = "line " + std::to_string(line) + ": an extern __shared__ array with a size: " + decl;
+        return false;
+      }
+      rewritten += type + " *" + name + " = reinterpret_cast<" + type +
+                   " *>(fp8emuState->dynamicShared);";
+    } else {
+      rewritten += type + " (&" + name + ")" + dims + " = *reinterpret_cast<" + type + " (*)" +
+                   dims + ">(fp8emuState->sharedArray(fp8emuState->scheduler, " +
+                   std::to_string(site++) + ", sizeof(" + type + dims + ")));";
+    }
+    copied = end + 1;
+  }
+  rewritten.append(source, copied, std::string::npos);
+  return true;
+}
+
+} // namespace fp8rt::cuda::emu

@@ -1,0 +1,308 @@
+//===- CudaEmulatorTest.cpp - generated CUDA kernels run on the CPU -------===//
+//
+// The host emulator (fp8rt/cuda/HostEmulator.h) runs the CUDA C++ that the
+// kernel generator writes, so the GPU test's checks (BackendComparison.h)
+// run here without a GPU: every train_step instruction of the example
+// programs against the CPU backend's interpreter, and a gpt-tiny training
+// run. Before that, the emulator itself is checked on hand-written kernels
+// whose results follow from CUDA's semantics (barriers, shuffles, shared
+// memory, launch limits).
+//
+//===----------------------------------------------------------------------===//
+
+#include "BackendComparison.h"
+
+#include "fp8rt/cuda/HostEmulator.h"
+
+#include "../../runtime/src/cuda/emu/HostShim.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace fp8rt;
+using namespace fp8rt::cuda;
+
+// ---- the shared-declaration rewrite ------------------------------------
+
+TEST(CudaEmulatorShim, RewritesStaticAndExternSharedArrays) {
+  const std::string source = "__device__ void f() {\n"
+                             "  __shared__ float tile[32][33];\n"
+                             "  extern __shared__ float shared[];\n"
+                             "  __shared__ i64 ids[1024];\n"
+                             "  int not__shared__x = 0;\n"
+                             "}\n";
+  std::string out, error;
+  ASSERT_TRUE(emu::rewriteSharedDeclarations(source, out, error)) << error;
+  EXPECT_NE(out.find("float (&tile)[32][33] = *reinterpret_cast<float (*)[32][33]>("
+                     "fp8emuState->sharedArray(fp8emuState->scheduler, 0, "
+                     "sizeof(float[32][33])));"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("float *shared = reinterpret_cast<float *>(fp8emuState->dynamicShared);"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("sharedArray(fp8emuState->scheduler, 1, sizeof(i64[1024]))"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("int not__shared__x = 0;"), std::string::npos) << out;
+  EXPECT_EQ(out.find("extern"), std::string::npos) << out;
+}
+
+TEST(CudaEmulatorShim, RefusesWhatItCannotRewrite) {
+  std::string out, error;
+  EXPECT_FALSE(emu::rewriteSharedDeclarations("void f() {\n  __shared__ float x;\n}\n", out,
+                                              error));
+  EXPECT_EQ(error, "line 2: a __shared__ declaration that is not an array: float x");
+  EXPECT_FALSE(emu::rewriteSharedDeclarations("extern __shared__ float s[4];", out, error));
+  EXPECT_EQ(error, "line 1: an extern __shared__ array with a size: float s[4]");
+}
+
+// ---- the scheduler on hand-written kernels -------------------------------
+
+GeneratedKernel handWritten(const std::string &name, const std::string &body,
+                            std::vector<Launch> launches) {
+  GeneratedKernel k;
+  k.name = name;
+  k.body = body;
+  k.source = cudaPrelude() + body;
+  k.launches = std::move(launches);
+  return k;
+}
+
+Launch launch(const std::string &entry, uint32_t grid, uint32_t bx, uint32_t by = 1,
+              uint32_t shared = 0) {
+  Launch l;
+  l.entry = entry;
+  l.grid[0] = grid;
+  l.block[0] = bx;
+  l.block[1] = by;
+  l.sharedBytes = shared;
+  return l;
+}
+
+std::unique_ptr<HostKernelModule> compileOrFail(const std::vector<GeneratedKernel> &kernels,
+                                                uint64_t seed = 0) {
+  HostEmulatorOptions options;
+  options.schedulingSeed = seed;
+  StatusOr<std::unique_ptr<HostKernelModule>> m = HostKernelModule::compile(kernels, options);
+  EXPECT_TRUE(m.ok()) << m.status().message();
+  return m.ok() ? std::move(*m) : nullptr;
+}
+
+// A block sum through the prelude's blockSumD (shuffles, a static shared
+// array, two barriers), a dynamic-shared reversal (each thread reads what
+// another wrote before the barrier), and a grid-stride copy with 2-D blocks.
+const char *kSemanticsBody = R"(
+extern "C" __global__ void emu_block_sum(u8 *arena, u8 *scratch) {
+  const double v = double(blockIdx.x * 1000 + threadIdx.x);
+  const double sum = fp8rt::blockSumD(v);
+  if (threadIdx.x == 7) reinterpret_cast<double *>(arena)[blockIdx.x] = sum;
+}
+extern "C" __global__ void emu_reverse(u8 *arena, u8 *scratch) {
+  extern __shared__ int buffer[];
+  buffer[threadIdx.x] = int(threadIdx.x) * 3;
+  __syncthreads();
+  reinterpret_cast<int *>(arena + 1024)[threadIdx.x] = buffer[blockDim.x - 1 - threadIdx.x];
+}
+extern "C" __global__ void emu_index_2d(u8 *arena, u8 *scratch) {
+  const unsigned t = threadIdx.y * blockDim.x + threadIdx.x;
+  for (unsigned i = blockIdx.x * blockDim.x * blockDim.y + t; i < 1000;
+       i += gridDim.x * blockDim.x * blockDim.y)
+    reinterpret_cast<unsigned *>(arena + 4096)[i] = i * 7 + 1;
+}
+)";
+
+TEST(CudaEmulatorScheduler, BarriersShufflesAndSharedMemoryFollowCuda) {
+  for (uint64_t seed : {0ull, 12345ull}) {
+    const std::vector<GeneratedKernel> kernels = {
+        handWritten("sum", kSemanticsBody, {launch("emu_block_sum", 3, 256)}),
+        handWritten("reverse", kSemanticsBody, {launch("emu_reverse", 1, 128, 1, 128 * 4)}),
+        handWritten("index", kSemanticsBody, {launch("emu_index_2d", 3, 32, 4)})};
+    std::unique_ptr<HostKernelModule> m = compileOrFail(kernels, seed);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->stats().sources, 1); // one body, shared by the three kernels
+    std::vector<uint8_t> arena(8192, 0);
+    for (const GeneratedKernel &k : kernels) {
+      Status s = m->run(k, arena.data(), nullptr);
+      ASSERT_TRUE(s.ok()) << s.message();
+    }
+    for (int b = 0; b < 3; ++b) {
+      double sum;
+      std::memcpy(&sum, &arena[size_t(b) * 8], 8);
+      // sum over t < 256 of (1000 b + t)
+      EXPECT_EQ(sum, 256.0 * 1000 * b + 255.0 * 256 / 2) << "block " << b << ", seed " << seed;
+    }
+    for (int t = 0; t < 128; ++t) {
+      int v;
+      std::memcpy(&v, &arena[1024 + size_t(t) * 4], 4);
+      EXPECT_EQ(v, (127 - t) * 3) << "thread " << t;
+    }
+    for (unsigned i = 0; i < 1000; ++i) {
+      unsigned v;
+      std::memcpy(&v, &arena[4096 + size_t(i) * 4], 4);
+      ASSERT_EQ(v, i * 7 + 1) << "element " << i;
+    }
+  }
+}
+
+TEST(CudaEmulatorScheduler, UnwrittenSharedMemoryReadsAsNaN) {
+  // Thread 0 reads its neighbour's slot without a barrier in between: on a
+  // GPU that is a race; here the neighbour has not run yet, and the slot
+  // holds the unwritten pattern.
+  const char *body = R"(
+extern "C" __global__ void emu_racy(u8 *arena, u8 *scratch) {
+  __shared__ float slots[64];
+  slots[threadIdx.x] = 1.0f;
+  if (threadIdx.x == 0) reinterpret_cast<float *>(arena)[0] = slots[1];
+}
+)";
+  const std::vector<GeneratedKernel> kernels = {
+      handWritten("racy", body, {launch("emu_racy", 1, 64)})};
+  std::unique_ptr<HostKernelModule> m = compileOrFail(kernels);
+  ASSERT_TRUE(m);
+  std::vector<uint8_t> arena(64, 0);
+  ASSERT_TRUE(m->run(kernels[0], arena.data(), nullptr).ok());
+  uint32_t bits;
+  std::memcpy(&bits, arena.data(), 4);
+  EXPECT_EQ(bits, 0xFFFFFFFFu);
+}
+
+TEST(CudaEmulatorScheduler, ReportsDivergentBarriersAndBadLaunches) {
+  const char *body = R"(
+extern "C" __global__ void emu_divergent(u8 *arena, u8 *scratch) {
+  if (threadIdx.x < 16) { __syncthreads(); }
+  else { int v = __shfl_xor_sync(0xFFFFFFFFu, int(threadIdx.x), 1); arena[threadIdx.x] = u8(v); }
+}
+extern "C" __global__ void emu_exited_lane(u8 *arena, u8 *scratch) {
+  if (threadIdx.x == 3) return;
+  int v = __shfl_xor_sync(0xFFFFFFFFu, int(threadIdx.x), 1);
+  arena[threadIdx.x] = u8(v);
+}
+)";
+  const std::vector<GeneratedKernel> kernels = {
+      handWritten("divergent", body, {launch("emu_divergent", 1, 64)}),
+      handWritten("exited", body, {launch("emu_exited_lane", 1, 32)}),
+      handWritten("too_big", body, {launch("emu_exited_lane", 1, 2048)}),
+      handWritten("too_much_shared", body, {launch("emu_exited_lane", 1, 32, 1, 100 * 1024)})};
+  std::unique_ptr<HostKernelModule> m = compileOrFail(kernels);
+  ASSERT_TRUE(m);
+  std::vector<uint8_t> arena(64, 0);
+  Status s = m->run(kernels[0], arena.data(), nullptr);
+  EXPECT_NE(s.message().find("emu_divergent, block (0,0,0): divergent barrier: threads [0 1 2"),
+            std::string::npos)
+      << s.message();
+  s = m->run(kernels[1], arena.data(), nullptr);
+  EXPECT_NE(s.message().find("thread (2,0,0): __shfl_xor_sync reads lane 3, which has exited"),
+            std::string::npos)
+      << s.message();
+  s = m->run(kernels[2], arena.data(), nullptr);
+  EXPECT_NE(s.message().find("blocks (2048,1,1) is not a valid launch"), std::string::npos)
+      << s.message();
+  s = m->run(kernels[3], arena.data(), nullptr);
+  EXPECT_NE(s.message().find("102400 bytes of dynamic shared memory"), std::string::npos)
+      << s.message();
+}
+
+TEST(CudaEmulatorScheduler, CompileErrorsShowTheCompilerOutput) {
+  const std::vector<GeneratedKernel> kernels = {handWritten(
+      "broken", "extern \"C\" __global__ void emu_broken(u8 *arena, u8 *scratch) { nope; }\n",
+      {launch("emu_broken", 1, 32)})};
+  StatusOr<std::unique_ptr<HostKernelModule>> m = HostKernelModule::compile(kernels);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("do not compile for the host"), std::string::npos);
+  EXPECT_NE(m.status().message().find("nope"), std::string::npos) << m.status().message();
+}
+
+TEST(CudaEmulatorPrelude, BlockReductionsGiveEveryThreadTheResult) {
+  // The cross-entropy kernels use the block max and sum in every thread; the
+  // reductions once left all warps but the first with the identity.
+  const char *body = R"(
+extern "C" __global__ void emu_reductions(u8 *arena, u8 *scratch) {
+  using namespace fp8rt;
+  float *out = reinterpret_cast<float *>(arena);
+  const unsigned t = threadIdx.x;
+  out[t] = blockMaxF(float((t * 37u) % 251u));
+  out[256 + t] = blockSumF(float(t % 5u));
+  reinterpret_cast<double *>(arena + 2048)[t] = blockSumD(double(t));
+  reinterpret_cast<unsigned *>(arena + 4096)[t] = blockMaxU32((t * 91u) % 263u);
+}
+)";
+  const std::vector<GeneratedKernel> kernels = {
+      handWritten("reductions", body, {launch("emu_reductions", 1, 256)})};
+  std::unique_ptr<HostKernelModule> m = compileOrFail(kernels);
+  ASSERT_TRUE(m);
+  std::vector<uint8_t> arena(5120, 0);
+  ASSERT_TRUE(m->run(kernels[0], arena.data(), nullptr).ok());
+  // The expected values, from the definitions above.
+  float maxF = 0, sumF = 0;
+  double sumD = 0;
+  unsigned maxU = 0;
+  for (unsigned t = 0; t < 256; ++t) {
+    maxF = std::max(maxF, float((t * 37u) % 251u));
+    sumF += float(t % 5u); // small integers: exact in any order
+    sumD += double(t);
+    maxU = std::max(maxU, (t * 91u) % 263u);
+  }
+  for (unsigned t = 0; t < 256; ++t) {
+    float f;
+    double d;
+    unsigned u;
+    std::memcpy(&f, &arena[t * 4], 4);
+    EXPECT_EQ(f, maxF) << "blockMaxF, thread " << t;
+    std::memcpy(&f, &arena[1024 + t * 4], 4);
+    EXPECT_EQ(f, sumF) << "blockSumF, thread " << t;
+    std::memcpy(&d, &arena[2048 + t * 8], 8);
+    EXPECT_EQ(d, sumD) << "blockSumD, thread " << t;
+    std::memcpy(&u, &arena[4096 + t * 4], 4);
+    EXPECT_EQ(u, maxU) << "blockMaxU32, thread " << t;
+  }
+}
+
+// ---- the generated kernels of the examples against the CPU backend ------
+
+using fp8c::testing::compareInstructions;
+using fp8c::testing::compileForTest;
+using fp8c::testing::readSourceFile;
+
+std::unique_ptr<Backend> emulator() { return createCudaEmulatorBackend(); }
+std::unique_ptr<Backend> seededEmulator() {
+  HostEmulatorOptions options;
+  options.schedulingSeed = 20261123;
+  return createCudaEmulatorBackend(options);
+}
+
+std::string example(const char *name) { return readSourceFile(std::string("examples/") + name); }
+
+TEST(CudaEmulatorVsCpu, Mlp) {
+  compareInstructions(compileForTest(example("mlp.yaml")), emulator, "emulator");
+}
+TEST(CudaEmulatorVsCpu, GptTinyTensorwise) {
+  compareInstructions(compileForTest(example("gpt-tiny.yaml")), emulator, "emulator");
+}
+TEST(CudaEmulatorVsCpu, GptTinyRowwise) {
+  compareInstructions(compileForTest(example("gpt-tiny.yaml"), "rowwise"), emulator, "emulator");
+}
+TEST(CudaEmulatorVsCpu, GptTinyBlockwise) {
+  compareInstructions(compileForTest(example("gpt-tiny.yaml"), "blockwise"), emulator,
+                      "emulator");
+}
+TEST(CudaEmulatorVsCpu, GptTinyDelayedWithPermutedScheduling) {
+  compareInstructions(compileForTest(example("gpt-tiny.yaml"), "delayed"), seededEmulator,
+                      "emulator (permuted blocks and threads)");
+}
+TEST(CudaEmulatorVsCpu, LlamaTiny) {
+  compareInstructions(compileForTest(readSourceFile("test/e2e/Inputs/llama-d64.yaml")), emulator,
+                      "emulator");
+}
+TEST(CudaEmulatorVsCpu, GptTinyLossTrajectory) {
+  fp8c::testing::compareTraining(compileForTest(example("gpt-tiny.yaml")), emulator, 20,
+                                 "emulator");
+}
+
+} // namespace
