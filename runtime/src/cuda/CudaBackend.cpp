@@ -21,6 +21,7 @@
 #include "fp8rt/cuda/CudaBackend.h"
 
 #include "KernelCache.h"
+#include "fp8rt/TokenBounds.h"
 #include "fp8rt/cpu/KernelOps.h"
 #include "fp8rt/cuda/CublasLt.h"
 #include "fp8rt/cuda/KernelCodegen.h"
@@ -29,13 +30,11 @@
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 namespace fp8rt {
@@ -228,6 +227,10 @@ private:
   std::vector<GemmPlan> gemms_;
   std::vector<CopyPlan> copies_;
   std::vector<FunctionPlan> functions_;
+  /// Buffers that kernels read as token ids: write() checks their data,
+  /// since the generated kernels turn an id outside the table into NaN where
+  /// the CPU backend reports it.
+  std::vector<TokenBound> tokenBounds_;
 
   /// Pinned copies of output and metric buffers, refreshed by run().
   HostPtr mirrorAllocation_;
@@ -267,6 +270,7 @@ void CudaBackend::release() {
   stagingAllocation_.reset();
   copyAllocation_.reset();
   mirrorAllocation_.reset();
+  tokenBounds_.clear();
   arena_ = nullptr;
   program_ = nullptr;
 }
@@ -286,6 +290,7 @@ Status CudaBackend::load(const Program &program) {
   FP8RT_RETURN_IF_ERROR(compileKernels(program));
   FP8RT_RETURN_IF_ERROR(allocate(program));
   program_ = &program;
+  tokenBounds_ = findTokenBounds(program);
   FP8RT_RETURN_IF_ERROR(writeConstants(program));
   FP8RT_RETURN_IF_ERROR(planGemms(program));
   FP8RT_RETURN_IF_ERROR(planFunctions(program));
@@ -384,6 +389,9 @@ Status CudaBackend::writeConstants(const Program &program) {
       continue;
     std::vector<uint8_t> bytes(b.bytes());
     cpu::storeConstant(b, bytes.data());
+    // Constant ids (gpt's position ids) are checked like written ones.
+    FP8RT_RETURN_IF_ERROR(
+        checkTokenWrite(program, tokenBounds_, i, bytes.data(), "cuda backend: program constant"));
     FP8RT_CUDA(cudaMemcpy(at(i), bytes.data(), bytes.size(), cudaMemcpyHostToDevice));
   }
   return Status::success();
@@ -404,34 +412,21 @@ Status CudaBackend::compileModules(std::vector<Module> &modules) {
       misses.push_back(i);
   }
 
-  // NVRTC is thread-safe across programs: compile the misses in parallel.
+  // The misses compile on a pool of threads (compileMany); the first failure
+  // in program order is the one reported.
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<Status> errors(modules.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t j = next++; j < misses.size(); j = next++) {
-      Module &m = modules[misses[j]];
-      StatusOr<std::string> cubin = cuda::compileWithNvrtc(m.source, m.name, arch_, true);
-      if (cubin.ok())
-        m.cubin = std::move(*cubin);
-      else
-        errors[misses[j]] = cubin.status();
-    }
-  };
-  const size_t threads =
-      std::min<size_t>(misses.size(), std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t)
-    pool.emplace_back(worker);
-  if (!misses.empty())
-    worker();
-  for (std::thread &t : pool)
-    t.join();
+  std::vector<cuda::NvrtcJob> jobs;
+  for (size_t i : misses)
+    jobs.push_back(cuda::NvrtcJob{modules[i].source, modules[i].name, arch_, true});
+  std::vector<StatusOr<std::string>> cubins = cuda::compileMany(jobs);
   stats_.compileSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   stats_.compiled = int(misses.size());
-  for (const Status &s : errors)
-    FP8RT_RETURN_IF_ERROR(s);
+  for (size_t j = 0; j < misses.size(); ++j) {
+    if (!cubins[j].ok())
+      return cubins[j].status();
+    modules[misses[j]].cubin = std::move(*cubins[j]);
+  }
 
   for (size_t i = 0; i < modules.size(); ++i) {
     Module &m = modules[i];
@@ -763,6 +758,7 @@ Status CudaBackend::run(const Function &function) {
 
 Status CudaBackend::write(uint32_t buffer, const void *data, size_t bytes) {
   FP8RT_RETURN_IF_ERROR(checkBufferAccess(program_, buffer, bytes, "cuda backend", "write"));
+  FP8RT_RETURN_IF_ERROR(checkTokenWrite(*program_, tokenBounds_, buffer, data, "cuda backend"));
   mirrorValid_[buffer] = false;
   const uint8_t *p = static_cast<const uint8_t *>(data);
   const bool zeros = std::all_of(p, p + bytes, [](uint8_t c) { return c == 0; });
