@@ -8,9 +8,10 @@
 // Compile time: kernels that differ only in their buffer offsets (the same
 // layer in another block) compile identically, so each kernel's code is
 // compiled once per shape: offsets are replaced by 0 and entry names by a
-// counter, identical kernels are dropped, and the rest go into one
-// translation unit per architecture. A failure is reported per kernel, with
-// the kernel's name and NVRTC's log.
+// counter, identical kernels are dropped, and the rest are shared out over
+// one translation unit per hardware thread and architecture, compiled in
+// parallel (compileMany). A failure is reported per kernel, with the
+// kernel's name and NVRTC's log.
 //
 // Golden checks of the generated text: vectorised accesses, phases of a
 // reduction and its consumers, exact literals, the unsupported-op error.
@@ -26,6 +27,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -108,43 +110,63 @@ TEST(CudaCodegen, EveryExampleKernelCompilesWithNvrtc) {
   }
   const auto t1 = std::chrono::steady_clock::now();
 
-  // One translation unit: the prelude, then every distinct body.
-  std::string source = fp8rt::cuda::cudaPrelude();
+  // The distinct bodies go into one translation unit per thread and
+  // architecture (the prelude, then a share of the bodies), compiled on
+  // compileMany's pool: one unit per body would compile the prelude hundreds
+  // of times, one per architecture would leave all but two cores idle.
+  std::vector<std::string> bodies;
+  for (const auto &entry : unique)
+    bodies.push_back(std::regex_replace(entry.first, std::regex("ENTRY_p"),
+                                        "c" + std::to_string(bodies.size()) + "_p"));
+  const std::vector<std::string> archs = {"sm_90a", "sm_89"};
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  const size_t units = std::min<size_t>(bodies.size(), threads);
+  std::vector<std::string> sources(units, fp8rt::cuda::cudaPrelude());
+  std::vector<std::vector<size_t>> bodiesOf(units);
   size_t index = 0;
   for (const auto &entry : unique) {
-    std::string body = std::regex_replace(entry.first, std::regex("ENTRY_p"),
-                                          "c" + std::to_string(index++) + "_p");
-    source += "\n// " + entry.second.front() + "\n" + body;
+    // Round robin: the units get about as many bodies each.
+    const size_t u = index % units;
+    sources[u] += "\n// " + entry.second.front() + "\n" + bodies[index];
+    bodiesOf[u].push_back(index++);
   }
-  std::vector<std::string> archs = {"sm_90a", "sm_89"};
-  std::vector<fp8rt::StatusOr<std::string>> results(archs.size(), fp8rt::internalError("not run"));
-  std::vector<std::thread> threads;
-  for (size_t a = 0; a < archs.size(); ++a)
-    threads.emplace_back([&, a] {
-      results[a] = fp8rt::cuda::compileWithNvrtc(source, "examples", archs[a], /*cubin=*/true);
-    });
-  for (std::thread &t : threads)
-    t.join();
+  std::vector<std::string> unitNames;
+  for (size_t u = 0; u < units; ++u)
+    unitNames.push_back("examples part " + std::to_string(u + 1) + "/" + std::to_string(units));
+  std::vector<fp8rt::cuda::NvrtcJob> jobs;
+  for (const std::string &arch : archs)
+    for (size_t u = 0; u < units; ++u)
+      jobs.push_back({sources[u], unitNames[u], arch, /*cubin=*/true});
+  const std::vector<fp8rt::StatusOr<std::string>> results = fp8rt::cuda::compileMany(jobs);
   const auto t2 = std::chrono::steady_clock::now();
   std::printf("[ codegen  ] %zu kernels of %zu programs, %zu distinct: generated in %.1f s "
-              "(fp8c included), NVRTC sm_90a + sm_89 in %.1f s\n",
+              "(fp8c included), NVRTC sm_90a + sm_89 (%zu units on %u threads) in %.1f s\n",
               total, models.size(), unique.size(),
-              std::chrono::duration<double>(t1 - t0).count(),
+              std::chrono::duration<double>(t1 - t0).count(), jobs.size(), threads,
               std::chrono::duration<double>(t2 - t1).count());
-  for (size_t a = 0; a < archs.size(); ++a) {
-    if (results[a].ok()) {
-      EXPECT_GT(results[a]->size(), 0u);
+
+  // Name the failing kernels of a failing unit: compile each of its bodies
+  // on its own.
+  std::vector<std::string> names;
+  for (const auto &entry : unique)
+    names.push_back(entry.second.front() + " (" + std::to_string(entry.second.size()) +
+                    " kernels with this code)");
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    if (results[j].ok()) {
+      EXPECT_GT(results[j]->size(), 0u);
       continue;
     }
-    // Name the failing kernels: compile each distinct body on its own.
-    for (const auto &entry : unique) {
-      fp8rt::StatusOr<std::string> one = fp8rt::cuda::compileWithNvrtc(
-          fp8rt::cuda::cudaPrelude() + std::regex_replace(entry.first, std::regex("ENTRY_p"), "c_p"),
-          entry.second.front(), archs[a], true);
-      EXPECT_TRUE(one.ok()) << one.status().toString() << "\n(also: " << entry.second.size()
-                            << " kernels with this code)";
-    }
-    ADD_FAILURE() << results[a].status().toString().substr(0, 4000);
+    const size_t u = j % units;
+    std::vector<std::string> single;
+    for (size_t b : bodiesOf[u])
+      single.push_back(fp8rt::cuda::cudaPrelude() + bodies[b]);
+    std::vector<fp8rt::cuda::NvrtcJob> retry;
+    for (size_t i = 0; i < single.size(); ++i)
+      retry.push_back({single[i], names[bodiesOf[u][i]], jobs[j].arch, true});
+    const std::vector<fp8rt::StatusOr<std::string>> one = fp8rt::cuda::compileMany(retry);
+    for (const fp8rt::StatusOr<std::string> &r : one)
+      EXPECT_TRUE(r.ok()) << r.status().toString();
+    ADD_FAILURE() << results[j].status().toString().substr(0, 4000);
   }
 }
 

@@ -11,7 +11,10 @@
 
 #include <nvrtc.h>
 
+#include <algorithm>
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 namespace fp8rt::cuda {
@@ -70,6 +73,29 @@ StatusOr<std::string> compileWithNvrtc(const std::string &source, const std::str
   if (!cubin && !out.empty() && out.back() == '\0')
     out.pop_back();
   return out;
+}
+
+std::vector<StatusOr<std::string>> compileMany(const std::vector<NvrtcJob> &jobs,
+                                               unsigned threads) {
+  std::vector<StatusOr<std::string>> results(jobs.size(), internalError("not compiled"));
+  // Each worker takes the next job; results land at the job's index, so the
+  // outcome does not depend on the interleaving.
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t j = next++; j < jobs.size(); j = next++)
+      results[j] = compileWithNvrtc(std::string(jobs[j].source), std::string(jobs[j].name),
+                                    jobs[j].arch, jobs[j].cubin);
+  };
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  const size_t count = std::min<size_t>(threads, jobs.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < count; ++t)
+    pool.emplace_back(worker);
+  worker(); // the calling thread is one of the pool
+  for (std::thread &t : pool)
+    t.join();
+  return results;
 }
 
 std::string nvrtcVersion() {

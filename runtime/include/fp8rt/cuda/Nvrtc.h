@@ -13,6 +13,8 @@
 #include "fp8rt/Status.h"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace fp8rt::cuda {
 
@@ -23,6 +25,21 @@ namespace fp8rt::cuda {
 StatusOr<std::string> compileWithNvrtc(const std::string &source,
                                        const std::string &name,
                                        const std::string &arch, bool cubin);
+
+/// One translation unit for compileMany. The views must outlive the call.
+struct NvrtcJob {
+  std::string_view source, name; ///< as for compileWithNvrtc
+  std::string arch;               ///< "sm_90a", ...
+  bool cubin = true;
+};
+
+/// Compiles independent translation units on a pool of `threads` threads
+/// (0: std::thread::hardware_concurrency(), at least 1; never more than the
+/// jobs). NVRTC is thread-safe across programs. The results are in job
+/// order whatever order the compiles finished in, so a caller that reports
+/// the first failing job reports the same one on every run.
+std::vector<StatusOr<std::string>> compileMany(const std::vector<NvrtcJob> &jobs,
+                                               unsigned threads = 0);
 
 /// NVRTC's version as "major.minor" (part of the backend's cache key).
 std::string nvrtcVersion();
