@@ -33,6 +33,11 @@ const char *kUsage = R"(usage: fp8-run PROGRAM [options]          train a compil
 
 Training options:
   --backend=auto|cpu|cuda   where to run (auto: CUDA when usable, else the CPU backend)
+  --fast-accum=as-compiled|on|off
+                            cuBLASLt fast accumulation of the FP8 GEMMs on the CUDA
+                            backend: as the program says (default; forward on, dgrad
+                            and wgrad off), or forced on / off for all. The CPU
+                            backend accumulates exactly in any case: no change there
   --data=FILE.bin           nanoGPT-style token file (uint16; uint32 when vocab_size > 65536)
   --val-data=FILE.bin       held-out tokens for --eval-every (default: the last 10% of --data)
   --synthetic               seeded Markov corpus with a known entropy rate (the loss floor)
@@ -84,6 +89,7 @@ struct Args {
   enum class Mode { Train, Describe, Prepare, Help } mode = Mode::Train;
   std::string program, prepareInput, prepareOutput;
   std::string backend = "auto";
+  std::string fastAccum = "as-compiled"; ///< --fast-accum, checked by parseArgs
   fp8rt::TrainOptions train;
 };
 
@@ -132,7 +138,7 @@ int parseArgs(int argc, char **argv, Args &args) {
         sawDescribe = true;
       continue;
     }
-    if (!isFlag({"--backend", "--data", "--val-data", "--steps", "--seed", "--log",
+    if (!isFlag({"--backend", "--fast-accum", "--data", "--val-data", "--steps", "--seed", "--log",
                  "--log-interval", "--eval-every", "--eval-batches", "--save",
                  "--save-every", "--resume", "--init-from", "--dump", "--prepare",
                  "-o"}))
@@ -156,6 +162,10 @@ int parseArgs(int argc, char **argv, Args &args) {
       if (value != "auto" && value != "cpu" && value != "cuda")
         return usageError("--backend=" + value + ": expected auto, cpu or cuda");
       args.backend = value;
+    } else if (name == "--fast-accum") {
+      if (value != "as-compiled" && value != "on" && value != "off")
+        return usageError("--fast-accum=" + value + ": expected as-compiled, on or off");
+      args.fastAccum = value;
     } else if (name == "--data") {
       args.train.dataPath = value;
     } else if (name == "--val-data") {
@@ -242,8 +252,9 @@ int parseArgs(int argc, char **argv, Args &args) {
 
 /// --backend: auto takes the GPU when one is usable, else the CPU; cuda
 /// insists. Prints one line naming the backend and why it was chosen.
-int selectBackend(const std::string &choice, const fp8rt::Program &program,
+int selectBackend(const Args &args, const fp8rt::Program &program,
                   std::unique_ptr<fp8rt::Backend> &backend) {
+  const std::string &choice = args.backend;
   std::string why = "--backend=cpu";
   if (choice != "cpu") {
 #ifdef FP8RUN_HAVE_CUDA
@@ -253,7 +264,11 @@ int selectBackend(const std::string &choice, const fp8rt::Program &program,
       // back to the CPU on a GPU machine would only be slow.
       if (fp8rt::Status s = fp8rt::checkDeviceFor(program, *device); !s.ok())
         return error("--backend=" + choice + ": " + s.message());
-      fp8rt::StatusOr<std::unique_ptr<fp8rt::Backend>> cuda = fp8rt::createCudaBackend();
+      fp8rt::CudaBackendOptions options;
+      options.fastAccum = args.fastAccum == "on"    ? fp8rt::cuda::FastAccum::On
+                          : args.fastAccum == "off" ? fp8rt::cuda::FastAccum::Off
+                                                    : fp8rt::cuda::FastAccum::AsCompiled;
+      fp8rt::StatusOr<std::unique_ptr<fp8rt::Backend>> cuda = fp8rt::createCudaBackend(options);
       if (!cuda.ok())
         return error("--backend=" + choice + ": " + cuda.status().message());
       backend = std::move(*cuda);
@@ -275,6 +290,9 @@ int selectBackend(const std::string &choice, const fp8rt::Program &program,
   }
   backend = fp8rt::createCpuBackend();
   std::cout << "backend: cpu (" << why << "): " << backend->description() << "\n";
+  if (args.fastAccum != "as-compiled")
+    std::cout << "note: --fast-accum=" << args.fastAccum
+              << " changes nothing on the CPU backend (its FP8 GEMMs accumulate exactly)\n";
   return kExitOk;
 }
 
@@ -312,7 +330,7 @@ int main(int argc, char **argv) {
   }
 
   std::unique_ptr<fp8rt::Backend> backend;
-  if (int code = selectBackend(args.backend, *program, backend); code != kExitOk)
+  if (int code = selectBackend(args, *program, backend); code != kExitOk)
     return code;
 
   fp8rt::StatusOr<fp8rt::TrainSummary> summary =
