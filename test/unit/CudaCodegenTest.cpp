@@ -310,6 +310,41 @@ TEST(CudaCodegen, NvrtcErrorNamesTheKernelAndCarriesTheLog) {
       << r.status().message();
 }
 
+TEST(CudaCodegen, CompileManyReturnsResultsInJobOrder) {
+  // Seven units on three threads, the fourth broken: each result is its own
+  // job's (the PTX holds that job's entry and constant), whatever order the
+  // threads finished in.
+  std::vector<std::string> sources, names;
+  for (int i = 0; i < 7; ++i) {
+    names.push_back("k" + std::to_string(i));
+    sources.push_back("extern \"C\" __global__ void entry" + std::to_string(i) +
+                      "(int *p) { p[0] = " + (i == 3 ? "undeclared_thing" : std::to_string(1000 + i)) +
+                      "; }");
+  }
+  std::vector<fp8rt::cuda::NvrtcJob> jobs;
+  for (int i = 0; i < 7; ++i)
+    jobs.push_back({sources[i], names[i], "sm_90a", /*cubin=*/false});
+  const std::vector<fp8rt::StatusOr<std::string>> results = fp8rt::cuda::compileMany(jobs, 3);
+  ASSERT_EQ(results.size(), 7u);
+  for (int i = 0; i < 7; ++i) {
+    if (i == 3) {
+      ASSERT_FALSE(results[i].ok());
+      EXPECT_NE(results[i].status().message().find("kernel 'k3'"), std::string::npos)
+          << results[i].status().message();
+      continue;
+    }
+    ASSERT_TRUE(results[i].ok()) << results[i].status().toString();
+    EXPECT_NE(results[i]->find(".entry entry" + std::to_string(i)), std::string::npos) << i;
+    EXPECT_NE(results[i]->find(std::to_string(1000 + i)), std::string::npos) << i;
+  }
+  // No jobs, and more threads than jobs.
+  EXPECT_TRUE(fp8rt::cuda::compileMany({}).empty());
+  const std::vector<fp8rt::StatusOr<std::string>> one =
+      fp8rt::cuda::compileMany({jobs[0]}, 16);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_TRUE(one[0].ok());
+}
+
 TEST(CudaCodegen, ArchitectureNames) {
   EXPECT_EQ(fp8rt::cuda::nvrtcArch(9, 0), "sm_90a");
   EXPECT_EQ(fp8rt::cuda::nvrtcArch(8, 9), "sm_89");
