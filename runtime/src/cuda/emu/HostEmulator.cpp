@@ -63,20 +63,52 @@ std::string dim3String(const Fp8EmuDim3 &d) {
 // a fiber stack overflow into its guard page) names the launch, block and
 // thread before the process dies as it would have anyway.
 
-char gCrashContext[512];
+// Set at every switch (plain stores; formatted only after a fault).
+const char *volatile gCrashEntry = "";
+Fp8EmuDim3 gCrashBlock{}, gCrashThread{};
 volatile sig_atomic_t gInKernel = 0;
 struct sigaction gPreviousSegv, gPreviousBus;
 
+// Async-signal-safe appends.
+void appendText(char *buffer, size_t &used, size_t size, const char *text) {
+  for (; *text && used + 1 < size; ++text)
+    buffer[used++] = *text;
+}
+void appendNumber(char *buffer, size_t &used, size_t size, unsigned value) {
+  char digits[12];
+  int n = 0;
+  do {
+    digits[n++] = char('0' + value % 10);
+    value /= 10;
+  } while (value && n < 12);
+  while (n > 0 && used + 1 < size)
+    buffer[used++] = digits[--n];
+}
+void appendDim3(char *buffer, size_t &used, size_t size, const Fp8EmuDim3 &d) {
+  appendText(buffer, used, size, "(");
+  appendNumber(buffer, used, size, d.x);
+  appendText(buffer, used, size, ",");
+  appendNumber(buffer, used, size, d.y);
+  appendText(buffer, used, size, ",");
+  appendNumber(buffer, used, size, d.z);
+  appendText(buffer, used, size, ")");
+}
+
 void crashHandler(int signal) {
   if (gInKernel) {
-    const char *what = signal == SIGBUS ? "SIGBUS" : "SIGSEGV";
-    char line[700];
-    const int n = std::snprintf(line, sizeof line,
-                                "fp8rt cuda emulator: %s in %s (an out-of-bounds or misaligned "
-                                "access, or a thread's stack overflowing)\n",
-                                what, gCrashContext);
-    if (n > 0)
-      (void)!write(2, line, size_t(std::min<int>(n, int(sizeof line) - 1)));
+    char line[512];
+    size_t used = 0;
+    appendText(line, used, sizeof line, "fp8rt cuda emulator: ");
+    appendText(line, used, sizeof line, signal == SIGBUS ? "SIGBUS" : "SIGSEGV");
+    appendText(line, used, sizeof line, " in ");
+    appendText(line, used, sizeof line, gCrashEntry);
+    appendText(line, used, sizeof line, ", block ");
+    appendDim3(line, used, sizeof line, gCrashBlock);
+    appendText(line, used, sizeof line, " thread ");
+    appendDim3(line, used, sizeof line, gCrashThread);
+    appendText(line, used, sizeof line,
+               " (an out-of-bounds or misaligned access, or a thread's stack overflowing)\n");
+    (void)!write(2, line, used);
   }
   // Back to what was there before, and the fault happens again.
   sigaction(SIGSEGV, &gPreviousSegv, nullptr);
@@ -286,8 +318,8 @@ Status BlockScheduler::runBlock(uint32_t count, std::mt19937_64 *rng, HostEmulat
         continue;
       current_ = &t;
       state_.threadIdx = t.index;
-      std::snprintf(gCrashContext, sizeof gCrashContext, "%s, %s", entryName_.c_str(),
-                    where(t).c_str());
+      gCrashBlock = state_.blockIdx;
+      gCrashThread = t.index;
       emu::switchFiberContext(schedulerContext_, t.context);
     }
     uint32_t done = 0, atSync = 0;
@@ -346,6 +378,7 @@ Status BlockScheduler::runLaunch(EntryFn entry, const Launch &launch, uint8_t *a
   arena_ = arena;
   scratch_ = scratch;
   entryName_ = launch.entry;
+  gCrashEntry = entryName_.c_str();
   dynamicShared_.assign(launch.sharedBytes, kUnwritten);
   state_.dynamicShared = dynamicShared_.empty() ? nullptr : dynamicShared_.data();
   state_.blockDim = {launch.block[0], launch.block[1], launch.block[2]};
