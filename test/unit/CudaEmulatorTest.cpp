@@ -99,18 +99,18 @@ std::unique_ptr<HostKernelModule> compileOrFail(const std::vector<GeneratedKerne
 // array, two barriers), a dynamic-shared reversal (each thread reads what
 // another wrote before the barrier), and a grid-stride copy with 2-D blocks.
 const char *kSemanticsBody = R"(
-extern "C" __global__ void emu_block_sum(u8 *arena, u8 *scratch) {
+extern "C" __global__ void emu_block_sum(u8 *arena, u8 *scratch, const i64 *off) {
   const double v = double(blockIdx.x * 1000 + threadIdx.x);
   const double sum = fp8rt::blockSumD(v);
   if (threadIdx.x == 7) reinterpret_cast<double *>(arena)[blockIdx.x] = sum;
 }
-extern "C" __global__ void emu_reverse(u8 *arena, u8 *scratch) {
+extern "C" __global__ void emu_reverse(u8 *arena, u8 *scratch, const i64 *off) {
   extern __shared__ int buffer[];
   buffer[threadIdx.x] = int(threadIdx.x) * 3;
   __syncthreads();
   reinterpret_cast<int *>(arena + 1024)[threadIdx.x] = buffer[blockDim.x - 1 - threadIdx.x];
 }
-extern "C" __global__ void emu_index_2d(u8 *arena, u8 *scratch) {
+extern "C" __global__ void emu_index_2d(u8 *arena, u8 *scratch, const i64 *off) {
   const unsigned t = threadIdx.y * blockDim.x + threadIdx.x;
   for (unsigned i = blockIdx.x * blockDim.x * blockDim.y + t; i < 1000;
        i += gridDim.x * blockDim.x * blockDim.y)
@@ -156,7 +156,7 @@ TEST(CudaEmulatorScheduler, UnwrittenSharedMemoryReadsAsNaN) {
   // GPU that is a race; here the neighbour has not run yet, and the slot
   // holds the unwritten pattern.
   const char *body = R"(
-extern "C" __global__ void emu_racy(u8 *arena, u8 *scratch) {
+extern "C" __global__ void emu_racy(u8 *arena, u8 *scratch, const i64 *off) {
   __shared__ float slots[64];
   slots[threadIdx.x] = 1.0f;
   if (threadIdx.x == 0) reinterpret_cast<float *>(arena)[0] = slots[1];
@@ -175,11 +175,11 @@ extern "C" __global__ void emu_racy(u8 *arena, u8 *scratch) {
 
 TEST(CudaEmulatorScheduler, ReportsDivergentBarriersAndBadLaunches) {
   const char *body = R"(
-extern "C" __global__ void emu_divergent(u8 *arena, u8 *scratch) {
+extern "C" __global__ void emu_divergent(u8 *arena, u8 *scratch, const i64 *off) {
   if (threadIdx.x < 16) { __syncthreads(); }
   else { int v = __shfl_xor_sync(0xFFFFFFFFu, int(threadIdx.x), 1); arena[threadIdx.x] = u8(v); }
 }
-extern "C" __global__ void emu_exited_lane(u8 *arena, u8 *scratch) {
+extern "C" __global__ void emu_exited_lane(u8 *arena, u8 *scratch, const i64 *off) {
   if (threadIdx.x == 3) return;
   int v = __shfl_xor_sync(0xFFFFFFFFu, int(threadIdx.x), 1);
   arena[threadIdx.x] = u8(v);
@@ -211,7 +211,7 @@ extern "C" __global__ void emu_exited_lane(u8 *arena, u8 *scratch) {
 
 TEST(CudaEmulatorSchedulerDeathTest, AFaultNamesTheLaunchBlockAndThread) {
   const char *body = R"(
-extern "C" __global__ void emu_wild(u8 *arena, u8 *scratch) {
+extern "C" __global__ void emu_wild(u8 *arena, u8 *scratch, const i64 *off) {
   if (blockIdx.x == 1 && threadIdx.x == 5) reinterpret_cast<int *>(16)[0] = 1;
 }
 )";
@@ -225,7 +225,7 @@ extern "C" __global__ void emu_wild(u8 *arena, u8 *scratch) {
 
 TEST(CudaEmulatorScheduler, CompileErrorsShowTheCompilerOutput) {
   const std::vector<GeneratedKernel> kernels = {handWritten(
-      "broken", "extern \"C\" __global__ void emu_broken(u8 *arena, u8 *scratch) { nope; }\n",
+      "broken", "extern \"C\" __global__ void emu_broken(u8 *arena, u8 *scratch, const i64 *off) { nope; }\n",
       {launch("emu_broken", 1, 32)})};
   StatusOr<std::unique_ptr<HostKernelModule>> m = HostKernelModule::compile(kernels);
   ASSERT_FALSE(m.ok());
@@ -237,7 +237,7 @@ TEST(CudaEmulatorPrelude, BlockReductionsGiveEveryThreadTheResult) {
   // The cross-entropy kernels use the block max and sum in every thread; the
   // reductions once left all warps but the first with the identity.
   const char *body = R"(
-extern "C" __global__ void emu_reductions(u8 *arena, u8 *scratch) {
+extern "C" __global__ void emu_reductions(u8 *arena, u8 *scratch, const i64 *off) {
   using namespace fp8rt;
   float *out = reinterpret_cast<float *>(arena);
   const unsigned t = threadIdx.x;

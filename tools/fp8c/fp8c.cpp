@@ -29,6 +29,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
+
+#include <map>
 #include "llvm/Support/WithColor.h"
 
 using namespace mlir;
@@ -118,6 +120,8 @@ static std::string printCudaSources(ModuleOp module, llvm::raw_ostream &os) {
   os << "// CUDA C++ of " << kernels->size()
      << " kernels (docs/cuda-backend.md). The prelude every kernel includes:\n\n"
      << fp8rt::cuda::cudaPrelude() << "\n";
+  // Kernels over other buffers with the same code (each layer's) print it once.
+  std::map<std::string, std::string> firstWithBody;
   for (const fp8rt::cuda::GeneratedKernel &kernel : *kernels) {
     os << "\n// ===== kernel " << kernel.name << ": " << kernel.launches.size()
        << " launch(es), " << kernel.scratchBytes << " bytes of scratch\n";
@@ -125,7 +129,17 @@ static std::string printCudaSources(ModuleOp module, llvm::raw_ostream &os) {
       os << "//   " << l.entry << " <<<(" << l.grid[0] << "," << l.grid[1] << "," << l.grid[2]
          << "), (" << l.block[0] << "," << l.block[1] << "," << l.block[2] << "), "
          << l.sharedBytes << ">>>\n";
-    os << kernel.body << "\n";
+    for (size_t k = 0; k < kernel.offsets.size(); ++k) {
+      const fp8rt::Buffer &b = program->buffers[kernel.offsetBuffers[k]];
+      os << "//   off[" << k << "] = " << kernel.offsets[k] << ": buffer "
+         << kernel.offsetBuffers[k] << (b.name.empty() ? "" : " '" + b.name + "'") << ", "
+         << b.type.str() << "\n";
+    }
+    auto [first, inserted] = firstWithBody.emplace(kernel.body, kernel.name);
+    if (inserted)
+      os << kernel.body << "\n";
+    else
+      os << "// the code of kernel " << first->second << ", above\n";
   }
   return "";
 #else

@@ -146,6 +146,7 @@ struct Module {
 struct KernelPlan {
   const cuda::GeneratedKernel *code = nullptr;
   std::vector<cudaKernel_t> entries; ///< one per launch
+  const int64_t *offsets = nullptr;  ///< the entries' `off`: code->offsets on the device
 };
 
 struct GemmPlan {
@@ -213,7 +214,7 @@ private:
   const Program *program_ = nullptr;
 
   DevicePtr arenaAllocation_, scratchAllocation_, workspaceAllocation_, stagingAllocation_,
-      copyAllocation_;
+      copyAllocation_, offsetsAllocation_;
   uint8_t *arena_ = nullptr;
   void *scratch_ = nullptr, *workspace_ = nullptr, *copyStaging_ = nullptr;
   float *staging_ = nullptr;
@@ -269,6 +270,7 @@ void CudaBackend::release() {
   workspaceAllocation_.reset();
   stagingAllocation_.reset();
   copyAllocation_.reset();
+  offsetsAllocation_.reset();
   mirrorAllocation_.reset();
   tokenBounds_.clear();
   arena_ = nullptr;
@@ -337,6 +339,21 @@ Status CudaBackend::allocate(const Program &program) {
     scratchBytes = std::max(scratchBytes, k.scratchBytes);
   FP8RT_RETURN_IF_ERROR(extra(scratchAllocation_, scratchBytes, "the kernel scratch"));
   scratch_ = scratchAllocation_.get();
+  // The kernels' buffer offsets (their `off` argument), one table for all.
+  std::vector<int64_t> offsets;
+  std::vector<size_t> offsetsStart;
+  for (const cuda::GeneratedKernel &k : generated_) {
+    offsetsStart.push_back(offsets.size());
+    offsets.insert(offsets.end(), k.offsets.begin(), k.offsets.end());
+  }
+  FP8RT_RETURN_IF_ERROR(
+      extra(offsetsAllocation_, offsets.size() * sizeof(int64_t), "the kernel offset table"));
+  if (!offsets.empty())
+    FP8RT_CUDA(cudaMemcpy(offsetsAllocation_.get(), offsets.data(),
+                          offsets.size() * sizeof(int64_t), cudaMemcpyHostToDevice));
+  for (size_t i = 0; i < kernels_.size(); ++i)
+    kernels_[i].offsets =
+        static_cast<const int64_t *>(offsetsAllocation_.get()) + offsetsStart[i];
   FP8RT_RETURN_IF_ERROR(extra(workspaceAllocation_, kWorkspaceBytes, "the cuBLASLt workspace"));
   workspace_ = workspaceAllocation_.get();
 
@@ -653,7 +670,8 @@ Status CudaBackend::planFunctions(const Program &program) {
 
 Status CudaBackend::enqueueKernel(const KernelPlan &k) {
   void *arena = arena_, *scratch = scratch_;
-  void *args[] = {&arena, &scratch};
+  const int64_t *offsets = k.offsets;
+  void *args[] = {&arena, &scratch, &offsets};
   for (size_t i = 0; i < k.entries.size(); ++i) {
     const cuda::Launch &l = k.code->launches[i];
     FP8RT_RETURN_IF_ERROR(cudaStatus(

@@ -199,12 +199,21 @@ struct Generator {
     return fmt("value %u: %s", v, types[v].str().c_str());
   }
 
+  /// Where input `i` / output `y` of the kernel is: its byte offset in the
+  /// arena is a launch argument (GeneratedKernel::offsets), so that the same
+  /// kernel over other buffers is the same code.
+  string inputAt(size_t i) const { return "arena + off[" + std::to_string(i) + "]"; }
+  string outputAt(size_t y) const {
+    return "arena + off[" + std::to_string(kernel.inputs.size() + y) + "]";
+  }
+
   /// A new extern "C" entry; `@K@` is replaced by the kernel's entry prefix.
   void addEntry(const string &comment, const string &code, uint32_t gx, uint32_t bx,
                 uint32_t by = 1, uint32_t shared = 0) {
     const string entry = "@K@_p" + std::to_string(entryCount++);
     body += "\n// " + comment + "\nextern \"C\" __global__ void " + entry +
-            "(u8 *arena, u8 *scratch) {\n  using namespace fp8rt;\n" + code + "}\n";
+            "(u8 *arena, u8 *scratch, const i64 *__restrict__ off) {\n  using namespace fp8rt;\n" +
+            code + "}\n";
     Launch l;
     l.entry = entry;
     l.grid[0] = gx;
@@ -237,7 +246,7 @@ Status Generator::plan() {
     }
   home.assign(types.size(), "");
   for (size_t i = 0; i < numInputs; ++i)
-    home[i] = "arena + " + num(int64_t(program.buffers[kernel.inputs[i]].offset));
+    home[i] = inputAt(i);
 
   // Phases. A pointwise op joins the first pointwise phase of its element
   // count at or after the phases defining its operands, where every operand
@@ -309,7 +318,7 @@ Status Generator::plan() {
         clobbers = true;
     }
     if (!clobbers) {
-      home[v] = "arena + " + num(int64_t(out.offset));
+      home[v] = outputAt(y);
       homed[v] = true;
     }
   }
@@ -337,12 +346,11 @@ Status Generator::run() {
   for (size_t y = 0; y < kernel.yields.size(); ++y) {
     const uint32_t v = kernel.yields[y];
     const Buffer &out = program.buffers[kernel.outputs[y]];
-    const string dst = "arena + " + num(int64_t(out.offset));
+    const string dst = outputAt(y);
     if (home[v] == dst)
       continue;
     const uint64_t bytes = out.bytes();
-    addEntry("yield " + describe(v) + " -> output buffer " +
-                 std::to_string(kernel.outputs[y]) + " ('" + out.name + "')",
+    addEntry("yield " + describe(v) + " -> output " + std::to_string(y),
              fmt("  const u8 *src = %s;\n  u8 *dst = %s;\n"
                  "  for (i64 i = blockIdx.x * (i64)blockDim.x + threadIdx.x; i < %s; "
                  "i += (i64)gridDim.x * blockDim.x)\n    dst[i] = src[i];\n",
@@ -971,19 +979,43 @@ void replaceAll(string &s, const string &from, const string &to) {
     s.replace(at, from.size(), to);
 }
 
+/// A kernel's name without the number the compiler gives each kernel and
+/// fusion ("k9_softmax_cross_entropy" -> "softmax_cross_entropy",
+/// "f96_layer_norm_grad" -> "layer_norm_grad").
+string kindOf(const string &name) {
+  if (name.size() > 2 && std::isalpha(static_cast<unsigned char>(name[0])) &&
+      std::isdigit(static_cast<unsigned char>(name[1]))) {
+    size_t i = 1;
+    while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i])))
+      ++i;
+    if (i + 1 < name.size() && name[i] == '_')
+      return name.substr(i + 1);
+  }
+  return name;
+}
+
 } // namespace
 
 StatusOr<GeneratedKernel> generateKernel(const Program &program, const Kernel &kernel) {
   Generator g(program, kernel);
   FP8RT_RETURN_IF_ERROR(g.run());
-  // Entry names: the kernel's name and a hash of its code, so that kernels
-  // of several functions can share one translation unit, and identical
-  // kernels share a name.
-  const string prefix = fmt("%s_%08x", sanitize(kernel.name).c_str(),
+  // Entry names: the kernel's kind and a hash of its code, which names no
+  // buffer (offsets are arguments): kernels of several functions share one
+  // translation unit, and the same kernel over other buffers (each layer's)
+  // is one entry, compiled once.
+  const string prefix = fmt("%s_%08x", sanitize(kindOf(kernel.name)).c_str(),
                             uint32_t(fnv1a(g.body) & 0xFFFFFFFFu));
   GeneratedKernel out;
   out.name = kernel.name;
-  out.body = "\n// ==== kernel " + kernel.name + " ====\n" + g.body;
+  out.body = g.body;
+  for (uint32_t b : kernel.inputs) {
+    out.offsets.push_back(int64_t(program.buffers[b].offset));
+    out.offsetBuffers.push_back(b);
+  }
+  for (uint32_t b : kernel.outputs) {
+    out.offsets.push_back(int64_t(program.buffers[b].offset));
+    out.offsetBuffers.push_back(b);
+  }
   replaceAll(out.body, "@K@", prefix);
   for (Launch &l : g.launches) {
     replaceAll(l.entry, "@K@", prefix);

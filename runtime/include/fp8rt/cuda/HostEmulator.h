@@ -75,7 +75,8 @@ public:
 
   /// Runs the launches of `kernel` (one of the compiled ones) in order.
   /// `arena` is the program's arena in host memory; `scratch` holds at least
-  /// kernel.scratchBytes bytes (256-aligned). Errors: a launch shape no GPU
+  /// kernel.scratchBytes bytes (256-aligned); the entries' `off` is
+  /// kernel.offsets. Errors: a launch shape no GPU
   /// accepts, a divergent barrier or shuffle, naming the entry, block and
   /// thread.
   Status run(const GeneratedKernel &kernel, uint8_t *arena, uint8_t *scratch);

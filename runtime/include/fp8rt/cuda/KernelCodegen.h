@@ -35,13 +35,17 @@ struct Launch {
 /// The CUDA code of one rt kernel.
 ///
 /// Every entry has the signature
-///   extern "C" __global__ void entry(unsigned char *arena, unsigned char *scratch)
-/// `arena` is the program's arena (buffer offsets are baked into the source as
-/// constants: the source is specific to the program), `scratch` a device
-/// allocation of at least `scratchBytes` bytes (256-aligned, may be null when
-/// scratchBytes is 0) holding intermediates between phases; its contents need
-/// not survive between calls nor be initialised: each launch sequence writes
-/// before it reads. The launches run in order on one stream.
+///   extern "C" __global__ void entry(unsigned char *arena, unsigned char *scratch,
+///                                    const long long *off)
+/// `arena` is the program's arena; `off` points to `offsets`: the arena byte
+/// offsets of the kernel's inputs, then of its outputs (Kernel::inputs,
+/// Kernel::outputs). No offset is in the code, so the same kernel over other
+/// buffers (every layer's) is the same body and entry, compiled once.
+/// `scratch` is a device allocation of at least `scratchBytes` bytes
+/// (256-aligned, may be null when scratchBytes is 0) holding intermediates
+/// between phases; its contents need not survive between calls nor be
+/// initialised: each launch sequence writes before it reads. The launches
+/// run in order on one stream.
 struct GeneratedKernel {
   std::string name;            ///< the rt kernel's name
   std::string source;          ///< one CUDA C++ translation unit: cudaPrelude()
@@ -49,6 +53,8 @@ struct GeneratedKernel {
   std::string body;            ///< the entries alone (combinedSource joins bodies)
   std::vector<Launch> launches;
   uint64_t scratchBytes = 0;   ///< a multiple of 256
+  std::vector<int64_t> offsets;        ///< the values of `off`
+  std::vector<uint32_t> offsetBuffers; ///< the buffer of each offset
 };
 
 /// Generates the code of a kernel of `program` (which parseProgram has
@@ -65,7 +71,7 @@ std::string cudaPrelude();
 
 /// One translation unit holding the prelude once and every distinct body:
 /// entry names carry a hash of their code, so bodies never clash and
-/// identical kernels are compiled once.
+/// identical kernels (the same code over other buffers) are compiled once.
 std::string combinedSource(const std::vector<GeneratedKernel> &kernels);
 
 /// The NVRTC architecture name for a compute capability: "sm_90a" for 9.0

@@ -42,7 +42,7 @@ extern char **environ;
 namespace fp8rt::cuda {
 namespace {
 
-using EntryFn = void (*)(uint8_t *arena, uint8_t *scratch);
+using EntryFn = void (*)(uint8_t *arena, uint8_t *scratch, const int64_t *offsets);
 using BindFn = void (*)(Fp8EmuState *);
 
 constexpr size_t kStackBytes = 256 * 1024;
@@ -166,7 +166,7 @@ public:
   Fp8EmuState *state() { return &state_; }
 
   Status runLaunch(EntryFn entry, const Launch &launch, uint8_t *arena, uint8_t *scratch,
-                   uint64_t seed, HostEmulatorStats &stats);
+                   const int64_t *offsets, uint64_t seed, HostEmulatorStats &stats);
 
 private:
   static void threadMain(void *self);
@@ -187,6 +187,7 @@ private:
   EmulatedThread *current_ = nullptr;
   EntryFn entry_ = nullptr;
   uint8_t *arena_ = nullptr, *scratch_ = nullptr;
+  const int64_t *offsets_ = nullptr;
   std::string entryName_;
   std::vector<uint8_t> dynamicShared_;
   std::vector<std::vector<uint8_t>> sharedSites_;
@@ -197,7 +198,7 @@ private:
 
 void BlockScheduler::threadMain(void *self) {
   BlockScheduler *s = static_cast<BlockScheduler *>(self);
-  s->entry_(s->arena_, s->scratch_);
+  s->entry_(s->arena_, s->scratch_, s->offsets_);
   s->current_->state = ThreadState::Done;
   emu::switchFiberContext(s->current_->context, s->schedulerContext_);
   __builtin_unreachable(); // a finished thread is never resumed
@@ -359,7 +360,8 @@ Status BlockScheduler::runBlock(uint32_t count, std::mt19937_64 *rng, HostEmulat
 }
 
 Status BlockScheduler::runLaunch(EntryFn entry, const Launch &launch, uint8_t *arena,
-                                 uint8_t *scratch, uint64_t seed, HostEmulatorStats &stats) {
+                                 uint8_t *scratch, const int64_t *offsets, uint64_t seed,
+                                 HostEmulatorStats &stats) {
   const uint64_t count = uint64_t(launch.block[0]) * launch.block[1] * launch.block[2];
   // What cudaLaunchKernel would refuse on sm_89 and sm_90.
   if (count == 0 || count > kMaxThreads || launch.block[2] > 64 || launch.grid[0] == 0 ||
@@ -377,6 +379,7 @@ Status BlockScheduler::runLaunch(EntryFn entry, const Launch &launch, uint8_t *a
   entry_ = entry;
   arena_ = arena;
   scratch_ = scratch;
+  offsets_ = offsets;
   entryName_ = launch.entry;
   gCrashEntry = entryName_.c_str();
   dynamicShared_.assign(launch.sharedBytes, kUnwritten);
@@ -589,7 +592,7 @@ Status HostKernelModule::run(const GeneratedKernel &kernel, uint8_t *arena, uint
       return invalidArgumentError("cuda emulator: kernel '" + kernel.name +
                                   "' was not compiled into this module");
     gInKernel = 1;
-    Status s = impl_->scheduler.runLaunch(it->second, l, arena, scratch,
+    Status s = impl_->scheduler.runLaunch(it->second, l, arena, scratch, kernel.offsets.data(),
                                           impl_->options.schedulingSeed, impl_->stats);
     gInKernel = 0;
     if (!s.ok())
