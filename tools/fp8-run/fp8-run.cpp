@@ -10,6 +10,9 @@
 #include "fp8rt/Program.h"
 #include "fp8rt/TokenData.h"
 #include "fp8rt/Trainer.h"
+#ifdef FP8RUN_HAVE_CUDA_EMULATOR
+#include "fp8rt/cuda/HostEmulator.h"
+#endif
 #ifdef FP8RUN_HAVE_CUDA
 #include "fp8rt/cuda/CudaBackend.h"
 #endif
@@ -32,7 +35,11 @@ const char *kUsage = R"(usage: fp8-run PROGRAM [options]          train a compil
        fp8-run --help
 
 Training options:
-  --backend=auto|cpu|cuda   where to run (auto: CUDA when usable, else the CPU backend)
+  --backend=auto|cpu|cuda|cuda-emu
+                            where to run (auto: CUDA when usable, else the CPU backend;
+                            cuda-emu: the CUDA backend's generated kernels compiled for
+                            and run on the CPU, GEMMs on the CPU backend: slow, for
+                            checking the generated code without a GPU)
   --fast-accum=as-compiled|on|off
                             cuBLASLt fast accumulation of the FP8 GEMMs on the CUDA
                             backend: as the program says (default; forward on, dgrad
@@ -159,8 +166,8 @@ int parseArgs(int argc, char **argv, Args &args) {
       return false;
     };
     if (name == "--backend") {
-      if (value != "auto" && value != "cpu" && value != "cuda")
-        return usageError("--backend=" + value + ": expected auto, cpu or cuda");
+      if (value != "auto" && value != "cpu" && value != "cuda" && value != "cuda-emu")
+        return usageError("--backend=" + value + ": expected auto, cpu, cuda or cuda-emu");
       args.backend = value;
     } else if (name == "--fast-accum") {
       if (value != "as-compiled" && value != "on" && value != "off")
@@ -256,6 +263,18 @@ int selectBackend(const Args &args, const fp8rt::Program &program,
                   std::unique_ptr<fp8rt::Backend> &backend) {
   const std::string &choice = args.backend;
   std::string why = "--backend=cpu";
+  if (choice == "cuda-emu") {
+#ifdef FP8RUN_HAVE_CUDA_EMULATOR
+    backend = fp8rt::cuda::createCudaEmulatorBackend();
+    std::cout << "backend: cuda-emu (--backend=cuda-emu): " << backend->description() << "\n";
+    if (args.fastAccum != "as-compiled")
+      std::cout << "note: --fast-accum=" << args.fastAccum
+                << " changes nothing on cuda-emu (its GEMMs are the CPU backend's)\n";
+    return kExitOk;
+#else
+    return error("--backend=cuda-emu: this fp8-run was built without the CUDA host emulator");
+#endif
+  }
   if (choice != "cpu") {
 #ifdef FP8RUN_HAVE_CUDA
     fp8rt::StatusOr<fp8rt::CudaDeviceInfo> device = fp8rt::probeCudaDevice();

@@ -614,9 +614,8 @@ public:
   }
   const char *name() const override { return "cuda-emu"; }
   std::string description() const override {
-    return "CUDA host emulator (the generated CUDA kernels compiled for the CPU, " +
-           std::to_string(module_ ? module_->stats().sources : 0) +
-           " sources; GEMMs on the CPU backend)";
+    return "CUDA host emulator (the CUDA backend's generated kernels compiled for the CPU at "
+           "load, GEMMs on the CPU backend; slow, for checking the kernels)";
   }
 
   Status load(const Program &program) override {
