@@ -154,8 +154,6 @@ void operandsOf(const Instruction &inst, std::vector<uint32_t> &in, std::vector<
 
 void initialiseBuffers(const Program &p, const std::vector<Backend *> &backends, uint64_t seed) {
   Rng rng(seed);
-  const Function *step = p.function("train_step");
-  ASSERT_NE(step, nullptr);
   for (uint32_t i = 0; i < p.buffers.size(); ++i) {
     const Buffer &b = p.buffers[i];
     std::vector<uint8_t> bytes;
@@ -230,21 +228,21 @@ Mismatch compareBuffer(const Program &p, uint32_t buffer, const std::vector<uint
 } // namespace
 
 void compareInstructions(const Program &compiled, const BackendFactory &other,
-                         const std::string &label) {
+                         const std::string &label, const std::string &function) {
   ASSERT_FALSE(compiled.functions.empty());
-  const Function *step = compiled.function("train_step");
-  ASSERT_NE(step, nullptr);
+  const Function *step = compiled.function(function);
+  ASSERT_NE(step, nullptr) << function;
   Program p = compiled;
   // One function per instruction (the backends run only the loaded
   // program's functions, so they are made before load).
   p.functions.clear();
   for (size_t i = 0; i < step->instructions.size(); ++i) {
     Function f;
-    f.name = "train_step." + std::to_string(i);
+    f.name = function + "." + std::to_string(i);
     f.instructions.push_back(step->instructions[i]);
     p.functions.push_back(std::move(f));
   }
-  p.functions.push_back(*step); // keeps function("train_step") for initialise
+  p.functions.push_back(*step); // keeps the function itself (its buffers' roles)
   std::unique_ptr<Backend> cpu = createCpuBackend(), gpu = other();
   ASSERT_TRUE(gpu);
   ASSERT_TRUE(cpu->load(p).ok());

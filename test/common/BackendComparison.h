@@ -49,10 +49,12 @@ fp8rt::Program compileForTest(std::string yaml, const std::string &recipe = "");
 void initialiseBuffers(const fp8rt::Program &p, const std::vector<fp8rt::Backend *> &backends,
                        uint64_t seed);
 
-/// Part 1 on one program: every train_step instruction on the CPU backend
-/// and on `other` (which reports as `label`, "gpu" or "emulator").
+/// Part 1 on one program: every instruction of `function` (train_step, or
+/// accumulate_step with gradient accumulation) on the CPU backend and on
+/// `other` (which reports as `label`, "gpu" or "emulator").
 void compareInstructions(const fp8rt::Program &compiled, const BackendFactory &other,
-                         const std::string &label);
+                         const std::string &label,
+                         const std::string &function = "train_step");
 
 /// Part 2: `steps` (>= 10) steps of training on both, losses compared.
 void compareTraining(const fp8rt::Program &p, const BackendFactory &other, int steps,

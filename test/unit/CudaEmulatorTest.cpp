@@ -314,6 +314,30 @@ TEST(CudaEmulatorVsCpu, LlamaTiny) {
   compareInstructions(compileForTest(readSourceFile("test/e2e/Inputs/llama-d64.yaml")), emulator,
                       "emulator");
 }
+/// gpt-tiny with the shapes of the large examples' awkward cases: an odd
+/// vocabulary (scalar paths, rows that are no multiple of the block), a
+/// sequence that is no power of two, 3 heads, and gradient accumulation
+/// (accumulate_step and train_step differ).
+std::string oddShapes() {
+  std::string yaml = example("gpt-tiny.yaml");
+  for (auto [from, to] : {std::pair<std::string, std::string>{"vocab_size: 256", "vocab_size: 301"},
+                          {"seq_len: 64", "seq_len: 40"},
+                          {"d_model: 128", "d_model: 96"},
+                          {"n_heads: 4", "n_heads: 3"},
+                          {"grad_accum_steps: 1", "grad_accum_steps: 2"}}) {
+    const size_t at = yaml.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos)
+      yaml.replace(at, from.size(), to);
+  }
+  return yaml;
+}
+TEST(CudaEmulatorVsCpu, OddShapesTrainStep) {
+  compareInstructions(compileForTest(oddShapes()), emulator, "emulator");
+}
+TEST(CudaEmulatorVsCpu, OddShapesAccumulateStep) {
+  compareInstructions(compileForTest(oddShapes()), emulator, "emulator", "accumulate_step");
+}
 TEST(CudaEmulatorVsCpu, GptTinyLossTrajectory) {
   fp8c::testing::compareTraining(compileForTest(example("gpt-tiny.yaml")), emulator, 40,
                                  "emulator");
