@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/fuzz.sh "${FP8C_FUZZ_SECONDS:-20}" safetensors
 bash scripts/fuzz.sh "${FP8C_FUZZ_SECONDS:-20}" program
-ctest --test-dir build --output-on-failure
+ctest --test-dir build --output-on-failure -j "$(nproc)"
