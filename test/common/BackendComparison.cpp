@@ -2,8 +2,6 @@
 
 #include "BackendComparison.h"
 
-#include "fp8c/Compiler/CompileModel.h"
-
 #include "fp8rt/Numerics.h"
 #include "fp8rt/Rng.h"
 #include "fp8rt/Trainer.h"
@@ -32,21 +30,8 @@ std::string readFile(const std::string &path) {
 
 } // namespace
 
-std::string readSourceFile(const std::string &relative) {
-  return readFile(std::string(FP8C_SOURCE_DIR) + "/" + relative);
-}
-
-Program compileForTest(std::string yaml, const std::string &recipe) {
-  if (!recipe.empty()) {
-    const std::string from = "recipe: tensorwise";
-    size_t at = yaml.find(from);
-    if (at != std::string::npos)
-      yaml.replace(at, from.size(), "recipe: " + recipe);
-  }
-  std::optional<std::string> program = fp8c::compileModelToProgram(yaml, "model.yaml");
-  EXPECT_TRUE(program.has_value());
-  const std::string text = program.value_or("");
-  StatusOr<Program> p = parseProgram(text, "model.fp8prog");
+Program loadProgramForTest(const std::string &path) {
+  StatusOr<Program> p = loadProgram(path);
   EXPECT_TRUE(p.ok()) << p.status().message();
   return p.ok() ? std::move(*p) : Program();
 }

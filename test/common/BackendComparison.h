@@ -37,12 +37,8 @@ namespace fp8c::testing {
 
 using BackendFactory = std::function<std::unique_ptr<fp8rt::Backend>()>;
 
-/// A file of the source tree (FP8C_SOURCE_DIR + "/" + relative), whole.
-std::string readSourceFile(const std::string &relative);
-
-/// `yaml` compiled in-process as `fp8c MODEL -o FILE` does, with
-/// "recipe: tensorwise" replaced by "recipe: <recipe>" when one is given.
-fp8rt::Program compileForTest(std::string yaml, const std::string &recipe = "");
+/// A program file, loaded (a failure is a test failure and an empty program).
+fp8rt::Program loadProgramForTest(const std::string &path);
 
 /// Writes every persistent buffer's initial value, step = 1 and random
 /// token ids into each backend.

@@ -9,6 +9,11 @@
 // 3. gpt2-small and llama-1b (too large for the CPU backend) run one
 //    train_step on the GPU: the loss at initialisation is ln(vocab) +- 0.5.
 //
+// The programs are compiled at build time (test/gpu/CMakeLists.txt) into
+// programs/ beside this binary, so that it links the runtime only and runs
+// on a GPU machine without MLIR: copy the binary and programs/ over.
+// $FP8C_GPU_TEST_PROGRAMS names another folder.
+//
 //===----------------------------------------------------------------------===//
 
 #include "BackendComparison.h"
@@ -19,16 +24,18 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+
+#include <unistd.h>
 
 namespace {
 
 using namespace fp8rt;
 using fp8c::testing::compareInstructions;
-using fp8c::testing::compileForTest;
-using fp8c::testing::readSourceFile;
 
 std::unique_ptr<Backend> cudaBackend() {
   StatusOr<std::unique_ptr<Backend>> b = createCudaBackend();
@@ -36,35 +43,46 @@ std::unique_ptr<Backend> cudaBackend() {
   return b.ok() ? std::move(*b) : nullptr;
 }
 
-std::string example(const char *name) { return readSourceFile(std::string("examples/") + name); }
+/// programs/NAME.fp8prog beside this binary (or in $FP8C_GPU_TEST_PROGRAMS).
+Program program(const std::string &name) {
+  std::string dir;
+  if (const char *env = std::getenv("FP8C_GPU_TEST_PROGRAMS"); env && *env) {
+    dir = env;
+  } else {
+    char self[PATH_MAX];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string exe = n > 0 ? std::string(self, size_t(n)) : std::string(".");
+    dir = exe.substr(0, exe.find_last_of('/')) + "/programs";
+  }
+  return fp8c::testing::loadProgramForTest(dir + "/" + name + ".fp8prog");
+}
 
 void compareWithGpu(const Program &p) { compareInstructions(p, cudaBackend, "gpu"); }
 
-TEST(CudaVsCpuInstructions, Mlp) { compareWithGpu(compileForTest(example("mlp.yaml"))); }
+TEST(CudaVsCpuInstructions, Mlp) { compareWithGpu(program("mlp")); }
 TEST(CudaVsCpuInstructions, GptTinyTensorwise) {
-  compareWithGpu(compileForTest(example("gpt-tiny.yaml")));
+  compareWithGpu(program("gpt-tiny"));
 }
 TEST(CudaVsCpuInstructions, GptTinyRowwise) {
-  compareWithGpu(compileForTest(example("gpt-tiny.yaml"), "rowwise"));
+  compareWithGpu(program("gpt-tiny-rowwise"));
 }
 TEST(CudaVsCpuInstructions, GptTinyBlockwise) {
-  compareWithGpu(compileForTest(example("gpt-tiny.yaml"), "blockwise"));
+  compareWithGpu(program("gpt-tiny-blockwise"));
 }
 TEST(CudaVsCpuInstructions, GptTinyDelayed) {
-  compareWithGpu(compileForTest(example("gpt-tiny.yaml"), "delayed"));
+  compareWithGpu(program("gpt-tiny-delayed"));
 }
 TEST(CudaVsCpuInstructions, LlamaTiny) {
-  compareWithGpu(compileForTest(readSourceFile("test/e2e/Inputs/llama-d64.yaml")));
+  compareWithGpu(program("llama-d64"));
 }
 
 TEST(CudaVsCpuTraining, GptTinyLossTrajectory) {
-  fp8c::testing::compareTraining(compileForTest(example("gpt-tiny.yaml")), cudaBackend, 40,
-                                 "gpu");
+  fp8c::testing::compareTraining(program("gpt-tiny"), cudaBackend, 40, "gpu");
 }
 
 /// Part 3: a large example, one step on the GPU only.
 void initialLossIsLnVocab(const char *file) {
-  const Program p = compileForTest(example(file));
+  const Program p = program(file);
   std::unique_ptr<Backend> gpu = cudaBackend();
   ASSERT_TRUE(gpu);
   Status s = gpu->load(p);
@@ -84,8 +102,8 @@ void initialLossIsLnVocab(const char *file) {
                 stats->compileSeconds, stats->cacheHits);
 }
 
-TEST(CudaLargeExamples, Gpt2SmallOneStep) { initialLossIsLnVocab("gpt2-small.yaml"); }
-TEST(CudaLargeExamples, Llama1bOneStep) { initialLossIsLnVocab("llama-1b.yaml"); }
+TEST(CudaLargeExamples, Gpt2SmallOneStep) { initialLossIsLnVocab("gpt2-small"); }
+TEST(CudaLargeExamples, Llama1bOneStep) { initialLossIsLnVocab("llama-1b"); }
 
 } // namespace
 

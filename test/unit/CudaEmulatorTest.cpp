@@ -12,6 +12,8 @@
 
 #include "BackendComparison.h"
 
+#include "fp8c/Compiler/CompileModel.h"
+
 #include "fp8rt/cuda/HostEmulator.h"
 
 #include "../../runtime/src/cuda/emu/HostShim.h"
@@ -20,6 +22,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -281,8 +286,30 @@ extern "C" __global__ void emu_reductions(u8 *arena, u8 *scratch, const i64 *off
 // ---- the generated kernels of the examples against the CPU backend ------
 
 using fp8c::testing::compareInstructions;
-using fp8c::testing::compileForTest;
-using fp8c::testing::readSourceFile;
+
+std::string readSourceFile(const std::string &relative) {
+  std::ifstream in(std::string(FP8C_SOURCE_DIR) + "/" + relative);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// `yaml` compiled in-process as `fp8c MODEL -o FILE` does, with
+/// "recipe: tensorwise" replaced by "recipe: <recipe>" when one is given.
+Program compileForTest(std::string yaml, const std::string &recipe = "") {
+  if (!recipe.empty()) {
+    const std::string from = "recipe: tensorwise";
+    const size_t at = yaml.find(from);
+    EXPECT_NE(at, std::string::npos);
+    if (at != std::string::npos)
+      yaml.replace(at, from.size(), "recipe: " + recipe);
+  }
+  std::optional<std::string> program = fp8c::compileModelToProgram(yaml, "model.yaml");
+  EXPECT_TRUE(program.has_value());
+  StatusOr<Program> p = parseProgram(program.value_or(""), "model.fp8prog");
+  EXPECT_TRUE(p.ok()) << p.status().message();
+  return p.ok() ? std::move(*p) : Program();
+}
 
 std::unique_ptr<Backend> emulator() { return createCudaEmulatorBackend(); }
 std::unique_ptr<Backend> seededEmulator() {
