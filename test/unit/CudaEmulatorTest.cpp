@@ -365,6 +365,24 @@ TEST(CudaEmulatorVsCpu, OddShapesTrainStep) {
 TEST(CudaEmulatorVsCpu, OddShapesAccumulateStep) {
   compareInstructions(compileForTest(oddShapes()), emulator, "emulator", "accumulate_step");
 }
+/// gpt2-small's shapes (seq 1024, vocabulary 50304, width 768, 12 heads of
+/// 64) with one layer and one sequence, so that the CPU backend runs it: the
+/// launch shapes, shared memory and index ranges of the real example.
+std::string gpt2SmallOneLayer() {
+  std::string yaml = example("gpt2-small.yaml");
+  for (auto [from, to] : {std::pair<std::string, std::string>{"n_layers: 12 ", "n_layers: 1 "},
+                          {"batch_size: 12 ", "batch_size: 1 "},
+                          {"grad_accum_steps: 40 ", "grad_accum_steps: 1 "}}) {
+    const size_t at = yaml.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos)
+      yaml.replace(at, from.size(), to);
+  }
+  return yaml;
+}
+TEST(CudaEmulatorVsCpu, Gpt2SmallShapesOneLayer) {
+  compareInstructions(compileForTest(gpt2SmallOneLayer()), emulator, "emulator");
+}
 TEST(CudaEmulatorVsCpu, GptTinyLossTrajectory) {
   fp8c::testing::compareTraining(compileForTest(example("gpt-tiny.yaml")), emulator, 40,
                                  "emulator");

@@ -517,6 +517,7 @@ __device__ void normGradColumns(const u8 *dy, const u8 *x, const double *stats, 
 }
 
 // ---- softmax cross-entropy (LayerKernels.cpp): one block per row ----
+// The exponentials in f32, their sum in double, its log in f32 (rowLogSumExp).
 // Row loss lse - (x_t - max) in f32, NaN for a target outside [0, vocab)
 // (the CPU backend reports an error instead); 0 and not counted for an ignored row.
 template <int DL, int DI>
@@ -531,9 +532,9 @@ __device__ void crossEntropyRows(const u8 *logits, const u8 *targets, i64 n, i64
     float mx = -__int_as_float(0x7F800000);
     for (i64 j = threadIdx.x; j < vocab; j += blockDim.x) mx = fmaxf(mx, ldf<DL>(logits, o + j));
     mx = blockMaxF(mx);
-    float s = 0.0f;
-    for (i64 j = threadIdx.x; j < vocab; j += blockDim.x) s = __fadd_rn(s, expf(__fsub_rn(ldf<DL>(logits, o + j), mx)));
-    const float lse = logf(blockSumF(s));
+    double s = 0.0;
+    for (i64 j = threadIdx.x; j < vocab; j += blockDim.x) s += double(expf(__fsub_rn(ldf<DL>(logits, o + j), mx)));
+    const float lse = logf(float(blockSumD(s)));
     if (threadIdx.x == 0) {
       const bool valid = t >= 0 && t < vocab;
       rowLoss[r] = valid ? __fsub_rn(lse, __fsub_rn(ldf<DL>(logits, o + t), mx)) : __int_as_float(0x7FC00000);
@@ -572,9 +573,9 @@ __device__ void crossEntropyGradRows(const u8 *logits, const u8 *targets, i64 n,
     float mx = -__int_as_float(0x7F800000);
     for (i64 j = threadIdx.x; j < vocab; j += blockDim.x) mx = fmaxf(mx, ldf<DL>(logits, o + j));
     mx = blockMaxF(mx);
-    float s = 0.0f;
-    for (i64 j = threadIdx.x; j < vocab; j += blockDim.x) s = __fadd_rn(s, expf(__fsub_rn(ldf<DL>(logits, o + j), mx)));
-    const float lse = logf(blockSumF(s));
+    double s = 0.0;
+    for (i64 j = threadIdx.x; j < vocab; j += blockDim.x) s += double(expf(__fsub_rn(ldf<DL>(logits, o + j), mx)));
+    const float lse = logf(float(blockSumD(s)));
     const bool valid = t >= 0 && t < vocab;
     for (i64 j = threadIdx.x; j < vocab; j += blockDim.x) {
       float g = __fmul_rn(coef, expf(__fsub_rn(__fsub_rn(ldf<DL>(logits, o + j), mx), lse)));
