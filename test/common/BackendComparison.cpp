@@ -237,6 +237,9 @@ void compareInstructions(const Program &compiled, const BackendFactory &other,
 
   std::vector<uint32_t> in, out;
   int exactChecked = 0, toleranceChecked = 0;
+  // The tolerance-checked output closest to its tolerance (|error| / tolerance).
+  double worst = 0;
+  std::string worstWhere = "none";
   for (size_t i = 0; i + 1 < p.functions.size(); ++i) {
     const Function &f = p.functions[i];
     const Instruction &inst = f.instructions[0];
@@ -262,14 +265,19 @@ void compareInstructions(const Program &compiled, const BackendFactory &other,
       const Mismatch m = compareBuffer(p, b, readBytes(*cpu, p, b), readBytes(*gpu, p, b), exact,
                                        inst.kind == Instruction::Kind::Gemm);
       (exact ? exactChecked : toleranceChecked)++;
+      if (!exact && m.worst > worst) {
+        worst = m.worst;
+        worstWhere = what + " -> " + p.buffers[b].type.str();
+      }
       EXPECT_EQ(m.count, 0u) << label << ": instruction " << i << " (" << what << "), output "
                              << p.buffers[b].name << " " << p.buffers[b].type.str() << ": "
                              << m.count << " of " << m.elements << " elements differ"
                              << (exact ? " (expected bit-exact)" : "") << "; first: " << m.first;
     }
   }
-  std::printf("  %s: %d outputs compared bit for bit, %d within tolerance\n", label.c_str(),
-              exactChecked, toleranceChecked);
+  std::printf("  %s: %d outputs compared bit for bit, %d within tolerance (closest: %.3g of "
+              "its tolerance, %s)\n",
+              label.c_str(), exactChecked, toleranceChecked, worst, worstWhere.c_str());
 }
 
 namespace {
