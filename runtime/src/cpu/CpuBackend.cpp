@@ -71,7 +71,9 @@ public:
   std::string description() const override {
     if (kernels_)
       return kernels_->description();
-    const int threads = openblas_get_num_threads();
+    // What load() sets: one thread unless OPENBLAS_NUM_THREADS says otherwise
+    // (fp8-run prints this line before the program is loaded).
+    const int threads = std::getenv("OPENBLAS_NUM_THREADS") ? openblas_get_num_threads() : 1;
     return "CPU backend (OpenBLAS, " + std::to_string(threads) + " thread" +
            (threads == 1 ? "" : "s") + ")";
   }
