@@ -41,6 +41,8 @@ TEST(CudaEmulatorShim, RewritesStaticAndExternSharedArrays) {
                              "  extern __shared__ float shared[];\n"
                              "  __shared__ i64 ids[1024];\n"
                              "  int not__shared__x = 0;\n"
+                             "  // __shared__ in a comment, /* __shared__ */ in another,\n"
+                             "  const char *s = \"__shared__ \\\" __shared__\";\n"
                              "}\n";
   std::string out, error;
   ASSERT_TRUE(emu::rewriteSharedDeclarations(source, out, error)) << error;
@@ -56,6 +58,10 @@ TEST(CudaEmulatorShim, RewritesStaticAndExternSharedArrays) {
             std::string::npos)
       << out;
   EXPECT_NE(out.find("int not__shared__x = 0;"), std::string::npos) << out;
+  EXPECT_NE(out.find("  // __shared__ in a comment, /* __shared__ */ in another,\n"
+                     "  const char *s = \"__shared__ \\\" __shared__\";"),
+            std::string::npos)
+      << out;
   EXPECT_EQ(out.find("extern"), std::string::npos) << out;
 }
 

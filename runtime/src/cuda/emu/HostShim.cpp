@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 namespace fp8rt::cuda::emu {
 
@@ -77,6 +78,55 @@ std::string trim(const std::string &s) {
   return s.substr(b, e - b);
 }
 
+/// Where `keyword` stands as a whole token in code: not in a comment, a
+/// string or a character literal (the prelude's comments mention __shared__).
+std::vector<size_t> tokensInCode(const std::string &source, const std::string &keyword) {
+  std::vector<size_t> found;
+  enum { Code, LineComment, BlockComment, String, Char } state = Code;
+  for (size_t i = 0; i < source.size(); ++i) {
+    const char c = source[i], next = i + 1 < source.size() ? source[i + 1] : '\0';
+    switch (state) {
+    case Code:
+      if (c == '/' && next == '/') {
+        state = LineComment;
+        ++i;
+      } else if (c == '/' && next == '*') {
+        state = BlockComment;
+        ++i;
+      } else if (c == '"') {
+        state = String;
+      } else if (c == '\'') {
+        state = Char;
+      } else if (source.compare(i, keyword.size(), keyword) == 0 &&
+                 (i == 0 || !isIdentChar(source[i - 1])) &&
+                 (i + keyword.size() == source.size() ||
+                  !isIdentChar(source[i + keyword.size()]))) {
+        found.push_back(i);
+        i += keyword.size() - 1;
+      }
+      break;
+    case LineComment:
+      if (c == '\n')
+        state = Code;
+      break;
+    case BlockComment:
+      if (c == '*' && next == '/') {
+        state = Code;
+        ++i;
+      }
+      break;
+    case String:
+    case Char:
+      if (c == '\\')
+        ++i; // the escaped character
+      else if (c == (state == String ? '"' : '\''))
+        state = Code;
+      break;
+    }
+  }
+  return found;
+}
+
 } // namespace
 
 bool rewriteSharedDeclarations(const std::string &source, std::string &rewritten,
@@ -86,12 +136,7 @@ bool rewriteSharedDeclarations(const std::string &source, std::string &rewritten
   rewritten.reserve(source.size() + source.size() / 16);
   int site = 0;
   size_t copied = 0;
-  for (size_t at = source.find(kKeyword); at != std::string::npos;
-       at = source.find(kKeyword, at + kKeyword.size())) {
-    // Whole tokens only.
-    if ((at > 0 && isIdentChar(source[at - 1])) ||
-        (at + kKeyword.size() < source.size() && isIdentChar(source[at + kKeyword.size()])))
-      continue;
+  for (size_t at : tokensInCode(source, kKeyword)) {
     const size_t end = source.find(';', at);
     size_t lineStart = source.rfind('\n', at);
     lineStart = lineStart == std::string::npos ? 0 : lineStart + 1;

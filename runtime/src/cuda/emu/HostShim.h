@@ -20,7 +20,8 @@ namespace fp8rt::cuda::emu {
 /// once per loaded module.
 std::string hostShim();
 
-/// `source` with every `__shared__ T name[N]...;` turned into a reference to
+/// `source` with every `__shared__ T name[N]...;` (in code: comments and
+/// literals are left alone) turned into a reference to
 /// per-block storage of the emulator (one site number per declaration) and
 /// every `extern __shared__ T name[];` into a pointer to the launch's dynamic
 /// shared memory. Returns false (with `error` naming the line) on a
