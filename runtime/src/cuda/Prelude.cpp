@@ -218,48 +218,40 @@ template <int DT, int V> __device__ __forceinline__ void stvi(u8 *p, i64 base, c
 }
 
 // ---- block reductions (fixed shapes, so deterministic) ----
-// Every thread of the block must call them, and every thread gets the result:
-// each warp reduces the per-warp partials itself. blockDim.x a multiple of 32,
-// <= 1024.
+// Every thread of the block must call them, and every thread gets the result.
+// blockDim.x a multiple of 32, <= 1024. One pattern for all: a warp reduction,
+// the warps' partials through `partials` (32 entries, each caller's own
+// __shared__ array), and a second reduction of those in every warp (not only
+// the first). `op(v, other)` combines.
+template <class T, class Op>
+__device__ __forceinline__ T blockReduce(T v, T identity, T *partials, Op op) {
+  for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
+  __syncthreads();
+  if ((threadIdx.x & 31) == 0) partials[threadIdx.x >> 5] = v;
+  __syncthreads();
+  v = (threadIdx.x & 31) < (blockDim.x >> 5) ? partials[threadIdx.x & 31] : identity;
+  for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
+  return v;
+}
+struct MaxU32Op { __device__ u32 operator()(u32 v, u32 w) const { return w > v ? w : v; } };
+struct SumDOp { __device__ double operator()(double v, double w) const { return v + w; } };
+struct SumFOp { __device__ float operator()(float v, float w) const { return __fadd_rn(v, w); } };
+struct MaxFOp { __device__ float operator()(float v, float w) const { return fmaxf(v, w); } };
 __device__ __forceinline__ u32 blockMaxU32(u32 v) {
   __shared__ u32 warpMax[32];
-  for (int o = 16; o > 0; o >>= 1) { u32 w = __shfl_xor_sync(0xFFFFFFFFu, v, o); v = w > v ? w : v; }
-  __syncthreads();
-  if ((threadIdx.x & 31) == 0) warpMax[threadIdx.x >> 5] = v;
-  __syncthreads();
-  v = (threadIdx.x & 31) < (blockDim.x >> 5) ? warpMax[threadIdx.x & 31] : 0u;
-  for (int o = 16; o > 0; o >>= 1) { u32 w = __shfl_xor_sync(0xFFFFFFFFu, v, o); v = w > v ? w : v; }
-  return v;
+  return blockReduce(v, 0u, warpMax, MaxU32Op());
 }
 __device__ __forceinline__ double blockSumD(double v) {
   __shared__ double warpSum[32];
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xFFFFFFFFu, v, o);
-  __syncthreads();
-  if ((threadIdx.x & 31) == 0) warpSum[threadIdx.x >> 5] = v;
-  __syncthreads();
-  v = (threadIdx.x & 31) < (blockDim.x >> 5) ? warpSum[threadIdx.x & 31] : 0.0;
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xFFFFFFFFu, v, o);
-  return v;
+  return blockReduce(v, 0.0, warpSum, SumDOp());
 }
 __device__ __forceinline__ float blockSumF(float v) {
   __shared__ float warpSumF[32];
-  for (int o = 16; o > 0; o >>= 1) v = __fadd_rn(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
-  __syncthreads();
-  if ((threadIdx.x & 31) == 0) warpSumF[threadIdx.x >> 5] = v;
-  __syncthreads();
-  v = (threadIdx.x & 31) < (blockDim.x >> 5) ? warpSumF[threadIdx.x & 31] : 0.0f;
-  for (int o = 16; o > 0; o >>= 1) v = __fadd_rn(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
-  return v;
+  return blockReduce(v, 0.0f, warpSumF, SumFOp());
 }
 __device__ __forceinline__ float blockMaxF(float v) {
   __shared__ float warpMaxF[32];
-  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
-  __syncthreads();
-  if ((threadIdx.x & 31) == 0) warpMaxF[threadIdx.x >> 5] = v;
-  __syncthreads();
-  v = (threadIdx.x & 31) < (blockDim.x >> 5) ? warpMaxF[threadIdx.x & 31] : -__int_as_float(0x7F800000);
-  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xFFFFFFFFu, v, o));
-  return v;
+  return blockReduce(v, -__int_as_float(0x7F800000), warpMaxF, MaxFOp());
 }
 // max |x| as bits: every NaN is above +inf (Numerics.cpp maxAbsBits).
 __device__ __forceinline__ float amaxFromBits(u32 m) { return m > 0x7F800000u ? fromBits(0x7FC00000u) : fromBits(m); }
