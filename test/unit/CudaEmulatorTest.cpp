@@ -23,9 +23,11 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -300,16 +302,20 @@ std::string readSourceFile(const std::string &relative) {
   return ss.str();
 }
 
-/// `yaml` compiled in-process as `fp8c MODEL -o FILE` does, with
-/// "recipe: tensorwise" replaced by "recipe: <recipe>" when one is given.
-Program compileForTest(std::string yaml, const std::string &recipe = "") {
-  if (!recipe.empty()) {
-    const std::string from = "recipe: tensorwise";
+/// `yaml` with each `from` replaced by its `to` (each must be there).
+std::string edited(std::string yaml,
+                   std::initializer_list<std::pair<std::string, std::string>> edits) {
+  for (const auto &[from, to] : edits) {
     const size_t at = yaml.find(from);
-    EXPECT_NE(at, std::string::npos);
+    EXPECT_NE(at, std::string::npos) << from;
     if (at != std::string::npos)
-      yaml.replace(at, from.size(), "recipe: " + recipe);
+      yaml.replace(at, from.size(), to);
   }
+  return yaml;
+}
+
+/// `yaml` compiled in-process as `fp8c MODEL -o FILE` does.
+Program compileForTest(const std::string &yaml) {
   std::optional<std::string> program = fp8c::compileModelToProgram(yaml, "model.yaml");
   EXPECT_TRUE(program.has_value());
   StatusOr<Program> p = parseProgram(program.value_or(""), "model.fp8prog");
@@ -325,6 +331,9 @@ std::unique_ptr<Backend> seededEmulator() {
 }
 
 std::string example(const char *name) { return readSourceFile(std::string("examples/") + name); }
+std::string gptTiny(const std::string &recipe) {
+  return edited(example("gpt-tiny.yaml"), {{"recipe: tensorwise", "recipe: " + recipe}});
+}
 
 TEST(CudaEmulatorVsCpu, Mlp) {
   compareInstructions(compileForTest(example("mlp.yaml")), emulator, "emulator");
@@ -333,14 +342,14 @@ TEST(CudaEmulatorVsCpu, GptTinyTensorwise) {
   compareInstructions(compileForTest(example("gpt-tiny.yaml")), emulator, "emulator");
 }
 TEST(CudaEmulatorVsCpu, GptTinyRowwise) {
-  compareInstructions(compileForTest(example("gpt-tiny.yaml"), "rowwise"), emulator, "emulator");
+  compareInstructions(compileForTest(gptTiny("rowwise")), emulator, "emulator");
 }
 TEST(CudaEmulatorVsCpu, GptTinyBlockwise) {
-  compareInstructions(compileForTest(example("gpt-tiny.yaml"), "blockwise"), emulator,
+  compareInstructions(compileForTest(gptTiny("blockwise")), emulator,
                       "emulator");
 }
 TEST(CudaEmulatorVsCpu, GptTinyDelayedWithPermutedScheduling) {
-  compareInstructions(compileForTest(example("gpt-tiny.yaml"), "delayed"), seededEmulator,
+  compareInstructions(compileForTest(gptTiny("delayed")), seededEmulator,
                       "emulator (permuted blocks and threads)");
 }
 TEST(CudaEmulatorVsCpu, LlamaTiny) {
@@ -352,18 +361,11 @@ TEST(CudaEmulatorVsCpu, LlamaTiny) {
 /// sequence that is no power of two, 3 heads, and gradient accumulation
 /// (accumulate_step and train_step differ).
 std::string oddShapes() {
-  std::string yaml = example("gpt-tiny.yaml");
-  for (auto [from, to] : {std::pair<std::string, std::string>{"vocab_size: 256", "vocab_size: 301"},
-                          {"seq_len: 64", "seq_len: 40"},
-                          {"d_model: 128", "d_model: 96"},
-                          {"n_heads: 4", "n_heads: 3"},
-                          {"grad_accum_steps: 1", "grad_accum_steps: 2"}}) {
-    const size_t at = yaml.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    if (at != std::string::npos)
-      yaml.replace(at, from.size(), to);
-  }
-  return yaml;
+  return edited(example("gpt-tiny.yaml"), {{"vocab_size: 256", "vocab_size: 301"},
+                                           {"seq_len: 64", "seq_len: 40"},
+                                           {"d_model: 128", "d_model: 96"},
+                                           {"n_heads: 4", "n_heads: 3"},
+                                           {"grad_accum_steps: 1", "grad_accum_steps: 2"}});
 }
 TEST(CudaEmulatorVsCpu, OddShapesTrainStep) {
   compareInstructions(compileForTest(oddShapes()), emulator, "emulator");
@@ -375,16 +377,9 @@ TEST(CudaEmulatorVsCpu, OddShapesAccumulateStep) {
 /// 64) with one layer and one sequence, so that the CPU backend runs it: the
 /// launch shapes, shared memory and index ranges of the real example.
 std::string gpt2SmallOneLayer() {
-  std::string yaml = example("gpt2-small.yaml");
-  for (auto [from, to] : {std::pair<std::string, std::string>{"n_layers: 12 ", "n_layers: 1 "},
-                          {"batch_size: 12 ", "batch_size: 1 "},
-                          {"grad_accum_steps: 40 ", "grad_accum_steps: 1 "}}) {
-    const size_t at = yaml.find(from);
-    EXPECT_NE(at, std::string::npos) << from;
-    if (at != std::string::npos)
-      yaml.replace(at, from.size(), to);
-  }
-  return yaml;
+  return edited(example("gpt2-small.yaml"), {{"n_layers: 12 ", "n_layers: 1 "},
+                                             {"batch_size: 12 ", "batch_size: 1 "},
+                                             {"grad_accum_steps: 40 ", "grad_accum_steps: 1 "}});
 }
 TEST(CudaEmulatorVsCpu, Gpt2SmallShapesOneLayer) {
   compareInstructions(compileForTest(gpt2SmallOneLayer()), emulator, "emulator");
