@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <optional>
@@ -244,6 +245,14 @@ TEST(CudaEmulatorScheduler, CompileErrorsShowTheCompilerOutput) {
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("do not compile for the host"), std::string::npos);
   EXPECT_NE(m.status().message().find("nope"), std::string::npos) << m.status().message();
+  // The source is kept for the reader of the message; the test then removes it.
+  const std::string &message = m.status().message();
+  const size_t from = message.find("failed on "), to = message.find(" (kept)");
+  ASSERT_NE(from, std::string::npos) << message;
+  ASSERT_NE(to, std::string::npos) << message;
+  const std::filesystem::path kept = message.substr(from + 10, to - from - 10);
+  EXPECT_TRUE(std::filesystem::exists(kept)) << kept;
+  std::filesystem::remove_all(kept.parent_path());
 }
 
 TEST(CudaEmulatorPrelude, BlockReductionsGiveEveryThreadTheResult) {

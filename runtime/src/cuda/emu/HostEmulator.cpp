@@ -508,61 +508,75 @@ HostKernelModule::compile(const std::vector<GeneratedKernel> &kernels,
   const std::string shim = emu::hostShim(), prelude = cudaPrelude(),
                     compiler = compilerCommand(options);
   std::vector<pid_t> pids;
+  std::vector<std::string> bases; ///< dir + "/partN" of each spawned compile
+  // Before any compile has failed: the compilers already started are waited
+  // for and the directory goes.
+  auto abandon = [&](Status s) {
+    for (pid_t pid : pids)
+      waitpid(pid, nullptr, 0);
+    removeTree(dir, files);
+    return s;
+  };
   for (unsigned p = 0; p < jobs; ++p) {
     if (parts[p].empty())
       continue;
     std::string rewritten, error;
     if (!emu::rewriteSharedDeclarations(prelude + parts[p], rewritten, error))
-      return internalError("cuda emulator: part " + std::to_string(p) + " of the sources: " +
-                           error);
-    const std::string base = "part" + std::to_string(p);
-    files.push_back(base + ".cpp");
-    files.push_back(base + ".so");
-    files.push_back(base + ".log");
+      return abandon(internalError("cuda emulator: part " + std::to_string(p) +
+                                   " of the sources: " + error));
+    const std::string name = "part" + std::to_string(p), base = dir + "/" + name;
+    files.push_back(name + ".cpp");
+    files.push_back(name + ".so");
+    files.push_back(name + ".log");
     {
-      std::ofstream out(dir + "/" + base + ".cpp");
+      std::ofstream out(base + ".cpp");
       out << shim << rewritten;
       if (!out)
-        return unavailableError("cuda emulator: cannot write " + dir + "/" + base + ".cpp");
+        return abandon(unavailableError("cuda emulator: cannot write " + base + ".cpp"));
     }
     // Exactly rounded float arithmetic, as NVRTC with --fmad=false; the
     // prelude reinterprets bytes of the arena, so no strict aliasing.
     const std::vector<std::string> argv = {
         compiler, "-std=c++17", "-O1", "-fPIC", "-shared", "-ffp-contract=off",
-        "-fno-strict-aliasing", "-fno-math-errno", "-w", "-o", dir + "/" + base + ".so",
-        dir + "/" + base + ".cpp"};
-    const pid_t pid = spawnLogged(argv, dir + "/" + base + ".log");
+        "-fno-strict-aliasing", "-fno-math-errno", "-w", "-o", base + ".so", base + ".cpp"};
+    const pid_t pid = spawnLogged(argv, base + ".log");
     if (pid < 0)
-      return unavailableError("cuda emulator: cannot run the C++ compiler '" + compiler +
-                              "' (set FP8C_HOST_CXX)");
+      return abandon(unavailableError("cuda emulator: cannot run the C++ compiler '" + compiler +
+                                      "' (set FP8C_HOST_CXX)"));
     pids.push_back(pid);
+    bases.push_back(base);
   }
   std::string failures;
   for (size_t i = 0; i < pids.size(); ++i) {
     int status = 0;
     waitpid(pids[i], &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      const std::string base = dir + "/part" + std::to_string(i);
-      failures += "\n" + compiler + " failed on " + base + ".cpp (kept):" +
-                  firstLines(base + ".log", 20);
-    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      failures += "\n" + compiler + " failed on " + bases[i] + ".cpp (kept):" +
+                  firstLines(bases[i] + ".log", 20);
   }
   if (!failures.empty())
     return internalError("cuda emulator: the generated kernels do not compile for the host:" +
                          failures);
 
-  for (size_t i = 0; i < pids.size(); ++i) {
-    const std::string path = dir + "/part" + std::to_string(i) + ".so";
+  // Loaded libraries stay mapped after their files are removed.
+  Status loaded = Status::success();
+  for (const std::string &base : bases) {
+    const std::string path = base + ".so";
     void *library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (!library)
-      return internalError(std::string("cuda emulator: dlopen: ") + dlerror());
+    if (!library) {
+      loaded = internalError(std::string("cuda emulator: dlopen: ") + dlerror());
+      break;
+    }
     impl->libraries.push_back(library);
     BindFn bind = reinterpret_cast<BindFn>(dlsym(library, "fp8emu_bind"));
-    if (!bind)
-      return internalError("cuda emulator: " + path + " has no fp8emu_bind");
+    if (!bind) {
+      loaded = internalError("cuda emulator: " + path + " has no fp8emu_bind");
+      break;
+    }
     bind(impl->scheduler.state());
   }
   removeTree(dir, files);
+  FP8RT_RETURN_IF_ERROR(loaded);
 
   for (const GeneratedKernel &k : kernels)
     for (const Launch &l : k.launches) {
