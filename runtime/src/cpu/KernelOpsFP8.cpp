@@ -218,19 +218,30 @@ Status computeScaleOp(OpContext &ctx) {
   return Status::success();
 }
 
-Status quantizeOp(OpContext &ctx) {
+/// The checks quantize and dequantize share: (input, scale) of the recipe's
+/// scale grid and one result of the input's shape, `from` class in and `to`
+/// class out. Quantize also takes `fused_into_producer`.
+Status checkScaledCast(OpContext &ctx, TypeClass from, TypeClass to, bool takesFused,
+                       int &recipe, Block &block) {
   FP8RT_RETURN_IF_ERROR(ctx.expectOperandCount(2));
-  FP8RT_RETURN_IF_ERROR(ctx.expectClass(0, "input", TypeClass::Float));
-  int recipe = 0;
+  FP8RT_RETURN_IF_ERROR(ctx.expectClass(0, "input", from));
   FP8RT_RETURN_IF_ERROR(recipeAttr(ctx, recipe));
-  Block block;
   FP8RT_RETURN_IF_ERROR(ctx.optionalI64ArrayAttr("block", block));
-  bool fused = false;
-  FP8RT_RETURN_IF_ERROR(ctx.unitAttr("fused_into_producer", fused));
+  if (takesFused) {
+    bool fused = false;
+    FP8RT_RETURN_IF_ERROR(ctx.unitAttr("fused_into_producer", fused));
+  }
   FP8RT_RETURN_IF_ERROR(expectScale(ctx, 1, "scale", ctx.shape(0), "input", recipe, block));
   FP8RT_RETURN_IF_ERROR(ctx.expectResultCount(1));
-  FP8RT_RETURN_IF_ERROR(ctx.expectResultClass(0, "result", TypeClass::Fp8));
-  FP8RT_RETURN_IF_ERROR(ctx.expectResults({{ctx.op.results[0].dtype, ctx.shape(0)}}));
+  FP8RT_RETURN_IF_ERROR(ctx.expectResultClass(0, "result", to));
+  return ctx.expectResults({{ctx.op.results[0].dtype, ctx.shape(0)}});
+}
+
+Status quantizeOp(OpContext &ctx) {
+  int recipe = 0;
+  Block block;
+  FP8RT_RETURN_IF_ERROR(
+      checkScaledCast(ctx, TypeClass::Float, TypeClass::Fp8, /*takesFused=*/true, recipe, block));
   if (ctx.running())
     quantizeGrid(ctx.inF(0), ctx.inF(1), scaleGrid(recipe, block, ctx.shape(0)),
                  ctx.op.results[0].dtype, ctx.outF(0));
@@ -238,16 +249,10 @@ Status quantizeOp(OpContext &ctx) {
 }
 
 Status dequantizeOp(OpContext &ctx) {
-  FP8RT_RETURN_IF_ERROR(ctx.expectOperandCount(2));
-  FP8RT_RETURN_IF_ERROR(ctx.expectClass(0, "input", TypeClass::Fp8));
   int recipe = 0;
-  FP8RT_RETURN_IF_ERROR(recipeAttr(ctx, recipe));
   Block block;
-  FP8RT_RETURN_IF_ERROR(ctx.optionalI64ArrayAttr("block", block));
-  FP8RT_RETURN_IF_ERROR(expectScale(ctx, 1, "scale", ctx.shape(0), "input", recipe, block));
-  FP8RT_RETURN_IF_ERROR(ctx.expectResultCount(1));
-  FP8RT_RETURN_IF_ERROR(ctx.expectResultClass(0, "result", TypeClass::Float));
-  FP8RT_RETURN_IF_ERROR(ctx.expectResults({{ctx.op.results[0].dtype, ctx.shape(0)}}));
+  FP8RT_RETURN_IF_ERROR(checkScaledCast(ctx, TypeClass::Fp8, TypeClass::Float,
+                                        /*takesFused=*/false, recipe, block));
   if (!ctx.running())
     return Status::success();
   const Fp8Format format = fp8Format(ctx.type(0).dtype);
