@@ -326,6 +326,8 @@ def Train_ConvertOp : Train_Op<"convert", [Pure, Train_Differentiable]> {
   let summary = "elementwise conversion between floating-point types";
   let description = [{
     Rounds to nearest even when narrowing (f32 → bf16). Shapes are unchanged.
+    Folds away when the types are equal, and a round trip through a wider type
+    (bf16 → f32 → bf16, f16 → f32 → f16) folds to its input: widening is exact.
 
     Example:
 
@@ -337,6 +339,7 @@ def Train_ConvertOp : Train_Op<"convert", [Pure, Train_Differentiable]> {
   let results = (outs Train_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -347,6 +350,8 @@ def Train_ReshapeOp : Train_Op<"reshape", [Pure, Train_Differentiable]> {
   let summary = "reinterprets a tensor with another shape of the same size";
   let description = [{
     Row-major reshape: the element count and element type are unchanged.
+    A reshape to the input's type folds away, and a reshape of a reshape folds
+    into one reshape of the first input.
 
     Example:
 
@@ -358,12 +363,15 @@ def Train_ReshapeOp : Train_Op<"reshape", [Pure, Train_Differentiable]> {
   let results = (outs Train_AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Train_TransposeOp : Train_Op<"transpose", [Pure, Train_Differentiable]> {
   let summary = "permutes the dimensions of a tensor";
   let description = [{
-    `result` dimension `i` is `input` dimension `permutation[i]`.
+    `result` dimension `i` is `input` dimension `permutation[i]`. The identity
+    permutation folds away, and a transpose of a transpose folds into one
+    transpose (away entirely when the two permutations cancel).
 
     Example:
 
@@ -378,6 +386,7 @@ def Train_TransposeOp : Train_Op<"transpose", [Pure, Train_Differentiable]> {
     $input $permutation attr-dict `:` type($input) `->` type($result)
   }];
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -839,7 +848,8 @@ def Train_SliceGradOp : Train_Op<"slice_grad", [Pure]> {
     `result[..., offset + i, ...] = grad[..., i, ...]` along dimension `dim` for
     `i` in `[0, size)`, where `size` is the extent of `grad` along `dim`. The
     gradients of several slices of one tensor (queries, keys and values of a fused
-    projection) are summed by autodiff.
+    projection) are summed by autodiff. When `grad` covers the whole dimension it
+    is the result: the op folds away.
 
     Example:
 
@@ -854,6 +864,7 @@ def Train_SliceGradOp : Train_Op<"slice_grad", [Pure]> {
     $grad `dim` $dim `offset` $offset attr-dict `:` type($grad) `->` type($result)
   }];
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -867,6 +878,7 @@ def Train_SliceOp : Train_Op<"slice", [Pure, Train_Differentiable]> {
     `i` in `[0, size)`; every other dimension is kept whole and the element type
     is unchanged. The front end uses it to split fused projections, such as the
     `[B, T, 3·D]` output of GPT-2's `c_attn`, into queries, keys and values.
+    A slice of the whole dimension folds away.
 
     Example:
 
@@ -881,6 +893,7 @@ def Train_SliceOp : Train_Op<"slice", [Pure, Train_Differentiable]> {
     $input `dim` $dim `offset` $offset `size` $size attr-dict `:` type($input) `->` type($result)
   }];
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 #endif // FP8C_DIALECT_TRAIN_IR_TRAINOPS_TD
