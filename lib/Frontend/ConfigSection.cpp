@@ -2,7 +2,7 @@
 
 #include "ConfigSection.h"
 
-using namespace fp8c::frontend;
+namespace fp8c::frontend {
 
 std::string Range::describe() const {
   if (std::isinf(hi))
@@ -11,7 +11,7 @@ std::string Range::describe() const {
          (hiOpen ? ")" : "]");
 }
 
-std::string fp8c::frontend::describeIntRange(int64_t lo, int64_t hi) {
+std::string describeIntRange(int64_t lo, int64_t hi) {
   if (hi >= (int64_t(1) << 40)) // step counts, seeds: the bound is not worth reading
     return "an integer >= " + std::to_string(lo);
   return "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
@@ -50,7 +50,7 @@ bool isNumberSyntax(StringRef s) {
 
 } // namespace
 
-std::optional<int64_t> fp8c::frontend::parseInt(Diagnostics &diags, const YNode &node, StringRef path,
+std::optional<int64_t> parseInt(Diagnostics &diags, const YNode &node, StringRef path,
                                 int64_t lo, int64_t hi) {
   std::string expected = describeIntRange(lo, hi);
   int64_t value = 0;
@@ -64,7 +64,7 @@ std::optional<int64_t> fp8c::frontend::parseInt(Diagnostics &diags, const YNode 
   return value;
 }
 
-std::optional<double> fp8c::frontend::parseNumber(Diagnostics &diags, const YNode &node, StringRef path,
+std::optional<double> parseNumber(Diagnostics &diags, const YNode &node, StringRef path,
                                   Range range) {
   double value = 0;
   if (node.kind != YNode::Kind::Scalar || node.quoted || !isNumberSyntax(node.value) ||
@@ -77,7 +77,7 @@ std::optional<double> fp8c::frontend::parseNumber(Diagnostics &diags, const YNod
   return value;
 }
 
-std::optional<bool> fp8c::frontend::parseBool(Diagnostics &diags, const YNode &node, StringRef path) {
+std::optional<bool> parseBool(Diagnostics &diags, const YNode &node, StringRef path) {
   if (node.kind == YNode::Kind::Scalar && !node.quoted) {
     if (llvm::is_contained({"true", "True", "TRUE"}, node.value))
       return true;
@@ -88,10 +88,12 @@ std::optional<bool> fp8c::frontend::parseBool(Diagnostics &diags, const YNode &n
   return std::nullopt;
 }
 
-std::optional<std::string> fp8c::frontend::parseName(Diagnostics &diags, const YNode &node, StringRef path) {
+std::optional<std::string> parseName(Diagnostics &diags, const YNode &node, StringRef path) {
   if (node.kind != YNode::Kind::Scalar || node.value.empty()) {
     diags.error(node.loc, path, "expected a non-empty string, got " + node.describe());
     return std::nullopt;
   }
   return node.value;
 }
+
+} // namespace fp8c::frontend
