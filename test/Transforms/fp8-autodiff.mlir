@@ -23,7 +23,7 @@
 // CHECK-SAME:    %[[X:[a-z0-9_]+]]: tensor<2x4x8xf32> {train.name = "x"},
 // CHECK-SAME:    %[[T:[a-z0-9_]+]]: tensor<2x4xi32> {train.name = "targets"},
 // CHECK-SAME:    %[[STEP:[a-z0-9_]+]]: tensor<i64> {train.name = "step"})
-// CHECK-SAME:    -> (tensor<f32> {train.name = "loss"}, tensor<f32> {train.name = "grad_norm"},
+// CHECK-SAME:    -> (tensor<f32> {train.name = "loss"}, tensor<f32> {train.name = "grad_norm"}, tensor<f32> {train.name = "lr"},
 // CHECK-SAME:        tensor<16x8xf32> {train.name = "fc.weight"}, tensor<16xf32> {train.name = "fc.bias"},
 // CHECK-SAME:        tensor<16x8xf32> {train.name = "optimizer.exp_avg.fc.weight"}, tensor<16x8xf32> {train.name = "optimizer.exp_avg_sq.fc.weight"},
 // CHECK-SAME:        tensor<16xf32> {train.name = "optimizer.exp_avg.fc.bias"}, tensor<16xf32> {train.name = "optimizer.exp_avg_sq.fc.bias"})
@@ -45,7 +45,7 @@
 // CHECK-SAME:      {beta1 = 9.000000e-01 : f64, beta2 = 0.94999999999999996 : f64, eps = 1.000000e-08 : f64, weight_decay = 1.000000e-01 : f64}
 // CHECK:         %[[PB:[a-z0-9_]+]], %[[NMB:[a-z0-9_]+]], %[[NVB:[a-z0-9_]+]] = train.adamw_update %[[B]], %[[CB]], %[[MB]], %[[VB]], %[[LR]], %[[STEP]]
 // CHECK-SAME:      weight_decay = 0.000000e+00 : f64
-// CHECK:         return %[[LOSS]], %[[NORM]], %[[PW]], %[[PB]], %[[NMW]], %[[NVW]], %[[NMB]], %[[NVB]] :
+// CHECK:         return %[[LOSS]], %[[NORM]], %[[LR]], %[[PW]], %[[PB]], %[[NMW]], %[[NVW]], %[[NMB]], %[[NVB]] :
 // CHECK-LABEL: func.func @eval_step(
 // CHECK-SAME:    %[[EW:[a-z0-9_]+]]: tensor<16x8xf32> {train.init = #train<init normal>, train.init_std = 2.000000e-02 : f64, train.name = "fc.weight"},
 // CHECK-SAME:    %[[EB:[a-z0-9_]+]]: tensor<16xf32> {train.init = #train<init zeros>, train.name = "fc.bias"},
@@ -347,7 +347,7 @@ module @llama {
 // CHECK:         %[[LR:.*]] = train.lr_schedule %[[STEP]] cosine {lr = 1.000000e-01 : f64, min_lr = 1.000000e-03 : f64, total_steps = 1000 : i64, warmup_steps = 100 : i64}
 // CHECK:         %[[PW:[a-z0-9_]+]], %[[NBW:[a-z0-9_]+]] = train.sgd_update %[[W]], %[[DW]], %[[LR]], %[[BW]] {momentum = 9.000000e-01 : f64, weight_decay = 1.000000e-01 : f64}
 // CHECK:         %[[PB:[a-z0-9_]+]], %[[NBB:[a-z0-9_]+]] = train.sgd_update %[[B]], %[[DB]], %[[LR]], %[[BB]] {momentum = 9.000000e-01 : f64, weight_decay = 0.000000e+00 : f64}
-// CHECK:         return %{{.*}}, %[[NORM]], %[[PW]], %[[PB]], %[[NBW]], %[[NBB]] :
+// CHECK:         return %{{.*}}, %[[NORM]], %[[LR]], %[[PW]], %[[PB]], %[[NBW]], %[[NBB]] :
 // CHECK-LABEL: func.func @eval_step(
 module @sgd_config attributes {
     train.config = {optimizer = {name = "sgd", lr = 0.1, momentum = 0.9, grad_clip = 0.0},
@@ -417,7 +417,7 @@ module @slice {
 // CHECK-SAME:    %[[AW:[a-z0-9_]+]]: tensor<16x8xf32> {train.init = #train<init zeros>, train.name = "grad_accum.fc.weight"},
 // CHECK-SAME:    %[[AB:[a-z0-9_]+]]: tensor<16xf32> {train.init = #train<init zeros>, train.name = "grad_accum.fc.bias"},
 // CHECK-SAME:    %{{.*}}: tensor<4x8xf32> {train.name = "x"}, %{{.*}}: tensor<4xi32> {train.name = "targets"}, %{{.*}}: tensor<i64> {train.name = "step"})
-// CHECK-SAME:    -> (tensor<f32> {train.name = "loss"}, tensor<f32> {train.name = "grad_norm"}, tensor<16x8xf32> {train.name = "fc.weight"}, tensor<16xf32> {train.name = "fc.bias"},
+// CHECK-SAME:    -> (tensor<f32> {train.name = "loss"}, tensor<f32> {train.name = "grad_norm"}, tensor<f32> {train.name = "lr"}, tensor<16x8xf32> {train.name = "fc.weight"}, tensor<16xf32> {train.name = "fc.bias"},
 // CHECK-SAME:    tensor<16xf32> {train.name = "optimizer.exp_avg_sq.fc.bias"}) {
 // CHECK:         %[[DW:.*]] = train.matmul
 // CHECK:         %[[DB:.*]] = train.reduce_sum
@@ -461,7 +461,7 @@ module @grad_accum attributes {train.config = {grad_accum_steps = 4 : i64}} {
 // OPTIONS-SAME:    %[[B:[a-z0-9_]+]]: tensor<16xf32> {{[^}]*}}train.name = "fc.bias"},
 // OPTIONS-SAME:    %{{.*}}: tensor<4x8xf32> {train.name = "x"}, %{{.*}}: tensor<4xi32> {train.name = "targets"},
 // OPTIONS-SAME:    %[[STEP:[a-z0-9_]+]]: tensor<i64> {train.name = "step"})
-// OPTIONS-SAME:    -> (tensor<f32> {train.name = "loss"}, tensor<f32> {train.name = "grad_norm"}, tensor<16x8xf32> {train.name = "fc.weight"}, tensor<16xf32> {train.name = "fc.bias"})
+// OPTIONS-SAME:    -> (tensor<f32> {train.name = "loss"}, tensor<f32> {train.name = "grad_norm"}, tensor<f32> {train.name = "lr"}, tensor<16x8xf32> {train.name = "fc.weight"}, tensor<16xf32> {train.name = "fc.bias"})
 // OPTIONS-NOT:     train.clip_coef
 // OPTIONS:         %[[LR:.*]] = train.lr_schedule %[[STEP]] cosine {lr = 1.000000e-01 : f64, min_lr = 1.000000e-02 : f64, total_steps = 100 : i64, warmup_steps = 10 : i64}
 // OPTIONS:         %[[PW:.*]] = train.sgd_update %[[W]], %{{.*}}, %[[LR]] {momentum = 0.000000e+00 : f64, weight_decay = 1.000000e-02 : f64} : (tensor<16x8xf32>, tensor<16x8xf32>, tensor<f32>) -> tensor<16x8xf32>

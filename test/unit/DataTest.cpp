@@ -9,13 +9,17 @@
 //  - Synthetic.*: entropy of hand-computable chains to 1e-9, the stationary
 //    distribution checked independently, the default corpus's empirical
 //    cross-entropy under the true probabilities against the computed entropy
-//    rate (an independent check of the formula), determinism, validation.
+//    rate (an independent check of the formula), determinism, validation;
+//  - BatchSource.*: the token file's training part and held-out tail against
+//    a direct computation, --val-data, the synthetic source's evaluation
+//    stream.
 //
 //===----------------------------------------------------------------------===//
 
 #include "fp8rt/Rng.h"
-#include "fp8rt/Synthetic.h"
-#include "fp8rt/TokenData.h"
+#include "fp8rt/data/BatchSource.h"
+#include "fp8rt/data/Synthetic.h"
+#include "fp8rt/data/TokenData.h"
 
 #include <gtest/gtest.h>
 
@@ -795,6 +799,120 @@ TEST(Synthetic, RowErrors) {
             "transition row 0: probability of successor 1 is 0, not positive");
   EXPECT_EQ(err({row({0, 1}, {0.5, 0.6}), good}),
             "transition row 0: probabilities sum to 1.1000000000000001, not 1");
+}
+
+//===----------------------------------------------------------------------===//
+// BatchSource
+//===----------------------------------------------------------------------===//
+
+TEST(BatchSource, TokenFileHoldsOutTheLastTenPercent) {
+  TempDir dir;
+  const std::string p = dir.file("train.bin");
+  const std::vector<uint32_t> data = iota(200, 97);
+  writeU16(p, data);
+  DataOptions options;
+  options.dataPath = p;
+  options.seed = 7;
+  const int64_t bsz = 2, t = 4;
+  auto source = BatchSource::open(options, 100, bsz, t);
+  ASSERT_TRUE(source.ok()) << errorOf(source);
+  BatchSource &s = **source;
+  EXPECT_EQ(s.description(), "data: " + p + " (200 uint16 tokens), training on the first "
+                             "180, held out the last 20");
+  EXPECT_EQ(s.lossFloor(), -1.0);
+
+  // Training windows start in [0, 180 - T): nanoGPT's draw over the first part.
+  Rng rng(7);
+  Batch batch;
+  for (int k = 0; k < 3; ++k) {
+    ASSERT_TRUE(s.trainBatch(batch).ok());
+    for (int64_t r = 0; r < bsz; ++r) {
+      const int64_t start = int64_t(rng.uniform(180 - t));
+      for (int64_t j = 0; j < t; ++j) {
+        EXPECT_EQ(batch.tokens[size_t(r * t + j)], int32_t(data[size_t(start + j)]));
+        EXPECT_EQ(batch.targets[size_t(r * t + j)], int32_t(data[size_t(start + j + 1)]));
+      }
+    }
+  }
+  EXPECT_EQ(s.rng().state(), rng.state());
+
+  // Held out: floor(floor((20 - 1) / 4) / 2) = 2 batches tiling data[180:].
+  ASSERT_EQ(s.numEvalBatches(), 2);
+  s.beginEval();
+  for (int64_t k = 0; k < 2; ++k) {
+    ASSERT_TRUE(s.evalBatch(k, batch).ok());
+    for (int64_t r = 0; r < bsz; ++r)
+      for (int64_t j = 0; j < t; ++j) {
+        const size_t at = size_t(180 + (k * bsz + r) * t + j);
+        EXPECT_EQ(batch.tokens[size_t(r * t + j)], int32_t(data[at]));
+        EXPECT_EQ(batch.targets[size_t(r * t + j)], int32_t(data[at + 1]));
+      }
+  }
+}
+
+TEST(BatchSource, TokenFileTooShortOrWithValData) {
+  TempDir dir;
+  const std::string p = dir.file("train.bin"), v = dir.file("val.bin");
+  writeU16(p, iota(30, 10));
+  writeU16(v, iota(50, 10));
+  DataOptions options;
+  options.dataPath = p;
+  auto shortFile = BatchSource::open(options, 10, 2, 4);
+  ASSERT_TRUE(shortFile.ok()) << errorOf(shortFile);
+  EXPECT_EQ((*shortFile)->description(),
+            "data: " + p + " (30 uint16 tokens), too short to hold out 10 % for evaluation");
+  EXPECT_EQ((*shortFile)->numEvalBatches(), 0);
+
+  options.valDataPath = v;
+  auto withVal = BatchSource::open(options, 10, 2, 4);
+  ASSERT_TRUE(withVal.ok()) << errorOf(withVal);
+  EXPECT_EQ((*withVal)->description(),
+            "data: " + p + " (30 uint16 tokens), held-out: " + v + " (50 tokens)");
+  EXPECT_EQ((*withVal)->numEvalBatches(), 6); // floor(floor(49 / 4) / 2)
+  Batch batch;
+  ASSERT_TRUE((*withVal)->evalBatch(5, batch).ok());
+  EXPECT_EQ(batch.tokens[0], int32_t(40 % 10)); // window 10 starts at 40
+
+  options.dataPath = dir.file("missing.bin");
+  EXPECT_EQ(errorOf(BatchSource::open(options, 10, 2, 4)),
+            "data file " + dir.file("missing.bin") + ": cannot open: No such file or directory");
+}
+
+TEST(BatchSource, SyntheticEvaluationRestarts) {
+  DataOptions options;
+  options.synthetic = true;
+  options.seed = 3;
+  auto source = BatchSource::open(options, 16, 2, 8);
+  ASSERT_TRUE(source.ok()) << errorOf(source);
+  BatchSource &s = **source;
+  SyntheticConfig config;
+  config.vocabSize = 16;
+  auto markov = MarkovSource::synthetic(config);
+  ASSERT_TRUE(markov.ok());
+  EXPECT_EQ(s.lossFloor(), markov->lossFloor(8));
+  EXPECT_EQ(s.description().rfind("synthetic: " + markov->describe() +
+                                      "; loss floor for seq_len 8: ",
+                                  0),
+            0u)
+      << s.description();
+
+  // Training batches are the chain's with Rng(seed); evaluation batches come
+  // from Rng(~seed), the same at every evaluation.
+  Rng rng(3);
+  Batch got, want, first;
+  ASSERT_TRUE(s.trainBatch(got).ok());
+  ASSERT_TRUE(markov->getBatch(rng, 2, 8, want).ok());
+  EXPECT_EQ(got.tokens, want.tokens);
+  s.beginEval();
+  ASSERT_TRUE(s.evalBatch(0, first).ok());
+  Rng evalRng(~uint64_t(3));
+  ASSERT_TRUE(markov->getBatch(evalRng, 2, 8, want).ok());
+  EXPECT_EQ(first.tokens, want.tokens);
+  ASSERT_TRUE(s.evalBatch(1, got).ok());
+  EXPECT_NE(got.tokens, first.tokens);
+  s.beginEval();
+  ASSERT_TRUE(s.evalBatch(0, got).ok());
+  EXPECT_EQ(got.tokens, first.tokens);
 }
 
 } // namespace

@@ -14,8 +14,8 @@
 #include "fp8rt/Backend.h"
 #include "fp8rt/Program.h"
 #include "fp8rt/Rng.h"
-#include "fp8rt/Synthetic.h"
-#include "fp8rt/TokenData.h"
+#include "fp8rt/data/Synthetic.h"
+#include "fp8rt/data/TokenData.h"
 #include "fp8rt/Trainer.h"
 
 #include <gtest/gtest.h>
@@ -114,6 +114,7 @@ Program makeProgram(const ModelSpec &spec) {
   uint32_t step = add("step", BufferRole::Input, DType::I64, {});
   uint32_t loss = add("loss", BufferRole::Output, DType::F32, {});
   uint32_t gradNorm = add("grad_norm", BufferRole::Output, DType::F32, {});
+  uint32_t lr = add("lr", BufferRole::Output, DType::F32, {});
   uint32_t amax = add("w.amax", BufferRole::Metric, DType::F32, {});
   uint32_t grad = add("grad.w", BufferRole::Grad, DType::F32, {spec.paramSize});
   uint32_t evalLoss = add("eval_loss", BufferRole::Output, DType::F32, {});
@@ -131,23 +132,9 @@ Program makeProgram(const ModelSpec &spec) {
   Function train;
   train.name = "train_step";
   train.inputs = {tokens, targets, step};
-  train.outputs = {loss, gradNorm};
-  train.instructions.push_back(kernel({loss, gradNorm, amax, grad}));
-  // The lr the program computes: the trainer reports it from this op.
-  KernelOp lr;
-  lr.op = "train.lr_schedule";
-  Attr kind;
-  kind.kind = Attr::Kind::String;
-  kind.s = "constant";
-  Attr rate;
-  rate.kind = Attr::Kind::Float;
-  rate.f = 0.1;
-  Attr warmup;
-  warmup.kind = Attr::Kind::Int;
-  warmup.i = 2;
-  warmup.f = 2;
-  lr.attrs = {{"kind", kind}, {"lr", rate}, {"warmup_steps", warmup}};
-  train.instructions[0].kernel.ops.push_back(lr);
+  // The lr the program computes: the trainer reports it from this output.
+  train.outputs = {loss, gradNorm, lr};
+  train.instructions.push_back(kernel({loss, gradNorm, lr, amax, grad}));
   p.functions.push_back(train);
 
   Function eval;
@@ -270,6 +257,7 @@ public:
     setFloats("grad.w", g);
     setFloat(index("loss"), step == nanLossAtStep ? NAN : loss);
     setFloat(index("grad_norm"), std::sqrt(norm2));
+    setFloat(index("lr"), fakeLr(step));
     setFloat(index("w.amax"), step == infAmaxAtStep ? INFINITY : amax);
     float wmax = 0;
     for (float x : w)

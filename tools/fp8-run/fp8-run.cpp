@@ -8,7 +8,7 @@
 
 #include "fp8rt/Backend.h"
 #include "fp8rt/Program.h"
-#include "fp8rt/TokenData.h"
+#include "fp8rt/data/TokenData.h"
 #include "fp8rt/Trainer.h"
 #ifdef FP8RUN_HAVE_CUDA_EMULATOR
 #include "fp8rt/cuda/HostEmulator.h"
@@ -100,22 +100,180 @@ struct Args {
   fp8rt::TrainOptions train;
 };
 
+/// What the command line holds besides Args: the operands and the mode flags.
+struct CommandLine {
+  std::vector<std::string> positional;
+  bool describe = false, prepare = false, output = false;
+  std::string outputPath; ///< -o
+};
+
+/// A flag's effect on `args` / `line`; returns a usage message, or "" when
+/// the value is accepted.
+using FlagAction = std::string (*)(const std::string &value, Args &args,
+                                   CommandLine &line);
+
+/// One row per flag of kUsage: a flag sets a path or a positive count of the
+/// training options, or runs its action.
+struct Flag {
+  const char *name;
+  std::string fp8rt::TrainOptions::*path = nullptr;
+  int64_t fp8rt::TrainOptions::*count = nullptr;
+  FlagAction action = nullptr;
+  bool takesValue = true;
+};
+
+std::string setBackend(const std::string &value, Args &args, CommandLine &) {
+  if (value != "auto" && value != "cpu" && value != "cuda" && value != "cuda-emu")
+    return "--backend=" + value + ": expected auto, cpu, cuda or cuda-emu";
+  args.backend = value;
+  return "";
+}
+
+std::string setFastAccum(const std::string &value, Args &args, CommandLine &) {
+  if (value != "as-compiled" && value != "on" && value != "off")
+    return "--fast-accum=" + value + ": expected as-compiled, on or off";
+  args.fastAccum = value;
+  return "";
+}
+
+std::string setSeed(const std::string &value, Args &args, CommandLine &) {
+  if (!parseUint(value, args.train.seed))
+    return "--seed=" + value + ": expected an unsigned 64-bit integer";
+  return "";
+}
+
+std::string setDump(const std::string &value, Args &args, CommandLine &) {
+  size_t colon = value.find(':');
+  int64_t step = 0;
+  if (colon == std::string::npos || colon + 1 == value.size() ||
+      !parseInt(std::string_view(value).substr(0, colon), step) || step <= 0)
+    return "--dump=" + value + ": expected STEP:FILE with a positive step";
+  args.train.dumpStep = step;
+  args.train.dumpPath = value.substr(colon + 1);
+  return "";
+}
+
+std::string setSynthetic(const std::string &, Args &args, CommandLine &) {
+  args.train.synthetic = true;
+  return "";
+}
+
+std::string setDescribe(const std::string &, Args &, CommandLine &line) {
+  line.describe = true;
+  return "";
+}
+
+std::string setPrepare(const std::string &value, Args &args, CommandLine &line) {
+  line.prepare = true;
+  args.prepareInput = value;
+  return "";
+}
+
+std::string setOutput(const std::string &value, Args &, CommandLine &line) {
+  line.output = true;
+  line.outputPath = value;
+  return "";
+}
+
+using fp8rt::TrainOptions;
+const Flag kFlags[] = {
+    {"--synthetic", nullptr, nullptr, setSynthetic, /*takesValue=*/false},
+    {"--describe", nullptr, nullptr, setDescribe, /*takesValue=*/false},
+    {"--backend", nullptr, nullptr, setBackend},
+    {"--fast-accum", nullptr, nullptr, setFastAccum},
+    {"--data", &TrainOptions::dataPath},
+    {"--val-data", &TrainOptions::valDataPath},
+    {"--steps", nullptr, &TrainOptions::steps},
+    {"--seed", nullptr, nullptr, setSeed},
+    {"--log", &TrainOptions::logPath},
+    {"--log-interval", nullptr, &TrainOptions::logInterval},
+    {"--eval-every", nullptr, &TrainOptions::evalEvery},
+    {"--eval-batches", nullptr, &TrainOptions::evalBatches},
+    {"--save", &TrainOptions::savePath},
+    {"--save-every", nullptr, &TrainOptions::saveEvery},
+    {"--resume", &TrainOptions::resumePath},
+    {"--init-from", &TrainOptions::initFromPath},
+    {"--dump", nullptr, nullptr, setDump},
+    {"--prepare", nullptr, nullptr, setPrepare},
+    {"-o", nullptr, nullptr, setOutput},
+};
+
+/// Applies `flag` with `value`; returns a usage message, or "".
+std::string applyFlag(const Flag &flag, const std::string &value, Args &args,
+                      CommandLine &line) {
+  if (flag.path) {
+    args.train.*flag.path = value;
+    return "";
+  }
+  if (flag.count) {
+    int64_t &out = args.train.*flag.count;
+    if (parseInt(value, out) && out > 0)
+      return "";
+    return std::string(flag.name) + "=" + value + ": expected a positive integer";
+  }
+  return flag.action(value, args, line);
+}
+
+const Flag *findFlag(const std::string &name) {
+  for (const Flag &flag : kFlags)
+    if (name == flag.name)
+      return &flag;
+  return nullptr;
+}
+
+/// The mode the flags select and the checks that span several flags; returns
+/// an exit code (kExitUsage) and prints the message on error, -1 on success.
+int selectMode(const CommandLine &line, Args &args) {
+  if (line.describe && line.prepare)
+    return usageError("--describe and --prepare exclude each other");
+  if (line.prepare) {
+    args.mode = Args::Mode::Prepare;
+    if (!line.output)
+      return usageError("--prepare needs -o FILE.bin");
+    if (!line.positional.empty())
+      return usageError("--prepare takes no program ('" + line.positional[0] + "')");
+    args.prepareOutput = line.outputPath;
+    return -1;
+  }
+  if (line.output)
+    return usageError("-o is only used with --prepare");
+  if (line.positional.empty())
+    return usageError("no program file given");
+  if (line.positional.size() > 1)
+    return usageError("one program file expected, got '" + line.positional[0] +
+                      "' and '" + line.positional[1] + "'");
+  args.program = line.positional[0];
+  if (line.describe) {
+    args.mode = Args::Mode::Describe;
+    return -1;
+  }
+  const fp8rt::TrainOptions &train = args.train;
+  if (train.synthetic && !train.dataPath.empty())
+    return usageError("--data and --synthetic exclude each other");
+  if (!train.synthetic && train.dataPath.empty())
+    return usageError("no data: give --data=FILE.bin or --synthetic");
+  if (!train.valDataPath.empty() && train.dataPath.empty())
+    return usageError("--val-data needs --data");
+  if (!train.resumePath.empty() && !train.initFromPath.empty())
+    return usageError("--resume and --init-from exclude each other");
+  if (train.saveEvery > 0 && train.savePath.empty())
+    return usageError("--save-every needs --save=CKPT");
+  return -1;
+}
+
 /// Parses argv into `args`; returns an exit code (kExitUsage) and prints the
 /// message on error, -1 on success.
 int parseArgs(int argc, char **argv, Args &args) {
-  std::vector<std::string> positional;
-  bool sawDescribe = false, sawPrepare = false;
-  std::string output;
-  bool sawOutput = false;
+  CommandLine line;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--") {
       for (++i; i < argc; ++i)
-        positional.push_back(argv[i]);
+        line.positional.push_back(argv[i]);
       break;
     }
     if (arg.size() < 2 || arg[0] != '-') {
-      positional.push_back(arg);
+      line.positional.push_back(arg);
       continue;
     }
     if (arg == "-h" || arg == "--help") {
@@ -129,132 +287,22 @@ int parseArgs(int argc, char **argv, Args &args) {
       value = arg.substr(eq + 1);
       hasValue = true;
     }
-    auto isFlag = [&](std::initializer_list<const char *> names) {
-      for (const char *n : names)
-        if (name == n)
-          return true;
-      return false;
-    };
-    // Flags without a value.
-    if (isFlag({"--synthetic", "--describe"})) {
-      if (hasValue)
-        return usageError(name + " takes no value");
-      if (name == "--synthetic")
-        args.train.synthetic = true;
-      else
-        sawDescribe = true;
-      continue;
-    }
-    if (!isFlag({"--backend", "--fast-accum", "--data", "--val-data", "--steps", "--seed", "--log",
-                 "--log-interval", "--eval-every", "--eval-batches", "--save",
-                 "--save-every", "--resume", "--init-from", "--dump", "--prepare",
-                 "-o"}))
+    const Flag *flag = findFlag(name);
+    if (!flag)
       return usageError("unknown option '" + name + "'");
-    if (!hasValue) {
+    if (!flag->takesValue && hasValue)
+      return usageError(name + " takes no value");
+    if (flag->takesValue && !hasValue) {
       if (i + 1 >= argc)
         return usageError(name + " needs a value");
       value = argv[++i];
     }
-    if (value.empty())
+    if (flag->takesValue && value.empty())
       return usageError(name + " needs a non-empty value");
-
-    // Prints the usage error itself; the caller returns kExitUsage.
-    auto positiveInt = [&](int64_t &out) -> bool {
-      if (parseInt(value, out) && out > 0)
-        return true;
-      usageError(name + "=" + value + ": expected a positive integer");
-      return false;
-    };
-    if (name == "--backend") {
-      if (value != "auto" && value != "cpu" && value != "cuda" && value != "cuda-emu")
-        return usageError("--backend=" + value + ": expected auto, cpu, cuda or cuda-emu");
-      args.backend = value;
-    } else if (name == "--fast-accum") {
-      if (value != "as-compiled" && value != "on" && value != "off")
-        return usageError("--fast-accum=" + value + ": expected as-compiled, on or off");
-      args.fastAccum = value;
-    } else if (name == "--data") {
-      args.train.dataPath = value;
-    } else if (name == "--val-data") {
-      args.train.valDataPath = value;
-    } else if (name == "--steps") {
-      if (!positiveInt(args.train.steps))
-        return kExitUsage;
-    } else if (name == "--seed") {
-      if (!parseUint(value, args.train.seed))
-        return usageError("--seed=" + value + ": expected an unsigned 64-bit integer");
-    } else if (name == "--log") {
-      args.train.logPath = value;
-    } else if (name == "--log-interval") {
-      if (!positiveInt(args.train.logInterval))
-        return kExitUsage;
-    } else if (name == "--eval-every") {
-      if (!positiveInt(args.train.evalEvery))
-        return kExitUsage;
-    } else if (name == "--eval-batches") {
-      if (!positiveInt(args.train.evalBatches))
-        return kExitUsage;
-    } else if (name == "--save") {
-      args.train.savePath = value;
-    } else if (name == "--save-every") {
-      if (!positiveInt(args.train.saveEvery))
-        return kExitUsage;
-    } else if (name == "--resume") {
-      args.train.resumePath = value;
-    } else if (name == "--init-from") {
-      args.train.initFromPath = value;
-    } else if (name == "--dump") {
-      size_t colon = value.find(':');
-      int64_t step = 0;
-      if (colon == std::string::npos || colon + 1 == value.size() ||
-          !parseInt(std::string_view(value).substr(0, colon), step) || step <= 0)
-        return usageError("--dump=" + value +
-                          ": expected STEP:FILE with a positive step");
-      args.train.dumpStep = step;
-      args.train.dumpPath = value.substr(colon + 1);
-    } else if (name == "--prepare") {
-      sawPrepare = true;
-      args.prepareInput = value;
-    } else if (name == "-o") {
-      sawOutput = true;
-      output = value;
-    }
+    if (std::string message = applyFlag(*flag, value, args, line); !message.empty())
+      return usageError(message);
   }
-
-  if (sawDescribe && sawPrepare)
-    return usageError("--describe and --prepare exclude each other");
-  if (sawPrepare) {
-    args.mode = Args::Mode::Prepare;
-    if (!sawOutput)
-      return usageError("--prepare needs -o FILE.bin");
-    if (!positional.empty())
-      return usageError("--prepare takes no program ('" + positional[0] + "')");
-    args.prepareOutput = output;
-    return -1;
-  }
-  if (sawOutput)
-    return usageError("-o is only used with --prepare");
-  if (positional.empty())
-    return usageError("no program file given");
-  if (positional.size() > 1)
-    return usageError("one program file expected, got '" + positional[0] +
-                      "' and '" + positional[1] + "'");
-  args.program = positional[0];
-  if (sawDescribe) {
-    args.mode = Args::Mode::Describe;
-    return -1;
-  }
-  if (args.train.synthetic && !args.train.dataPath.empty())
-    return usageError("--data and --synthetic exclude each other");
-  if (!args.train.synthetic && args.train.dataPath.empty())
-    return usageError("no data: give --data=FILE.bin or --synthetic");
-  if (!args.train.valDataPath.empty() && args.train.dataPath.empty())
-    return usageError("--val-data needs --data");
-  if (!args.train.resumePath.empty() && !args.train.initFromPath.empty())
-    return usageError("--resume and --init-from exclude each other");
-  if (args.train.saveEvery > 0 && args.train.savePath.empty())
-    return usageError("--save-every needs --save=CKPT");
-  return -1;
+  return selectMode(line, args);
 }
 
 /// --backend: auto takes the GPU when one is usable, else the CPU; cuda

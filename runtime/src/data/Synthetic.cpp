@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8rt/Synthetic.h"
+#include "fp8rt/data/Synthetic.h"
 
 #include <algorithm>
 #include <cmath>
@@ -340,12 +340,7 @@ std::vector<int32_t> MarkovSource::sample(Rng &rng, int64_t n) const {
 
 Status MarkovSource::getBatch(Rng &rng, int64_t batchSize, int64_t seqLen,
                               Batch &out) const {
-  if (batchSize <= 0)
-    return invalidArgumentError("batch size must be positive, got " +
-                                std::to_string(batchSize));
-  if (seqLen <= 0)
-    return invalidArgumentError("seq_len must be positive, got " +
-                                std::to_string(seqLen));
+  FP8RT_RETURN_IF_ERROR(checkBatchShape(batchSize, seqLen));
   out.resize(batchSize, seqLen);
   std::vector<int32_t> seq(size_t(seqLen) + 1);
   for (int64_t row = 0; row < batchSize; ++row) {

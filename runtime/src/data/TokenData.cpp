@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8rt/TokenData.h"
+#include "fp8rt/data/TokenData.h"
 
 #include "fp8rt/AtomicFile.h"
 
@@ -96,16 +96,6 @@ std::string tooShortMessage(const std::string &path, int64_t numTokens,
          std::to_string(seqLen + 1);
 }
 
-Status checkSizes(int64_t batchSize, int64_t seqLen) {
-  if (batchSize <= 0)
-    return invalidArgumentError("batch size must be positive, got " +
-                                std::to_string(batchSize));
-  if (seqLen <= 0)
-    return invalidArgumentError("seq_len must be positive, got " +
-                                std::to_string(seqLen));
-  return Status::success();
-}
-
 } // namespace
 
 const char *tokenWidthName(TokenWidth w) {
@@ -114,13 +104,6 @@ const char *tokenWidthName(TokenWidth w) {
 
 TokenWidth defaultTokenWidth(int64_t vocabSize) {
   return vocabSize <= 65536 ? TokenWidth::U16 : TokenWidth::U32;
-}
-
-void Batch::resize(int64_t b, int64_t t) {
-  batchSize = b;
-  seqLen = t;
-  tokens.resize(size_t(b * t));
-  targets.resize(size_t(b * t));
 }
 
 //===----------------------------------------------------------------------===//
@@ -225,14 +208,19 @@ uint32_t TokenFile::token(int64_t i) const {
 
 Status TokenFile::getBatch(Rng &rng, int64_t batchSize, int64_t seqLen,
                            Batch &out) const {
-  FP8RT_RETURN_IF_ERROR(checkSizes(batchSize, seqLen));
-  if (numTokens_ < seqLen + 1)
-    return invalidArgumentError(tooShortMessage(path_, numTokens_, seqLen));
+  return getBatch(rng, all(), batchSize, seqLen, out);
+}
+
+Status TokenFile::getBatch(Rng &rng, TokenRange range, int64_t batchSize,
+                           int64_t seqLen, Batch &out) const {
+  FP8RT_RETURN_IF_ERROR(checkBatchShape(batchSize, seqLen));
+  if (range.size() < seqLen + 1)
+    return invalidArgumentError(tooShortMessage(path_, range.size(), seqLen));
   out.resize(batchSize, seqLen);
   // nanoGPT: ix = torch.randint(len(data) - block_size, (batch_size,))
-  const uint64_t numStarts = uint64_t(numTokens_ - seqLen);
+  const uint64_t numStarts = uint64_t(range.size() - seqLen);
   for (int64_t row = 0; row < batchSize; ++row) {
-    const int64_t start = int64_t(rng.uniform(numStarts));
+    const int64_t start = range.begin + int64_t(rng.uniform(numStarts));
     copyWindow(data_, width_, start, seqLen, row, out);
   }
   return Status::success();
@@ -247,15 +235,26 @@ StatusOr<Batch> TokenFile::getBatch(Rng &rng, int64_t batchSize,
 
 int64_t TokenFile::numSequentialBatches(int64_t batchSize,
                                         int64_t seqLen) const {
-  if (batchSize <= 0 || seqLen <= 0 || numTokens_ < 1)
+  return numSequentialBatches(all(), batchSize, seqLen);
+}
+
+int64_t TokenFile::numSequentialBatches(TokenRange range, int64_t batchSize,
+                                        int64_t seqLen) const {
+  if (batchSize <= 0 || seqLen <= 0 || range.size() < 1)
     return 0;
-  return ((numTokens_ - 1) / seqLen) / batchSize;
+  return ((range.size() - 1) / seqLen) / batchSize;
 }
 
 Status TokenFile::getSequentialBatch(int64_t index, int64_t batchSize,
                                      int64_t seqLen, Batch &out) const {
-  FP8RT_RETURN_IF_ERROR(checkSizes(batchSize, seqLen));
-  const int64_t count = numSequentialBatches(batchSize, seqLen);
+  return getSequentialBatch(all(), index, batchSize, seqLen, out);
+}
+
+Status TokenFile::getSequentialBatch(TokenRange range, int64_t index,
+                                     int64_t batchSize, int64_t seqLen,
+                                     Batch &out) const {
+  FP8RT_RETURN_IF_ERROR(checkBatchShape(batchSize, seqLen));
+  const int64_t count = numSequentialBatches(range, batchSize, seqLen);
   if (index < 0 || index >= count)
     return outOfRangeError("data file " + path_ + ": evaluation batch " +
                            std::to_string(index) + " does not exist (" +
@@ -265,7 +264,7 @@ Status TokenFile::getSequentialBatch(int64_t index, int64_t batchSize,
   out.resize(batchSize, seqLen);
   for (int64_t row = 0; row < batchSize; ++row) {
     const int64_t window = index * batchSize + row;
-    copyWindow(data_, width_, window * seqLen, seqLen, row, out);
+    copyWindow(data_, width_, range.begin + window * seqLen, seqLen, row, out);
   }
   return Status::success();
 }

@@ -628,6 +628,10 @@ private:
     // initialisation is an argument's business only.
     results.add(scalarF32, named("grad_norm"));
     returned.push_back(norm);
+    // The step's learning rate, so the runtime reports the schedule's value
+    // without re-deriving it.
+    results.add(scalarF32, named("lr"));
+    returned.push_back(lrValue);
     for (unsigned i = 0; i < layout.numParams; ++i) {
       results.add(newParams[i].getType(), named(nameOf(layout.args.attrs[i])));
       returned.push_back(newParams[i]);

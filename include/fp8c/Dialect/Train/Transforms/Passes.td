@@ -13,7 +13,7 @@ def Autodiff : Pass<"fp8-autodiff", "::mlir::ModuleOp"> {
 
     ```
     func.func @train_step(params..., optimizer state..., inputs..., %step: tensor<i64>)
-        -> (loss, grad_norm, new params..., new optimizer state...)
+        -> (loss, grad_norm, lr, new params..., new optimizer state...)
     func.func @eval_step(params..., inputs...) -> loss
     ```
 

@@ -22,10 +22,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FP8RT_TOKENDATA_H
-#define FP8RT_TOKENDATA_H
+#ifndef FP8RT_DATA_TOKENDATA_H
+#define FP8RT_DATA_TOKENDATA_H
 
 #include "fp8rt/Rng.h"
+#include "fp8rt/data/Batch.h"
 #include "fp8rt/Status.h"
 
 #include <cstddef>
@@ -46,16 +47,12 @@ inline size_t tokenWidthBytes(TokenWidth w) { return static_cast<size_t>(w); }
 /// every token fits (vocab_size <= 65536), else uint32.
 TokenWidth defaultTokenWidth(int64_t vocabSize);
 
-/// One batch: `tokens` and `targets` are row-major [batchSize, seqLen] int32,
-/// targets[b, t] being the token after tokens[b, t].
-struct Batch {
-  int64_t batchSize = 0;
-  int64_t seqLen = 0;
-  std::vector<int32_t> tokens;
-  std::vector<int32_t> targets;
-
-  /// Sizes both arrays to batchSize * seqLen.
-  void resize(int64_t b, int64_t t);
+/// Tokens [begin, end) of a token file: the windows of a batch lie inside it
+/// (the trainer's training part and held-out tail of one file).
+struct TokenRange {
+  int64_t begin = 0;
+  int64_t end = 0;
+  int64_t size() const { return end - begin; }
 };
 
 /// A validated, read-only, memory-mapped token file. Move-only.
@@ -92,14 +89,25 @@ public:
   /// seqLen longer than open() validated the file for (same message as open).
   Status getBatch(Rng &rng, int64_t batchSize, int64_t seqLen, Batch &out) const;
   StatusOr<Batch> getBatch(Rng &rng, int64_t batchSize, int64_t seqLen) const;
+  /// getBatch over the tokens of `range` only (N = range.size(), offsets from
+  /// range.begin): the same draws as getBatch on a file holding just them.
+  Status getBatch(Rng &rng, TokenRange range, int64_t batchSize, int64_t seqLen,
+                  Batch &out) const;
 
   /// Number of whole evaluation batches: floor(floor((N - 1) / T) / B), 0 for
   /// a non-positive batchSize or seqLen.
   int64_t numSequentialBatches(int64_t batchSize, int64_t seqLen) const;
+  int64_t numSequentialBatches(TokenRange range, int64_t batchSize,
+                               int64_t seqLen) const;
   /// Evaluation batch `index` (0 <= index < numSequentialBatches), see the
   /// file comment. Errors on a bad size or index.
   Status getSequentialBatch(int64_t index, int64_t batchSize, int64_t seqLen,
                             Batch &out) const;
+  /// getSequentialBatch over the tokens of `range` only.
+  Status getSequentialBatch(TokenRange range, int64_t index, int64_t batchSize,
+                            int64_t seqLen, Batch &out) const;
+  /// All of the file's tokens.
+  TokenRange all() const { return {0, numTokens_}; }
 
 private:
   TokenFile() = default;
@@ -129,4 +137,4 @@ StatusOr<int64_t> prepareByteTokens(const std::string &textPath,
 
 } // namespace fp8rt
 
-#endif // FP8RT_TOKENDATA_H
+#endif // FP8RT_DATA_TOKENDATA_H

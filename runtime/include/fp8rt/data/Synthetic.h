@@ -36,12 +36,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FP8RT_SYNTHETIC_H
-#define FP8RT_SYNTHETIC_H
+#ifndef FP8RT_DATA_SYNTHETIC_H
+#define FP8RT_DATA_SYNTHETIC_H
 
 #include "fp8rt/Rng.h"
 #include "fp8rt/Status.h"
-#include "fp8rt/TokenData.h"
+#include "fp8rt/data/TokenData.h"
 
 #include <cstdint>
 #include <string>
@@ -149,4 +149,4 @@ private:
 
 } // namespace fp8rt
 
-#endif // FP8RT_SYNTHETIC_H
+#endif // FP8RT_DATA_SYNTHETIC_H

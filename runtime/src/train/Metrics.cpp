@@ -1,0 +1,109 @@
+//===- Metrics.cpp - What one optimizer step produced ---------------------===//
+//
+// The JSONL record's keys and their order are fixed (tests compare the text).
+//
+//===----------------------------------------------------------------------===//
+
+#include "train/Metrics.h"
+
+#include "train/JsonWriter.h"
+#include "train/StepFunctions.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace fp8rt {
+namespace trainer {
+
+Status readMetrics(const Program &program, Backend &backend,
+                   const std::vector<uint32_t> &metrics, StepMetrics &out) {
+  std::vector<double> values;
+  for (uint32_t index : metrics) {
+    MetricValue m;
+    m.name = program.buffers[index].name;
+    FP8RT_RETURN_IF_ERROR(readAsDoubles(program, backend, index, values));
+    m.count = values.size();
+    m.value = values.empty() ? 0 : values[0];
+    m.min = INFINITY;
+    m.max = -INFINITY;
+    for (double v : values) {
+      if (!std::isfinite(v)) {
+        m.nonfinite = true;
+        ++out.nonfinite;
+        // An amax is the first place an overflow shows; a scale cannot
+        // become non-finite by itself (compute_scale keeps the previous one),
+        // so any non-finite metric means the state is bad.
+        if (out.firstNonfinite.empty()) {
+          char text[64];
+          std::snprintf(text, sizeof text, "%g", v);
+          out.firstNonfinite = m.name + " is " + text;
+        }
+      }
+      m.min = std::min(m.min, v);
+      m.max = std::max(m.max, v);
+    }
+    out.values.push_back(std::move(m));
+  }
+  return Status::success();
+}
+
+StatusOr<int64_t> countNonfinite(const Program &program, Backend &backend,
+                                 const std::vector<uint32_t> &grads) {
+  int64_t count = 0;
+  std::vector<double> values;
+  for (uint32_t index : grads) {
+    FP8RT_RETURN_IF_ERROR(readAsDoubles(program, backend, index, values));
+    for (double v : values)
+      count += !std::isfinite(v);
+  }
+  return count;
+}
+
+namespace {
+
+void writeMetrics(JsonWriter &json, const StepMetrics &metrics) {
+  json.key("metrics").beginObject();
+  for (const MetricValue &m : metrics.values) {
+    json.key(m.name);
+    if (m.count == 1)
+      json.number(m.value);
+    else if (m.nonfinite)
+      json.beginObject().key("min").string("nan").key("max").string("nan").endObject();
+    else
+      json.beginObject().number("min", m.min).number("max", m.max).endObject();
+  }
+  json.endObject();
+}
+
+} // namespace
+
+std::string jsonlRecord(const StepRecord &r) {
+  JsonWriter json;
+  json.beginObject().integer("step", r.step).number("loss", r.loss);
+  json.key("grad_norm");
+  if (r.gradNorm)
+    json.number(*r.gradNorm);
+  else
+    json.null();
+  if (r.lr)
+    json.number("lr", *r.lr);
+  if (r.valLoss)
+    json.number("val_loss", *r.valLoss);
+  json.integer("tokens", r.tokens)
+      .number("tokens_per_s", r.tokensPerSecond, 6)
+      .number("step_time_ms", r.stepSeconds * 1e3, 6);
+  writeMetrics(json, r.metrics);
+  json.key("nonfinite")
+      .beginObject()
+      .integer("loss", std::isfinite(r.loss) ? 0 : 1)
+      .integer("grad_norm", r.gradNorm && !std::isfinite(*r.gradNorm) ? 1 : 0)
+      .integer("metrics", r.metrics.nonfinite);
+  if (r.metrics.nonfiniteGrads >= 0)
+    json.integer("grads", r.metrics.nonfiniteGrads);
+  json.endObject().endObject();
+  return json.text() + "\n";
+}
+
+} // namespace trainer
+} // namespace fp8rt
