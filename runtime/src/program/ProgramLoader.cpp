@@ -4,7 +4,7 @@
 // with the runtime's strict parser and validates all of it before anything is
 // handed to a backend: keys and their kinds, names, shapes, arena bounds,
 // overlaps of persistent buffers, buffer indices, kernel value numbers, every
-// kernel op (checkKernelOp) and every GEMM's shapes, dtypes and scales. A
+// kernel op (ops::checkKernelOp) and every GEMM's shapes, dtypes and scales. A
 // backend may then index the arena with the program's numbers unchecked.
 //
 // Every error reads "<file>: <json path>: <what was expected, what was found>"
@@ -14,7 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fp8rt/Program.h"
-#include "fp8rt/cpu/KernelOps.h"
+#include "fp8rt/ops/KernelOpTable.h"
 
 #include "checkpoint/Json.h"
 #include "checkpoint/ReadFile.h"
@@ -819,7 +819,9 @@ Status Loader::readKernelOp(const json::Value &v, const JsonPath &p,
     }
   }
 
-  Status checked = checkKernelOp(op, operandTypes);
+  // The name is looked up once, here: backends dispatch on the id.
+  op.id = ops::findOp(op.op);
+  Status checked = ops::checkKernelOp(op, operandTypes);
   if (!checked.ok())
     return fail(p, checked.message(),
                 checked.code() == StatusCode::kUnimplemented ? StatusCode::kUnimplemented
