@@ -446,6 +446,11 @@ StatusOr<std::vector<GeneratedKernel>> generateAllKernels(const Program &program
   return all;
 }
 
+bool hasEmitter(ops::OpId id) {
+  const OpEmitter &e = emitterOf(id);
+  return (e.pointwise != nullptr) != (e.wholeKernel != nullptr);
+}
+
 std::string cudaPrelude() { return detail::preludeSource(); }
 
 std::string combinedSource(const std::vector<GeneratedKernel> &kernels) {
