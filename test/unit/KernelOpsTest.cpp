@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fp8rt/cpu/KernelOps.h"
+#include "fp8rt/ops/KernelOpTable.h"
 
 #include <gtest/gtest.h>
 
@@ -25,6 +26,7 @@
 
 using namespace fp8rt;
 using cpu::Value;
+using ops::checkKernelOp;
 
 namespace {
 

@@ -4,7 +4,7 @@
 // index in it has been checked by parseProgram: buffer indices are in range,
 // views lie inside the arena, kernel value numbers refer to earlier values,
 // and every kernel op has passed its op's shape and attribute checks
-// (checkKernelOp, Interpreter.h). Backends may therefore trust it.
+// (ops::checkKernelOp, fp8rt/ops/KernelOpTable.h). Backends may therefore trust it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +12,7 @@
 #define FP8RT_PROGRAM_H
 
 #include "fp8rt/Status.h"
+#include "fp8rt/ops/OpId.h"
 
 #include <cstdint>
 #include <string>
@@ -87,6 +88,9 @@ struct KernelOp {
   std::vector<uint32_t> operands; ///< kernel value numbers
   std::vector<TensorType> results;
   std::vector<std::pair<std::string, Attr>> attrs;
+  /// The op's row in the kernel-op table (fp8rt/ops/KernelOpTable.h): set by
+  /// the loader, so that backends dispatch without comparing names.
+  ops::OpId id = ops::kUnresolvedOp;
   /// The attribute or nullptr.
   const Attr *attr(std::string_view name) const;
 };

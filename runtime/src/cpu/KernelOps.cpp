@@ -1,52 +1,25 @@
-//===- KernelOps.cpp - Checks and CPU semantics of kernel ops -------------===//
+//===- KernelOps.cpp - The CPU backend's kernel ops -----------------------===//
 //
-// The entry points of fp8rt/cpu/KernelOps.h and the OpContext helpers the op
-// families share (KernelOpsImpl.h). The ops themselves live in
-// KernelOpsTrain.cpp, KernelOpsFP8.cpp and KernelOpsArith.cpp.
+// runKernelOp (fp8rt/cpu/KernelOps.h): the op's check (fp8rt/ops), then its
+// row of the CPU column (KernelOpsImpl.h), then the results rounded to their
+// dtypes. The implementations live in KernelOpsTrain.cpp, KernelOpsFP8.cpp
+// and KernelOpsArith.cpp.
 //
 //===----------------------------------------------------------------------===//
 
 #include "fp8rt/cpu/KernelOps.h"
+#include "fp8rt/ops/KernelOpTable.h"
 
 #include "KernelOpsImpl.h"
 
 #include <cmath>
 #include <cstring>
 
-namespace fp8rt {
-namespace kernelops {
+namespace fp8rt::cpu {
 
 //===----------------------------------------------------------------------===//
-// Types and dtype conversions
+// Dtype conversions
 //===----------------------------------------------------------------------===//
-
-const char *dtypeString(DType t) {
-  switch (t) {
-  case DType::F32:
-    return "f32";
-  case DType::BF16:
-    return "bf16";
-  case DType::F16:
-    return "f16";
-  case DType::F8E4M3:
-    return "f8e4m3";
-  case DType::F8E5M2:
-    return "f8e5m2";
-  case DType::I32:
-    return "i32";
-  case DType::I64:
-    return "i64";
-  case DType::I8:
-    return "i8";
-  }
-  return "?";
-}
-
-std::string typeString(const TensorType &type) {
-  return dtypeString(type.dtype) + shapeString(type.shape);
-}
-
-int64_t elementCount(const TensorType &type) { return elementCount(type.shape); }
 
 uint16_t floatToF16(float x) {
   const uint32_t u = floatBits(x);
@@ -117,438 +90,22 @@ uint8_t encodeFp8Exact(float x, Fp8Format f) {
 }
 
 //===----------------------------------------------------------------------===//
-// OpContext
-//===----------------------------------------------------------------------===//
-
-namespace {
-
-const char *className(TypeClass cls) {
-  switch (cls) {
-  case TypeClass::Float:
-    return "a float tensor (f32, bf16 or f16)";
-  case TypeClass::Index:
-    return "an index tensor (i32 or i64)";
-  case TypeClass::Any:
-    return "an f32, bf16, f16, i32 or i64 tensor";
-  case TypeClass::Fp8:
-    return "an FP8 tensor (f8e4m3 or f8e5m2)";
-  case TypeClass::GemmResult:
-    return "an f32, bf16, f16, f8e4m3 or f8e5m2 tensor";
-  case TypeClass::F32:
-    return "an f32 tensor";
-  case TypeClass::Int:
-    return "an integer tensor (i8 for i1, i32 or i64)";
-  }
-  return "?";
-}
-
-bool inClass(DType t, TypeClass cls) {
-  switch (cls) {
-  case TypeClass::Float:
-    return isFloatDType(t);
-  case TypeClass::Index:
-    return t == DType::I32 || t == DType::I64;
-  case TypeClass::Any:
-    return isFloatDType(t) || t == DType::I32 || t == DType::I64;
-  case TypeClass::Fp8:
-    return isFp8DType(t);
-  case TypeClass::GemmResult:
-    return isFloatDType(t) || isFp8DType(t);
-  case TypeClass::F32:
-    return t == DType::F32;
-  case TypeClass::Int:
-    return isIntDType(t);
-  }
-  return false;
-}
-
-const char *attrKindName(Attr::Kind k) {
-  switch (k) {
-  case Attr::Kind::Int:
-    return "an integer";
-  case Attr::Kind::Float:
-    return "a float";
-  case Attr::Kind::Bool:
-    return "a boolean";
-  case Attr::Kind::String:
-    return "a string";
-  case Attr::Kind::Array:
-    return "an array";
-  }
-  return "?";
-}
-
-} // namespace
-
-Status OpContext::error(const std::string &message) const {
-  return invalidArgumentError(op.op + ": " + message);
-}
-
-Status OpContext::expectOperandCount(size_t n) const {
-  if (types.size() != n)
-    return error("expected " + std::to_string(n) + " operand" + (n == 1 ? "" : "s") +
-                 ", got " + std::to_string(types.size()));
-  return Status::success();
-}
-
-Status OpContext::expectOperandCount(size_t min, size_t max) const {
-  if (types.size() < min || types.size() > max)
-    return error("expected " + std::to_string(min) + " to " + std::to_string(max) +
-                 " operands, got " + std::to_string(types.size()));
-  return Status::success();
-}
-
-Status OpContext::expectClass(size_t i, const char *what, TypeClass cls) const {
-  if (!inClass(types[i].dtype, cls))
-    return error(std::string(what) + " must be " + className(cls) + ", got " +
-                 typeString(types[i]));
-  return Status::success();
-}
-
-Status OpContext::expectShape(size_t i, const char *what,
-                              const std::vector<int64_t> &shape) const {
-  if (types[i].shape != shape)
-    return error(std::string(what) + " has shape " + shapeString(types[i].shape) +
-                 ", expected " + shapeString(shape));
-  return Status::success();
-}
-
-Status OpContext::expectRank(size_t i, const char *what, size_t rank, bool atLeast) const {
-  const size_t r = types[i].shape.size();
-  if (atLeast ? r < rank : r != rank)
-    return error(std::string(what) + " must have rank " + (atLeast ? ">= " : "") +
-                 std::to_string(rank) + ", got shape " + shapeString(types[i].shape));
-  return Status::success();
-}
-
-Status OpContext::expectF32Scalar(size_t i, const char *what) const {
-  if (types[i] != TensorType{DType::F32, {}})
-    return error(std::string(what) + " must be an f32 scalar (f32[]), got " +
-                 typeString(types[i]));
-  return Status::success();
-}
-
-Status OpContext::expectI64Scalar(size_t i, const char *what) const {
-  if (types[i] != TensorType{DType::I64, {}})
-    return error(std::string(what) + " must be an i64 scalar (i64[]), got " +
-                 typeString(types[i]));
-  return Status::success();
-}
-
-Status OpContext::expectSameDType(std::initializer_list<size_t> indices,
-                                  std::initializer_list<const char *> names) const {
-  const size_t first = *indices.begin();
-  const char *firstName = *names.begin();
-  auto name = names.begin();
-  for (size_t i : indices) {
-    if (types[i].dtype != types[first].dtype)
-      return error("expects one element type: " + std::string(firstName) + " is " +
-                   dtypeString(types[first].dtype) + ", " + *name + " is " +
-                   dtypeString(types[i].dtype));
-    ++name;
-  }
-  return Status::success();
-}
-
-const Attr *OpContext::attr(std::string_view name) const {
-  for (const auto &[key, value] : op.attrs)
-    if (key == name)
-      return &value;
-  return nullptr;
-}
-
-Status OpContext::f64Attr(const char *name, double &out) const {
-  const Attr *a = attr(name);
-  if (!a)
-    return error(std::string("attribute '") + name + "' is missing");
-  std::optional<double> value;
-  FP8RT_RETURN_IF_ERROR(optionalF64Attr(name, value));
-  out = *value;
-  return Status::success();
-}
-
-Status OpContext::f64Attr(const char *name, double &out, double defaultValue) const {
-  std::optional<double> value;
-  FP8RT_RETURN_IF_ERROR(optionalF64Attr(name, value));
-  out = value ? *value : defaultValue;
-  return Status::success();
-}
-
-Status OpContext::optionalF64Attr(const char *name, std::optional<double> &out) const {
-  out.reset();
-  const Attr *a = attr(name);
-  if (!a)
-    return Status::success();
-  if (a->kind != Attr::Kind::Float && a->kind != Attr::Kind::Int)
-    return error(std::string("attribute '") + name + "' must be a number, got " +
-                 attrKindName(a->kind));
-  out = a->f;
-  return Status::success();
-}
-
-Status OpContext::i64Attr(const char *name, int64_t &out) const {
-  if (!attr(name))
-    return error(std::string("attribute '") + name + "' is missing");
-  std::optional<int64_t> value;
-  FP8RT_RETURN_IF_ERROR(optionalI64Attr(name, value));
-  out = *value;
-  return Status::success();
-}
-
-Status OpContext::i64Attr(const char *name, int64_t &out, int64_t defaultValue) const {
-  std::optional<int64_t> value;
-  FP8RT_RETURN_IF_ERROR(optionalI64Attr(name, value));
-  out = value ? *value : defaultValue;
-  return Status::success();
-}
-
-Status OpContext::optionalI64Attr(const char *name, std::optional<int64_t> &out) const {
-  out.reset();
-  const Attr *a = attr(name);
-  if (!a)
-    return Status::success();
-  if (a->kind != Attr::Kind::Int)
-    return error(std::string("attribute '") + name + "' must be an integer, got " +
-                 attrKindName(a->kind));
-  out = a->i;
-  return Status::success();
-}
-
-Status OpContext::unitAttr(const char *name, bool &out) const {
-  out = false;
-  const Attr *a = attr(name);
-  if (!a)
-    return Status::success();
-  if (a->kind != Attr::Kind::Bool)
-    return error(std::string("attribute '") + name + "' must be a boolean, got " +
-                 attrKindName(a->kind));
-  out = a->b;
-  return Status::success();
-}
-
-namespace {
-
-std::string choiceList(std::initializer_list<const char *> choices) {
-  std::string s;
-  size_t i = 0;
-  for (const char *c : choices) {
-    if (i++)
-      s += i == choices.size() ? " or " : ", ";
-    s += std::string("'") + c + "'";
-  }
-  return s;
-}
-
-} // namespace
-
-Status OpContext::enumAttr(const char *name, std::initializer_list<const char *> choices,
-                           int &out) const {
-  if (!attr(name))
-    return error(std::string("attribute '") + name + "' is missing");
-  return enumAttr(name, choices, out, 0);
-}
-
-Status OpContext::enumAttr(const char *name, std::initializer_list<const char *> choices,
-                           int &out, int defaultIndex) const {
-  out = defaultIndex;
-  const Attr *a = attr(name);
-  if (!a)
-    return Status::success();
-  if (a->kind != Attr::Kind::String)
-    return error(std::string("attribute '") + name + "' must be a string (one of " +
-                 choiceList(choices) + "), got " + attrKindName(a->kind));
-  int index = 0;
-  for (const char *c : choices) {
-    if (a->s == c) {
-      out = index;
-      return Status::success();
-    }
-    ++index;
-  }
-  return error(std::string("attribute '") + name + "' is '" + a->s + "', expected " +
-               choiceList(choices));
-}
-
-Status OpContext::i64ArrayAttr(const char *name, std::vector<int64_t> &out) const {
-  std::optional<std::vector<int64_t>> value;
-  FP8RT_RETURN_IF_ERROR(optionalI64ArrayAttr(name, value));
-  if (!value)
-    return error(std::string("attribute '") + name + "' is missing");
-  out = std::move(*value);
-  return Status::success();
-}
-
-Status OpContext::optionalI64ArrayAttr(const char *name,
-                                       std::optional<std::vector<int64_t>> &out) const {
-  out.reset();
-  const Attr *a = attr(name);
-  if (!a)
-    return Status::success();
-  if (a->kind != Attr::Kind::Array)
-    return error(std::string("attribute '") + name + "' must be an array of integers, got " +
-                 attrKindName(a->kind));
-  std::vector<int64_t> values;
-  values.reserve(a->array.size());
-  for (double d : a->array) {
-    // Integers beyond 2^53 are not exact in a double; no attribute needs them.
-    if (!(d >= -0x1p53 && d <= 0x1p53) || d != std::floor(d))
-      return error(std::string("attribute '") + name + "' must be an array of integers, got " +
-                   "element " + std::to_string(d));
-    values.push_back(int64_t(d));
-  }
-  out = std::move(values);
-  return Status::success();
-}
-
-Status OpContext::dtypeAttr(const char *name, DType &out) const {
-  const Attr *a = attr(name);
-  if (!a)
-    return error(std::string("attribute '") + name + "' is missing");
-  if (a->kind != Attr::Kind::String)
-    return error(std::string("attribute '") + name + "' must be a dtype string, got " +
-                 attrKindName(a->kind));
-  for (DType t : {DType::F32, DType::BF16, DType::F16, DType::F8E4M3, DType::F8E5M2,
-                  DType::I32, DType::I64, DType::I8})
-    if (a->s == dtypeString(t)) {
-      out = t;
-      return Status::success();
-    }
-  return error(std::string("attribute '") + name + "' is '" + a->s +
-               "', which is not a dtype");
-}
-
-Status OpContext::expectResultCount(size_t n) const {
-  if (op.results.size() != n)
-    return error("produces " + std::to_string(n) + " result" + (n == 1 ? "" : "s") +
-                 ", the program declares " + std::to_string(op.results.size()));
-  return Status::success();
-}
-
-Status OpContext::expectResults(const std::vector<TensorType> &expected,
-                                std::initializer_list<const char *> names) const {
-  FP8RT_RETURN_IF_ERROR(expectResultCount(expected.size()));
-  for (size_t i = 0; i < expected.size(); ++i) {
-    if (op.results[i] == expected[i])
-      continue;
-    std::string what = "result " + std::to_string(i);
-    if (i < names.size())
-      what += std::string(" (") + names.begin()[i] + ")";
-    return error(what + " is declared " + typeString(op.results[i]) + ", expected " +
-                 typeString(expected[i]));
-  }
-  return Status::success();
-}
-
-Status OpContext::expectResultClass(size_t i, const char *what, TypeClass cls) const {
-  if (!inClass(op.results[i].dtype, cls))
-    return error(std::string(what) + " must be " + className(cls) + ", got " +
-                 typeString(op.results[i]));
-  return Status::success();
-}
-
-//===----------------------------------------------------------------------===//
 // Dispatch
 //===----------------------------------------------------------------------===//
 
 namespace {
 
-const OpEntry *findOp(std::string_view name) {
-  using TableFn = const OpEntry *(*)(size_t &);
-  for (TableFn table : {TableFn(trainOps), TableFn(fp8Ops), TableFn(arithOps)}) {
-    size_t count = 0;
-    const OpEntry *entries = table(count);
-    for (size_t i = 0; i < count; ++i)
-      if (name == entries[i].name)
-        return &entries[i];
-  }
-  return nullptr;
-}
+using RunFn = Status (*)(const OpRun &);
 
-/// Rank, dimensions and size limits of one operand or result type.
-Status checkTypeBounds(const TensorType &type, const std::string &what) {
-  if (type.shape.size() > kMaxRank)
-    return invalidArgumentError(what + " has rank " + std::to_string(type.shape.size()) +
-                                ", at most " + std::to_string(kMaxRank) + " is supported");
-  int64_t n = 1;
-  for (int64_t d : type.shape) {
-    if (d < 1)
-      return invalidArgumentError(what + " has shape " + shapeString(type.shape) +
-                                  ": every dimension must be >= 1");
-    if (d > kMaxElements || n > kMaxElements / d)
-      return invalidArgumentError(what + " has shape " + shapeString(type.shape) +
-                                  ": more than 2^32 elements");
-    n *= d;
-  }
-  return Status::success();
-}
+const RunFn kRun[] = {
+#define KERNEL_OP(Id, Name) run##Id,
+#include "fp8rt/ops/KernelOps.def"
+};
+static_assert(sizeof(kRun) / sizeof(kRun[0]) == ops::kNumOps);
 
-} // namespace
-} // namespace kernelops
-
-using namespace kernelops;
-
-Status checkKernelOp(const KernelOp &op, const std::vector<TensorType> &operandTypes) {
-  const OpEntry *entry = findOp(op.op);
-  if (!entry)
-    return unimplementedError("unsupported kernel op '" + op.op + "'");
-  for (size_t i = 0; i < operandTypes.size(); ++i)
-    FP8RT_RETURN_IF_ERROR(
-        checkTypeBounds(operandTypes[i], op.op + ": operand " + std::to_string(i)));
-  for (size_t i = 0; i < op.results.size(); ++i)
-    FP8RT_RETURN_IF_ERROR(
-        checkTypeBounds(op.results[i], op.op + ": result " + std::to_string(i)));
-  OpContext context(op, operandTypes);
-  return entry->fn(context);
-}
-
-namespace cpu {
-
-Status runKernelOp(const KernelOp &op, const std::vector<const Value *> &operands,
-                   std::vector<Value> &results) {
-  results.clear();
-  const OpEntry *entry = findOp(op.op);
-  if (!entry)
-    return unimplementedError("unsupported kernel op '" + op.op + "'");
-  // The checks run again (they are cheap next to the arithmetic) so that a
-  // caller that skipped them still cannot make an op index out of bounds.
-  std::vector<TensorType> types;
-  types.reserve(operands.size());
-  for (size_t i = 0; i < operands.size(); ++i) {
-    const Value *v = operands[i];
-    if (!v)
-      return internalError(op.op + ": operand " + std::to_string(i) + " is null");
-    FP8RT_RETURN_IF_ERROR(
-        checkTypeBounds(v->type, op.op + ": operand " + std::to_string(i)));
-    const size_t n = size_t(elementCount(v->type));
-    const bool isInt = isIntDType(v->type.dtype);
-    if ((isInt ? v->i.size() : v->f.size()) != n)
-      return internalError(op.op + ": operand " + std::to_string(i) + " of type " +
-                           typeString(v->type) + " holds " +
-                           std::to_string(isInt ? v->i.size() : v->f.size()) + " elements");
-    types.push_back(v->type);
-  }
-  for (size_t i = 0; i < op.results.size(); ++i)
-    FP8RT_RETURN_IF_ERROR(
-        checkTypeBounds(op.results[i], op.op + ": result " + std::to_string(i)));
-  OpContext context(op, types);
-  FP8RT_RETURN_IF_ERROR(entry->fn(context));
-
-  results.resize(op.results.size());
-  for (size_t r = 0; r < results.size(); ++r) {
-    results[r].type = op.results[r];
-    const size_t n = size_t(elementCount(op.results[r]));
-    if (isIntDType(op.results[r].dtype))
-      results[r].i.assign(n, 0);
-    else
-      results[r].f.assign(n, 0.0f);
-  }
-  context.bindValues(operands, results);
-  if (Status s = entry->fn(context); !s.ok()) {
-    results.clear();
-    return s;
-  }
-  // One loop per dtype (not a switch per element): these loops are a large
-  // share of an interpreted step.
+/// One loop per dtype (not a switch per element): these loops are a large
+/// share of an interpreted step.
+void roundResults(std::vector<Value> &results) {
   for (Value &result : results) {
     std::vector<float> &f = result.f;
     switch (result.type.dtype) {
@@ -572,8 +129,63 @@ Status runKernelOp(const KernelOp &op, const std::vector<const Value *> &operand
       break;
     }
   }
+}
+
+} // namespace
+
+bool hasImplementation(ops::OpId id) {
+  return ops::index(id) < ops::kNumOps && kRun[ops::index(id)] != nullptr;
+}
+
+Status runKernelOp(const KernelOp &op, const std::vector<const Value *> &operands,
+                   std::vector<Value> &results) {
+  results.clear();
+  const ops::OpId id = ops::idOf(op);
+  if (id == ops::kUnresolvedOp)
+    return unimplementedError("unsupported kernel op '" + op.op + "'");
+  // The checks run again (they are cheap next to the arithmetic) so that a
+  // caller that skipped them still cannot make an op index out of bounds.
+  std::vector<TensorType> types;
+  types.reserve(operands.size());
+  for (size_t i = 0; i < operands.size(); ++i) {
+    const Value *v = operands[i];
+    if (!v)
+      return internalError(op.op + ": operand " + std::to_string(i) + " is null");
+    FP8RT_RETURN_IF_ERROR(
+        checkTypeBounds(v->type, op.op + ": operand " + std::to_string(i)));
+    const size_t n = size_t(elementCount(v->type));
+    const bool isInt = isIntDType(v->type.dtype);
+    if ((isInt ? v->i.size() : v->f.size()) != n)
+      return internalError(op.op + ": operand " + std::to_string(i) + " of type " +
+                           typeString(v->type) + " holds " +
+                           std::to_string(isInt ? v->i.size() : v->f.size()) + " elements");
+    types.push_back(v->type);
+  }
+  for (size_t i = 0; i < op.results.size(); ++i)
+    FP8RT_RETURN_IF_ERROR(
+        checkTypeBounds(op.results[i], op.op + ": result " + std::to_string(i)));
+  FP8RT_RETURN_IF_ERROR(ops::runCheck(id, OpContext(op, types)));
+
+  results.resize(op.results.size());
+  for (size_t r = 0; r < results.size(); ++r) {
+    results[r].type = op.results[r];
+    const size_t n = size_t(elementCount(op.results[r]));
+    if (isIntDType(op.results[r].dtype))
+      results[r].i.assign(n, 0);
+    else
+      results[r].f.assign(n, 0.0f);
+  }
+  if (Status s = kRun[ops::index(id)](OpRun(op, types, operands, results)); !s.ok()) {
+    results.clear();
+    return s;
+  }
+  roundResults(results);
   return Status::success();
 }
+
+//===----------------------------------------------------------------------===//
+// Values and bytes
+//===----------------------------------------------------------------------===//
 
 void storeConstant(const Buffer &constant, uint8_t *bytes) {
   Value v;
@@ -675,5 +287,4 @@ void storeValue(const Value &value, uint8_t *bytes) {
   }
 }
 
-} // namespace cpu
-} // namespace fp8rt
+} // namespace fp8rt::cpu

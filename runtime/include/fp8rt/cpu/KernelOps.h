@@ -1,11 +1,9 @@
-//===- KernelOps.h - Semantics of the ops inside a kernel -------*- C++ -*-===//
+//===- KernelOps.h - The kernel ops on the CPU ------------------*- C++ -*-===//
 //
-// Each kernel op of a program (docs/program-format.md, "kernel") has a check,
-// run by the loader on its operand types, and a CPU implementation. The check
-// is what makes the implementation safe on a hostile program: once an op has
-// passed it, every index the implementation derives from the types is in
-// bounds. Data-dependent errors (a token id >= vocab_size) are found by the
-// implementation and reported as Status.
+// The CPU backend's column of the kernel-op table (fp8rt/ops/KernelOpTable.h):
+// every kernel op of a program (docs/program-format.md, "kernel") computed in
+// f32 on the host, after its check. Data-dependent errors (a token id >=
+// vocab_size) are found here and reported as Status.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,20 +12,12 @@
 
 #include "fp8rt/Program.h"
 #include "fp8rt/Status.h"
+#include "fp8rt/ops/OpId.h"
 
 #include <cstdint>
 #include <vector>
 
-namespace fp8rt {
-
-/// Checks a kernel op given its operands' types: that the op is supported,
-/// the operand count, every attribute it needs (present, of the right kind, in
-/// range), and that `op.results` are exactly the types the op produces.
-/// Messages name what is wrong ("train.layer_norm: weight has shape [64],
-/// expected [128]"); the loader prefixes the JSON path.
-Status checkKernelOp(const KernelOp &op, const std::vector<TensorType> &operandTypes);
-
-namespace cpu {
+namespace fp8rt::cpu {
 
 /// A value inside a kernel on the CPU backend. Float dtypes keep their
 /// elements as f32 holding exactly the dtype's numbers (bf16-rounded for
@@ -38,10 +28,16 @@ struct Value {
   std::vector<int64_t> i;
 };
 
-/// Runs a checked op. `results` is resized to op.results.size(), each result
-/// typed and rounded to its dtype.
+/// Runs an op: its check (ops::checkKernelOp, again, so that a caller that
+/// skipped it still cannot index out of bounds), then its CPU implementation.
+/// `results` is resized to op.results.size(), each result typed and rounded
+/// to its dtype.
 Status runKernelOp(const KernelOp &op, const std::vector<const Value *> &operands,
                    std::vector<Value> &results);
+
+/// Whether row `id` of the kernel-op table has a CPU implementation
+/// (KernelOpTableTest).
+bool hasImplementation(ops::OpId id);
 
 /// Loads a buffer's bytes into a Value / stores a Value as bytes of its dtype.
 Value loadValue(const TensorType &type, const uint8_t *bytes);
@@ -52,7 +48,6 @@ void storeValue(const Value &value, uint8_t *bytes);
 /// loader checked their range). Every backend writes its constants this way.
 void storeConstant(const Buffer &constant, uint8_t *bytes);
 
-} // namespace cpu
-} // namespace fp8rt
+} // namespace fp8rt::cpu
 
 #endif // FP8RT_CPU_KERNELOPS_H

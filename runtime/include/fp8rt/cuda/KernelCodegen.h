@@ -17,6 +17,7 @@
 
 #include "fp8rt/Program.h"
 #include "fp8rt/Status.h"
+#include "fp8rt/ops/OpId.h"
 
 #include <cstdint>
 #include <string>
@@ -61,6 +62,11 @@ struct GeneratedKernel {
 /// validated). An op without a CUDA implementation is an kUnimplemented error
 /// naming the kernel and the op.
 StatusOr<GeneratedKernel> generateKernel(const Program &program, const Kernel &kernel);
+
+/// Whether row `id` of the kernel-op table has a CUDA emitter (exactly one of
+/// a pointwise expression and whole-kernel launches; KernelOpTableTest).
+/// fp8.scaled_matmul's emitter reports that it has no CUDA code.
+bool hasEmitter(ops::OpId id);
 
 /// Every kernel instruction of every function, in program order.
 StatusOr<std::vector<GeneratedKernel>> generateAllKernels(const Program &program);

@@ -1,0 +1,198 @@
+//===- LoadBuffers.cpp - The buffers of a program file -------------------===//
+//
+// Each buffer (name, role, dtype, shape, offset, init, constant data), then
+// the checks across buffers: unique names, persistent buffers that do not
+// overlap.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Loader.h"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+
+namespace fp8rt::loader {
+
+//===----------------------------------------------------------------------===//
+// Buffers
+//===----------------------------------------------------------------------===//
+
+Status Loader::readBuffer(const json::Value &v, const JsonPath &p, Buffer &b) const {
+  FP8RT_RETURN_IF_ERROR(checkKeys(v, p,
+                                  {"a buffer",
+                                   {"name", "role", "dtype", "shape", "offset"},
+                                   {"init", "init_std", "data"}}));
+  FP8RT_RETURN_IF_ERROR(readString(v, p, "name", b.name));
+  std::string role;
+  FP8RT_RETURN_IF_ERROR(readString(v, p, "role", role));
+  if (!parseRole(role, b.role))
+    return fail(p.key("role"), "unknown role " + json::quote(role) +
+                                   " (expected param, optimizer, fp8_state, "
+                                   "grad_accum, constant, input, output, metric, "
+                                   "grad or scratch)");
+  FP8RT_RETURN_IF_ERROR(readDTypeAndShape(v, p, b.type));
+
+  // The view lies inside the arena: offset + bytes <= arena_bytes, computed
+  // without forming a sum that could overflow.
+  FP8RT_RETURN_IF_ERROR(readUint(v, p, "offset", 0, UINT64_MAX, b.offset));
+  if (b.offset % Program::kAlignment != 0)
+    return fail(p.key("offset"), num(b.offset) + " is not a multiple of " +
+                                     num(Program::kAlignment));
+  const uint64_t bytes = b.bytes();
+  if (bytes > program_.arenaBytes || b.offset > program_.arenaBytes - bytes)
+    return fail(p.key("offset"), "the buffer's " + num(bytes) + " bytes at offset " +
+                                     num(b.offset) +
+                                     " run past the end of the arena (arena_bytes " +
+                                     num(program_.arenaBytes) + ")");
+
+  // Initialisation: the trainer initialises these roles, the loader fills
+  // constants, nothing else keeps its bytes between calls.
+  const bool initialised = b.role == BufferRole::Param || b.role == BufferRole::Optimizer ||
+                           b.role == BufferRole::FP8State ||
+                           b.role == BufferRole::GradAccum;
+  if (v.find("init")) {
+    if (!initialised)
+      return fail(p.key("init"), "only param, optimizer, fp8_state and grad_accum "
+                                 "buffers are initialised, this one is " +
+                                     std::string(roleName(b.role)));
+    int kind = 0;
+    FP8RT_RETURN_IF_ERROR(readChoice(v, p, "init", {"zeros", "ones", "normal"}, kind));
+    b.init = static_cast<InitKind>(kind + 1);
+  } else if (initialised) {
+    return fail(p, "missing key \"init\" (a " + std::string(roleName(b.role)) +
+                       " buffer needs zeros, ones or normal)");
+  }
+  if (const json::Value *std = v.find("init_std")) {
+    if (b.init != InitKind::Normal)
+      return fail(p.key("init_std"), "only a buffer with init \"normal\" has a "
+                                     "standard deviation");
+    FP8RT_RETURN_IF_ERROR(readFiniteNumber(*std, p.key("init_std"), b.initStd));
+    if (!(b.initStd > 0))
+      return expected(p.key("init_std"), "a positive number", *std);
+  } else if (b.init == InitKind::Normal) {
+    return fail(p, "missing key \"init_std\" (init \"normal\" needs it)");
+  }
+
+  if (const json::Value *data = v.find("data")) {
+    if (b.role != BufferRole::Constant)
+      return fail(p.key("data"), "only constant buffers have data, this one is " +
+                                     std::string(roleName(b.role)));
+    return readConstantData(*data, p.key("data"), b);
+  }
+  if (b.role == BufferRole::Constant)
+    return fail(p, "missing key \"data\" (a constant buffer needs its elements)");
+  return Status::success();
+}
+
+Status Loader::readConstantData(const json::Value &v, const JsonPath &p,
+                                Buffer &b) const {
+  const uint64_t count = uint64_t(b.type.numElements());
+  if (v.kind != json::Kind::Array)
+    return expected(p, "an array of " + num(count) + " numbers", v);
+  if (v.items.size() != count)
+    return fail(p, "expected " + num(count) + " elements (shape " +
+                       shapeString(b.type.shape) + "), found " + num(v.items.size()));
+  b.data.resize(v.items.size());
+  // The backend converts these to the dtype; keep them in its range so that
+  // the conversion is defined (integers exactly, floats through f32).
+  double lo = -FLT_MAX, hi = FLT_MAX;
+  switch (b.type.dtype) {
+  case DType::I8:
+    lo = -128, hi = 127;
+    break;
+  case DType::I32:
+    lo = -2147483648.0, hi = 2147483647.0;
+    break;
+  case DType::I64:
+    lo = -kMaxExactInteger, hi = kMaxExactInteger;
+    break;
+  default:
+    break;
+  }
+  const bool integer = !isFloat(b.type.dtype);
+  for (size_t i = 0; i < v.items.size(); ++i) {
+    double x = 0;
+    FP8RT_RETURN_IF_ERROR(readFiniteNumber(v.items[i], p.index(i), x));
+    if ((integer && std::floor(x) != x) || x < lo || x > hi)
+      return expected(p.index(i),
+                      std::string(integer ? "an integer" : "a number") + " in [" +
+                          (integer ? std::to_string(int64_t(lo)) : "-FLT_MAX") + ", " +
+                          (integer ? std::to_string(int64_t(hi)) : "FLT_MAX") +
+                          "] for a " + dtypeName(b.type.dtype) + " constant",
+                      v.items[i]);
+    b.data[i] = x;
+  }
+  return Status::success();
+}
+
+Status Loader::checkBufferNames() const {
+  // Persistent and host-visible buffers are found by name (checkpoints,
+  // inputs, metrics): one name, one buffer.
+  std::vector<std::pair<std::string_view, size_t>> named;
+  for (size_t i = 0; i < program_.buffers.size(); ++i) {
+    const Buffer &b = program_.buffers[i];
+    if (b.role == BufferRole::Scratch)
+      continue;
+    if (b.name.empty())
+      return fail(JsonPath().key("buffers").index(i).key("name"),
+                  "a " + std::string(roleName(b.role)) + " buffer needs a name");
+    named.emplace_back(b.name, i);
+  }
+  std::sort(named.begin(), named.end());
+  for (size_t k = 1; k < named.size(); ++k)
+    if (named[k].first == named[k - 1].first)
+      return fail(JsonPath().key("buffers").index(named[k].second).key("name"),
+                  "duplicate name " + json::quote(named[k].first) +
+                      " (also buffers[" + num(named[k - 1].second) +
+                      "]); persistent, input, output, metric and grad buffers "
+                      "have unique names");
+  return Status::success();
+}
+
+Status Loader::checkBufferOverlaps() const {
+  // Sweep the buffers in offset order. A pair overlaps when the later one
+  // starts before the earlier one ends; it is an error when either is
+  // persistent, so it is enough to remember the furthest end of all buffers
+  // and of persistent ones seen so far.
+  const std::vector<Buffer> &buffers = program_.buffers;
+  std::vector<size_t> order(buffers.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return buffers[a].offset != buffers[b].offset ? buffers[a].offset < buffers[b].offset
+                                                  : a < b;
+  });
+  auto end = [&](size_t i) { return buffers[i].offset + buffers[i].bytes(); };
+  const size_t none = SIZE_MAX;
+  size_t furthest = none, furthestPersistent = none;
+  for (size_t i : order) {
+    const Buffer &b = buffers[i];
+    size_t other = none;
+    if (isPersistent(b.role) && furthest != none && b.offset < end(furthest))
+      other = furthest;
+    else if (furthestPersistent != none && b.offset < end(furthestPersistent))
+      other = furthestPersistent;
+    if (other != none) {
+      const size_t later = std::max(i, other), earlier = std::min(i, other);
+      auto range = [&](size_t k) {
+        return "bytes [" + num(buffers[k].offset) + ", " + num(end(k)) + ")";
+      };
+      return fail(JsonPath().key("buffers").index(later),
+                  std::string(roleName(buffers[later].role)) + " buffer " +
+                      json::quote(buffers[later].name) + " (" + range(later) +
+                      ") overlaps " + roleName(buffers[earlier].role) + " buffer " +
+                      json::quote(buffers[earlier].name) + " of buffers[" +
+                      num(earlier) + "] (" + range(earlier) +
+                      "); persistent buffers share their bytes with no other buffer");
+    }
+    if (furthest == none || end(i) > end(furthest))
+      furthest = i;
+    if (isPersistent(b.role) &&
+        (furthestPersistent == none || end(i) > end(furthestPersistent)))
+      furthestPersistent = i;
+  }
+  return Status::success();
+}
+
+} // namespace fp8rt::loader
