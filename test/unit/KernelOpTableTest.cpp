@@ -91,7 +91,8 @@ TEST(KernelOpTable, ProgramFormatListsTheTable) {
 
 TEST(KernelOpTable, LoaderResolvesIds) {
   // A one-op program: the loaded op carries its id.
-  const std::string text = R"({"format": "fp8c-program", "version": 1, "producer": "test",
+  const std::string text = R"({"format": "fp8c-program", "version": )" +
+                           std::to_string(fp8rt::Program::kVersion) + R"(, "producer": "test",
     "info": {"family": "custom", "batch_size": 0, "seq_len": 0, "vocab_size": 0,
              "grad_accum_steps": 1, "total_steps": 0, "init_seed": 0,
              "fp8_recipe": "none", "fp8_format": "hybrid"},
