@@ -95,7 +95,7 @@ StatusOr<CudaDeviceInfo> probeCudaDevice() {
     return unavailableError("no CUDA device: cudaGetDeviceCount found 0");
   CudaDeviceInfo info;
   cudaDeviceProp prop{};
-  FP8RT_CUDA_RETURN_IF_ERROR(cudaGetDeviceProperties(&prop, 0));
+  FP8RT_RETURN_IF_ERROR(cudaStatus(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties"));
   info.device = 0;
   info.name = prop.name;
   info.major = prop.major;
