@@ -35,6 +35,7 @@
 namespace {
 
 using namespace fp8rt;
+using namespace fp8rt::cuda;
 using fp8c::testing::compareInstructions;
 
 std::unique_ptr<Backend> cudaBackend() {

@@ -15,8 +15,11 @@
 
 #include "fp8rt/Program.h"
 #include "fp8rt/cuda/CublasLt.h"
+// LtMatmul is private to runtime/src/cuda (its members are cuBLASLt handles);
+// this test reads the descriptors back, so it includes the private header.
+#include "cuda/CublasLtMatmul.h"
 
-
+#include <cublasLt.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>

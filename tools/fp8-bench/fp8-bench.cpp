@@ -38,6 +38,7 @@
 namespace {
 
 using namespace fp8rt;
+using namespace fp8rt::cuda;
 using Clock = std::chrono::steady_clock;
 
 [[noreturn]] void die(const std::string &message) {

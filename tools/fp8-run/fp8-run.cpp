@@ -325,17 +325,18 @@ int selectBackend(const Args &args, const fp8rt::Program &program,
   }
   if (choice != "cpu") {
 #ifdef FP8RUN_HAVE_CUDA
-    fp8rt::StatusOr<fp8rt::CudaDeviceInfo> device = fp8rt::probeCudaDevice();
+    fp8rt::StatusOr<fp8rt::cuda::CudaDeviceInfo> device = fp8rt::cuda::probeCudaDevice();
     if (device.ok()) {
       // A GPU too old for FP8 refuses an FP8 program in both modes: falling
       // back to the CPU on a GPU machine would only be slow.
-      if (fp8rt::Status s = fp8rt::checkDeviceFor(program, *device); !s.ok())
+      if (fp8rt::Status s = fp8rt::cuda::checkDeviceFor(program, *device); !s.ok())
         return error("--backend=" + choice + ": " + s.message());
-      fp8rt::CudaBackendOptions options;
+      fp8rt::cuda::CudaBackendOptions options;
       options.fastAccum = args.fastAccum == "on"    ? fp8rt::cuda::FastAccum::On
                           : args.fastAccum == "off" ? fp8rt::cuda::FastAccum::Off
                                                     : fp8rt::cuda::FastAccum::AsCompiled;
-      fp8rt::StatusOr<std::unique_ptr<fp8rt::Backend>> cuda = fp8rt::createCudaBackend(options);
+      fp8rt::StatusOr<std::unique_ptr<fp8rt::Backend>> cuda =
+          fp8rt::cuda::createCudaBackend(options);
       if (!cuda.ok())
         return error("--backend=" + choice + ": " + cuda.status().message());
       backend = std::move(*cuda);

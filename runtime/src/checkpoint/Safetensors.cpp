@@ -101,14 +101,17 @@ StatusOr<SafetensorsReader> SafetensorsReader::open(const std::string &path) {
   return parse(std::move(bytes), path);
 }
 
-StatusOr<SafetensorsReader>
-SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
-  const std::string &f = displayName;
+namespace {
+
+/// The JSON header after the 8-byte length field, checked against the file
+/// size and the reference implementation's limit; `n` is its length.
+StatusOr<std::string_view> headerText(const std::vector<uint8_t> &bytes, const std::string &f,
+                                      uint64_t &n) {
   const uint64_t size = bytes.size();
   if (size < 8)
     return dataLossError(f + ": file is " + num(size) +
                          " bytes, expected at least 8 (the header length)");
-  uint64_t n = 0;
+  n = 0;
   for (int i = 7; i >= 0; --i)
     n = (n << 8) | bytes[size_t(i)];
   if (n > kMaxHeaderLength)
@@ -130,113 +133,124 @@ SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
     }
     return dataLossError(f + ": header must start with '{', found " + found);
   }
-  json::ParseLimits limits;
-  limits.baseOffset = 8;
-  StatusOr<json::Value> parsed = json::parse(header, limits);
-  if (!parsed.ok())
-    return dataLossError(f + ": header: " + parsed.status().message());
-  const json::Value &root = *parsed;
+  return header;
+}
 
-  const uint64_t dataStart = 8 + n;
-  const uint64_t dataSize = size - dataStart;
-  SafetensorsReader r;
-  for (size_t i = 0; i < root.keys.size(); ++i) {
-    const std::string &name = root.keys[i];
-    const json::Value &v = root.items[i];
-    if (name == "__metadata__") {
-      if (v.kind != json::Kind::Object)
-        return dataLossError(f + ": __metadata__: expected an object of "
-                                 "strings, found " +
-                             describeBare(v));
-      for (size_t k = 0; k < v.keys.size(); ++k) {
-        if (v.items[k].kind != json::Kind::String)
-          return dataLossError(f + ": __metadata__ " + q(v.keys[k]) +
-                               ": expected a string, found " +
-                               describeBare(v.items[k]));
-        r.metadata_.emplace_back(v.keys[k], v.items[k].text);
-      }
-      continue;
-    }
-    const std::string t = f + ": tensor " + q(name) + ": ";
-    if (v.kind != json::Kind::Object)
-      return dataLossError(t + "expected an object with dtype, shape and "
-                               "data_offsets, found " +
-                           describeBare(v));
-    for (const std::string &key : v.keys)
-      if (key != "dtype" && key != "shape" && key != "data_offsets")
-        return dataLossError(t + "unknown field " + q(key) +
-                             " (expected dtype, shape and data_offsets)");
-    const json::Value *dtype = v.find("dtype");
-    const json::Value *shape = v.find("shape");
-    const json::Value *offsets = v.find("data_offsets");
-    for (const char *field : {"dtype", "shape", "data_offsets"})
-      if (!v.find(field))
-        return dataLossError(t + "missing field " + q(field));
-
-    SafetensorsEntry e;
-    e.name = name;
-    if (dtype->kind != json::Kind::String)
-      return dataLossError(t + "dtype: expected a string, found " +
-                           describeBare(*dtype));
-    std::optional<DType> d = dtypeFromName(dtype->text);
-    if (!d)
-      return dataLossError(t + "unknown dtype " + json::quote(dtype->text) +
-                           " (supported: " + supportedDTypeList() + ")");
-    e.dtype = *d;
-
-    if (shape->kind != json::Kind::Array)
-      return dataLossError(t + "shape: expected an array of non-negative "
-                               "integers, found " +
-                           describeBare(*shape));
-    for (size_t k = 0; k < shape->items.size(); ++k) {
-      std::optional<uint64_t> dim = shape->items[k].asUint64();
-      if (!dim)
-        return dataLossError(t + "shape[" + num(k) +
-                             "]: expected a non-negative 64-bit integer, "
-                             "found " +
-                             describeBare(shape->items[k]));
-      e.shape.push_back(*dim);
-    }
-
-    if (offsets->kind != json::Kind::Array || offsets->items.size() != 2)
-      return dataLossError(t + "data_offsets: expected [begin, end], found " +
-                           describeBare(*offsets));
-    uint64_t be[2];
-    for (size_t k = 0; k < 2; ++k) {
-      std::optional<uint64_t> o = offsets->items[k].asUint64();
-      if (!o)
-        return dataLossError(t + "data_offsets[" + num(k) +
-                             "]: expected a non-negative 64-bit integer, "
-                             "found " +
-                             describeBare(offsets->items[k]));
-      be[k] = *o;
-    }
-    e.begin = be[0];
-    e.end = be[1];
-    const std::string offStr =
-        "data_offsets [" + num(e.begin) + ", " + num(e.end) + "]";
-    if (e.begin > e.end)
-      return dataLossError(t + offStr + ": begin is after end");
-
-    uint64_t bytesNeeded = dtypeSize(e.dtype);
-    for (uint64_t dim : e.shape)
-      if (mulOverflows(bytesNeeded, dim, bytesNeeded))
-        return dataLossError(t + "shape " + shapeString(e.shape) + " of " +
-                             dtypeName(e.dtype) + " has more than 2^64 bytes");
-    if (e.end - e.begin != bytesNeeded)
-      return dataLossError(t + offStr + " span " + num(e.end - e.begin) +
-                           " bytes, expected " + num(bytesNeeded) +
-                           " (shape " + shapeString(e.shape) + " of " +
-                           dtypeName(e.dtype) + ")");
-    if (e.end > dataSize)
-      return dataLossError(t + offStr + " end beyond the " + num(dataSize) +
-                           " bytes of data");
-    r.tensors_.push_back(std::move(e));
+/// The __metadata__ object: strings only.
+Status parseMetadata(const json::Value &v, const std::string &f,
+                     std::vector<std::pair<std::string, std::string>> &metadata) {
+  if (v.kind != json::Kind::Object)
+    return dataLossError(f + ": __metadata__: expected an object of "
+                             "strings, found " +
+                         describeBare(v));
+  for (size_t k = 0; k < v.keys.size(); ++k) {
+    if (v.items[k].kind != json::Kind::String)
+      return dataLossError(f + ": __metadata__ " + q(v.keys[k]) +
+                           ": expected a string, found " +
+                           describeBare(v.items[k]));
+    metadata.emplace_back(v.keys[k], v.items[k].text);
   }
+  return Status::success();
+}
 
-  // The data must be covered exactly: sorted by offsets, each tensor starts
-  // where the previous one ends, and the last ends at the end of the file.
-  std::sort(r.tensors_.begin(), r.tensors_.end(),
+/// The shape array: non-negative 64-bit integers. `t` prefixes messages.
+Status parseShape(const json::Value &shape, const std::string &t, std::vector<uint64_t> &out) {
+  if (shape.kind != json::Kind::Array)
+    return dataLossError(t + "shape: expected an array of non-negative "
+                             "integers, found " +
+                         describeBare(shape));
+  for (size_t k = 0; k < shape.items.size(); ++k) {
+    std::optional<uint64_t> dim = shape.items[k].asUint64();
+    if (!dim)
+      return dataLossError(t + "shape[" + num(k) +
+                           "]: expected a non-negative 64-bit integer, "
+                           "found " +
+                           describeBare(shape.items[k]));
+    out.push_back(*dim);
+  }
+  return Status::success();
+}
+
+/// data_offsets: [begin, end] within the data, spanning exactly the bytes
+/// of the entry's dtype and shape.
+Status parseOffsets(const json::Value &offsets, const std::string &t, uint64_t dataSize,
+                    SafetensorsEntry &e) {
+  if (offsets.kind != json::Kind::Array || offsets.items.size() != 2)
+    return dataLossError(t + "data_offsets: expected [begin, end], found " +
+                         describeBare(offsets));
+  uint64_t be[2];
+  for (size_t k = 0; k < 2; ++k) {
+    std::optional<uint64_t> o = offsets.items[k].asUint64();
+    if (!o)
+      return dataLossError(t + "data_offsets[" + num(k) +
+                           "]: expected a non-negative 64-bit integer, "
+                           "found " +
+                           describeBare(offsets.items[k]));
+    be[k] = *o;
+  }
+  e.begin = be[0];
+  e.end = be[1];
+  const std::string offStr =
+      "data_offsets [" + num(e.begin) + ", " + num(e.end) + "]";
+  if (e.begin > e.end)
+    return dataLossError(t + offStr + ": begin is after end");
+
+  uint64_t bytesNeeded = dtypeSize(e.dtype);
+  for (uint64_t dim : e.shape)
+    if (mulOverflows(bytesNeeded, dim, bytesNeeded))
+      return dataLossError(t + "shape " + shapeString(e.shape) + " of " +
+                           dtypeName(e.dtype) + " has more than 2^64 bytes");
+  if (e.end - e.begin != bytesNeeded)
+    return dataLossError(t + offStr + " span " + num(e.end - e.begin) +
+                         " bytes, expected " + num(bytesNeeded) +
+                         " (shape " + shapeString(e.shape) + " of " +
+                         dtypeName(e.dtype) + ")");
+  if (e.end > dataSize)
+    return dataLossError(t + offStr + " end beyond the " + num(dataSize) +
+                         " bytes of data");
+  return Status::success();
+}
+
+/// One tensor's header entry: exactly dtype, shape and data_offsets.
+StatusOr<SafetensorsEntry> parseEntry(const std::string &name, const json::Value &v,
+                                      const std::string &f, uint64_t dataSize) {
+  const std::string t = f + ": tensor " + q(name) + ": ";
+  if (v.kind != json::Kind::Object)
+    return dataLossError(t + "expected an object with dtype, shape and "
+                             "data_offsets, found " +
+                         describeBare(v));
+  for (const std::string &key : v.keys)
+    if (key != "dtype" && key != "shape" && key != "data_offsets")
+      return dataLossError(t + "unknown field " + q(key) +
+                           " (expected dtype, shape and data_offsets)");
+  const json::Value *dtype = v.find("dtype");
+  const json::Value *shape = v.find("shape");
+  const json::Value *offsets = v.find("data_offsets");
+  for (const char *field : {"dtype", "shape", "data_offsets"})
+    if (!v.find(field))
+      return dataLossError(t + "missing field " + q(field));
+
+  SafetensorsEntry e;
+  e.name = name;
+  if (dtype->kind != json::Kind::String)
+    return dataLossError(t + "dtype: expected a string, found " +
+                         describeBare(*dtype));
+  std::optional<DType> d = dtypeFromName(dtype->text);
+  if (!d)
+    return dataLossError(t + "unknown dtype " + json::quote(dtype->text) +
+                         " (supported: " + supportedDTypeList() + ")");
+  e.dtype = *d;
+  FP8RT_RETURN_IF_ERROR(parseShape(*shape, t, e.shape));
+  FP8RT_RETURN_IF_ERROR(parseOffsets(*offsets, t, dataSize, e));
+  return e;
+}
+
+/// Sorts the tensors by offsets and checks that they cover the data
+/// exactly: each starts where the previous one ends, and the last ends at
+/// the end of the file.
+Status checkCoverage(std::vector<SafetensorsEntry> &tensors, const std::string &f,
+                     uint64_t dataSize) {
+  std::sort(tensors.begin(), tensors.end(),
             [](const SafetensorsEntry &a, const SafetensorsEntry &b) {
               if (a.begin != b.begin)
                 return a.begin < b.begin;
@@ -246,7 +260,7 @@ SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
             });
   uint64_t covered = 0;
   const SafetensorsEntry *prev = nullptr;
-  for (const SafetensorsEntry &e : r.tensors_) {
+  for (const SafetensorsEntry &e : tensors) {
     const std::string offStr =
         "data_offsets [" + num(e.begin) + ", " + num(e.end) + "]";
     if (e.begin < covered)
@@ -266,6 +280,36 @@ SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
                          num(dataSize) + " data bytes; expected exactly all "
                                          "(bytes [" +
                          num(covered) + ", " + num(dataSize) + ") unused)");
+  return Status::success();
+}
+
+} // namespace
+
+StatusOr<SafetensorsReader>
+SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
+  const std::string &f = displayName;
+  uint64_t n = 0;
+  FP8RT_ASSIGN_OR_RETURN(const std::string_view header, headerText(bytes, f, n));
+  json::ParseLimits limits;
+  limits.baseOffset = 8;
+  StatusOr<json::Value> parsed = json::parse(header, limits);
+  if (!parsed.ok())
+    return dataLossError(f + ": header: " + parsed.status().message());
+  const json::Value &root = *parsed;
+
+  const uint64_t dataStart = 8 + n;
+  const uint64_t dataSize = bytes.size() - dataStart;
+  SafetensorsReader r;
+  for (size_t i = 0; i < root.keys.size(); ++i) {
+    const std::string &name = root.keys[i];
+    if (name == "__metadata__") {
+      FP8RT_RETURN_IF_ERROR(parseMetadata(root.items[i], f, r.metadata_));
+      continue;
+    }
+    FP8RT_ASSIGN_OR_RETURN(SafetensorsEntry e, parseEntry(name, root.items[i], f, dataSize));
+    r.tensors_.push_back(std::move(e));
+  }
+  FP8RT_RETURN_IF_ERROR(checkCoverage(r.tensors_, f, dataSize));
 
   r.byName_.resize(r.tensors_.size());
   for (size_t i = 0; i < r.byName_.size(); ++i)

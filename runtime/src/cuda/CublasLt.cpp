@@ -1,11 +1,14 @@
 //===- CublasLt.cpp - A program GEMM as a cuBLASLt matmul -----------------===//
 //
-// Descriptor and layouts of one `gemm` instruction (CublasLt.h). Host only:
-// nothing here touches a device.
+// The scale staging plan (CublasLt.h) and the descriptor and layouts of one
+// `gemm` instruction (CublasLtMatmul.h). Host only: nothing here touches a
+// device.
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8rt/cuda/CublasLt.h"
+#include "CublasLtMatmul.h"
+
+#include "CudaStatus.h"
 
 #include <utility>
 
@@ -43,12 +46,6 @@ int64_t roundUp(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 void matrixShape(const TensorType &t, int64_t &rows, int64_t &cols) {
   cols = t.shape.empty() ? 1 : t.shape.back();
   rows = cols == 0 ? 0 : t.numElements() / cols;
-}
-
-Status check(cublasStatus_t s, const char *call) {
-  if (s == CUBLAS_STATUS_SUCCESS)
-    return Status::success();
-  return internalError(std::string(call) + " failed: " + cublasStatusName(s));
 }
 
 template <typename T>
@@ -113,8 +110,6 @@ Status sizeStaging(ScaleStaging &s, const char *operand) {
 }
 
 } // namespace
-
-const char *cublasStatusName(cublasStatus_t status) { return cublasLtGetStatusName(status); }
 
 StatusOr<GemmScaleStaging> planScaleStaging(const Program &program, const Gemm &g) {
   GemmScaleStaging plan;
@@ -206,8 +201,8 @@ StatusOr<LtMatmul> LtMatmul::create(const Program &program, const Gemm &g,
         "a GELU epilogue: cuBLASLt's is the tanh approximation and the program's "
         "gelu is exact (erf); compile without fusing gelu into the GEMM"));
 
-  Status s = check(cublasLtMatmulDescCreate(&mm.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
-                   "cublasLtMatmulDescCreate");
+  Status s = cublasStatus(cublasLtMatmulDescCreate(&mm.desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
+                          "cublasLtMatmulDescCreate");
   if (!s.ok())
     return fail(s);
 
@@ -274,25 +269,25 @@ StatusOr<LtMatmul> LtMatmul::create(const Program &program, const Gemm &g,
   matrixShape(bType, bRows, bCols);
   // cuBLASLt's A = program B, stored [bRows, bCols] row-major = column-major
   // bCols x bRows with ld bCols.
-  s = check(cublasLtMatrixLayoutCreate(&mm.aLayout, *bCuda, uint64_t(bCols), uint64_t(bRows),
-                                       bCols),
-            "cublasLtMatrixLayoutCreate(A)");
+  s = cublasStatus(cublasLtMatrixLayoutCreate(&mm.aLayout, *bCuda, uint64_t(bCols),
+                                              uint64_t(bRows), bCols),
+                   "cublasLtMatrixLayoutCreate(A)");
   if (s.ok())
-    s = check(cublasLtMatrixLayoutCreate(&mm.bLayout, *aCuda, uint64_t(aCols),
-                                         uint64_t(aRows), aCols),
-              "cublasLtMatrixLayoutCreate(B)");
+    s = cublasStatus(cublasLtMatrixLayoutCreate(&mm.bLayout, *aCuda, uint64_t(aCols),
+                                                uint64_t(aRows), aCols),
+                     "cublasLtMatrixLayoutCreate(B)");
   // D' is n x m column-major (ld n): the program's row-major [m, n].
   if (s.ok())
-    s = check(cublasLtMatrixLayoutCreate(&mm.dLayout, *dCuda, uint64_t(g.n), uint64_t(g.m),
-                                         g.n),
-              "cublasLtMatrixLayoutCreate(D)");
+    s = cublasStatus(cublasLtMatrixLayoutCreate(&mm.dLayout, *dCuda, uint64_t(g.n),
+                                                uint64_t(g.m), g.n),
+                     "cublasLtMatrixLayoutCreate(D)");
   // C is never read (beta = 0) but needs a type cuBLASLt accepts with this
   // D: an FP8 D takes a 16-bit C.
   const cudaDataType_t cType = isFp8(dType.dtype) ? CUDA_R_16BF : *dCuda;
   if (s.ok())
-    s = check(cublasLtMatrixLayoutCreate(&mm.cLayout, cType, uint64_t(g.n), uint64_t(g.m),
-                                         g.n),
-              "cublasLtMatrixLayoutCreate(C)");
+    s = cublasStatus(cublasLtMatrixLayoutCreate(&mm.cLayout, cType, uint64_t(g.n),
+                                                uint64_t(g.m), g.n),
+                     "cublasLtMatrixLayoutCreate(C)");
   if (!s.ok())
     return fail(s);
 

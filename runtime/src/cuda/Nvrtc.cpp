@@ -9,7 +9,7 @@
 
 #include "fp8rt/cuda/Nvrtc.h"
 
-#include <nvrtc.h>
+#include "CudaStatus.h"
 
 #include <algorithm>
 #include <atomic>
@@ -27,8 +27,22 @@ struct ProgramDeleter {
   }
 };
 
-Status nvrtcError(const std::string &name, const char *what, nvrtcResult r) {
-  return internalError("kernel '" + name + "': " + what + ": " + nvrtcGetErrorString(r));
+/// The compiled binary (a cubin, or PTX text without its trailing NUL).
+StatusOr<std::string> compiledCode(nvrtcProgram program, const std::string &name, bool cubin) {
+  const std::string kernel = "kernel '" + name + "'";
+  size_t size = 0;
+  if (cubin)
+    FP8RT_NVRTC_RETURN_IF_ERROR(kernel, nvrtcGetCUBINSize, program, &size);
+  else
+    FP8RT_NVRTC_RETURN_IF_ERROR(kernel, nvrtcGetPTXSize, program, &size);
+  std::string out(size, '\0');
+  if (cubin)
+    FP8RT_NVRTC_RETURN_IF_ERROR(kernel, nvrtcGetCUBIN, program, out.data());
+  else
+    FP8RT_NVRTC_RETURN_IF_ERROR(kernel, nvrtcGetPTX, program, out.data());
+  if (!cubin && !out.empty() && out.back() == '\0')
+    out.pop_back();
+  return out;
 }
 
 } // namespace
@@ -36,11 +50,12 @@ Status nvrtcError(const std::string &name, const char *what, nvrtcResult r) {
 StatusOr<std::string> compileWithNvrtc(const std::string &source, const std::string &name,
                                        const std::string &arch, bool cubin) {
   std::unique_ptr<nvrtcProgram, ProgramDeleter> program(new nvrtcProgram(nullptr));
-  nvrtcResult r = nvrtcCreateProgram(program.get(), source.c_str(), (name + ".cu").c_str(), 0,
-                                     nullptr, nullptr);
-  if (r != NVRTC_SUCCESS) {
+  if (Status s = nvrtcStatus(nvrtcCreateProgram(program.get(), source.c_str(),
+                                                 (name + ".cu").c_str(), 0, nullptr, nullptr),
+                             "nvrtcCreateProgram");
+      !s.ok()) {
     delete program.release();
-    return nvrtcError(name, "nvrtcCreateProgram", r);
+    return s.withContext("kernel '" + name + "'");
   }
   // A virtual architecture for PTX, a real one for a cubin.
   const std::string archOption =
@@ -48,7 +63,7 @@ StatusOr<std::string> compileWithNvrtc(const std::string &source, const std::str
   const std::vector<const char *> options = {archOption.c_str(), "--std=c++17", "--fmad=false",
                                              "--ftz=false", "--prec-div=true",
                                              "--prec-sqrt=true"};
-  r = nvrtcCompileProgram(*program, int(options.size()), options.data());
+  const nvrtcResult r = nvrtcCompileProgram(*program, int(options.size()), options.data());
   if (r != NVRTC_SUCCESS) {
     size_t logSize = 0;
     std::string log;
@@ -62,17 +77,7 @@ StatusOr<std::string> compileWithNvrtc(const std::string &source, const std::str
     return invalidArgumentError("kernel '" + name + "': NVRTC failed for " + arch + " (" +
                                 nvrtcGetErrorString(r) + "):\n" + log);
   }
-  size_t size = 0;
-  r = cubin ? nvrtcGetCUBINSize(*program, &size) : nvrtcGetPTXSize(*program, &size);
-  if (r != NVRTC_SUCCESS)
-    return nvrtcError(name, cubin ? "nvrtcGetCUBINSize" : "nvrtcGetPTXSize", r);
-  std::string out(size, '\0');
-  r = cubin ? nvrtcGetCUBIN(*program, out.data()) : nvrtcGetPTX(*program, out.data());
-  if (r != NVRTC_SUCCESS)
-    return nvrtcError(name, cubin ? "nvrtcGetCUBIN" : "nvrtcGetPTX", r);
-  if (!cubin && !out.empty() && out.back() == '\0')
-    out.pop_back();
-  return out;
+  return compiledCode(*program, name, cubin);
 }
 
 std::vector<StatusOr<std::string>> compileMany(const std::vector<NvrtcJob> &jobs,

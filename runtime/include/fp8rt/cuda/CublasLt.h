@@ -1,11 +1,11 @@
 //===- CublasLt.h - A program GEMM as a cuBLASLt matmul ---------*- C++ -*-===//
 //
 // The host side of the CUDA backend's GEMMs: how one `gemm` instruction
-// (docs/program-format.md) maps onto a cuBLASLt matmul descriptor and matrix
-// layouts. None of this needs a GPU (cublasLtMatmulDescCreate and
-// cublasLtMatrixLayoutCreate work without one), so the CI test
-// (test/unit/CublasLtHostTest.cpp) builds the exact descriptors the backend
-// uses for every GEMM of every example.
+// (docs/program-format.md) maps onto a cuBLASLt matmul, in the project's own
+// types. The descriptors themselves (LtMatmul) are private to runtime/src/cuda
+// (CublasLtMatmul.h), so no public header includes a CUDA header. None of
+// this needs a GPU, so the CI test (test/unit/CublasLtHostTest.cpp) builds the
+// exact descriptors the backend uses for every GEMM of every example.
 //
 // Row-major to column-major: the program's D[m, n] = op(A)[m, k] op(B)[k, n]
 // is cuBLASLt's column-major D'[n, m] = op(B') op(A') with cuBLASLt's A the
@@ -24,15 +24,10 @@
 #include "fp8rt/Program.h"
 #include "fp8rt/Status.h"
 
-#include <cublasLt.h>
-
 #include <cstdint>
 #include <string>
 
 namespace fp8rt::cuda {
-
-/// "CUBLAS_STATUS_INVALID_VALUE".
-const char *cublasStatusName(cublasStatus_t status);
 
 /// Whether each GEMM's `fast_accum` flag is used as compiled or overridden.
 enum class FastAccum : uint8_t { AsCompiled, On, Off };
@@ -76,39 +71,6 @@ struct GemmAddresses {
   const float *aScaleInverse = nullptr, *bScaleInverse = nullptr;
   const float *dScale = nullptr;
   float *amaxD = nullptr;
-};
-
-/// One program GEMM as a cuBLASLt matmul: the descriptor with every attribute
-/// set, and the A, B, C and D layouts (cuBLASLt's roles). Owns the handles.
-class LtMatmul {
-public:
-  /// Builds the descriptor and the layouts. Errors name the GEMM and the
-  /// cuBLASLt call, or say what the program asks that cuBLASLt cannot do
-  /// (GELU: cuBLASLt's epilogue is the tanh approximation, the program's
-  /// gelu is exact).
-  static StatusOr<LtMatmul> create(const Program &program, const Gemm &gemm,
-                                   const GemmAddresses &addresses, FastAccum fastAccum);
-
-  LtMatmul() = default;
-  LtMatmul(LtMatmul &&other) noexcept { *this = static_cast<LtMatmul &&>(other); }
-  LtMatmul &operator=(LtMatmul &&other) noexcept;
-  LtMatmul(const LtMatmul &) = delete;
-  LtMatmul &operator=(const LtMatmul &) = delete;
-  ~LtMatmul();
-
-  cublasLtMatmulDesc_t desc = nullptr;
-  cublasLtMatrixLayout_t aLayout = nullptr, bLayout = nullptr, cLayout = nullptr,
-                         dLayout = nullptr;
-  /// cuBLASLt's operands (A' = the program's B, B' = the program's A).
-  const void *ltA = nullptr, *ltB = nullptr;
-  void *ltD = nullptr;
-  bool fp8 = false;
-  bool fastAccum = false; ///< as set on the descriptor
-  /// "transformer.h.0.attn.c_attn.forward: 512x2304x768 f8e4m3 x f8e4m3 -> bf16"
-  std::string summary;
-
-private:
-  void destroy();
 };
 
 } // namespace fp8rt::cuda

@@ -8,6 +8,8 @@
 // with cudaLibraryLoadData and launched through cudaKernel_t handles.
 //
 // Built only when the CUDA toolkit is found (the fp8rt_cuda_backend library).
+// Includes no CUDA header: cuda_runtime_api.h, cublasLt.h and nvrtc.h stay
+// private to runtime/src/cuda, so a user of this header needs none of them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,13 +17,13 @@
 #define FP8RT_CUDA_CUDABACKEND_H
 
 #include "fp8rt/Backend.h"
-#include "fp8rt/cuda/CublasLt.h"
+#include "fp8rt/cuda/CublasLt.h" // FastAccum
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
-namespace fp8rt {
+namespace fp8rt::cuda {
 
 /// The GPU the backend would use (device 0).
 struct CudaDeviceInfo {
@@ -56,7 +58,7 @@ struct CudaBackendOptions {
   std::string cacheDir;
   /// GEMM fast accumulation as compiled (forward on, dgrad/wgrad off by
   /// default) or forced on / off for every FP8 GEMM.
-  cuda::FastAccum fastAccum = cuda::FastAccum::AsCompiled;
+  FastAccum fastAccum = FastAccum::AsCompiled;
   /// Run each instruction directly and synchronise after it instead of
   /// replaying a CUDA graph: slow, but an error names its instruction.
   bool debugSync = false;
@@ -78,6 +80,6 @@ struct CudaLoadStats {
 /// The statistics of `backend`, which must be a CUDA backend (nullptr otherwise).
 const CudaLoadStats *cudaLoadStats(const Backend &backend);
 
-} // namespace fp8rt
+} // namespace fp8rt::cuda
 
 #endif // FP8RT_CUDA_CUDABACKEND_H
