@@ -94,14 +94,14 @@ private:
 TEST(Safetensors, DTypeNamesAndSizes) {
   const std::pair<DType, size_t> all[] = {
       {DType::F32, 4},     {DType::BF16, 2},    {DType::F16, 2},
-      {DType::F8_E4M3, 1}, {DType::F8_E5M2, 1}, {DType::I32, 4},
+      {DType::F8E4M3, 1}, {DType::F8E5M2, 1}, {DType::I32, 4},
       {DType::I64, 8},     {DType::U8, 1}};
   for (auto [d, size] : all) {
     EXPECT_EQ(dtypeSize(d), size);
-    EXPECT_EQ(dtypeFromName(dtypeName(d)), d);
+    EXPECT_EQ(safetensorsDTypeFromName(safetensorsDTypeName(d)), d);
   }
-  EXPECT_EQ(dtypeFromName("F64"), std::nullopt);
-  EXPECT_EQ(dtypeFromName("f32"), std::nullopt);
+  EXPECT_EQ(safetensorsDTypeFromName("F64"), std::nullopt);
+  EXPECT_EQ(safetensorsDTypeFromName("f32"), std::nullopt);
 }
 
 TEST(Safetensors, RoundTripAllDTypesAndMetadata) {
@@ -116,8 +116,8 @@ TEST(Safetensors, RoundTripAllDTypesAndMetadata) {
       {"model.w_f32", DType::F32, {3, 5}},
       {"model.w_bf16", DType::BF16, {7}},
       {"model.w_f16", DType::F16, {2, 1, 3}},
-      {"fp8.e4m3", DType::F8_E4M3, {5}},
-      {"fp8.e5m2", DType::F8_E5M2, {3, 3}},
+      {"fp8.e4m3", DType::F8E4M3, {5}},
+      {"fp8.e5m2", DType::F8E5M2, {3, 3}},
       {"step", DType::I64, {}}, // a scalar
       {"ids", DType::I32, {4}},
       {"bytes", DType::U8, {13}},
@@ -549,8 +549,8 @@ std::vector<uint8_t> validFileForMutation(std::vector<std::vector<uint8_t>> &kee
   SafetensorsWriter w;
   const std::pair<const char *, DType> specs[] = {
       {"transformer.wte.weight", DType::F32}, {"transformer.h.0.w", DType::BF16},
-      {"fp8.scale", DType::F32},              {"fp8.q", DType::F8_E4M3},
-      {"grad.q", DType::F8_E5M2},             {"step", DType::I64},
+      {"fp8.scale", DType::F32},              {"fp8.q", DType::F8E4M3},
+      {"grad.q", DType::F8E5M2},             {"step", DType::I64},
       {"tokens", DType::I32},                 {"mask", DType::U8},
       {"half", DType::F16}};
   uint64_t dim = 3;

@@ -1,8 +1,7 @@
 //===- TrainerTestFiles.cpp - Reads trainer outputs for TrainerTest --------===//
 //
-// TrainerTest.cpp includes Program.h, which cannot share a file with
-// Safetensors.h (both declare fp8rt::DType): this file reads the checkpoints
-// and dumps the trainer wrote, through the safetensors reader, for it.
+// Reads the checkpoints and dumps the trainer wrote, through the safetensors
+// reader, for TrainerTest.cpp (dtypes in safetensors' spelling).
 //
 //===----------------------------------------------------------------------===//
 
@@ -30,7 +29,7 @@ bool readTensors(const std::string &path, std::map<std::string, FileTensor> &out
   out.clear();
   for (const fp8rt::SafetensorsEntry &e : reader->tensors()) {
     FileTensor t;
-    t.dtype = fp8rt::dtypeName(e.dtype);
+    t.dtype = fp8rt::safetensorsDTypeName(e.dtype);
     t.shape = e.shape;
     const uint8_t *d = reader->data(e);
     t.bytes.assign(d, d + e.numBytes());

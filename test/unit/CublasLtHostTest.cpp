@@ -126,7 +126,6 @@ uint32_t cudaTypeOf(DType t) {
   }
 }
 
-bool isFp8(DType t) { return t == DType::F8E4M3 || t == DType::F8E5M2; }
 
 /// Expected cuBLASLt scale modes (the program's A, B): the coarser operand
 /// broadcast to the finer one, two 128x128 operands -> A as 1x128.

@@ -159,6 +159,12 @@ inline uint16_t floatToBf16(float x) {
 /// bf16 bits -> float, exact (a NaN keeps its payload).
 inline float bf16ToFloat(uint16_t b) { return floatFromBits(uint32_t(b) << 16); }
 
+/// IEEE binary16: round to nearest even, overflow to +-inf; a NaN keeps its
+/// sign and the top 10 bits of its payload (so that f16 NaNs round-trip
+/// through f32 exactly).
+uint16_t floatToF16(float x);
+float f16ToFloat(uint16_t h);
+
 //===----------------------------------------------------------------------===//
 // Scaling. Convention (docs/dialects/RationaleFP8.md): quantize multiplies by
 // the scale, dequantize divides by it.

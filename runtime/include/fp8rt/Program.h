@@ -13,6 +13,7 @@
 
 #include "fp8rt/Status.h"
 #include "fp8rt/ops/OpId.h"
+#include "fp8rt/support/DType.h"
 
 #include <cstdint>
 #include <string>
@@ -21,23 +22,6 @@
 #include <vector>
 
 namespace fp8rt {
-
-/// Element types of buffers and kernel values. The inline namespace only
-/// gives them (and the functions overloaded on them) their own linkage names:
-/// Safetensors.h declares another fp8rt::DType, the checkpoint format's.
-inline namespace program {
-enum class DType : uint8_t { F32, BF16, F16, F8E4M3, F8E5M2, I32, I64, I8 };
-} // namespace program
-
-size_t dtypeSize(DType t);
-/// "f32", "bf16", "f16", "f8e4m3", "f8e5m2", "i32", "i64", "i8".
-const char *dtypeName(DType t);
-/// Parses the names above.
-bool parseDType(std::string_view name, DType &out);
-inline bool isFloat(DType t) { return t <= DType::F8E5M2; }
-
-/// "[8, 64, 128]", "[]" for a scalar: how messages print shapes.
-std::string shapeString(const std::vector<int64_t> &shape);
 
 struct TensorType {
   DType dtype = DType::F32;

@@ -17,6 +17,7 @@
 #define FP8RT_SAFETENSORS_H
 
 #include "fp8rt/Status.h"
+#include "fp8rt/support/DType.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -27,21 +28,6 @@
 #include <vector>
 
 namespace fp8rt {
-
-/// The supported subset of safetensors dtypes, spelled as in the format.
-enum class DType : uint8_t { F32, BF16, F16, F8_E4M3, F8_E5M2, I32, I64, U8 };
-
-/// "F32", "BF16", "F16", "F8_E4M3", "F8_E5M2", "I32", "I64", "U8".
-const char *dtypeName(DType d);
-/// Bytes per element.
-size_t dtypeSize(DType d);
-/// The dtype of a name as written in a header, or nullopt.
-std::optional<DType> dtypeFromName(std::string_view name);
-/// "F32, BF16, F16, F8_E4M3, F8_E5M2, I32, I64, U8".
-const char *supportedDTypeList();
-
-/// "[2, 3]", "[]".
-std::string shapeString(const std::vector<uint64_t> &shape);
 
 /// One tensor of a parsed file.
 struct SafetensorsEntry {

@@ -10,10 +10,10 @@
 
 #include "fp8rt/Safetensors.h"
 
-#include "fp8rt/AtomicFile.h"
+#include "fp8rt/support/AtomicFile.h"
 
-#include "checkpoint/Json.h"
-#include "checkpoint/ReadFile.h"
+#include "support/Json.h"
+#include "support/ReadFile.h"
 
 #include <algorithm>
 #include <cstring>
@@ -21,22 +21,6 @@
 namespace fp8rt {
 
 namespace {
-
-struct DTypeInfo {
-  DType dtype;
-  const char *name;
-  size_t size;
-  int rank; // position in the reference implementation's Dtype enum order
-};
-
-constexpr DTypeInfo kDTypes[] = {
-    {DType::F32, "F32", 4, 7},         {DType::BF16, "BF16", 2, 5},
-    {DType::F16, "F16", 2, 4},         {DType::F8_E4M3, "F8_E4M3", 1, 3},
-    {DType::F8_E5M2, "F8_E5M2", 1, 2}, {DType::I32, "I32", 4, 6},
-    {DType::I64, "I64", 8, 8},         {DType::U8, "U8", 1, 1},
-};
-
-const DTypeInfo &info(DType d) { return kDTypes[static_cast<size_t>(d)]; }
 
 /// The reference implementation refuses headers above 100 MB.
 constexpr uint64_t kMaxHeaderLength = 100000000;
@@ -56,34 +40,6 @@ bool mulOverflows(uint64_t a, uint64_t b, uint64_t &out) {
 }
 
 } // namespace
-
-//===----------------------------------------------------------------------===//
-// dtypes
-//===----------------------------------------------------------------------===//
-
-const char *dtypeName(DType d) { return info(d).name; }
-size_t dtypeSize(DType d) { return info(d).size; }
-
-std::optional<DType> dtypeFromName(std::string_view name) {
-  for (const DTypeInfo &d : kDTypes)
-    if (name == d.name)
-      return d.dtype;
-  return std::nullopt;
-}
-
-const char *supportedDTypeList() {
-  return "F32, BF16, F16, F8_E4M3, F8_E5M2, I32, I64, U8";
-}
-
-std::string shapeString(const std::vector<uint64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i)
-      s += ", ";
-    s += num(shape[i]);
-  }
-  return s + "]";
-}
 
 uint64_t SafetensorsEntry::numElements() const {
   uint64_t n = 1;
@@ -199,12 +155,12 @@ Status parseOffsets(const json::Value &offsets, const std::string &t, uint64_t d
   for (uint64_t dim : e.shape)
     if (mulOverflows(bytesNeeded, dim, bytesNeeded))
       return dataLossError(t + "shape " + shapeString(e.shape) + " of " +
-                           dtypeName(e.dtype) + " has more than 2^64 bytes");
+                           safetensorsDTypeName(e.dtype) + " has more than 2^64 bytes");
   if (e.end - e.begin != bytesNeeded)
     return dataLossError(t + offStr + " span " + num(e.end - e.begin) +
                          " bytes, expected " + num(bytesNeeded) +
                          " (shape " + shapeString(e.shape) + " of " +
-                         dtypeName(e.dtype) + ")");
+                         safetensorsDTypeName(e.dtype) + ")");
   if (e.end > dataSize)
     return dataLossError(t + offStr + " end beyond the " + num(dataSize) +
                          " bytes of data");
@@ -235,10 +191,10 @@ StatusOr<SafetensorsEntry> parseEntry(const std::string &name, const json::Value
   if (dtype->kind != json::Kind::String)
     return dataLossError(t + "dtype: expected a string, found " +
                          describeBare(*dtype));
-  std::optional<DType> d = dtypeFromName(dtype->text);
+  std::optional<DType> d = safetensorsDTypeFromName(dtype->text);
   if (!d)
     return dataLossError(t + "unknown dtype " + json::quote(dtype->text) +
-                         " (supported: " + supportedDTypeList() + ")");
+                         " (supported: " + supportedSafetensorsDTypes() + ")");
   e.dtype = *d;
   FP8RT_RETURN_IF_ERROR(parseShape(*shape, t, e.shape));
   FP8RT_RETURN_IF_ERROR(parseOffsets(*offsets, t, dataSize, e));
@@ -360,16 +316,18 @@ Status SafetensorsWriter::addTensor(std::string name, DType dtype,
   for (const Tensor &other : tensors_)
     if (other.name == name)
       return invalidArgumentError(t + "added twice");
+  if (!safetensorsDTypeName(dtype))
+    return invalidArgumentError(t + "safetensors has no " + dtypeName(dtype) + " dtype");
   uint64_t expected = dtypeSize(dtype);
   for (uint64_t dim : shape)
     if (mulOverflows(expected, dim, expected))
       return invalidArgumentError(t + "shape " + shapeString(shape) + " of " +
-                                  dtypeName(dtype) +
+                                  safetensorsDTypeName(dtype) +
                                   " has more than 2^64 bytes");
   if (uint64_t(nbytes) != expected)
     return invalidArgumentError(t + num(nbytes) + " bytes given, expected " +
                                 num(expected) + " (shape " +
-                                shapeString(shape) + " of " + dtypeName(dtype) +
+                                shapeString(shape) + " of " + safetensorsDTypeName(dtype) +
                                 ")");
   if (nbytes > 0 && data == nullptr)
     return invalidArgumentError(t + "null data for " + num(nbytes) + " bytes");
@@ -398,7 +356,7 @@ SafetensorsWriter::ordered() const {
     out.push_back(&t);
   // As the reference: descending dtype (alignment) order, then by name.
   std::sort(out.begin(), out.end(), [](const Tensor *a, const Tensor *b) {
-    const int ra = info(a->dtype).rank, rb = info(b->dtype).rank;
+    const int ra = safetensorsDTypeOrder(a->dtype), rb = safetensorsDTypeOrder(b->dtype);
     if (ra != rb)
       return ra > rb;
     return a->name < b->name;
@@ -430,7 +388,7 @@ std::string SafetensorsWriter::header() const {
     first = false;
     h += json::quote(t->name);
     h += ":{\"dtype\":\"";
-    h += dtypeName(t->dtype);
+    h += safetensorsDTypeName(t->dtype);
     h += "\",\"shape\":[";
     for (size_t i = 0; i < t->shape.size(); ++i) {
       if (i)

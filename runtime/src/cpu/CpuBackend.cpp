@@ -27,7 +27,6 @@ namespace fp8rt {
 
 namespace {
 
-bool isFp8(DType t) { return t == DType::F8E4M3 || t == DType::F8E5M2; }
 Fp8Format fp8Format(DType t) {
   return t == DType::F8E5M2 ? Fp8Format::E5M2 : Fp8Format::E4M3FN;
 }

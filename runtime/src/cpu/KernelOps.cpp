@@ -21,39 +21,6 @@ namespace fp8rt::cpu {
 // Dtype conversions
 //===----------------------------------------------------------------------===//
 
-uint16_t floatToF16(float x) {
-  const uint32_t u = floatBits(x);
-  const uint16_t sign = uint16_t((u >> 16) & 0x8000u);
-  const uint32_t a = u & 0x7FFFFFFFu;
-  if (a > 0x7F800000u) { // NaN: sign and the top payload bits kept
-    const uint32_t payload = (a >> 13) & 0x3FFu;
-    return uint16_t(sign | 0x7C00u | (payload ? payload : 0x200u));
-  }
-  // 65520 = 0x477FF000 lies halfway between 65504 (the largest half, odd
-  // significand) and 65536: it and everything above round to infinity.
-  if (a >= 0x477FF000u)
-    return uint16_t(sign | 0x7C00u);
-  if (a >= 0x38800000u) { // >= 2^-14: a normal half
-    const uint32_t rounded = a + 0xFFFu + ((a >> 13) & 1u);
-    return uint16_t(sign | ((rounded >> 13) - (112u << 10)));
-  }
-  // Subnormal (or zero): 0.5 has an ulp of 2^-24, the subnormal spacing, so
-  // the f32 addition rounds to nearest even and leaves the code in the low
-  // bits; the largest subnormals round up to 0x400, the smallest normal.
-  const float sum = floatFromBits(a) + 0.5f;
-  return uint16_t(sign | (floatBits(sum) - 0x3F000000u));
-}
-
-float f16ToFloat(uint16_t h) {
-  const uint32_t sign = uint32_t(h & 0x8000u) << 16;
-  const uint32_t e = (h >> 10) & 0x1Fu, m = h & 0x3FFu;
-  if (e == 31)
-    return floatFromBits(sign | 0x7F800000u | (m << 13));
-  if (e == 0) // zero or subnormal: m * 2^-24, exact in f32
-    return floatFromBits(sign | floatBits(float(m) * 0x1p-24f));
-  return floatFromBits(sign | ((e + 112u) << 23) | (m << 13));
-}
-
 float roundToDType(float x, DType t) {
   switch (t) {
   case DType::BF16:
@@ -154,7 +121,7 @@ Status runKernelOp(const KernelOp &op, const std::vector<const Value *> &operand
     FP8RT_RETURN_IF_ERROR(
         checkTypeBounds(v->type, op.op + ": operand " + std::to_string(i)));
     const size_t n = size_t(elementCount(v->type));
-    const bool isInt = isIntDType(v->type.dtype);
+    const bool isInt = isInteger(v->type.dtype);
     if ((isInt ? v->i.size() : v->f.size()) != n)
       return internalError(op.op + ": operand " + std::to_string(i) + " of type " +
                            typeString(v->type) + " holds " +
@@ -170,7 +137,7 @@ Status runKernelOp(const KernelOp &op, const std::vector<const Value *> &operand
   for (size_t r = 0; r < results.size(); ++r) {
     results[r].type = op.results[r];
     const size_t n = size_t(elementCount(op.results[r]));
-    if (isIntDType(op.results[r].dtype))
+    if (isInteger(op.results[r].dtype))
       results[r].i.assign(n, 0);
     else
       results[r].f.assign(n, 0.0f);
@@ -226,6 +193,11 @@ Value loadValue(const TensorType &type, const uint8_t *bytes) {
     for (size_t k = 0; k < n; ++k)
       v.i[k] = int8_t(bytes[k]);
     break;
+  case DType::U8: // checkpoint-only; no program holds it
+    v.i.resize(n);
+    for (size_t k = 0; k < n; ++k)
+      v.i[k] = bytes[k];
+    break;
   case DType::I32:
     v.i.resize(n);
     for (size_t k = 0; k < n; ++k) {
@@ -272,6 +244,7 @@ void storeValue(const Value &value, uint8_t *bytes) {
       bytes[k] = encodeFp8Exact(value.f[k], fp8Format(value.type.dtype));
     break;
   case DType::I8:
+  case DType::U8:
     for (size_t k = 0; k < n; ++k)
       bytes[k] = uint8_t(value.i[k]);
     break;

@@ -184,7 +184,7 @@ Status runArithCmpi(const OpRun &ctx) {
 Status runArithSelect(const OpRun &ctx) {
   // A scalar condition selects whole tensors, as MLIR's select with an i1.
   const bool scalarCondition = ctx.shape(0).empty();
-  const bool isInt = isIntDType(ctx.type(1).dtype);
+  const bool isInt = isInteger(ctx.type(1).dtype);
   const size_t n = ctx.count(1);
   for (size_t k = 0; k < n; ++k) {
     const bool c = (ctx.inI(0)[scalarCondition ? 0 : k] & 1) != 0;
@@ -218,7 +218,7 @@ Status runArithDivf(const OpRun &ctx) { return floatBinaryOp<FloatOp::Div>(ctx);
 Status runArithConstant(const OpRun &ctx) {
   const TensorType &type = ctx.op.results[0];
   const Attr *value = ctx.attr("value");
-  const bool isInt = isIntDType(type.dtype);
+  const bool isInt = isInteger(type.dtype);
   const size_t n = size_t(elementCount(type));
   int64_t splatInt = 0;
   FP8RT_RETURN_IF_ERROR(intConstantSplat(ctx, splatInt));

@@ -169,7 +169,7 @@ Status runFp8ScaledMatmul(const OpRun &ctx) {
   const int64_t m = ctx.shape(0)[0], k = ctx.shape(0)[1], n = ctx.shape(1)[0];
   const DType lt = ctx.type(0).dtype, rt = ctx.type(1).dtype;
   const DType resultType = ctx.op.results[0].dtype;
-  const bool fp8Result = isFp8DType(resultType);
+  const bool fp8Result = isFp8(resultType);
   const bool hasAmax = ctx.op.results.size() == 2;
 
   vector<uint8_t> lhsCodes(size_t(m * k)), rhsCodes(size_t(n * k));

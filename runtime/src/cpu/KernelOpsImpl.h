@@ -27,17 +27,12 @@
 
 namespace fp8rt::cpu {
 
-using namespace fp8rt::ops; // OpContext, TypeClass, dtypeString, elementCount, ...
+using namespace fp8rt::ops; // OpContext, TypeClass, elementCount, ...
 
 inline Fp8Format fp8Format(DType t) {
   return t == DType::F8E5M2 ? Fp8Format::E5M2 : Fp8Format::E4M3FN;
 }
 
-/// IEEE binary16 conversions (Numerics.h covers bf16 and FP8 only): round to
-/// nearest even, overflow to +-inf; a NaN keeps its sign and the top 10 bits
-/// of its payload (so that f16 NaNs round-trip through f32 exactly).
-uint16_t floatToF16(float x);
-float f16ToFloat(uint16_t h);
 /// The f32 number `x` rounds to in dtype `t` (a float dtype; FP8 saturating).
 float roundToDType(float x, DType t);
 /// An FP8 code for a value that is exactly representable in the format (the

@@ -236,7 +236,7 @@ void splitAround(const vector<int64_t> &shape, size_t dim, size_t &outer, size_t
 
 Status runTrainReshape(const OpRun &ctx) {
   // All elements of operand 0 (float or integer), in order.
-  if (isIntDType(ctx.type(0).dtype))
+  if (isInteger(ctx.type(0).dtype))
     std::copy(ctx.in(0).i.begin(), ctx.in(0).i.end(), ctx.outI(0));
   else
     std::copy(ctx.in(0).f.begin(), ctx.in(0).f.end(), ctx.outF(0));
@@ -255,7 +255,7 @@ Status runTrainTranspose(const OpRun &ctx) {
     inStride[d - 1] = inStride[d] * in[d];
   for (size_t d = 0; d < rank; ++d)
     stride[d] = inStride[size_t(perm[d])];
-  const bool isInt = isIntDType(ctx.type(0).dtype);
+  const bool isInt = isInteger(ctx.type(0).dtype);
   const int64_t n = elementCount(ctx.type(0));
   int64_t source = 0;
   for (int64_t k = 0; k < n; ++k) {
@@ -283,7 +283,7 @@ Status runTrainSlice(const OpRun &ctx) {
   const int64_t extent = in[size_t(dim)];
   size_t outer = 0, inner = 0;
   splitAround(in, size_t(dim), outer, inner);
-  if (isIntDType(ctx.type(0).dtype))
+  if (isInteger(ctx.type(0).dtype))
     cpu::slice(ctx.inI(0), outer, size_t(extent), inner, size_t(offset), size_t(size),
                sizeof(int64_t), ctx.outI(0));
   else

@@ -227,33 +227,6 @@ Status embeddingGrad(const float *grad, const int64_t *ids, int64_t n,
 // Attention
 //===----------------------------------------------------------------------===//
 
-Status verifyAttentionConfig(const AttentionConfig &c) {
-  if (c.batch < 0 || c.seqLen < 0)
-    return invalidArgumentError("attention: batch " + str(c.batch) +
-                                " and sequence length " + str(c.seqLen) +
-                                " must be >= 0");
-  if (c.nHeads <= 0 || c.nKvHeads <= 0 || c.headDim <= 0)
-    return invalidArgumentError("attention: n_heads " + str(c.nHeads) +
-                                ", n_kv_heads " + str(c.nKvHeads) +
-                                ", head_dim " + str(c.headDim) +
-                                " must be positive");
-  if (c.nHeads % c.nKvHeads != 0)
-    return invalidArgumentError("attention: n_kv_heads " + str(c.nKvHeads) +
-                                " does not divide n_heads " + str(c.nHeads));
-  if (c.ropeTheta) {
-    if (!(*c.ropeTheta > 0.0) || !std::isfinite(*c.ropeTheta))
-      return invalidArgumentError("attention: rope_theta " +
-                                  std::to_string(*c.ropeTheta) +
-                                  " must be positive and finite");
-    if (c.headDim % 2 != 0)
-      return invalidArgumentError("attention: RoPE needs an even head_dim, got " +
-                                  str(c.headDim));
-  }
-  for (int64_t v : {c.seqLen, c.nHeads * c.headDim})
-    FP8RT_RETURN_IF_ERROR(checkBlasInt("attention: dimension", v));
-  return Status::success();
-}
-
 void applyRope(float *x, int64_t batch, int64_t seqLen, int64_t nHeads,
                int64_t headDim, double theta, bool inverse) {
   const int64_t half = headDim / 2, width = nHeads * headDim;

@@ -37,30 +37,6 @@ float clipCoef(float norm, double maxNorm) {
   return c < 1.0 ? float(c) : 1.0f;
 }
 
-Status validateLRSchedule(const LRSchedule &s) {
-  if (!(s.lr > 0) || !std::isfinite(s.lr))
-    return invalidArgumentError("lr_schedule: lr is " + std::to_string(s.lr) +
-                                ", expected a positive finite value");
-  if (s.warmupSteps < 0)
-    return invalidArgumentError("lr_schedule: warmup_steps is " +
-                                std::to_string(s.warmupSteps) + ", expected >= 0");
-  if (s.kind == LRScheduleKind::Constant) {
-    if (s.totalSteps != 0 || s.minLr != 0)
-      return invalidArgumentError("lr_schedule: constant schedule with total_steps " +
-                                  std::to_string(s.totalSteps) + " and min_lr " +
-                                  std::to_string(s.minLr) + ", expected neither");
-    return Status::success();
-  }
-  if (s.totalSteps <= s.warmupSteps)
-    return invalidArgumentError("lr_schedule: cosine schedule with total_steps " +
-                                std::to_string(s.totalSteps) + ", expected > warmup_steps " +
-                                std::to_string(s.warmupSteps));
-  if (!(s.minLr >= 0 && s.minLr <= s.lr))
-    return invalidArgumentError("lr_schedule: min_lr is " + std::to_string(s.minLr) +
-                                ", expected 0 <= min_lr <= lr " + std::to_string(s.lr));
-  return Status::success();
-}
-
 float lrSchedule(const LRSchedule &s, int64_t step) {
   // nanoGPT's get_lr(it) with it = step - 1.
   double it = double(step) - 1.0;

@@ -16,8 +16,6 @@ namespace fp8rt::cuda {
 
 namespace {
 
-bool isFp8(DType t) { return t == DType::F8E4M3 || t == DType::F8E5M2; }
-
 StatusOr<cudaDataType_t> cudaType(DType t) {
   switch (t) {
   case DType::F32:
@@ -33,6 +31,7 @@ StatusOr<cudaDataType_t> cudaType(DType t) {
   case DType::I32:
   case DType::I64:
   case DType::I8:
+  case DType::U8:
     break;
   }
   return unimplementedError(std::string("cuBLASLt GEMMs of ") + dtypeName(t) +

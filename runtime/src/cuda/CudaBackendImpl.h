@@ -40,7 +40,6 @@ inline std::string gib(uint64_t bytes) {
 
 inline uint64_t align256(uint64_t x) { return (x + 255) / 256 * 256; }
 
-inline bool isFp8(DType t) { return t == DType::F8E4M3 || t == DType::F8E5M2; }
 
 /// The FP8 scale staging kernel (fp8rt_stage_scales, CudaBackendGemms.cpp):
 /// reciprocal scales in cuBLASLt's layout (CublasLt.h, ScaleStaging).

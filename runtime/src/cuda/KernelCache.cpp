@@ -2,7 +2,7 @@
 
 #include "KernelCache.h"
 
-#include "fp8rt/AtomicFile.h"
+#include "fp8rt/support/AtomicFile.h"
 
 #include <cerrno>
 #include <cstdint>

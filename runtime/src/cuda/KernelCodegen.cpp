@@ -276,7 +276,7 @@ Status Generator::emitPointwise(const Phase &phase) {
     // Operand references: registers, a vector load, a hoisted scalar, or an
     // indexed read of a scale grid.
     std::function<string(uint32_t, size_t)> ref = [&](uint32_t v, size_t k) -> string {
-      const bool isInt = isIntType(types[v].dtype);
+      const bool isInt = isInteger(types[v].dtype);
       if (inPhase.count(v))
         return fmt("v%u[e]", v);
       if (readsAtIndex(op, k, elems(v), n)) {
@@ -305,11 +305,11 @@ Status Generator::emitPointwise(const Phase &phase) {
     FP8RT_RETURN_IF_ERROR(emitPointwiseOp(op, firstResult[j], ref, code));
     for (size_t r = 0; r < op.results.size(); ++r) {
       const uint32_t v = firstResult[j] + uint32_t(r);
-      declared += fmt("    %s v%u[%d]; // %s\n", isIntType(types[v].dtype) ? "i64" : "float", v,
+      declared += fmt("    %s v%u[%d]; // %s\n", isInteger(types[v].dtype) ? "i64" : "float", v,
                       V, describe(v).c_str());
       if (!home[v].empty())
         stores += fmt("    %s<%s, %d>(%s, base, v%u);\n",
-                      isIntType(types[v].dtype) ? "stvi" : "stv", dt(v), V, home[v].c_str(), v);
+                      isInteger(types[v].dtype) ? "stvi" : "stv", dt(v), V, home[v].c_str(), v);
     }
     ops += code;
   }

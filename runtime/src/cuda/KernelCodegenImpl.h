@@ -41,10 +41,10 @@ inline const char *dtCode(DType t) {
   case DType::I32: return "I32";
   case DType::I64: return "I64";
   case DType::I8: return "I8";
+  case DType::U8: return "U8"; // no program holds it
   }
   return "F32";
 }
-inline bool isIntType(DType t) { return t == DType::I32 || t == DType::I64 || t == DType::I8; }
 
 /// printf into a string.
 string fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));

@@ -82,7 +82,7 @@ Status convert(const PointwiseEmit &p) {
 }
 
 Status reshape(const PointwiseEmit &p) {
-  if (isIntType(p.inT()))
+  if (isInteger(p.inT()))
     p.out += "      " + p.res(0) + " = " + p.a(0) + ";\n";
   else
     p.out += p.rounded(0, p.a(0));
@@ -174,17 +174,17 @@ Status constant(const PointwiseEmit &p) {
     for (size_t k = 0; k < value->array.size(); ++k) {
       if (k)
         table += ", ";
-      table += isIntType(t.dtype) ? num(int64_t(value->array[k]))
+      table += isInteger(t.dtype) ? num(int64_t(value->array[k]))
                                   : floatLit(float(value->array[k]));
     }
-    p.out += fmt("      { const %s table[] = {%s};\n  ", isIntType(t.dtype) ? "i64" : "float",
+    p.out += fmt("      { const %s table[] = {%s};\n  ", isInteger(t.dtype) ? "i64" : "float",
                  table.c_str());
-    if (isIntType(t.dtype))
+    if (isInteger(t.dtype))
       p.out += fmt("      %s = wrapTo<%s>(u64(table[i]));\n      }\n", p.res(0).c_str(),
                    p.rdt(0));
     else
       p.out += p.rounded(0, "table[i]") + "      }\n";
-  } else if (isIntType(t.dtype)) {
+  } else if (isInteger(t.dtype)) {
     const int64_t v = value->kind == Attr::Kind::Bool ? (value->b ? 1 : 0) : value->i;
     p.out += fmt("      %s = wrapTo<%s>(u64(%s));\n", p.res(0).c_str(), p.rdt(0), num(v).c_str());
   } else {
@@ -234,7 +234,7 @@ Status cmpi(const PointwiseEmit &p) {
 }
 
 Status select(const PointwiseEmit &p) {
-  const bool isInt = isIntType(p.op.results[0].dtype);
+  const bool isInt = isInteger(p.op.results[0].dtype);
   const string pick =
       fmt("(%s & 1) != 0 ? %s : %s", p.a(0).c_str(), p.a(1).c_str(), p.a(2).c_str());
   if (isInt)

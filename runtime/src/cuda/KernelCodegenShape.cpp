@@ -18,7 +18,7 @@ using ops::OpId;
 /// train.slice, train.slice_grad, train.transpose: one thread per result element.
 Status sliceOrTranspose(const KernelEmit &e) {
   const vector<int64_t> &inShape = e.types[e.op.operands[0]].shape, &outShape = e.op.results[0].shape;
-  const bool isInt = isIntType(e.op.results[0].dtype);
+  const bool isInt = isInteger(e.op.results[0].dtype);
   const int64_t n = e.op.results[0].numElements();
   string index; // the source index of output element i, or -1
   if (e.id == OpId::TrainTranspose) {

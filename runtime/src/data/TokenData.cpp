@@ -8,7 +8,7 @@
 
 #include "fp8rt/data/TokenData.h"
 
-#include "fp8rt/AtomicFile.h"
+#include "fp8rt/support/AtomicFile.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -39,16 +39,16 @@ Status intCastOp(const OpContext &ctx, bool extend) {
   FP8RT_RETURN_IF_ERROR(ctx.expectResultClass(0, "result", TypeClass::Int));
   const DType from = ctx.type(0).dtype, to = ctx.op.results[0].dtype;
   if (extend ? bitWidth(to) <= bitWidth(from) : bitWidth(to) >= bitWidth(from))
-    return ctx.error(std::string("result type ") + dtypeString(to) + " must be " +
+    return ctx.error(std::string("result type ") + dtypeName(to) + " must be " +
                      (extend ? "wider" : "narrower") + " than the input type " +
-                     dtypeString(from) + " (i8 stands for i1)");
+                     dtypeName(from) + " (i8 stands for i1)");
   return ctx.expectResults({{to, ctx.shape(0)}});
 }
 
 Status intConstant(const OpContext &ctx, double value, DType t, int64_t &out) {
   if (!intElement(value, t, out))
     return ctx.error("constant " + std::to_string(value) + " is not a value of " +
-                     (t == DType::I8 ? std::string("i1") : dtypeString(t)));
+                     (t == DType::I8 ? std::string("i1") : dtypeName(t)));
   return Status::success();
 }
 
@@ -126,7 +126,7 @@ bool intElement(double value, DType t, int64_t &out) {
 Status intConstantSplat(const OpContext &ctx, int64_t &splatInt) {
   const TensorType &type = ctx.op.results[0];
   const Attr *value = ctx.attr("value");
-  const bool isInt = isIntDType(type.dtype);
+  const bool isInt = isInteger(type.dtype);
   splatInt = 0;
   if (isInt && value->kind == Attr::Kind::Int) {
     // The exact integer, not its double.
@@ -149,7 +149,7 @@ Status checkArithConstant(const OpContext &ctx) {
   FP8RT_RETURN_IF_ERROR(ctx.expectOperandCount(0));
   FP8RT_RETURN_IF_ERROR(ctx.expectResultCount(1));
   const TensorType &type = ctx.op.results[0];
-  if (!isIntDType(type.dtype) && !isFloatDType(type.dtype) && !isFp8DType(type.dtype))
+  if (!isInteger(type.dtype) && !isFloatDType(type.dtype) && !isFp8(type.dtype))
     return ctx.error("unsupported constant type " + typeString(type));
   const Attr *value = ctx.attr("value");
   if (!value)

@@ -129,9 +129,9 @@ Status checkFp8ComputeScale(const OpContext &ctx) {
                      " differs from amax type " + typeString(ctx.type(0)));
   DType fp8Type;
   FP8RT_RETURN_IF_ERROR(ctx.dtypeAttr("fp8_type", fp8Type));
-  if (!isFp8DType(fp8Type))
+  if (!isFp8(fp8Type))
     return ctx.error(std::string("fp8_type must be f8e4m3 or f8e5m2, got ") +
-                     dtypeString(fp8Type));
+                     dtypeName(fp8Type));
   int64_t margin = 0;
   FP8RT_RETURN_IF_ERROR(ctx.i64Attr("margin", margin, 0));
   if (margin < 0)
@@ -260,7 +260,7 @@ Status checkFp8ScaledMatmul(const OpContext &ctx) {
                      "be f8e4m3");
   if (format == 1 && (lt == DType::F8E5M2 || rt == DType::F8E5M2))
     return ctx.error(std::string("format e4m3 uses f8e4m3 for every operand, got ") +
-                     dtypeString(lt) + " and " + dtypeString(rt));
+                     dtypeName(lt) + " and " + dtypeName(rt));
   const int64_t m = lhs[0], k = lhs[1], n = rhs[0];
   if (rhs[1] != k)
     return ctx.error("rhs must be [N, K] with K = " + std::to_string(k) +
@@ -282,7 +282,7 @@ Status checkFp8ScaledMatmul(const OpContext &ctx) {
                      std::to_string(ctx.op.results.size()) + " results");
   FP8RT_RETURN_IF_ERROR(ctx.expectResultClass(0, "result", TypeClass::GemmResult));
   const DType resultType = ctx.op.results[0].dtype;
-  const bool fp8Result = isFp8DType(resultType);
+  const bool fp8Result = isFp8(resultType);
   if (fp8Result && !hasResultScale)
     return ctx.error("an FP8 result needs 'result_scale'");
   if (!fp8Result && hasResultScale)

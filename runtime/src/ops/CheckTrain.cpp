@@ -136,7 +136,7 @@ Status matmulLike(const OpContext &ctx, bool batched) {
 Status checkTrainMatmul(const OpContext &ctx) { return matmulLike(ctx, /*batched=*/false); }
 Status checkTrainBatchMatmul(const OpContext &ctx) { return matmulLike(ctx, /*batched=*/true); }
 
-Status attentionConfig(const OpContext &ctx, size_t qIndex, cpu::AttentionConfig &config) {
+Status attentionConfig(const OpContext &ctx, size_t qIndex, AttentionConfig &config) {
   for (size_t i = 0; i < 3; ++i)
     if (ctx.shape(qIndex + i).size() != 3)
       return ctx.error("query, key and value must be [batch, seq, width], got " +
@@ -179,14 +179,14 @@ Status attentionConfig(const OpContext &ctx, size_t qIndex, cpu::AttentionConfig
   config.headDim = headDim;
   config.causal = causal;
   config.ropeTheta = theta;
-  return kernelError(ctx, cpu::verifyAttentionConfig(config));
+  return kernelError(ctx, verifyAttentionConfig(config));
 }
 
 Status checkTrainAttention(const OpContext &ctx) {
   FP8RT_RETURN_IF_ERROR(ctx.expectOperandCount(3));
   FP8RT_RETURN_IF_ERROR(ctx.expectClass(0, "query", TypeClass::Float));
   FP8RT_RETURN_IF_ERROR(ctx.expectSameDType({0, 1, 2}, {"query", "key", "value"}));
-  cpu::AttentionConfig config;
+  AttentionConfig config;
   FP8RT_RETURN_IF_ERROR(attentionConfig(ctx, 0, config));
   FP8RT_RETURN_IF_ERROR(ctx.expectResults({ctx.type(0)}));
   return Status::success();
@@ -197,7 +197,7 @@ Status checkTrainAttentionGrad(const OpContext &ctx) {
   FP8RT_RETURN_IF_ERROR(ctx.expectClass(0, "grad", TypeClass::Float));
   FP8RT_RETURN_IF_ERROR(
       ctx.expectSameDType({0, 1, 2, 3}, {"grad", "query", "key", "value"}));
-  cpu::AttentionConfig config;
+  AttentionConfig config;
   FP8RT_RETURN_IF_ERROR(attentionConfig(ctx, 1, config));
   FP8RT_RETURN_IF_ERROR(ctx.expectShape(0, "grad", ctx.shape(1)));
   FP8RT_RETURN_IF_ERROR(ctx.expectResults({ctx.type(1), ctx.type(2), ctx.type(2)},
@@ -382,7 +382,7 @@ Status checkTrainReshape(const OpContext &ctx) {
   const TensorType &result = ctx.op.results[0];
   if (result.dtype != ctx.type(0).dtype)
     return ctx.error(std::string("cannot change the element type (") +
-                     dtypeString(ctx.type(0).dtype) + " to " + dtypeString(result.dtype) + ")");
+                     dtypeName(ctx.type(0).dtype) + " to " + dtypeName(result.dtype) + ")");
   if (elementCount(result) != elementCount(ctx.type(0)))
     return ctx.error("cannot reshape " + shapeString(ctx.shape(0)) + " (" +
                      std::to_string(elementCount(ctx.type(0))) + " elements) to " +
@@ -538,10 +538,10 @@ Status checkTrainClipCoef(const OpContext &ctx) {
   return Status::success();
 }
 
-Status lrSchedule(const OpContext &ctx, cpu::LRSchedule &schedule) {
+Status lrSchedule(const OpContext &ctx, LRSchedule &schedule) {
   int kind = 0;
   FP8RT_RETURN_IF_ERROR(ctx.enumAttr("kind", {"constant", "cosine"}, kind));
-  schedule.kind = kind == 0 ? cpu::LRScheduleKind::Constant : cpu::LRScheduleKind::Cosine;
+  schedule.kind = kind == 0 ? LRScheduleKind::Constant : LRScheduleKind::Cosine;
   FP8RT_RETURN_IF_ERROR(ctx.f64Attr("lr", schedule.lr));
   FP8RT_RETURN_IF_ERROR(ctx.i64Attr("warmup_steps", schedule.warmupSteps, 0));
   FP8RT_RETURN_IF_ERROR(ctx.i64Attr("total_steps", schedule.totalSteps, 0));
@@ -551,21 +551,21 @@ Status lrSchedule(const OpContext &ctx, cpu::LRSchedule &schedule) {
 Status checkTrainLrSchedule(const OpContext &ctx) {
   FP8RT_RETURN_IF_ERROR(ctx.expectOperandCount(1));
   FP8RT_RETURN_IF_ERROR(ctx.expectI64Scalar(0, "step"));
-  cpu::LRSchedule schedule;
+  LRSchedule schedule;
   FP8RT_RETURN_IF_ERROR(lrSchedule(ctx, schedule));
-  FP8RT_RETURN_IF_ERROR(kernelError(ctx, cpu::validateLRSchedule(schedule)));
+  FP8RT_RETURN_IF_ERROR(kernelError(ctx, validateLRSchedule(schedule)));
   FP8RT_RETURN_IF_ERROR(ctx.expectResults({{DType::F32, {}}}));
   return Status::success();
 }
 
-Status adamwConfig(const OpContext &ctx, cpu::AdamWConfig &config) {
+Status adamwConfig(const OpContext &ctx, AdamWConfig &config) {
   FP8RT_RETURN_IF_ERROR(ctx.f64Attr("beta1", config.beta1));
   FP8RT_RETURN_IF_ERROR(ctx.f64Attr("beta2", config.beta2));
   FP8RT_RETURN_IF_ERROR(ctx.f64Attr("eps", config.eps));
   return ctx.f64Attr("weight_decay", config.weightDecay);
 }
 
-Status sgdConfig(const OpContext &ctx, cpu::SGDConfig &config) {
+Status sgdConfig(const OpContext &ctx, SGDConfig &config) {
   FP8RT_RETURN_IF_ERROR(ctx.f64Attr("momentum", config.momentum));
   return ctx.f64Attr("weight_decay", config.weightDecay);
 }
@@ -595,7 +595,7 @@ Status checkTrainAdamwUpdate(const OpContext &ctx) {
       optimizerTensors(ctx, {0, 1, 2, 3}, {"param", "grad", "exp_avg", "exp_avg_sq"}));
   FP8RT_RETURN_IF_ERROR(ctx.expectF32Scalar(4, "lr"));
   FP8RT_RETURN_IF_ERROR(ctx.expectI64Scalar(5, "step"));
-  cpu::AdamWConfig config;
+  AdamWConfig config;
   FP8RT_RETURN_IF_ERROR(adamwConfig(ctx, config));
   for (auto [name, beta] : {std::pair<const char *, double>{"beta1", config.beta1},
                             {"beta2", config.beta2}})
@@ -618,7 +618,7 @@ Status checkTrainSgdUpdate(const OpContext &ctx) {
   FP8RT_RETURN_IF_ERROR(ctx.expectF32Scalar(2, "lr"));
   if (hasBuffer)
     FP8RT_RETURN_IF_ERROR(optimizerTensors(ctx, {3}, {"momentum_buffer"}));
-  cpu::SGDConfig config;
+  SGDConfig config;
   FP8RT_RETURN_IF_ERROR(sgdConfig(ctx, config));
   if (!(config.momentum >= 0.0 && config.momentum < 1.0))
     return ctx.error("'momentum' must be in [0, 1), got " + std::to_string(config.momentum));

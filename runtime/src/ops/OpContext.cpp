@@ -15,30 +15,8 @@ namespace fp8rt::ops {
 // Types
 //===----------------------------------------------------------------------===//
 
-const char *dtypeString(DType t) {
-  switch (t) {
-  case DType::F32:
-    return "f32";
-  case DType::BF16:
-    return "bf16";
-  case DType::F16:
-    return "f16";
-  case DType::F8E4M3:
-    return "f8e4m3";
-  case DType::F8E5M2:
-    return "f8e5m2";
-  case DType::I32:
-    return "i32";
-  case DType::I64:
-    return "i64";
-  case DType::I8:
-    return "i8";
-  }
-  return "?";
-}
-
 std::string typeString(const TensorType &type) {
-  return dtypeString(type.dtype) + shapeString(type.shape);
+  return dtypeName(type.dtype) + shapeString(type.shape);
 }
 
 int64_t elementCount(const TensorType &type) { return elementCount(type.shape); }
@@ -95,13 +73,13 @@ bool inClass(DType t, TypeClass cls) {
   case TypeClass::Any:
     return isFloatDType(t) || t == DType::I32 || t == DType::I64;
   case TypeClass::Fp8:
-    return isFp8DType(t);
+    return isFp8(t);
   case TypeClass::GemmResult:
-    return isFloatDType(t) || isFp8DType(t);
+    return isFloatDType(t) || isFp8(t);
   case TypeClass::F32:
     return t == DType::F32;
   case TypeClass::Int:
-    return isIntDType(t);
+    return isInteger(t);
   }
   return false;
 }
@@ -187,8 +165,8 @@ Status OpContext::expectSameDType(std::initializer_list<size_t> indices,
   for (size_t i : indices) {
     if (types[i].dtype != types[first].dtype)
       return error("expects one element type: " + std::string(firstName) + " is " +
-                   dtypeString(types[first].dtype) + ", " + *name + " is " +
-                   dtypeString(types[i].dtype));
+                   dtypeName(types[first].dtype) + ", " + *name + " is " +
+                   dtypeName(types[i].dtype));
     ++name;
   }
   return Status::success();
@@ -353,7 +331,7 @@ Status OpContext::dtypeAttr(const char *name, DType &out) const {
                  attrKindName(a->kind));
   for (DType t : {DType::F32, DType::BF16, DType::F16, DType::F8E4M3, DType::F8E5M2,
                   DType::I32, DType::I64, DType::I8})
-    if (a->s == dtypeString(t)) {
+    if (a->s == dtypeName(t)) {
       out = t;
       return Status::success();
     }

@@ -32,8 +32,6 @@ inline constexpr int64_t kMaxElements = int64_t(1) << 32;
 /// Highest rank of a kernel value, as for buffers.
 inline constexpr size_t kMaxRank = 8;
 
-/// "f32", "bf16", ... (the program format's spelling).
-const char *dtypeString(DType t);
 using fp8rt::shapeString; // "[8, 64, 128]" (Program.h)
 /// "bf16[8, 64, 128]".
 std::string typeString(const TensorType &type);
@@ -46,13 +44,8 @@ inline int64_t elementCount(const std::vector<int64_t> &shape) {
   return n;
 }
 
-inline bool isFloatDType(DType t) {
-  return t == DType::F32 || t == DType::BF16 || t == DType::F16;
-}
-inline bool isFp8DType(DType t) { return t == DType::F8E4M3 || t == DType::F8E5M2; }
-inline bool isIntDType(DType t) {
-  return t == DType::I32 || t == DType::I64 || t == DType::I8;
-}
+/// f32, bf16, f16: the float types of the train dialect (FP8 excluded).
+inline bool isFloatDType(DType t) { return isFloat(t) && !isFp8(t); }
 
 /// Rank, dimensions and size limits of one operand or result type (`what`
 /// starts the message).

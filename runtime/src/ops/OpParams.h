@@ -12,8 +12,7 @@
 
 #include "OpContext.h"
 
-#include "fp8rt/cpu/LayerKernels.h"
-#include "fp8rt/cpu/OptimizerKernels.h"
+#include "fp8rt/ops/OpAttributes.h"
 
 #include <optional>
 #include <vector>
@@ -39,13 +38,13 @@ Status productShape(const OpContext &ctx, bool transLhs, bool transRhs, int64_t 
 
 /// Heads, RoPE and the shapes of query / key / value (operands qIndex ..
 /// qIndex + 2) of attention and attention_grad.
-Status attentionConfig(const OpContext &ctx, size_t qIndex, cpu::AttentionConfig &config);
+Status attentionConfig(const OpContext &ctx, size_t qIndex, AttentionConfig &config);
 
 /// train.lr_schedule's attributes (not validated).
-Status lrSchedule(const OpContext &ctx, cpu::LRSchedule &schedule);
+Status lrSchedule(const OpContext &ctx, LRSchedule &schedule);
 /// train.adamw_update's / train.sgd_update's attributes (not validated).
-Status adamwConfig(const OpContext &ctx, cpu::AdamWConfig &config);
-Status sgdConfig(const OpContext &ctx, cpu::SGDConfig &config);
+Status adamwConfig(const OpContext &ctx, AdamWConfig &config);
+Status sgdConfig(const OpContext &ctx, SGDConfig &config);
 
 //===----------------------------------------------------------------------===//
 // fp8

@@ -27,7 +27,6 @@ Matrix asMatrix(const TensorType &t) {
   return m;
 }
 
-bool isFp8(DType t) { return t == DType::F8E4M3 || t == DType::F8E5M2; }
 bool isWideFloat(DType t) { return t == DType::F32 || t == DType::BF16 || t == DType::F16; }
 
 } // namespace

@@ -12,7 +12,7 @@
 
 #include "fp8rt/Program.h"
 
-#include "checkpoint/Json.h"
+#include "support/Json.h"
 
 #include <cstdint>
 #include <initializer_list>

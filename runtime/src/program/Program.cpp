@@ -1,6 +1,6 @@
 //===- Program.cpp - Small helpers of the in-memory program ---------------===//
 //
-// Names of dtypes and roles (the program format's spellings, shared by the
+// Names of roles (the program format's spellings, shared by the
 // loader and by messages) and lookups over a loaded Program.
 //
 //===----------------------------------------------------------------------===//
@@ -13,20 +13,6 @@ namespace fp8rt {
 
 namespace {
 
-struct DTypeInfo {
-  DType dtype;
-  const char *name;
-  size_t size;
-};
-
-// In the order of the DType enumerators, so that a DType indexes the table.
-constexpr DTypeInfo kDTypes[] = {
-    {DType::F32, "f32", 4},       {DType::BF16, "bf16", 2},
-    {DType::F16, "f16", 2},       {DType::F8E4M3, "f8e4m3", 1},
-    {DType::F8E5M2, "f8e5m2", 1}, {DType::I32, "i32", 4},
-    {DType::I64, "i64", 8},       {DType::I8, "i8", 1},
-};
-
 // In the order of the BufferRole enumerators.
 constexpr const char *kRoleNames[] = {
     "param", "optimizer", "fp8_state", "grad_accum", "constant",
@@ -34,29 +20,6 @@ constexpr const char *kRoleNames[] = {
 };
 
 } // namespace
-
-size_t dtypeSize(DType t) { return kDTypes[static_cast<size_t>(t)].size; }
-
-const char *dtypeName(DType t) { return kDTypes[static_cast<size_t>(t)].name; }
-
-bool parseDType(std::string_view name, DType &out) {
-  for (const DTypeInfo &d : kDTypes)
-    if (name == d.name) {
-      out = d.dtype;
-      return true;
-    }
-  return false;
-}
-
-std::string shapeString(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i)
-      s += ", ";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
-}
 
 int64_t TensorType::numElements() const {
   int64_t n = 1;

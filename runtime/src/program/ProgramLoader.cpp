@@ -16,7 +16,7 @@
 #include "fp8rt/Program.h"
 
 #include "Loader.h"
-#include "checkpoint/ReadFile.h"
+#include "support/ReadFile.h"
 
 #include <algorithm>
 #include <charconv>

@@ -63,32 +63,10 @@ std::string listNames(const std::vector<std::string> &items) {
 
 } // namespace
 
-const char *safetensorsDType(DType dtype) {
-  switch (dtype) {
-  case DType::F32:
-    return "F32";
-  case DType::BF16:
-    return "BF16";
-  case DType::F16:
-    return "F16";
-  case DType::F8E4M3:
-    return "F8_E4M3";
-  case DType::F8E5M2:
-    return "F8_E5M2";
-  case DType::I32:
-    return "I32";
-  case DType::I64:
-    return "I64";
-  case DType::I8:
-    return nullptr;
-  }
-  return nullptr;
-}
-
 StatusOr<TensorRecord> readBufferRecord(const Program &program, Backend &backend,
                                         uint32_t index) {
   const Buffer &b = program.buffers[index];
-  const char *dtype = safetensorsDType(b.type.dtype);
+  const char *dtype = safetensorsDTypeName(b.type.dtype);
   if (!dtype)
     return unimplementedError("buffer '" + b.name + "' is " + b.type.str() +
                               ": safetensors has no " +
@@ -128,7 +106,7 @@ Status loadCheckpoint(const std::string &path, const Program &program,
     const Buffer &b = program.buffers[i];
     if (paramsOnly ? b.role != BufferRole::Param : !isCheckpointed(b.role))
       continue;
-    const char *dtype = safetensorsDType(b.type.dtype);
+    const char *dtype = safetensorsDTypeName(b.type.dtype);
     expected[b.name] = Expected{dtype ? dtype : dtypeName(b.type.dtype),
                                 shapeOf(b.type), int64_t(i)};
   }

@@ -30,10 +30,6 @@ struct TrainerState {
   Rng::State dataRng{};
 };
 
-/// The safetensors spelling of a program dtype ("F32", "F8_E4M3", ...), or
-/// nullptr for one safetensors cannot hold (i8).
-const char *safetensorsDType(DType dtype);
-
 /// The record of buffer `index` read from the backend.
 StatusOr<TensorRecord> readBufferRecord(const Program &program, Backend &backend,
                                         uint32_t index);

@@ -35,31 +35,6 @@ uint64_t fnv1a64(const std::string &s) {
   return h;
 }
 
-/// IEEE binary16, round to nearest even, overflow to inf (as a C cast).
-uint16_t floatToHalf(float x) {
-  uint32_t u = floatBits(x);
-  uint16_t sign = uint16_t((u >> 16) & 0x8000);
-  uint32_t absBits = u & 0x7FFFFFFF;
-  if (absBits > 0x7F800000)
-    return uint16_t(sign | 0x7E00);
-  float a = floatFromBits(absBits);
-  if (a >= 65520.0f) // halfway between 65504 and 2^16 rounds to inf
-    return uint16_t(sign | 0x7C00);
-  if (a < 0x1.0p-14f) {
-    // Subnormal: units of 2^-24, rounded by the f32 addition (exact otherwise).
-    float scaled = a * 0x1.0p24f;
-    float r = std::nearbyint(scaled);
-    return uint16_t(sign | uint16_t(r));
-  }
-  uint32_t mant = absBits & 0x7FFFFF;
-  uint32_t exp = (absBits >> 23) - 127 + 15;
-  uint32_t half = (exp << 10) | (mant >> 13);
-  uint32_t rest = mant & 0x1FFF;
-  if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
-    ++half; // a carry into the exponent is the correct result
-  return uint16_t(sign | half);
-}
-
 void storeElement(DType dtype, double value, uint8_t *out) {
   const float f = static_cast<float>(value);
   switch (dtype) {
@@ -72,7 +47,7 @@ void storeElement(DType dtype, double value, uint8_t *out) {
     return;
   }
   case DType::F16: {
-    uint16_t h = floatToHalf(f);
+    uint16_t h = floatToF16(f);
     std::memcpy(out, &h, 2);
     return;
   }
@@ -94,6 +69,9 @@ void storeElement(DType dtype, double value, uint8_t *out) {
   }
   case DType::I8:
     *out = static_cast<uint8_t>(static_cast<int8_t>(std::llround(value)));
+    return;
+  case DType::U8: // checkpoint-only; no program holds it
+    *out = static_cast<uint8_t>(std::llround(value));
     return;
   }
 }

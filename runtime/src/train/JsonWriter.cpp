@@ -2,7 +2,7 @@
 
 #include "train/JsonWriter.h"
 
-#include "checkpoint/Json.h"
+#include "support/Json.h"
 
 #include <cmath>
 #include <cstdio>

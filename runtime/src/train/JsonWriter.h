@@ -3,7 +3,7 @@
 // Private to the runtime. Writes what the trainer's JSONL log holds: objects,
 // keys, numbers, integers, strings and null, with no whitespace. Separators
 // are the writer's business; the caller only says what comes next. Strings
-// are quoted as json::quote does (checkpoint/Json.h), so what the runtime
+// are quoted as json::quote does (support/Json.h), so what the runtime
 // writes its parser reads back.
 //
 // JSON has no literal for NaN and infinities: number() writes them as the

@@ -1,6 +1,6 @@
 //===- TensorFile.cpp - Checkpoint files through Safetensors.h -------------===//
 //
-// Includes Safetensors.h and never Program.h (TensorFile.h says why).
+// The trainer's checkpoint records through the safetensors reader and writer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,7 +18,7 @@ Status writeTensorFile(const std::string &path,
                        const Metadata &metadata) {
   SafetensorsWriter writer;
   for (const TensorRecord &t : tensors) {
-    std::optional<DType> dtype = dtypeFromName(t.dtype);
+    std::optional<DType> dtype = safetensorsDTypeFromName(t.dtype);
     if (!dtype)
       return internalError(path + ": tensor '" + t.name + "': dtype " + t.dtype +
                            " is not a safetensors dtype");
@@ -38,7 +38,7 @@ StatusOr<TensorFileContents> readTensorFile(const std::string &path) {
   for (const SafetensorsEntry &e : reader.tensors()) {
     TensorRecord r;
     r.name = e.name;
-    r.dtype = dtypeName(e.dtype);
+    r.dtype = safetensorsDTypeName(e.dtype);
     r.shape = e.shape;
     const uint8_t *data = reader.data(e);
     r.bytes.assign(data, data + e.numBytes());

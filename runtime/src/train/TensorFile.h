@@ -1,10 +1,8 @@
-//===- TensorFile.h - Checkpoint files without the DType clash ---*- C++ -*-===//
+//===- TensorFile.h - The trainer's checkpoint records ----------*- C++ -*-===//
 //
-// Private to the trainer. Safetensors.h and Program.h each declare an
-// `fp8rt::DType` (with different enumerators), so no source file can include
-// both: the trainer's code sees Program.h, and this small interface, whose
-// dtypes are safetensors' own spellings ("F32", "I64", ...), is the only way it
-// reaches the safetensors reader and writer (TensorFile.cpp).
+// Private to the trainer: named tensors as the checkpoint file holds them,
+// their dtypes in safetensors' spelling ("F32", "I64", ...; fp8rt::
+// safetensorsDTypeName), read and written through Safetensors.h.
 //
 //===----------------------------------------------------------------------===//
 

@@ -19,6 +19,7 @@
 
 #include "fp8rt/Numerics.h"
 #include "fp8rt/Status.h"
+#include "fp8rt/ops/OpAttributes.h"
 
 #include <cstdint>
 #include <optional>
@@ -96,24 +97,8 @@ Status embeddingGrad(const float *grad, const int64_t *ids, int64_t n,
 // Attention
 //===----------------------------------------------------------------------===//
 
-/// Shape and attributes of `train.attention` / `train.attention_grad`.
-/// q and the output are [batch, seqLen, nHeads·headDim]; k and v are
-/// [batch, seqLen, nKvHeads·headDim]; head h uses key/value head
-/// h / (nHeads / nKvHeads). `ropeTheta` present: rotary embeddings
-/// (Hugging Face rotate-half) at positions 0 … seqLen-1 of each sequence.
-struct AttentionConfig {
-  int64_t batch = 0;
-  int64_t seqLen = 0;
-  int64_t nHeads = 0;
-  int64_t nKvHeads = 0;
-  int64_t headDim = 0;
-  bool causal = true;
-  std::optional<double> ropeTheta;
-};
-
-/// Checks an AttentionConfig: positive sizes, nKvHeads dividing nHeads, an
-/// even headDim and a positive finite theta with RoPE.
-Status verifyAttentionConfig(const AttentionConfig &config);
+using ops::AttentionConfig;
+using ops::verifyAttentionConfig;
 
 /// Applies RoPE in place to x [batch, seqLen, nHeads·headDim] (`inverse`:
 /// rotates back by the same angles, the VJP of the rotation). For position t

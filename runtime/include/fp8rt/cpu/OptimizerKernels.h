@@ -16,6 +16,7 @@
 #define FP8RT_CPU_OPTIMIZERKERNELS_H
 
 #include "fp8rt/Status.h"
+#include "fp8rt/ops/OpAttributes.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -41,33 +42,15 @@ float globalNorm(const ConstTensorView *tensors, size_t count);
 /// A NaN norm gives NaN (as torch.clamp), an infinite one 0.
 float clipCoef(float norm, double maxNorm);
 
-enum class LRScheduleKind : uint8_t { Constant, Cosine };
-
-/// The attributes of train.lr_schedule.
-struct LRSchedule {
-  LRScheduleKind kind = LRScheduleKind::Constant;
-  double lr = 0;
-  int64_t warmupSteps = 0;
-  int64_t totalSteps = 0;
-  double minLr = 0;
-};
-
-/// The op verifier's rules, for a schedule read from a program file: lr > 0
-/// (finite), warmupSteps ≥ 0; cosine: totalSteps > warmupSteps and
-/// 0 ≤ minLr ≤ lr; constant: totalSteps == 0 and minLr == 0.
-Status validateLRSchedule(const LRSchedule &schedule);
+using ops::LRSchedule;
+using ops::LRScheduleKind;
+using ops::validateLRSchedule;
 
 /// train.lr_schedule for the 1-based `step`, as nanoGPT's get_lr(it) with
 /// it = step - 1 (see docs/runtime.md), evaluated in double, rounded to f32.
 float lrSchedule(const LRSchedule &schedule, int64_t step);
 
-/// The attributes of train.adamw_update.
-struct AdamWConfig {
-  double beta1 = 0.9;
-  double beta2 = 0.999;
-  double eps = 1e-8;
-  double weightDecay = 0.01;
-};
+using ops::AdamWConfig;
 
 /// train.adamw_update (torch.optim.AdamW), for the 1-based step t:
 ///   m' = beta1·m + (1-beta1)·g
@@ -79,11 +62,7 @@ void adamwUpdate(const float *param, const float *grad, const float *expAvg,
                  const AdamWConfig &config, float *newParam, float *newExpAvg,
                  float *newExpAvgSq);
 
-/// The attributes of train.sgd_update.
-struct SGDConfig {
-  double momentum = 0;
-  double weightDecay = 0;
-};
+using ops::SGDConfig;
 
 /// train.sgd_update (torch.optim.SGD, no dampening, no Nesterov):
 ///   g' = g + wd·p;  momentum > 0: buf' = momentum·buf + g', step = buf';

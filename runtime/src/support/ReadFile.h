@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FP8RT_SRC_CHECKPOINT_READFILE_H
-#define FP8RT_SRC_CHECKPOINT_READFILE_H
+#ifndef FP8RT_SRC_SUPPORT_READFILE_H
+#define FP8RT_SRC_SUPPORT_READFILE_H
 
 #include "fp8rt/Status.h"
 
@@ -24,4 +24,4 @@ StatusOr<std::vector<uint8_t>> readRegularFile(const std::string &path);
 
 } // namespace fp8rt
 
-#endif // FP8RT_SRC_CHECKPOINT_READFILE_H
+#endif // FP8RT_SRC_SUPPORT_READFILE_H

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FP8RT_ATOMICFILE_H
-#define FP8RT_ATOMICFILE_H
+#ifndef FP8RT_SUPPORT_ATOMICFILE_H
+#define FP8RT_SUPPORT_ATOMICFILE_H
 
 #include "fp8rt/Status.h"
 
@@ -43,4 +43,4 @@ private:
 
 } // namespace fp8rt
 
-#endif // FP8RT_ATOMICFILE_H
+#endif // FP8RT_SUPPORT_ATOMICFILE_H

@@ -1,6 +1,6 @@
 //===- ReadFile.cpp - Read a whole regular file ---------------------------===//
 
-#include "checkpoint/ReadFile.h"
+#include "support/ReadFile.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -12,8 +12,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FP8RT_SRC_CHECKPOINT_JSON_H
-#define FP8RT_SRC_CHECKPOINT_JSON_H
+#ifndef FP8RT_SRC_SUPPORT_JSON_H
+#define FP8RT_SRC_SUPPORT_JSON_H
 
 #include "fp8rt/Status.h"
 
@@ -79,4 +79,4 @@ bool isValidUtf8(std::string_view s);
 } // namespace json
 } // namespace fp8rt
 
-#endif // FP8RT_SRC_CHECKPOINT_JSON_H
+#endif // FP8RT_SRC_SUPPORT_JSON_H

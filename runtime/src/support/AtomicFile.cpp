@@ -1,6 +1,6 @@
 //===- AtomicFile.cpp - files that are either complete or untouched -------===//
 
-#include "fp8rt/AtomicFile.h"
+#include "fp8rt/support/AtomicFile.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,6 +1,6 @@
 //===- Json.cpp - A small strict JSON parser -------------------------------===//
 
-#include "checkpoint/Json.h"
+#include "support/Json.h"
 
 #include <unordered_map>
 
