@@ -561,7 +561,8 @@ TEST(Trainer, RefusesACheckpointOfAnotherModel) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(),
             "checkpoint " + options.resumePath +
-                " does not match this program: optimizer.momentum_buffer.w has "
+                " does not match this program: it is of a model of another shape (2 "
+                "tensors differ); optimizer.momentum_buffer.w has "
                 "shape [4] in the checkpoint, [6] in the program, w has shape "
                 "[4] in the checkpoint, [6] in the program; missing: b [2]");
 
@@ -574,7 +575,8 @@ TEST(Trainer, RefusesACheckpointOfAnotherModel) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(),
             "checkpoint " + options.initFromPath +
-                " does not match this program (parameters): w has shape [4] in "
+                " does not match this program (parameters): it is of a model of "
+                "another shape (1 tensor differs); w has shape [4] in "
                 "the checkpoint, [6] in the program; missing: b [2]");
 
   // A program without b sees the checkpoint's b as unexpected.

@@ -288,14 +288,13 @@ Status Run::restore() {
 void Run::printPlan() {
   out_ << data_->description() << "\n";
   if (startStep_ >= totalSteps_) {
-    out_ << "nothing to train: the checkpoint " << options_.resumePath << " is at step "
-         << startStep_;
     if (options_.steps > 0)
-      out_ << ", and --steps=" << options_.steps << " is not past it\n";
+      out_ << "nothing to train: the checkpoint " << options_.resumePath << " is at step "
+           << startStep_ << ", and --steps=" << options_.steps << " is not past it\n";
     else
-      out_ << ", the program's last step (its total_steps); the run is finished: give "
-              "--steps=N with N > "
-           << startStep_ << " to train further\n";
+      out_ << "the run in " << options_.resumePath << " is finished: it is at step "
+           << startStep_ << ", the program's total_steps; to train further, give --steps=N "
+           << "with N > " << startStep_ << "\n";
     return;
   }
   out_ << "training steps " << startStep_ + 1 << " to " << totalSteps_ << ": "
