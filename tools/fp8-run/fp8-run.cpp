@@ -355,7 +355,7 @@ int selectBackend(const Args &args, const fp8rt::Program &program,
     }
     if (choice == "cuda")
       return error("--backend=cuda: " + device.status().message());
-    why = device.status().message();
+    why = device.status().message() + "; using the CPU backend";
 #else
     (void)program;
     if (choice == "cuda")
