@@ -479,6 +479,8 @@ int main(int argc, char **argv) {
     return kExitOk;
   case Args::Mode::Prepare: {
     installStopHandlers(/*atOnce=*/true);
+    if (fp8rt::Status s = fp8rt::checkWritable(args.prepareOutput); !s.ok())
+      return error("-o " + args.prepareOutput + ": cannot be written: " + s.message());
     fp8rt::StatusOr<int64_t> n =
         fp8rt::prepareByteTokens(args.prepareInput, args.prepareOutput);
     if (!n.ok())
