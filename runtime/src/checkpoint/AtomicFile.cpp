@@ -38,6 +38,8 @@ std::string temporaryOf(const std::string &path, long pid) {
 /// allocate). A file that finds no free slot is simply not tracked.
 constexpr int kMaxTracked = 32;
 std::atomic<const char *> openTemporaries[kMaxTracked];
+static_assert(std::atomic<const char *>::is_always_lock_free,
+              "removeOpenTemporaries reads the table in a signal handler");
 
 } // namespace
 
