@@ -1,11 +1,12 @@
 // --emit=input prints the verified input untouched; --emit=forward removes dead
 // and duplicate ops; --emit=rt runs every pass: the step functions built from
 // @forward, every GEMM's precision decided, kernels fused, the arena planned.
-// The default writes that as a program file (docs/program-format.md).
+// The default writes that as a program file (docs/program-format.md): beside
+// the input without -o (yaml-input.test), to stdout with -o - or --emit=program.
 // RUN: fp8c %s --emit=input | FileCheck %s --check-prefix=INPUT
 // RUN: fp8c %s --emit=forward | FileCheck %s --check-prefix=FORWARD
 // RUN: fp8c %examples/mlp.mlir --emit=rt | FileCheck %s --check-prefix=RT
-// RUN: fp8c %examples/mlp.mlir | FileCheck %s --check-prefix=PROGRAM
+// RUN: fp8c %examples/mlp.mlir -o - | FileCheck %s --check-prefix=PROGRAM
 // RUN: fp8c %examples/mlp.mlir --emit=program | FileCheck %s --check-prefix=PROGRAM
 
 // RT-NOT: func.func @forward

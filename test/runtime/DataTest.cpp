@@ -219,6 +219,18 @@ TEST(TokenData, EmptyFile) {
   EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST(TokenData, RawTextIsNamedAsSuch) {
+  TempDir dir;
+  const std::string p = dir.file("story.txt");
+  const std::string text = "It was the best of times,\tit was the worst of times.\r\n";
+  writeBytes(p, std::vector<uint8_t>(text.begin(), text.end()));
+  auto f = TokenFile::open(p, TokenWidth::U16, 65536, 4);
+  EXPECT_EQ(errorOf(f), "data file " + p + " looks like text, not tokens; run fp8-run --prepare " +
+                            p + " -o " + dir.file("story.bin") + " first and train on that (--data=" +
+                            dir.file("story.bin") + ")");
+  EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(TokenData, SizeNotAMultipleOfTheWidth) {
   TempDir dir;
   const std::string p = dir.file("odd.bin");

@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -191,6 +192,9 @@ class FakeBackend : public Backend {
 public:
   int64_t nanLossAtStep = 0;
   int64_t infAmaxAtStep = 0;
+  /// Set to SIGTERM during train_step of this step, as a signal handler would.
+  volatile std::sig_atomic_t *stopFlag = nullptr;
+  int64_t stopAtStep = 0;
   std::vector<std::string> calls; // "train_step@3", ...
 
   const char *name() const override { return "cpu"; }
@@ -240,6 +244,8 @@ public:
     int64_t step;
     std::memcpy(&step, buf("step"), 8);
     calls.push_back("train_step@" + std::to_string(step));
+    if (stopFlag && step == stopAtStep)
+      *stopFlag = SIGTERM;
     if (program_->info.gradAccumSteps > 1) {
       std::vector<float> acc = floats("grad_accum.w");
       for (size_t j = 0; j < g.size(); ++j)
@@ -561,7 +567,8 @@ TEST(Trainer, RefusesACheckpointOfAnotherModel) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(),
             "checkpoint " + options.resumePath +
-                " does not match this program: optimizer.momentum_buffer.w has "
+                " does not match this program: it is of a model of another shape (2 "
+                "tensors differ); optimizer.momentum_buffer.w has "
                 "shape [4] in the checkpoint, [6] in the program, w has shape "
                 "[4] in the checkpoint, [6] in the program; missing: b [2]");
 
@@ -574,7 +581,8 @@ TEST(Trainer, RefusesACheckpointOfAnotherModel) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(),
             "checkpoint " + options.initFromPath +
-                " does not match this program (parameters): w has shape [4] in "
+                " does not match this program (parameters): it is of a model of "
+                "another shape (1 tensor differs); w has shape [4] in "
                 "the checkpoint, [6] in the program; missing: b [2]");
 
   // A program without b sees the checkpoint's b as unexpected.
@@ -591,6 +599,53 @@ TEST(Trainer, RefusesACheckpointOfAnotherModel) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(), "checkpoint " + options.resumePath +
                                       " does not match this program: unexpected: b [2]");
+}
+
+TEST(Trainer, StopSignalEndsTheRunAfterTheCurrentStepWithItsCheckpoint) {
+  Program program = makeProgram({});
+  TrainOptions options;
+  options.dataPath = makeTokenFile("stop.bin", 300);
+  const std::string straight = tempPath("stop-straight.safetensors");
+  const std::string stopped = tempPath("stop-stopped.safetensors");
+  FakeBackend a, b;
+  options.steps = 2;
+  options.savePath = straight;
+  ASSERT_TRUE(runTraining(program, a, options).ok());
+
+  volatile std::sig_atomic_t flag = 0;
+  b.stopFlag = &flag;
+  b.stopAtStep = 2;
+  options.steps = 6;
+  options.savePath = stopped;
+  options.stopSignal = &flag;
+  std::string text;
+  StatusOr<TrainSummary> s = runTraining(program, b, options, &text);
+  ASSERT_TRUE(s.ok()) << s.status().toString();
+  EXPECT_EQ(s->stoppedBySignal, SIGTERM);
+  EXPECT_EQ(s->lastStep, 2);
+  EXPECT_EQ(b.calls, (std::vector<std::string>{"train_step@1", "train_step@2"}));
+  EXPECT_NE(text.find("stopped by SIGTERM after step 2 of 6; writing the checkpoint "
+                      "(continue with --resume=" + stopped + ")\nsaved checkpoint " +
+                      stopped + " (step 2)\n"),
+            std::string::npos)
+      << text;
+  // The state after step 2, as a run of two steps leaves it.
+  EXPECT_EQ(fileBytes(stopped), fileBytes(straight));
+
+  // A signal before the first step: nothing trained, nothing written.
+  FakeBackend c;
+  const std::string never = tempPath("stop-never.safetensors");
+  options.savePath = never;
+  flag = SIGINT;
+  s = runTraining(program, c, options, &text);
+  ASSERT_TRUE(s.ok()) << s.status().toString();
+  EXPECT_EQ(s->stoppedBySignal, SIGINT);
+  EXPECT_TRUE(c.calls.empty());
+  EXPECT_NE(text.find("stopped by SIGINT after step 0 of 6, before training; " + never +
+                      " not written"),
+            std::string::npos)
+      << text;
+  EXPECT_TRUE(fileBytes(never).empty());
 }
 
 TEST(Trainer, InitFromLoadsParametersOnly) {

@@ -2,10 +2,12 @@
 //
 // A thin main over fp8rt (Trainer.h): flags, then loadProgram, a backend and
 // train(). It links fp8rt only, never MLIR or LLVM, so the arguments are
-// parsed by hand. Exit codes: 0 success, 1 error, 2 usage.
+// parsed by hand. Exit codes: 0 success, 1 error, 2 usage, 128 + the signal
+// when SIGINT (130) or SIGTERM (143) stopped a run.
 //
 //===----------------------------------------------------------------------===//
 
+#include "fp8rt/AtomicFile.h"
 #include "fp8rt/Backend.h"
 #include "fp8rt/Program.h"
 #include "fp8rt/data/TokenData.h"
@@ -18,12 +20,16 @@
 #endif
 
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <unistd.h>
 
 namespace {
 
@@ -54,14 +60,17 @@ Training options:
   --log-interval=N          a progress line every N steps (default 1)
   --eval-every=N            held-out loss every N steps and at the end
   --eval-batches=N          batches per evaluation (default 8)
-  --save=CKPT               write a checkpoint (safetensors) at the end
+  --save=CKPT               write a checkpoint (safetensors) at the end, or when
+                            SIGINT (Ctrl-C) or SIGTERM stops the run after a step
   --save-every=N            ... and every N steps
   --resume=CKPT             continue a run exactly from a checkpoint
   --init-from=CKPT          load the parameters only (fine-tuning)
   --dump=STEP:FILE          write step STEP's batch, parameters, gradients and loss
 
 Exactly one of --data and --synthetic. Flags take their value after '=' or as the
-next argument. docs/runtime.md describes the checkpoint and metrics formats.
+next argument. Output paths are checked before the first step. Ctrl-C (SIGINT) or
+SIGTERM ends the current step, saves (--save) and exits 130 / 143; a second one
+stops at once. docs/runtime.md describes the checkpoint and metrics formats.
 )";
 
 /// A usage error: message, then a pointer to --help.
@@ -347,7 +356,7 @@ int selectBackend(const Args &args, const fp8rt::Program &program,
     }
     if (choice == "cuda")
       return error("--backend=cuda: " + device.status().message());
-    why = device.status().message();
+    why = device.status().message() + "; using the CPU backend";
 #else
     (void)program;
     if (choice == "cuda")
@@ -364,6 +373,100 @@ int selectBackend(const Args &args, const fp8rt::Program &program,
   return kExitOk;
 }
 
+//===----------------------------------------------------------------------===//
+// Inputs of the wrong kind
+//===----------------------------------------------------------------------===//
+
+/// What a file that failed to load as a program is instead, by its name or
+/// first bytes: "yaml", "mlir", "checkpoint", or "" when it is none of them.
+std::string guessKind(const std::string &path) {
+  const size_t dot = path.rfind('.');
+  const std::string ext = dot == std::string::npos ? "" : path.substr(dot);
+  if (ext == ".yaml" || ext == ".yml")
+    return "yaml";
+  if (ext == ".mlir")
+    return "mlir";
+  std::ifstream in(path, std::ios::binary);
+  char head[512] = {};
+  in.read(head, sizeof head);
+  const std::string text(head, size_t(in.gcount()));
+  if (text.size() > 8 && text[8] == '{' && text.find("\"dtype\"") != std::string::npos)
+    return "checkpoint"; // safetensors: a length, then the JSON header
+  const size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos)
+    return "";
+  const std::string_view body = std::string_view(text).substr(start);
+  if (body.rfind("module", 0) == 0 || body.rfind("func.func", 0) == 0 ||
+      body.rfind("//", 0) == 0)
+    return "mlir";
+  if (body.rfind("model:", 0) == 0 || text.find("\nmodel:") != std::string::npos ||
+      body.rfind("#", 0) == 0)
+    return "yaml";
+  return "";
+}
+
+/// The message for a program that does not load: what the file is and what
+/// to do with it when that is clear, else the loader's message.
+std::string programError(const std::string &path, const std::string &loaderMessage) {
+  const std::string kind = guessKind(path);
+  if (kind == "yaml" || kind == "mlir") {
+    const size_t dot = path.rfind('.');
+    const size_t slash = path.rfind('/');
+    const std::string stem =
+        dot == std::string::npos || (slash != std::string::npos && dot < slash)
+            ? path
+            : path.substr(0, dot);
+    return path + " is " + (kind == "yaml" ? "a model description" : "MLIR") +
+           ", not a program: compile it with fp8c first: fp8c " + path + " -o " + stem +
+           ".fp8prog";
+  }
+  if (kind == "checkpoint")
+    return path + " is a checkpoint, not a program: give the program (fp8c's output) "
+                  "first and the checkpoint as --resume= or --init-from=";
+  return loaderMessage;
+}
+
+//===----------------------------------------------------------------------===//
+// Signals
+//===----------------------------------------------------------------------===//
+
+/// The signal that asks the run to stop after its current step (0: none).
+volatile std::sig_atomic_t stopSignal = 0;
+/// --prepare has no step to finish: the first signal stops it.
+volatile std::sig_atomic_t stopAtOnce = 0;
+
+/// First SIGINT/SIGTERM: note it (the trainer stops after the step and
+/// saves). Second, or in --prepare: remove the temporaries of unfinished
+/// writes and exit now. Async-signal-safe calls only.
+extern "C" void onStopSignal(int signal) {
+  if (stopAtOnce || stopSignal != 0) {
+    fp8rt::AtomicFile::removeOpenTemporaries();
+    static const char message[] = "\nfp8-run: stopped at once\n";
+    (void)!::write(2, message, sizeof message - 1);
+    ::_exit(128 + signal);
+  }
+  stopSignal = signal;
+  static const char message[] =
+      "\nfp8-run: stopping after the current step (press Ctrl-C again to stop at once)\n";
+  (void)!::write(2, message, sizeof message - 1);
+}
+
+/// Catches SIGINT and SIGTERM, except a SIGINT the shell ignores for a
+/// background job.
+void installStopHandlers(bool atOnce) {
+  stopAtOnce = atOnce;
+  struct sigaction action = {};
+  action.sa_handler = onStopSignal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int signal : {SIGINT, SIGTERM}) {
+    struct sigaction old = {};
+    if (::sigaction(signal, nullptr, &old) == 0 && old.sa_handler == SIG_IGN)
+      continue;
+    ::sigaction(signal, &action, nullptr);
+  }
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -376,6 +479,9 @@ int main(int argc, char **argv) {
     std::fputs(kUsage, stdout);
     return kExitOk;
   case Args::Mode::Prepare: {
+    installStopHandlers(/*atOnce=*/true);
+    if (fp8rt::Status s = fp8rt::checkWritable(args.prepareOutput); !s.ok())
+      return error("-o " + args.prepareOutput + ": cannot be written: " + s.message());
     fp8rt::StatusOr<int64_t> n =
         fp8rt::prepareByteTokens(args.prepareInput, args.prepareOutput);
     if (!n.ok())
@@ -391,7 +497,7 @@ int main(int argc, char **argv) {
 
   fp8rt::StatusOr<fp8rt::Program> program = fp8rt::loadProgram(args.program);
   if (!program.ok())
-    return error(program.status().message());
+    return error(programError(args.program, program.status().message()));
   if (args.mode == Args::Mode::Describe) {
     fp8rt::describeProgram(*program, std::cout);
     return kExitOk;
@@ -401,10 +507,12 @@ int main(int argc, char **argv) {
   if (int code = selectBackend(args, *program, backend); code != kExitOk)
     return code;
 
+  installStopHandlers(/*atOnce=*/false);
+  args.train.stopSignal = &stopSignal;
   fp8rt::StatusOr<fp8rt::TrainSummary> summary =
       fp8rt::train(*program, *backend, args.train, std::cout);
   std::cout.flush();
   if (!summary.ok())
     return error(summary.status().message());
-  return kExitOk;
+  return summary->stoppedBySignal ? 128 + summary->stoppedBySignal : kExitOk;
 }

@@ -21,6 +21,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Support/Timing.h"
 #include "llvm/ADT/StringExtras.h"
@@ -59,9 +60,11 @@ static void exposeInspectionOptions() {
 static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.yaml|model.mlir>"),
                                           cl::Required, cl::cat(fp8cCategory));
 
-static cl::opt<std::string> outputFilename("o", cl::desc("Output file ('-' for stdout)"),
-                                           cl::value_desc("file"), cl::init("-"),
-                                           cl::cat(fp8cCategory));
+static cl::opt<std::string> outputFilename(
+    "o",
+    cl::desc("Output file ('-' for stdout; default: the program file MODEL.fp8prog beside\n"
+             "the input, and stdout for --emit=<stage>, --emit=cuda and the reports)"),
+    cl::value_desc("file"), cl::init("-"), cl::cat(fp8cCategory));
 
 // cl::desc keeps a StringRef: the text must outlive option parsing.
 static const std::string &stageHelp() {
@@ -99,6 +102,78 @@ static cl::opt<bool> memoryReport(
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "fp8c") << message << "\n";
   return 1;
+}
+
+/// The passes of fp8c's pipeline by stage, "stage: pass, pass", from its
+/// textual form "builtin.module(a,func.func(b{opt=1}),c)" (a name directly
+/// before '(' anchors a nested pipeline and is no pass).
+static std::string pipelinePassNames() {
+  std::string lines;
+  llvm::ArrayRef<fp8c::Stage> stages = fp8c::getStages();
+  for (size_t i = 1; i < stages.size(); ++i) {
+    OpPassManager pm("builtin.module");
+    fp8c::buildPipeline(pm, stages[i - 1], stages[i]);
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    pm.printAsTextualPipeline(os);
+    SmallVector<std::string> names;
+    std::string name;
+    int braces = 0;
+    for (char c : text + ",") {
+      if (c == '{' || c == '}') {
+        braces += c == '{' ? 1 : -1;
+        continue;
+      }
+      if (braces > 0)
+        continue;
+      if (c == ',' || c == '(' || c == ')') {
+        if (c != '(' && !name.empty() && !llvm::is_contained(names, name))
+          names.push_back(name);
+        name.clear();
+        continue;
+      }
+      if (!llvm::isSpace(c))
+        name += c;
+    }
+    lines += "\n  " + stages[i].name.str() + ": " + llvm::join(names, ", ");
+  }
+  return lines;
+}
+
+/// --mlir-print-ir-after/before=<pass> with a name no pass has: MLIR's parser
+/// would say only "Cannot find option named"; this lists the passes. Returns
+/// the flag and the name at fault, or an empty pair.
+static std::pair<std::string, std::string> unknownPrintIRPass(int argc, char **argv) {
+  for (int i = 1; i < argc; ++i) {
+    StringRef arg = StringRef(argv[i]);
+    if (!arg.consume_front("-"))
+      continue;
+    arg.consume_front("-");
+    for (StringRef flag : {"mlir-print-ir-after", "mlir-print-ir-before"}) {
+      StringRef rest = arg, value;
+      if (!rest.consume_front(flag))
+        continue;
+      if (rest.consume_front("="))
+        value = rest;
+      else if (rest.empty() && i + 1 < argc)
+        value = argv[i + 1];
+      else
+        continue; // --mlir-print-ir-after-all and the like
+      SmallVector<StringRef> names;
+      value.split(names, ',');
+      for (StringRef name : names)
+        if (!PassInfo::lookup(name))
+          return {"--" + flag.str(), name.str()};
+    }
+  }
+  return {};
+}
+
+/// Where the program file goes without -o: MODEL.fp8prog beside the input.
+static std::string defaultProgramPath(StringRef input) {
+  SmallString<128> path(input);
+  llvm::sys::path::replace_extension(path, ".fp8prog");
+  return path.str().str();
 }
 
 /// --emit=cuda: the program file, read back as fp8-run reads it, and the CUDA
@@ -158,10 +233,14 @@ int main(int argc, char **argv) {
   registerDefaultTimingManagerCLOptions();
   exposeInspectionOptions();
   cl::SetVersionPrinter([](llvm::raw_ostream &os) { os << "fp8c 0.1.0\n"; });
+  if (auto [flag, name] = unknownPrintIRPass(argc, argv); !flag.empty())
+    return fail(flag + "=" + name + ": no pass is called '" + name +
+                "'; the passes of fp8c's pipeline, by stage:" + pipelinePassNames());
   cl::ParseCommandLineOptions(
       argc, argv,
       "fp8c: compiles a model description into an FP8 training program\n\n"
-      "  fp8c MODEL.yaml -o MODEL.fp8prog                compile a program for fp8-run\n"
+      "  fp8c MODEL.yaml                                 compile MODEL.fp8prog for fp8-run\n"
+      "  fp8c MODEL.yaml -o FILE.fp8prog                 ... to another file ('-': stdout)\n"
       "  fp8c MODEL.yaml --emit=forward                  print the forward graph\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after-all        print the IR after every pass\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after=cse        print the IR after one pass\n"
@@ -247,7 +326,14 @@ int main(int argc, char **argv) {
   if (failed(pm.run(*module)))
     return 1;
 
-  std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputFilename, &errorMessage);
+  // A program file goes beside the input unless -o says where; what is read
+  // (IR, CUDA, reports) goes to the terminal.
+  std::string outputPath = outputFilename;
+  if (outputFilename.getNumOccurrences() == 0)
+    outputPath = emitStage.empty() && !wantReport && !memoryReport && inputFilename != "-"
+                     ? defaultProgramPath(inputFilename)
+                     : "-";
+  std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputPath, &errorMessage);
   if (!output)
     return fail(errorMessage);
   if (wantReport) {
@@ -271,6 +357,8 @@ int main(int argc, char **argv) {
     if (failed(fp8c::writeProgramFile(*module, output->os())))
       return 1;
     output->keep();
+    if (outputFilename.getNumOccurrences() == 0 && outputPath != "-")
+      llvm::errs() << "fp8c: wrote " << outputPath << "\n";
     return 0;
   }
   module->print(output->os());

@@ -20,6 +20,7 @@
 #include "fp8rt/Program.h"
 #include "fp8rt/Status.h"
 
+#include <csignal>
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -60,6 +61,10 @@ struct TrainOptions {
   std::string dumpPath;
   /// A progress line every N steps (the first and the last always).
   int64_t logInterval = 1;
+  /// Set to a signal's number (by the caller's handler) to stop after the
+  /// current step: the run ends as at its last step (final checkpoint and
+  /// summary) and says which signal stopped it. nullptr: never stopped.
+  const volatile std::sig_atomic_t *stopSignal = nullptr;
 };
 
 struct TrainSummary {
@@ -73,11 +78,15 @@ struct TrainSummary {
   double wallSeconds = 0;
   /// The synthetic corpus's loss floor (nats/token), -1 for a token file.
   double lossFloor = -1;
+  /// The signal (TrainOptions::stopSignal) that ended the run early; 0: none.
+  int stoppedBySignal = 0;
 };
 
 /// Runs the training loop on `backend`, which must not have loaded anything
 /// yet (train() calls backend.load(program)). Progress lines go to `out`.
-/// Errors: bad options or data, a checkpoint that does not match, a backend
+/// Every output path (log, checkpoint, dump) is checked before the data is
+/// read or the program loaded onto the backend. Errors: bad options or data, an output path
+/// that cannot be written, a checkpoint that does not match, a backend
 /// failure, and a non-finite loss or metric (an amax or a scale; the message
 /// names the step and the tensor, and nothing is saved after it, so the last
 /// checkpoint stays intact).

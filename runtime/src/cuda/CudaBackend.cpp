@@ -89,6 +89,23 @@ StatusOr<CudaDeviceInfo> probeCudaDevice() {
   cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
     (void)cudaGetLastError();
+    // Told apart: no driver at all (version 0), a driver without a GPU, a
+    // driver older than this runtime; cudart's own words for the rest.
+    int driver = 0, runtime = 0;
+    (void)cudaDriverGetVersion(&driver);
+    (void)cudaRuntimeGetVersion(&runtime);
+    const auto version = [](int v) {
+      return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10);
+    };
+    if (driver == 0)
+      return unavailableError("no NVIDIA driver");
+    if (e == cudaErrorNoDevice)
+      return unavailableError("NVIDIA driver " + version(driver) +
+                              " but no GPU (cudaGetDeviceCount: cudaErrorNoDevice)");
+    if (e == cudaErrorInsufficientDriver)
+      return unavailableError("the NVIDIA driver supports CUDA " + version(driver) +
+                              ", older than this fp8-run's CUDA runtime " + version(runtime) +
+                              " (cudaErrorInsufficientDriver)");
     return unavailableError("no CUDA device: cudaGetDeviceCount failed: " + cudaErrorText(e));
   }
   if (count == 0)

@@ -89,6 +89,34 @@ void copyWindow(const unsigned char *data, TokenWidth width, int64_t start,
   }
 }
 
+/// Whether the file's first bytes read as text: no control byte other than
+/// whitespace. A token file has them (the high bytes of small token ids are 0;
+/// uint32 tokens always have zero bytes), so raw text given as --data is told
+/// apart before its bytes are taken for tokens.
+bool startsLikeText(int fd, uint64_t fileBytes) {
+  unsigned char head[4096];
+  const ssize_t n = ::pread(fd, head, size_t(std::min<uint64_t>(sizeof head, fileBytes)), 0);
+  if (n <= 0)
+    return false;
+  for (ssize_t i = 0; i < n; ++i) {
+    const unsigned char c = head[i];
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
+        c == 0x7f)
+      return false;
+  }
+  return true;
+}
+
+/// "data/input.txt" -> "data/input.bin", for the --prepare hint.
+std::string preparedName(const std::string &path) {
+  const size_t slash = path.rfind('/');
+  const size_t dot = path.rfind('.');
+  const bool hasExt = dot != std::string::npos && dot > 0 &&
+                      (slash == std::string::npos || dot > slash + 1);
+  std::string stem = hasExt ? path.substr(0, dot) : path;
+  return stem + (hasExt && path.substr(dot) == ".bin" ? ".tokens.bin" : ".bin");
+}
+
 std::string tooShortMessage(const std::string &path, int64_t numTokens,
                             int64_t seqLen) {
   return "data file " + path + " holds " + std::to_string(numTokens) +
@@ -136,6 +164,11 @@ StatusOr<TokenFile> TokenFile::open(const std::string &path, TokenWidth width,
   const size_t w = tokenWidthBytes(width);
   if (bytes == 0)
     return invalidArgumentError("data file " + path + " is empty");
+  if (startsLikeText(fd, bytes))
+    return invalidArgumentError("data file " + path +
+                                " looks like text, not tokens; run fp8-run --prepare " +
+                                path + " -o " + preparedName(path) +
+                                " first and train on that (--data=" + preparedName(path) + ")");
   if (bytes % w != 0)
     return dataLossError("data file " + path + " has " + std::to_string(bytes) +
                          " bytes, not a multiple of the " +

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <map>
 
 namespace fp8rt {
@@ -59,6 +60,44 @@ std::string listNames(const std::vector<std::string> &items) {
   if (items.size() > kMaxListed)
     s += " and " + std::to_string(items.size() - kMaxListed) + " more";
   return s;
+}
+
+/// Why a file that does not read as safetensors is not a checkpoint, when its
+/// first bytes say what it is instead (a program, text, token data), or ""
+/// (a missing file, a damaged checkpoint: the reader's message says it).
+std::string notACheckpoint(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return "";
+  char head[512] = {};
+  in.read(head, sizeof head);
+  const std::string text(head, size_t(in.gcount()));
+  if (text.size() < 8)
+    return "";
+  if (text.size() > 8 && text[8] == '{')
+    return ""; // a safetensors header: a damaged checkpoint
+  const size_t start = text.find_first_not_of(" \t\r\n");
+  if (start != std::string::npos && text[start] == '{' &&
+      text.find("\"fp8c-program\"") != std::string::npos)
+    return "it is a program (fp8c's output), not a checkpoint; checkpoints are what "
+           "fp8-run --save writes";
+  const bool isText = std::all_of(text.begin(), text.end(), [](char c) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    return u >= 0x20 || u == '\t' || u == '\n' || u == '\r';
+  });
+  if (isText)
+    return "it is text (a model description?), not a checkpoint; checkpoints are what "
+           "fp8-run --save writes";
+  return "it is not a safetensors file (a token file? those are for --data); checkpoints "
+         "are what fp8-run --save writes";
+}
+
+/// The value of a metadata key, or "".
+std::string metadataValue(const Metadata &metadata, const std::string &key) {
+  for (const auto &[k, v] : metadata)
+    if (k == key)
+      return v;
+  return "";
 }
 
 } // namespace
@@ -115,7 +154,14 @@ Status loadCheckpoint(const std::string &path, const Program &program,
     expected[kRngName] = Expected{"I64", {4}, -1};
   }
 
-  FP8RT_ASSIGN_OR_RETURN(TensorFileContents contents, readTensorFile(path));
+  StatusOr<TensorFileContents> read = readTensorFile(path);
+  if (!read.ok()) {
+    if (std::string why = notACheckpoint(path); !why.empty())
+      return invalidArgumentError(std::string(paramsOnly ? "--init-from=" : "--resume=") +
+                                  path + ": " + why);
+    return read.status();
+  }
+  const TensorFileContents &contents = *read;
 
   std::vector<std::string> mismatched, unexpected, missing;
   std::map<std::string, const TensorRecord *> found;
@@ -147,6 +193,17 @@ Status loadCheckpoint(const std::string &path, const Program &program,
       m += " (parameters)";
     m += ":";
     std::string sep = " ";
+    // What the user got wrong first (another model, or another size of it),
+    // then the tensors.
+    const std::string family = metadataValue(contents.metadata, "family");
+    if (!family.empty() && !program.info.family.empty() && family != program.info.family) {
+      m += " it is of a '" + family + "' model, this program is '" + program.info.family + "'";
+      sep = "; ";
+    } else if (!mismatched.empty()) {
+      m += " it is of a model of another shape (" + std::to_string(mismatched.size()) +
+           " tensor" + (mismatched.size() == 1 ? " differs" : "s differ") + ")";
+      sep = "; ";
+    }
     if (!mismatched.empty()) {
       m += sep + listNames(mismatched);
       sep = "; ";

@@ -15,6 +15,7 @@
 
 #include "fp8rt/Trainer.h"
 
+#include "fp8rt/AtomicFile.h"
 #include "fp8rt/data/BatchSource.h"
 #include "train/Checkpoint.h"
 #include "train/Dump.h"
@@ -54,6 +55,8 @@ public:
     const Clock::time_point wallStart = Clock::now();
     FP8RT_RETURN_IF_ERROR(prepare());
     for (int64_t step = startStep_ + 1; step <= totalSteps_; ++step) {
+      if (stopRequested())
+        break;
       StepRecord record;
       FP8RT_RETURN_IF_ERROR(trainStep(step, record));
       if (!record.stopping() && evaluationDue(step))
@@ -73,10 +76,12 @@ private:
   // Preparation, before the first step.
   Status prepare();
   Status checkSettings();
+  Status checkOutputPaths() const;
   Status bindFunctions();
   Status initialise();
   Status restore();
   Status openLog();
+  void printPlan();
 
   // One step.
   Status trainStep(int64_t step, StepRecord &record);
@@ -89,10 +94,13 @@ private:
   Status stoppedError(const StepRecord &record) const;
   void report(const StepRecord &record);
   Status checkpoint(int64_t step);
+  bool stopRequested();
 
   Status save(const std::string &path, int64_t step);
+  Status cleanStaleTemporaries(const std::string &path);
   trainer::Metadata metadata(int64_t step) const;
   StatusOr<TrainSummary> finish(Clock::time_point wallStart);
+  void reportStop();
 
   const Program &program_;
   Backend &backend_;
@@ -114,6 +122,7 @@ private:
   int64_t stepsRun_ = 0;
   std::string lastSaved_;
   int64_t lastSavedStep_ = 0;
+  int stopSignal_ = 0; // the signal that stops the run after this step
   std::vector<Batch> batches_; // the micro-batches of the current step
   std::vector<trainer::TensorRecord> paramsBefore_; // of a dumped step
 };
@@ -124,6 +133,7 @@ private:
 
 Status Run::prepare() {
   FP8RT_RETURN_IF_ERROR(checkSettings());
+  FP8RT_RETURN_IF_ERROR(checkOutputPaths());
   FP8RT_RETURN_IF_ERROR(bindFunctions());
   DataOptions data;
   data.dataPath = options_.dataPath;
@@ -144,10 +154,7 @@ Status Run::prepare() {
         " is not run: this run covers steps " + std::to_string(startStep_ + 1) +
         " to " + std::to_string(totalSteps_));
 
-  out_ << data_->description() << "\n";
-  out_ << "training steps " << startStep_ + 1 << " to " << totalSteps_ << ": "
-       << accum_ << " x " << batch_ << " x " << seqLen_ << " = "
-       << accum_ * batch_ * seqLen_ << " tokens per step\n";
+  printPlan();
   FP8RT_RETURN_IF_ERROR(openLog());
 
   summary_.firstStep = startStep_ + 1;
@@ -186,6 +193,24 @@ Status Run::checkSettings() {
   if (!options_.resumePath.empty() && !options_.initFromPath.empty())
     return invalidArgumentError("--resume and --init-from exclude each other: "
                                 "resuming already loads the parameters");
+  return Status::success();
+}
+
+/// Every file the run writes, checked before anything is read or loaded, so
+/// that a typo in a path does not surface only after the whole run.
+Status Run::checkOutputPaths() const {
+  struct Output {
+    std::string what;
+    const std::string &path;
+    bool inPlace; // opened for writing (the log), not replaced by a rename
+  };
+  const Output outputs[] = {{"--log=" + options_.logPath, options_.logPath, true},
+                            {"--save=" + options_.savePath, options_.savePath, false},
+                            {"--dump file " + options_.dumpPath, options_.dumpPath, false}};
+  for (const Output &o : outputs)
+    if (!o.path.empty())
+      if (Status s = checkWritable(o.path, o.inPlace); !s.ok())
+        return Status(s.code(), o.what + ": cannot be written: " + s.message());
   return Status::success();
 }
 
@@ -255,6 +280,38 @@ Status Run::restore() {
     out_ << "parameters from " << options_.initFromPath << "\n";
   }
   return Status::success();
+}
+
+/// What this session trains, or why it trains nothing, and the settings that
+/// would otherwise surprise: steps past the lr schedule, fewer held-out
+/// batches than asked.
+void Run::printPlan() {
+  out_ << data_->description() << "\n";
+  if (startStep_ >= totalSteps_) {
+    if (options_.steps > 0)
+      out_ << "nothing to train: the checkpoint " << options_.resumePath << " is at step "
+           << startStep_ << ", and --steps=" << options_.steps << " is not past it\n";
+    else
+      out_ << "the run in " << options_.resumePath << " is finished: it is at step "
+           << startStep_ << ", the program's total_steps; to train further, give --steps=N "
+           << "with N > " << startStep_ << "\n";
+    return;
+  }
+  out_ << "training steps " << startStep_ + 1 << " to " << totalSteps_ << ": "
+       << accum_ << " x " << batch_ << " x " << seqLen_ << " = "
+       << accum_ * batch_ * seqLen_ << " tokens per step\n";
+  const int64_t scheduleEnd = program_.info.totalSteps;
+  if (scheduleEnd > 0 && totalSteps_ > scheduleEnd)
+    out_ << "warning: training to step " << totalSteps_
+         << " goes past the lr schedule's total_steps " << scheduleEnd << ": steps "
+         << std::max(scheduleEnd, startStep_) + 1 << " to " << totalSteps_
+         << " run at its final rate (min_lr)\n";
+  const int64_t heldOut = options_.evalEvery > 0 ? data_->numEvalBatches() : 0;
+  if (heldOut > 0 && heldOut < options_.evalBatches)
+    out_ << "warning: --eval-batches=" << options_.evalBatches << ": the held-out data holds "
+         << heldOut << " batch" << (heldOut == 1 ? "" : "es") << " of " << batch_ << " x "
+         << seqLen_ << " tokens; every evaluation uses " << (heldOut == 1 ? "it" : "those")
+         << "\n";
 }
 
 Status Run::openLog() {
@@ -421,6 +478,7 @@ void Run::report(const StepRecord &record) {
       step == totalSteps_ || record.valLoss) {
     const double eta = trainSeconds_ / double(stepsRun_) * double(totalSteps_ - step);
     trainer::printProgress(out_, record, totalSteps_, eta);
+    out_.flush(); // a pipe sees each line as it is printed
   }
 }
 
@@ -438,6 +496,12 @@ Status Run::checkpoint(int64_t step) {
 // Checkpoints and the end of the run
 //===----------------------------------------------------------------------===//
 
+bool Run::stopRequested() {
+  if (stopSignal_ == 0 && options_.stopSignal)
+    stopSignal_ = int(*options_.stopSignal);
+  return stopSignal_ != 0;
+}
+
 trainer::Metadata Run::metadata(int64_t step) const {
   // Deterministic (no time stamps), so equal states give equal files.
   return {{"format", "fp8c-checkpoint"},
@@ -447,7 +511,23 @@ trainer::Metadata Run::metadata(int64_t step) const {
           {"data_seed", std::to_string(options_.seed)}};
 }
 
+/// The temporaries of earlier runs killed while saving to `path`: removed,
+/// and reported in one line.
+Status Run::cleanStaleTemporaries(const std::string &path) {
+  FP8RT_ASSIGN_OR_RETURN(std::vector<StaleTemporary> removed,
+                         fp8rt::removeStaleTemporaries(path));
+  if (removed.empty())
+    return Status::success();
+  out_ << "removed " << removed.size() << " temporary file" << (removed.size() == 1 ? "" : "s")
+       << " left by killed runs:";
+  for (const StaleTemporary &t : removed)
+    out_ << " " << t.path << " (process " << t.pid << ", " << t.bytes << " bytes)";
+  out_ << "\n";
+  return Status::success();
+}
+
 Status Run::save(const std::string &path, int64_t step) {
+  FP8RT_RETURN_IF_ERROR(cleanStaleTemporaries(path));
   trainer::TrainerState state;
   state.step = step;
   state.dataRng = data_->rng().state();
@@ -459,7 +539,12 @@ Status Run::save(const std::string &path, int64_t step) {
 
 /// The final checkpoint and the summary.
 StatusOr<TrainSummary> Run::finish(Clock::time_point wallStart) {
-  if (!options_.savePath.empty())
+  if (stopRequested())
+    reportStop();
+  // Not again when the last step's periodic checkpoint is this one; not a
+  // stopped run's step 0.
+  const bool saved = !lastSaved_.empty() && lastSavedStep_ == summary_.lastStep;
+  if (!options_.savePath.empty() && !saved && !(stopSignal_ && stepsRun_ == 0))
     FP8RT_RETURN_IF_ERROR(save(options_.savePath, summary_.lastStep));
 
   const size_t k = std::min<size_t>(losses_.size(), 10);
@@ -471,13 +556,27 @@ StatusOr<TrainSummary> Run::finish(Clock::time_point wallStart) {
       double(stepsRun_ * accum_ * batch_ * seqLen_) / std::max(trainSeconds_, 1e-9);
   summary_.wallSeconds = secondsSince(wallStart);
 
-  if (stepsRun_ == 0) {
-    out_ << "nothing to train: the checkpoint is at step " << startStep_
-         << ", the last step is " << totalSteps_ << "\n";
+  if (stepsRun_ == 0) // printPlan said why, or reportStop
     return summary_;
-  }
   trainer::printSummary(out_, summary_, k);
   return summary_;
+}
+
+/// The line of a run that a signal stops: which signal, after which step,
+/// and whether a checkpoint follows.
+void Run::reportStop() {
+  summary_.stoppedBySignal = stopSignal_;
+  const std::string name = stopSignal_ == SIGINT    ? "SIGINT"
+                           : stopSignal_ == SIGTERM ? "SIGTERM"
+                                                    : "signal " + std::to_string(stopSignal_);
+  out_ << "stopped by " << name << " after step " << summary_.lastStep << " of "
+       << totalSteps_;
+  if (options_.savePath.empty())
+    out_ << "; nothing saved (no --save)\n";
+  else if (stepsRun_ == 0)
+    out_ << ", before training; " << options_.savePath << " not written\n";
+  else
+    out_ << "; writing the checkpoint (continue with --resume=" << options_.savePath << ")\n";
 }
 
 } // namespace

@@ -36,9 +36,8 @@ struct CudaDeviceInfo {
 };
 
 /// Device 0, or an kUnavailable error that says why there is no usable GPU
-/// ("no CUDA device: cudaGetDeviceCount found 0", "no CUDA device:
-/// cudaGetDeviceCount failed: cudaErrorNoDevice (no CUDA-capable device is
-/// detected)", a driver older than the runtime, ...).
+/// ("no NVIDIA driver", "NVIDIA driver 12.4 but no GPU (...)", a driver older
+/// than the runtime, "no CUDA device: cudaGetDeviceCount found 0", ...).
 StatusOr<CudaDeviceInfo> probeCudaDevice();
 /// probeCudaDevice's error message, or "" when device 0 is usable.
 std::string cudaUnavailableReason();
