@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8rt/AtomicFile.h"
+#include "fp8rt/support/AtomicFile.h"
 #include "fp8rt/Backend.h"
 #include "fp8rt/Program.h"
 #include "fp8rt/data/TokenData.h"

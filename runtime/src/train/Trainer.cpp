@@ -15,7 +15,7 @@
 
 #include "fp8rt/Trainer.h"
 
-#include "fp8rt/AtomicFile.h"
+#include "fp8rt/support/AtomicFile.h"
 #include "fp8rt/data/BatchSource.h"
 #include "train/Checkpoint.h"
 #include "train/Dump.h"
