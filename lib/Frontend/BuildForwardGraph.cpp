@@ -385,14 +385,16 @@ OwningOpRef<ModuleOp> fp8c::buildForwardGraph(MLIRContext *context, const ModelC
                                               Location loc) {
   context->loadDialect<train::TrainDialect, func::FuncDialect, arith::ArithDialect>();
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
-  (*module)->setAttr(kTrainConfigAttrName, buildTrainConfigAttr(context, config));
+  (*module)->setAttr(train::TrainDialect::getConfigAttrName(),
+                     buildTrainConfigAttr(context, config));
 
   OpBuilder b(context);
   b.setInsertionPointToEnd(module->getBody());
   auto ids = RankedTensorType::get({config.train.batchSize, config.model.seqLen},
                                    b.getI32Type());
   auto lossType = RankedTensorType::get({}, b.getF32Type());
-  auto func = func::FuncOp::create(b, loc, "forward", b.getFunctionType({ids, ids}, {lossType}));
+  auto func = func::FuncOp::create(b, loc, train::TrainDialect::getForwardFuncName(),
+                                   b.getFunctionType({ids, ids}, {lossType}));
   StringRef nameAttr = train::TrainDialect::getNameAttrName();
   func.setArgAttr(0, nameAttr, b.getStringAttr("tokens"));
   func.setArgAttr(1, nameAttr, b.getStringAttr("targets"));

@@ -37,7 +37,7 @@ void addTrainStep(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-bool hasTrainStep(ModuleOp module) { return module.lookupSymbol("train_step") != nullptr; }
+bool hasTrainStep(ModuleOp module) { return module.lookupSymbol(fp8c::train::TrainDialect::getTrainStepFuncName()) != nullptr; }
 
 /// Every GEMM decided fp8 or bf16 (with its reason), the fp8 ones rewritten into
 /// quantize / scaled_matmul per recipe, then the scaling work fused.

@@ -11,6 +11,7 @@
 #include "fp8c/Target/ProgramFile.h"
 
 #include "fp8c/Dialect/RT/IR/RTOps.h"
+#include "fp8c/Dialect/Train/IR/TrainDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -474,7 +475,7 @@ private:
   }
 
   ModuleOp module;
-  DictionaryAttr config = module->getAttrOfType<DictionaryAttr>("train.config");
+  DictionaryAttr config = module->getAttrOfType<DictionaryAttr>(fp8c::train::TrainDialect::getConfigAttrName());
   json::Array buffers;
   std::map<std::tuple<int64_t, std::string, std::string, std::string>, int64_t> bufferIndices;
   std::vector<int64_t> tokensShape;

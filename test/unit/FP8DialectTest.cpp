@@ -1,11 +1,14 @@
-//===- FP8DialectTest.cpp - fp8 dialect helpers and verifiers -------------===//
+//===- FP8DialectTest.cpp - fp8 dialect helpers and verifiers; rt effects -===//
 
 #include "fp8c/Dialect/FP8/IR/FP8Ops.h"
+#include "fp8c/Dialect/RT/IR/RTOps.h"
 #include "fp8c/Pipelines/Pipelines.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Parser/Parser.h"
 #include "llvm/ADT/APFloat.h"
 
 #include <gtest/gtest.h>
@@ -99,6 +102,75 @@ TEST(ScaledMatmul, BuilderVerifierRejectsE5M2TimesE5M2) {
   EXPECT_EQ(diagnostic, "'fp8.scaled_matmul' op f8E5M2 x f8E5M2 GEMMs are not supported by "
                         "cuBLASLt; one operand must be f8E4M3FN");
   op->destroy();
+}
+
+// rt ops read their input buffers and write their output buffers, nothing
+// else; "r"/"w" per operand, in operand order, "-" for none.
+std::string effectsOf(Operation *op) {
+  auto iface = dyn_cast<MemoryEffectOpInterface>(op);
+  if (!iface)
+    return "unknown";
+  SmallVector<MemoryEffects::EffectInstance> effects;
+  iface.getEffects(effects);
+  std::string out;
+  for (Value operand : op->getOperands()) {
+    std::string mark;
+    for (const MemoryEffects::EffectInstance &e : effects) {
+      if (e.getValue() != operand)
+        continue;
+      if (isa<MemoryEffects::Read>(e.getEffect()))
+        mark += "r";
+      else if (isa<MemoryEffects::Write>(e.getEffect()))
+        mark += "w";
+      else
+        mark += "?";
+    }
+    out += (out.empty() ? "" : " ") + (mark.empty() ? std::string("-") : mark);
+  }
+  // Effects on anything but an operand (the whole arena, a resource) would show here.
+  for (const MemoryEffects::EffectInstance &e : effects)
+    if (!e.getValue())
+      out += " +global";
+  return out;
+}
+
+TEST(RTMemoryEffects, ReadInputsWriteOutputs) {
+  DialectRegistry registry;
+  fp8c::registerAllDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  const char *source = R"mlir(
+    func.func @f(%a: memref<64x64xf8E4M3FN>, %b: memref<64x64xf8E4M3FN>, %x: memref<64x64xbf16>,
+                 %y: memref<64x64xbf16>, %bias: memref<64xbf16>, %sa: memref<f32>,
+                 %sb: memref<f32>, %sd: memref<f32>, %amax: memref<f32>) {
+      rt.kernel "cast" ins(%x, %sa : memref<64x64xbf16>, memref<f32>)
+          outs(%a, %amax : memref<64x64xf8E4M3FN>, memref<f32>) {
+      ^bb0(%v: tensor<64x64xbf16>, %s: tensor<f32>):
+        %q = fp8.quantize %v, %s recipe tensorwise : tensor<64x64xbf16>, tensor<f32> -> tensor<64x64xf8E4M3FN>
+        %m = fp8.amax %v recipe tensorwise : tensor<64x64xbf16> -> tensor<f32>
+        rt.yield %q, %m : tensor<64x64xf8E4M3FN>, tensor<f32>
+      }
+      rt.gemm %a, %b -> %a a_scale(%sa) b_scale(%sb) d_scale(%sd) amax_d(%amax) {transpose_b}
+          : memref<64x64xf8E4M3FN>, memref<64x64xf8E4M3FN>, memref<64x64xf8E4M3FN>,
+            memref<f32>, memref<f32>, memref<f32>, memref<f32>
+      rt.gemm %x, %y -> %y bias(%bias) {transpose_b, epilogue = #rt<epilogue bias>}
+          : memref<64x64xbf16>, memref<64x64xbf16>, memref<64x64xbf16>, memref<64xbf16>
+      rt.copy %sa, %sb : memref<f32>, memref<f32>
+      return
+    }
+  )mlir";
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(source, &ctx);
+  ASSERT_TRUE(module);
+  std::vector<std::string> effects;
+  module->walk([&](Operation *op) {
+    if (isa<fp8c::rt::KernelOp, fp8c::rt::GemmOp, fp8c::rt::CopyOp>(op))
+      effects.push_back(effectsOf(op));
+  });
+  // kernel: ins (x, sa) read, outs (a, amax) written. gemm: a, b, the scales
+  // and bias read, d and amax_d written; an operand passed twice shows both
+  // (D is never read: a GEMM in place of an operand reads it as A or B).
+  // copy: source read, target written.
+  EXPECT_EQ(effects, (std::vector<std::string>{"r r w w", "rw r rw r r r w", "r rw rw r", "r w"}));
 }
 
 } // namespace

@@ -23,11 +23,9 @@ class SourceMgr;
 
 namespace fp8c {
 
-/// Name of the module attribute holding the training settings.
-inline constexpr llvm::StringLiteral kTrainConfigAttrName = "train.config";
-
-/// The `train.config` dictionary (docs/model-description.md gives its shape):
-/// every resolved setting of `config`, defaults included.
+/// The `train.config` dictionary (docs/model-description.md gives its shape;
+/// the train dialect verifies it): every resolved setting of `config`, defaults
+/// included.
 mlir::DictionaryAttr buildTrainConfigAttr(mlir::MLIRContext *context, const ModelConfig &config);
 
 /// Builds the module with `@forward` and `train.config`. Ops are located at

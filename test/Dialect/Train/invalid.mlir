@@ -1068,3 +1068,100 @@ func.func @param_unknown_init() {
   %w = train.param "w" init uniform : tensor<4xf32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// train.config: the module's training settings (docs/model-description.md)
+//===----------------------------------------------------------------------===//
+
+// expected-error @+1 {{'train.config' is a module attribute, found on 'func.func'}}
+func.func @config_on_function() attributes {train.config = {batch_size = 8}} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{unknown train dialect attribute 'train.settings'}}
+module attributes {train.settings = {batch_size = 8}} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config must be a dictionary, got [8]}}
+module attributes {train.config = [8]} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config: 'seed' is not a known key; expected one of: model, batch_size, grad_accum_steps, precision, optimizer, lr_schedule, init, fp8}}
+module attributes {train.config = {seed = 1337}} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config: 'model' must be a dictionary, got "gpt"}}
+module attributes {train.config = {model = "gpt"}} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config: 'model.seq_len' must be an integer, got 6.400000e+01 : f64}}
+module attributes {train.config = {model = {family = "gpt", seq_len = 64.0}}} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config: 'model.n_experts' is not a known key; expected one of: family, vocab_size, seq_len, d_model, n_layers, ffn_dim, n_heads, n_kv_heads, norm_eps, bias, tie_embeddings, rope_theta}}
+module attributes {train.config = {model = {n_experts = 8}}} {
+}
+
+// -----
+
+// A flag is not an integer.
+// expected-error @+1 {{train.config: 'batch_size' must be an integer, got true}}
+module attributes {train.config = {batch_size = true}} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config: 'precision' must be a string, got 16 : i64}}
+module attributes {train.config = {precision = 16}} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config: 'init.std' must be a number, got "small"}}
+module attributes {train.config = {init = {std = "small", seed = 1337}}} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config: 'fp8.enabled' must be a boolean, got 1 : i64}}
+module attributes {train.config = {fp8 = {enabled = 1}}} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config: 'fp8.filter_fqns' must be a list of strings, got ["lm_head", 3]}}
+module attributes {train.config = {fp8 = {enabled = true, filter_fqns = ["lm_head", 3]}}} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config: 'fp8.overrides' must be a list of dictionaries, got "mlp"}}
+module attributes {train.config = {fp8 = {overrides = "mlp"}}} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config: 'fp8.overrides[1].backward' is not a known key; expected one of: match, forward, dgrad, wgrad}}
+module attributes {train.config = {fp8 = {overrides = [{match = "lm_head", forward = "bf16"},
+                                                       {match = "mlp", backward = "bf16"}]}}} {
+}
+
+// -----
+
+// expected-error @+1 {{train.config: 'fp8.overrides[0].match' must be a string, got 0 : i64}}
+module attributes {train.config = {fp8 = {overrides = [{match = 0, forward = "bf16"}]}}} {
+}

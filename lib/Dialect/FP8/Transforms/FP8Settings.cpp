@@ -1,6 +1,7 @@
 //===- FP8Settings.cpp - the `train.config.fp8` dictionary ----------------===//
 
 #include "fp8c/Dialect/FP8/Transforms/FP8Settings.h"
+#include "fp8c/Dialect/Train/IR/TrainDialect.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -98,7 +99,7 @@ std::optional<bool> symbolizePrecision(StringRef s) {
 
 FailureOr<FP8Settings> fp8c::fp8::readFP8Settings(ModuleOp module) {
   FP8Settings settings;
-  auto config = module->getAttrOfType<DictionaryAttr>("train.config");
+  auto config = module->getAttrOfType<DictionaryAttr>(fp8c::train::TrainDialect::getConfigAttrName());
   if (!config)
     return settings;
   Attribute fp8Attr = config.get("fp8");

@@ -91,7 +91,7 @@ void printJSON(const GemmReport &r, llvm::raw_ostream &os) {
     j.attributeEnd();
   };
   j.object([&] {
-    j.attribute("function", "train_step");
+    j.attribute("function", train::TrainDialect::getTrainStepFuncName());
     j.attributeObject("settings", [&] {
       j.attribute("enabled", r.enabled);
       j.attribute("device", r.device);
@@ -140,7 +140,7 @@ void printJSON(const GemmReport &r, llvm::raw_ostream &os) {
 } // namespace
 
 FailureOr<GemmReport> fp8c::fp8::collectGemmReport(ModuleOp module) {
-  auto trainStep = module.lookupSymbol<func::FuncOp>("train_step");
+  auto trainStep = module.lookupSymbol<func::FuncOp>(train::TrainDialect::getTrainStepFuncName());
   if (!trainStep)
     return module.emitError()
            << "fp8 GEMM report: the module has no @train_step (the report describes the "
@@ -155,7 +155,7 @@ FailureOr<GemmReport> fp8c::fp8::collectGemmReport(ModuleOp module) {
   report.recipe = stringifyRecipe(settings->recipe).str();
   report.autoFilterRoofline = settings->autoFilterRoofline;
   report.threshold = settings->threshold;
-  if (auto config = module->getAttrOfType<DictionaryAttr>("train.config"))
+  if (auto config = module->getAttrOfType<DictionaryAttr>(train::TrainDialect::getConfigAttrName()))
     if (auto steps = config.getAs<IntegerAttr>("grad_accum_steps"))
       report.gradAccumSteps = steps.getInt();
 

@@ -628,11 +628,11 @@ struct InsertCastsPass : fp8c::fp8::impl::InsertCastsBase<InsertCastsPass> {
     // @train_step first: it owns the delayed-scaling state that the other step
     // functions read.
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
-    std::stable_partition(funcs.begin(), funcs.end(), [](func::FuncOp f) { return f.getSymName() == "train_step"; });
-    bool hasTrainStep = !funcs.empty() && funcs.front().getSymName() == "train_step";
+    std::stable_partition(funcs.begin(), funcs.end(), [](func::FuncOp f) { return f.getSymName() == train::TrainDialect::getTrainStepFuncName(); });
+    bool hasTrainStep = !funcs.empty() && funcs.front().getSymName() == train::TrainDialect::getTrainStepFuncName();
     llvm::StringSet<> updated;
     for (func::FuncOp func : funcs) {
-      bool updates = func.getSymName() == "train_step";
+      bool updates = func.getSymName() == train::TrainDialect::getTrainStepFuncName();
       FunctionRewriter rewriter(func, *settings, updates);
       if (!rewriter.run())
         return signalPassFailure();

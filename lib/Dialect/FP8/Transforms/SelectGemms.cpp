@@ -523,7 +523,7 @@ void SelectGemmsPass::runOnOperation() {
   // decisions.
   SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
   std::stable_partition(funcs.begin(), funcs.end(),
-                        [](func::FuncOp f) { return f.getSymName() == "train_step"; });
+                        [](func::FuncOp f) { return f.getSymName() == train::TrainDialect::getTrainStepFuncName(); });
   std::vector<std::vector<Gemm>> perFunc;
   for (func::FuncOp func : funcs)
     perFunc.push_back(collectGemms(func));
@@ -566,7 +566,7 @@ void SelectGemmsPass::runOnOperation() {
   std::map<Key, GemmAnnotation> trainStepDecisions;
   MLIRContext *context = &getContext();
   for (auto [func, gemms] : llvm::zip_equal(funcs, perFunc)) {
-    bool isTrainStep = func.getSymName() == "train_step";
+    bool isTrainStep = func.getSymName() == train::TrainDialect::getTrainStepFuncName();
     // Named GEMMs that train_step has too take its decision; the rest are
     // decided here, sharing casts among themselves.
     std::vector<Gemm> own;

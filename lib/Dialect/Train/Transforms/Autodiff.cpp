@@ -40,7 +40,7 @@ struct TrainConfig {
   int64_t gradAccumSteps; // micro-batches per optimizer step
 };
 
-constexpr StringLiteral kConfigAttrName = "train.config";
+constexpr StringLiteral kConfigAttrName = TrainDialect::getConfigAttrName();
 
 /// Reads the optimizer settings: `config` (the pass options) overridden by the
 /// keys of the module's `train.config` dictionary,
@@ -270,13 +270,15 @@ struct Forward {
 };
 
 FailureOr<Forward> findForward(ModuleOp module) {
-  auto func = module.lookupSymbol<func::FuncOp>("forward");
+  auto func = module.lookupSymbol<func::FuncOp>(TrainDialect::getForwardFuncName());
   if (!func)
     return emitError(module.getLoc())
            << "fp8-autodiff needs a 'func.func @forward' that returns the loss";
   if (func.isExternal() || !func.getBody().hasOneBlock())
     return func.emitError() << "@forward must have a body of one block";
-  for (StringRef name : {"train_step", "accumulate_step", "eval_step"})
+  for (StringRef name : {TrainDialect::getTrainStepFuncName(),
+                          TrainDialect::getAccumulateStepFuncName(),
+                          TrainDialect::getEvalStepFuncName()})
     if (Operation *existing = module.lookupSymbol(name))
       return existing->emitError() << "@" << name
                                    << " already exists; fp8-autodiff creates it from @forward";
@@ -484,9 +486,9 @@ private:
   LogicalResult buildStep(OpBuilder &builder, Forward &forward, const TrainConfig &config,
                           StepKind kind) {
     StepLayout layout = layoutOf(forward, config, kind);
-    StringRef name = kind == StepKind::train        ? "train_step"
-                     : kind == StepKind::accumulate ? "accumulate_step"
-                                                    : "eval_step";
+    StringRef name = kind == StepKind::train        ? TrainDialect::getTrainStepFuncName()
+                     : kind == StepKind::accumulate ? TrainDialect::getAccumulateStepFuncName()
+                                                    : TrainDialect::getEvalStepFuncName();
 
     // Names are how the runtime matches results to arguments: they must be unique.
     llvm::StringSet<> seen;

@@ -165,6 +165,10 @@ def RT_KernelOp : RT_Op<"kernel", [AttrSizedOperandSegments, SingleBlock,
     `train`, `fp8` and `arith` ops with value semantics: a kernel reads all its
     inputs before it writes any output, so an output may be an input's buffer.
 
+    Memory effects: it reads its `ins` buffers and writes its `outs` buffers,
+    nothing else (the body has value semantics). Two identical launches are
+    never merged, and a launch is never dead: it writes.
+
     Example:
 
     ```mlir
@@ -175,8 +179,9 @@ def RT_KernelOp : RT_Op<"kernel", [AttrSizedOperandSegments, SingleBlock,
     }
     ```
   }];
-  let arguments = (ins StrAttr:$name, Variadic<RT_Buffer>:$inputs,
-                       Variadic<RT_Buffer>:$outputs);
+  let arguments = (ins StrAttr:$name,
+                       Arg<Variadic<RT_Buffer>, "buffers the kernel reads", [MemRead]>:$inputs,
+                       Arg<Variadic<RT_Buffer>, "buffers the kernel writes", [MemWrite]>:$outputs);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
     $name (`ins` `(` $inputs^ `:` type($inputs) `)`)? `outs` `(` $outputs `:` type($outputs) `)`
@@ -245,6 +250,9 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
     `[rows/128, cols/128]`. An FP8 `D` needs `d_scale`; `amax_d` receives D's
     amax from the epilogue.
 
+    Memory effects: reads `a`, `b`, `bias` and the three scales; writes `d`
+    (never read: there is no `C` input) and `amax_d`.
+
     Example:
 
     ```mlir
@@ -256,10 +264,13 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
           memref<512x1xf32>, memref<3072x1xf32>
     ```
   }];
-  let arguments = (ins RT_Buffer:$a, RT_Buffer:$b, RT_Buffer:$d,
-                       Optional<RT_Buffer>:$bias,
-                       Optional<RT_ScaleBuffer>:$a_scale, Optional<RT_ScaleBuffer>:$b_scale,
-                       Optional<RT_ScalarBuffer>:$d_scale, Optional<RT_ScalarBuffer>:$amax_d,
+  let arguments = (ins Arg<RT_Buffer, "", [MemRead]>:$a, Arg<RT_Buffer, "", [MemRead]>:$b,
+                       Arg<RT_Buffer, "", [MemWrite]>:$d,
+                       Arg<Optional<RT_Buffer>, "", [MemRead]>:$bias,
+                       Arg<Optional<RT_ScaleBuffer>, "", [MemRead]>:$a_scale,
+                       Arg<Optional<RT_ScaleBuffer>, "", [MemRead]>:$b_scale,
+                       Arg<Optional<RT_ScalarBuffer>, "", [MemRead]>:$d_scale,
+                       Arg<Optional<RT_ScalarBuffer>, "", [MemWrite]>:$amax_d,
                        UnitAttr:$transpose_a, UnitAttr:$transpose_b, UnitAttr:$fast_accum,
                        DefaultValuedAttr<RT_EpilogueAttr, "Epilogue::none">:$epilogue,
                        OptionalAttr<StrAttr>:$name,
@@ -284,13 +295,16 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
 def RT_CopyOp : RT_Op<"copy"> {
   let summary = "copies one buffer into another of the same byte size";
   let description = [{
+    Memory effects: reads `source`, writes `target`.
+
     Example:
 
     ```mlir
     rt.copy %a, %b : memref<64x64xf32>, memref<4096xf32>
     ```
   }];
-  let arguments = (ins RT_Buffer:$source, RT_Buffer:$target);
+  let arguments = (ins Arg<RT_Buffer, "", [MemRead]>:$source,
+                       Arg<RT_Buffer, "", [MemWrite]>:$target);
   let assemblyFormat = "$source `,` $target attr-dict `:` type($source) `,` type($target)";
   let hasVerifier = 1;
 }

@@ -31,7 +31,24 @@ def Train_Dialect : Dialect {
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasRegionArgAttrVerify = 1;
+  let hasOperationAttrVerify = 1;
   let extraClassDeclaration = [{
+    /// Module attribute holding every resolved training setting (a dictionary
+    /// whose shape docs/model-description.md gives; the dialect verifies it).
+    static constexpr ::llvm::StringLiteral getConfigAttrName() { return "train.config"; }
+
+    /// Step functions. The front end builds `@forward` (inputs -> loss);
+    /// fp8-autodiff turns it into `@train_step` (forward, backward, optimizer
+    /// update), `@accumulate_step` (gradients added into accumulators, with
+    /// grad_accum_steps > 1) and `@eval_step` (forward only). The runtime calls
+    /// them by these names.
+    static constexpr ::llvm::StringLiteral getForwardFuncName() { return "forward"; }
+    static constexpr ::llvm::StringLiteral getTrainStepFuncName() { return "train_step"; }
+    static constexpr ::llvm::StringLiteral getAccumulateStepFuncName() {
+      return "accumulate_step";
+    }
+    static constexpr ::llvm::StringLiteral getEvalStepFuncName() { return "eval_step"; }
+
     /// Argument attribute naming a parameter or input of a step function.
     static constexpr ::llvm::StringLiteral getNameAttrName() { return "train.name"; }
     /// Argument attributes of step-function state (parameters, optimizer state):
