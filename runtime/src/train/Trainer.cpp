@@ -305,6 +305,8 @@ Status Run::trainStep(int64_t step, StepRecord &record) {
   record.tokens = accum_ * batch_ * seqLen_;
   record.tokensPerSecond =
       double(stepsRun_ * record.tokens) / std::max(trainSeconds_, 1e-9);
+  record.throughput = trainer::stepThroughput(program_, backend_, record.tokensPerSecond);
+  record.lossFloor = data_->lossFloor();
   return Status::success();
 }
 
