@@ -21,6 +21,7 @@
 #include "fp8rt/Status.h"
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -60,6 +61,9 @@ struct TrainOptions {
   std::string dumpPath;
   /// A progress line every N steps (the first and the last always).
   int64_t logInterval = 1;
+  /// Called with each step's JSONL record (as --log writes it, without the
+  /// newline), whether or not logPath is set: fp8-run --plot collects them.
+  std::function<void(const std::string &record)> onRecord;
 };
 
 struct TrainSummary {

@@ -381,6 +381,11 @@ Status Run::evaluate(int64_t step, StepRecord &record) {
 }
 
 Status Run::log(const StepRecord &record) {
+  if (options_.onRecord) {
+    std::string text = trainer::jsonlRecord(record);
+    text.pop_back(); // the newline
+    options_.onRecord(text);
+  }
   if (!log_.is_open())
     return Status::success();
   log_ << trainer::jsonlRecord(record);
