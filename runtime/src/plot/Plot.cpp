@@ -257,6 +257,7 @@ private:
         p.height = height;
         p.x.lo = h_.firstStep();
         p.x.hi = h_.lastStep() > h_.firstStep() ? h_.lastStep() : h_.firstStep() + 1;
+        p.x.integerTicks = true;
         p.x.pixelLo = p.left + kPlotInsetLeft;
         p.x.pixelHi = p.left + width - kPlotInsetRight;
         p.y.pixelLo = top + kTitleHeight + kPlotHeight; // y grows downwards

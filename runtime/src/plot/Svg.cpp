@@ -50,6 +50,8 @@ std::vector<double> AxisScale::ticks() const {
       step = m * magnitude;
       break;
     }
+  if (integerTicks)
+    step = std::max(step, 1.0);
   for (double t = std::ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step)
     out.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
   return out;

@@ -31,6 +31,7 @@ struct AxisScale {
   double lo = 0, hi = 1;
   bool log = false;
   double pixelLo = 0, pixelHi = 1;
+  bool integerTicks = false; ///< ticks at whole numbers only (steps)
   double toPixel(double value) const;
   /// Tick values: 1-2-5 steps on a linear axis, powers of ten on a log one.
   std::vector<double> ticks() const;
