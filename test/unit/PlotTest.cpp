@@ -246,6 +246,17 @@ TEST(PlotFigure, ARunWithoutFp8SaysSo) {
   EXPECT_NE(f.note.find("No FP8 amax or scale"), std::string::npos);
 }
 
+TEST(PlotFigure, TheSubtitleSaysTheThroughput) {
+  RunHistory h;
+  ASSERT_TRUE(h.addRecord(R"({"step":1,"loss":2,"model_flops_per_token":2752512,)"
+                          R"("achieved_tflops":412.5,"mfu":0.2085,"mfu_peak":"fp8"})",
+                          "x")
+                  .ok());
+  EXPECT_EQ(layoutFigure(h, "t").subtitle,
+            "steps 1 to 1 (1 records); last loss 2.0000; 2.75 MFLOP/token, 412 TFLOP/s, "
+            "MFU 20.8% of fp8");
+}
+
 TEST(PlotFigure, WritePlotIsAtomicAndReportsItsPath) {
   RunHistory h;
   ASSERT_TRUE(h.addRecord(R"({"step":1,"loss":2})", "x").ok());

@@ -400,18 +400,19 @@ int selectBackend(const Args &args, const fp8rt::Program &program,
   return kExitOk;
 }
 
-/// Writes --plot after training; nothing when no step was recorded.
+/// Writes --plot after training; nothing when this session recorded no step
+/// (then a --log file may still hold an older run's).
 fp8rt::Status writeRunPlot(const Args &args, const fp8rt::plot::RunHistory &session,
                            const fp8rt::Status &sessionStatus) {
+  FP8RT_RETURN_IF_ERROR(sessionStatus);
+  if (session.records() == 0)
+    return fp8rt::Status::success();
   if (!args.train.logPath.empty()) {
     fp8rt::StatusOr<fp8rt::plot::RunHistory> log = fp8rt::plot::readRunLog(args.train.logPath);
     if (!log.ok())
       return log.status();
     FP8RT_RETURN_IF_ERROR(fp8rt::plot::writePlot(args.plotPath, *log, args.program));
   } else {
-    FP8RT_RETURN_IF_ERROR(sessionStatus);
-    if (session.records() == 0)
-      return fp8rt::Status::success();
     FP8RT_RETURN_IF_ERROR(fp8rt::plot::writePlot(args.plotPath, session, args.program));
   }
   std::cout << "wrote plot " << args.plotPath << "\n";
@@ -463,7 +464,7 @@ int main(int argc, char **argv) {
   // --plot: the session's records, or the whole --log (a resumed run's too).
   fp8rt::plot::RunHistory history;
   fp8rt::Status historyStatus;
-  if (!args.plotPath.empty() && args.train.logPath.empty())
+  if (!args.plotPath.empty())
     args.train.onRecord = [&](const std::string &record) {
       if (historyStatus.ok())
         historyStatus = history.addRecord(record, "step record");

@@ -289,6 +289,11 @@ Figure layoutFigure(const RunHistory &history, const std::string &title) {
   if (history.lossFloor() >= 0)
     f.subtitle += "; synthetic corpus entropy " + fmt("%.4f", history.lossFloor()) +
                   " nats/token";
+  if (history.flopsPerToken() > 0)
+    f.subtitle += "; " + fmt("%.3g", history.flopsPerToken() / 1e6) + " MFLOP/token, " +
+                  fmt("%.3g", history.achievedTFlops()) + " TFLOP/s";
+  if (history.mfu() >= 0)
+    f.subtitle += ", MFU " + fmt("%.1f", history.mfu() * 100) + "% of " + history.mfuPeak();
   if (!history.nonfiniteSteps().empty())
     f.subtitle += "; non-finite values at " +
                   std::to_string(history.nonfiniteSteps().size()) +
@@ -320,8 +325,9 @@ Status plotLogFile(const std::string &logPath, const std::string &svgPath,
   FP8RT_ASSIGN_OR_RETURN(RunHistory history, readRunLog(logPath));
   const Figure figure = layoutFigure(history, logPath);
   FP8RT_RETURN_IF_ERROR(writeFigure(svgPath, figure));
-  out << "wrote plot " << svgPath << ": " << history.records() << " steps, "
-      << figure.panels.size() << " panels\n";
+  out << "wrote plot " << svgPath << ": " << history.records()
+      << (history.records() == 1 ? " step, " : " steps, ") << figure.panels.size()
+      << (figure.panels.size() == 1 ? " panel\n" : " panels\n");
   return Status::success();
 }
 

@@ -182,6 +182,27 @@ void RunHistory::forgetFrom(double step) {
                         nonfiniteSteps_.end());
 }
 
+/// The MFU keys (docs/runtime.md, "MFU"), for the subtitle.
+Status RunHistory::readThroughput(const json::Value &record, const std::string &where) {
+  const struct {
+    const char *key;
+    double *out;
+  } numbers[] = {{"model_flops_per_token", &flopsPerToken_},
+                 {"achieved_tflops", &achievedTFlops_},
+                 {"mfu", &mfu_}};
+  for (const auto &n : numbers)
+    if (const json::Value *v = record.find(n.key)) {
+      bool finite = true;
+      double value = 0;
+      FP8RT_RETURN_IF_ERROR(readNumber(*v, where, n.key, value, finite));
+      if (finite)
+        *n.out = value;
+    }
+  if (const json::Value *peak = record.find("mfu_peak"); peak && peak->kind == json::Kind::String)
+    mfuPeak_ = peak->text;
+  return Status::success();
+}
+
 Status RunHistory::addRecord(std::string_view line, const std::string &where) {
   StatusOr<json::Value> parsed = json::parse(line);
   if (!parsed.ok()) {
@@ -221,6 +242,7 @@ Status RunHistory::addRecord(std::string_view line, const std::string &where) {
     if (finite)
       lossFloor_ = value;
   }
+  FP8RT_RETURN_IF_ERROR(readThroughput(record, where));
   if (const json::Value *metrics = record.find("metrics")) {
     if (metrics->kind != json::Kind::Object)
       return dataLossError(where + ": \"metrics\": expected an object, found " +

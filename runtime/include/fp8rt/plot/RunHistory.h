@@ -73,6 +73,13 @@ public:
   /// The synthetic corpus's entropy rate (`loss_floor`), -1 when none.
   double lossFloor() const { return lossFloor_; }
 
+  /// The last record's model FLOPs per token, achieved TFLOP/s and MFU with
+  /// its peak ("fp8", "bf16"); 0, 0, -1, "" when it has none.
+  double flopsPerToken() const { return flopsPerToken_; }
+  double achievedTFlops() const { return achievedTFlops_; }
+  double mfu() const { return mfu_; }
+  const std::string &mfuPeak() const { return mfuPeak_; }
+
   const Series &loss() const { return loss_; }
   const Series &valLoss() const { return valLoss_; }
   const Series &lr() const { return lr_; }
@@ -88,9 +95,12 @@ private:
                    const std::string &where, bool &nonfinite);
   TensorMetrics &tensor(const std::string &name);
   void forgetFrom(double step);
+  Status readThroughput(const json::Value &record, const std::string &where);
 
   int64_t records_ = 0;
   double firstStep_ = 0, lastStep_ = 0, lossFloor_ = -1;
+  double flopsPerToken_ = 0, achievedTFlops_ = 0, mfu_ = -1;
+  std::string mfuPeak_;
   Series loss_{"loss", {}}, valLoss_{"val_loss", {}}, lr_{"lr", {}},
       gradNorm_{"grad_norm", {}}, tokensPerSecond_{"tokens_per_s", {}};
   std::vector<TensorMetrics> tensors_;
