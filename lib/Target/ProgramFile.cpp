@@ -10,6 +10,7 @@
 
 #include "fp8c/Target/ProgramFile.h"
 
+#include "fp8c/CostModel/DeviceSpec.h"
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 #include "fp8c/Dialect/Train/IR/TrainDialect.h"
 
@@ -198,6 +199,40 @@ json::Value typeJSON(ShapedType type) {
                       {"shape", json::Array(type.getShape())}};
 }
 
+/// The model's dimensions as train.config spells them (0 / "" when absent).
+struct ModelShape {
+  std::string family;
+  int64_t dModel, nLayers, nHeads, nKvHeads, ffnDim, vocabSize, seqLen;
+};
+
+/// Training FLOPs per token (docs/program-format.md, "info"): 6 N for the
+/// forward and backward of the N weights that multiply activations (the
+/// blocks' linear layers and the output head, tied or not; not the embedding
+/// lookups, norms or biases), plus nanoGPT's 12 L d T for attention's two
+/// T x T products (not halved for the causal mask). 0: not a model fp8c knows.
+int64_t modelFlopsPerToken(const ModelShape &m) {
+  const int64_t d = m.dModel, ffn = m.ffnDim, head = m.vocabSize * d;
+  if (m.family == "mlp") {
+    if (m.nLayers <= 0)
+      return 6 * head;
+    const int64_t n = d * ffn + (m.nLayers - 1) * ffn * ffn + ffn * m.vocabSize;
+    return 6 * n;
+  }
+  int64_t perLayer = 0;
+  if (m.family == "gpt") {
+    perLayer = 4 * d * d + 2 * d * ffn; // c_attn (3 d^2), c_proj, c_fc, mlp.c_proj
+  } else if (m.family == "llama") {
+    if (m.nHeads <= 0)
+      return 0;
+    const int64_t kv = m.nKvHeads * (d / m.nHeads); // k_proj and v_proj outputs
+    perLayer = 2 * d * d + 2 * d * kv + 3 * d * ffn; // q, o, k, v; gate, up, down
+  } else {
+    return 0;
+  }
+  const int64_t n = m.nLayers * perLayer + head;
+  return 6 * n + 12 * m.nLayers * d * m.seqLen;
+}
+
 class ProgramWriter {
 public:
   explicit ProgramWriter(ModuleOp module) : module(module) {}
@@ -248,7 +283,24 @@ private:
     bool fp8 = false;
     if (auto b = dyn_cast_or_null<BoolAttr>(get({"fp8", "enabled"})))
       fp8 = b.getValue();
+    ModelShape shape{string({"model", "family"}, ""),   integer({"model", "d_model"}, 0),
+                     integer({"model", "n_layers"}, 0),  integer({"model", "n_heads"}, 0),
+                     integer({"model", "n_kv_heads"}, 0), integer({"model", "ffn_dim"}, 0),
+                     integer({"model", "vocab_size"}, 0), integer({"model", "seq_len"}, 0)};
+    std::string device = string({"fp8", "device"}, "");
+    double peakBF16 = 0, peakFP8 = 0;
+    if (llvm::Expected<fp8c::cost::DeviceSpec> spec = fp8c::cost::lookupDevice(device)) {
+      peakBF16 = spec->peakBF16TFlops;
+      peakFP8 = spec->peakFP8TFlops;
+    } else {
+      llvm::consumeError(spec.takeError());
+      device.clear();
+    }
     return json::Object{
+        {"model_flops_per_token", modelFlopsPerToken(shape)},
+        {"device", device},
+        {"peak_bf16_tflops", peakBF16},
+        {"peak_fp8_tflops", peakFP8},
         {"family", string({"model", "family"}, "custom")},
         {"batch_size", integer({"batch_size"}, tokensShape.empty() ? 0 : tokensShape[0])},
         {"seq_len", integer({"model", "seq_len"}, tokensShape.size() > 1 ? tokensShape[1] : 0)},

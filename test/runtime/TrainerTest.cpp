@@ -873,3 +873,63 @@ TEST(Trainer, DataErrorsNameTheFile) {
 }
 
 } // namespace
+
+/// The fake backend under the CUDA backend's name: MFU is reported there only.
+class FakeCudaBackend : public FakeBackend {
+public:
+  const char *name() const override { return "cuda"; }
+};
+
+/// The number after `"key":` in a JSONL record (-1 when absent).
+double jsonNumber(const std::string &record, const std::string &key) {
+  const size_t at = record.find("\"" + key + "\":");
+  return at == std::string::npos ? -1 : std::strtod(record.c_str() + at + key.size() + 3, nullptr);
+}
+
+TEST(Trainer, ReportsModelFlopsEverywhereAndMfuOnCudaOnly) {
+  Program program = makeProgram({});
+  program.info.modelFlopsPerToken = 1000000;
+  program.info.peakBF16TFlops = 1;
+  program.info.peakFP8TFlops = 2;
+  TrainOptions options;
+  options.synthetic = true;
+  options.steps = 2;
+  std::vector<std::string> records;
+  options.onRecord = [&](const std::string &r) { records.push_back(r); };
+  FakeBackend cpu;
+  std::string text;
+  ASSERT_TRUE(runTraining(program, cpu, options, &text).ok());
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_NE(records[1].find(",\"model_flops_per_token\":1000000,\"achieved_tflops\":"),
+            std::string::npos)
+      << records[1];
+  // 10^6 FLOPs per token: TFLOP/s = tokens/s / 10^6 (both to 6 digits).
+  EXPECT_NEAR(jsonNumber(records[1], "achieved_tflops"),
+              jsonNumber(records[1], "tokens_per_s") * 1e-6,
+              jsonNumber(records[1], "achieved_tflops") * 1e-5);
+  EXPECT_EQ(records[1].find("\"mfu\""), std::string::npos);
+  EXPECT_NE(records[1].find("\"loss_floor\":"), std::string::npos);
+  EXPECT_NE(text.find(" tok/s  1 MFLOP/tok  "), std::string::npos) << text;
+  EXPECT_EQ(text.find("MFU"), std::string::npos) << text;
+
+  // CUDA: against the bf16 peak without an FP8 GEMM, the fp8 peak with one.
+  for (bool fp8 : {false, true}) {
+    if (fp8) {
+      Instruction gemm;
+      gemm.kind = Instruction::Kind::Gemm;
+      gemm.gemm.d = uint32_t(program.findBuffer("grad.w", BufferRole::Grad));
+      gemm.gemm.aScaleMode = GemmScaleMode::Tensorwise;
+      program.functions[0].instructions.push_back(gemm);
+    }
+    records.clear();
+    FakeCudaBackend cuda;
+    ASSERT_TRUE(runTraining(program, cuda, options, &text).ok());
+    ASSERT_EQ(records.size(), 2u);
+    const std::string peak = fp8 ? "fp8" : "bf16";
+    EXPECT_NE(records[1].find(",\"mfu_peak\":\"" + peak + "\""), std::string::npos)
+        << records[1];
+    EXPECT_NEAR(jsonNumber(records[1], "mfu"),
+                jsonNumber(records[1], "achieved_tflops") / (fp8 ? 2 : 1), 1e-5);
+    EXPECT_NE(text.find("% of " + peak + "  ETA"), std::string::npos) << text;
+  }
+}

@@ -11,6 +11,7 @@
 #include "fp8rt/Backend.h"
 #include "fp8rt/Program.h"
 #include "fp8rt/data/TokenData.h"
+#include "fp8rt/plot/Plot.h"
 #include "fp8rt/Trainer.h"
 #ifdef FP8RUN_HAVE_CUDA_EMULATOR
 #include "fp8rt/cuda/HostEmulator.h"
@@ -38,6 +39,8 @@ constexpr int kExitOk = 0, kExitError = 1, kExitUsage = 2;
 const char *kUsage = R"(usage: fp8-run PROGRAM [options]          train a compiled program (fp8c MODEL -o PROGRAM)
        fp8-run --describe PROGRAM          print what a program file holds
        fp8-run --prepare TEXT -o FILE.bin  byte-level tokens (vocabulary 256) of a text file
+       fp8-run --plot-log LOG.jsonl -o FILE.svg
+                                           plot the metrics of a --log file
        fp8-run --help
 
 Training options:
@@ -66,6 +69,8 @@ Training options:
   --resume=CKPT             continue a run exactly from a checkpoint
   --init-from=CKPT          load the parameters only (fine-tuning)
   --dump=STEP:FILE          write step STEP's batch, parameters, gradients and loss
+  --plot=FILE.svg           after training, an SVG of loss, lr, grad norm and the FP8
+                            amax/scale of every tensor (of the whole --log when given)
 
 Exactly one of --data and --synthetic. Flags take their value after '=' or as the
 next argument. Output paths are checked before the first step. Ctrl-C (SIGINT) or
@@ -102,8 +107,10 @@ bool parseUint(std::string_view text, uint64_t &out) {
 }
 
 struct Args {
-  enum class Mode { Train, Describe, Prepare, Help } mode = Mode::Train;
+  enum class Mode { Train, Describe, Prepare, PlotLog, Help } mode = Mode::Train;
   std::string program, prepareInput, prepareOutput;
+  std::string plotPath;           ///< --plot
+  std::string plotLog, plotOutput; ///< --plot-log and its -o
   std::string backend = "auto";
   std::string fastAccum = "as-compiled"; ///< --fast-accum, checked by parseArgs
   fp8rt::TrainOptions train;
@@ -112,7 +119,7 @@ struct Args {
 /// What the command line holds besides Args: the operands and the mode flags.
 struct CommandLine {
   std::vector<std::string> positional;
-  bool describe = false, prepare = false, output = false;
+  bool describe = false, prepare = false, output = false, plotLog = false;
   std::string outputPath; ///< -o
 };
 
@@ -184,6 +191,17 @@ std::string setOutput(const std::string &value, Args &, CommandLine &line) {
   return "";
 }
 
+std::string setPlot(const std::string &value, Args &args, CommandLine &) {
+  args.plotPath = value;
+  return "";
+}
+
+std::string setPlotLog(const std::string &value, Args &args, CommandLine &line) {
+  line.plotLog = true;
+  args.plotLog = value;
+  return "";
+}
+
 using fp8rt::TrainOptions;
 const Flag kFlags[] = {
     {"--synthetic", nullptr, nullptr, setSynthetic, /*takesValue=*/false},
@@ -204,6 +222,8 @@ const Flag kFlags[] = {
     {"--init-from", &TrainOptions::initFromPath},
     {"--dump", nullptr, nullptr, setDump},
     {"--prepare", nullptr, nullptr, setPrepare},
+    {"--plot", nullptr, nullptr, setPlot},
+    {"--plot-log", nullptr, nullptr, setPlotLog},
     {"-o", nullptr, nullptr, setOutput},
 };
 
@@ -230,11 +250,28 @@ const Flag *findFlag(const std::string &name) {
   return nullptr;
 }
 
+/// --plot-log LOG -o SVG: no program, no training flags.
+int selectPlotLog(const CommandLine &line, Args &args) {
+  args.mode = Args::Mode::PlotLog;
+  if (line.describe || line.prepare)
+    return usageError("--plot-log excludes --describe and --prepare");
+  if (!line.output)
+    return usageError("--plot-log needs -o FILE.svg");
+  if (!line.positional.empty())
+    return usageError("--plot-log takes no program ('" + line.positional[0] + "')");
+  if (!args.plotPath.empty())
+    return usageError("--plot-log writes -o FILE.svg; --plot is for training");
+  args.plotOutput = line.outputPath;
+  return -1;
+}
+
 /// The mode the flags select and the checks that span several flags; returns
 /// an exit code (kExitUsage) and prints the message on error, -1 on success.
 int selectMode(const CommandLine &line, Args &args) {
   if (line.describe && line.prepare)
     return usageError("--describe and --prepare exclude each other");
+  if (line.plotLog)
+    return selectPlotLog(line, args);
   if (line.prepare) {
     args.mode = Args::Mode::Prepare;
     if (!line.output)
@@ -245,7 +282,7 @@ int selectMode(const CommandLine &line, Args &args) {
     return -1;
   }
   if (line.output)
-    return usageError("-o is only used with --prepare");
+    return usageError("-o is only used with --prepare and --plot-log");
   if (line.positional.empty())
     return usageError("no program file given");
   if (line.positional.size() > 1)
@@ -467,6 +504,25 @@ void installStopHandlers(bool atOnce) {
   }
 }
 
+/// Writes --plot after training; nothing when this session recorded no step
+/// (then a --log file may still hold an older run's).
+fp8rt::Status writeRunPlot(const Args &args, const fp8rt::plot::RunHistory &session,
+                           const fp8rt::Status &sessionStatus) {
+  FP8RT_RETURN_IF_ERROR(sessionStatus);
+  if (session.records() == 0)
+    return fp8rt::Status::success();
+  if (!args.train.logPath.empty()) {
+    fp8rt::StatusOr<fp8rt::plot::RunHistory> log = fp8rt::plot::readRunLog(args.train.logPath);
+    if (!log.ok())
+      return log.status();
+    FP8RT_RETURN_IF_ERROR(fp8rt::plot::writePlot(args.plotPath, *log, args.program));
+  } else {
+    FP8RT_RETURN_IF_ERROR(fp8rt::plot::writePlot(args.plotPath, session, args.program));
+  }
+  std::cout << "wrote plot " << args.plotPath << "\n";
+  return fp8rt::Status::success();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -490,11 +546,22 @@ int main(int argc, char **argv) {
                 (long long)*n, args.prepareOutput.c_str());
     return kExitOk;
   }
+  case Args::Mode::PlotLog:
+    if (fp8rt::Status s = fp8rt::checkWritable(args.plotOutput); !s.ok())
+      return error("-o " + args.plotOutput + ": cannot be written: " + s.message());
+    if (fp8rt::Status s = fp8rt::plot::plotLogFile(args.plotLog, args.plotOutput, std::cout);
+        !s.ok())
+      return error(s.message());
+    return kExitOk;
   case Args::Mode::Describe:
   case Args::Mode::Train:
     break;
   }
 
+  // Before anything is loaded, as the trainer does for --save, --log and --dump.
+  if (!args.plotPath.empty())
+    if (fp8rt::Status s = fp8rt::checkWritable(args.plotPath); !s.ok())
+      return error("--plot=" + args.plotPath + ": cannot be written: " + s.message());
   fp8rt::StatusOr<fp8rt::Program> program = fp8rt::loadProgram(args.program);
   if (!program.ok())
     return error(programError(args.program, program.status().message()));
@@ -509,9 +576,21 @@ int main(int argc, char **argv) {
 
   installStopHandlers(/*atOnce=*/false);
   args.train.stopSignal = &stopSignal;
+  // --plot: the session's records, or the whole --log (a resumed run's too).
+  fp8rt::plot::RunHistory history;
+  fp8rt::Status historyStatus;
+  if (!args.plotPath.empty())
+    args.train.onRecord = [&](const std::string &record) {
+      if (historyStatus.ok())
+        historyStatus = history.addRecord(record, "step record");
+    };
   fp8rt::StatusOr<fp8rt::TrainSummary> summary =
       fp8rt::train(*program, *backend, args.train, std::cout);
   std::cout.flush();
+  // A run stopped by a non-finite value is plotted too: that is when it helps.
+  if (!args.plotPath.empty())
+    if (fp8rt::Status s = writeRunPlot(args, history, historyStatus); !s.ok() && summary.ok())
+      return error(s.message());
   if (!summary.ok())
     return error(summary.status().message());
   return summary->stoppedBySignal ? 128 + summary->stoppedBySignal : kExitOk;

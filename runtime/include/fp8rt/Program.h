@@ -126,10 +126,16 @@ struct ProgramInfo {
   int64_t batchSize = 0, seqLen = 0, vocabSize = 0, gradAccumSteps = 1,
           totalSteps = 0, initSeed = 0;
   std::string fp8Recipe = "none", fp8Format = "hybrid";
+  /// Version 3: training FLOPs per token of the model (0: unknown), and the
+  /// device the program was compiled for with its dense tensor-core peaks
+  /// in TFLOP/s ("" and 0: unknown). The trainer's MFU uses them.
+  int64_t modelFlopsPerToken = 0;
+  std::string device;
+  double peakBF16TFlops = 0, peakFP8TFlops = 0;
 };
 
 struct Program {
-  static constexpr int64_t kVersion = 2;
+  static constexpr int64_t kVersion = 3;
   static constexpr uint64_t kAlignment = 256;
   int64_t version = kVersion;
   std::string producer;

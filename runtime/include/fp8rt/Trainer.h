@@ -22,6 +22,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -65,6 +66,9 @@ struct TrainOptions {
   /// current step: the run ends as at its last step (final checkpoint and
   /// summary) and says which signal stopped it. nullptr: never stopped.
   const volatile std::sig_atomic_t *stopSignal = nullptr;
+  /// Called with each step's JSONL record (as --log writes it, without the
+  /// newline), whether or not logPath is set: fp8-run --plot collects them.
+  std::function<void(const std::string &record)> onRecord;
 };
 
 struct TrainSummary {

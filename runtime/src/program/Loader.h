@@ -123,6 +123,7 @@ private:
   // Sections.
   Status readHeader(const json::Value &root);
   Status readInfo(const json::Value &v, const JsonPath &p);
+  Status readThroughputInfo(const json::Value &v, const JsonPath &p);
   Status readBuffer(const json::Value &v, const JsonPath &p, Buffer &out) const;
   Status readConstantData(const json::Value &v, const JsonPath &p, Buffer &b) const;
   Status checkBufferNames() const;

@@ -322,7 +322,8 @@ Status Loader::readInfo(const json::Value &v, const JsonPath &p) {
   FP8RT_RETURN_IF_ERROR(checkKeys(
       v, p,
       {"info", {"family", "batch_size", "seq_len", "vocab_size", "grad_accum_steps",
-                "total_steps", "init_seed", "fp8_recipe", "fp8_format"}}));
+                "total_steps", "init_seed", "fp8_recipe", "fp8_format"},
+       {"model_flops_per_token", "device", "peak_bf16_tflops", "peak_fp8_tflops"}}));
   ProgramInfo &info = program_.info;
   const auto families = {"gpt", "llama", "mlp", "custom"};
   const auto recipes = {"none", "tensorwise", "delayed", "rowwise", "blockwise"};
@@ -349,7 +350,30 @@ Status Loader::readInfo(const json::Value &v, const JsonPath &p) {
     FP8RT_RETURN_IF_ERROR(readUint(v, p, c.key, c.min, maxInt, u));
     *c.out = int64_t(u);
   }
-  return readInt(*v.find("init_seed"), p.key("init_seed"), info.initSeed);
+  FP8RT_RETURN_IF_ERROR(readInt(*v.find("init_seed"), p.key("init_seed"), info.initSeed));
+  return readThroughputInfo(v, p);
+}
+
+/// The version 3 keys, optional (absent: unknown): FLOPs per token and the
+/// compiled-for device's peaks, for the trainer's MFU.
+Status Loader::readThroughputInfo(const json::Value &v, const JsonPath &p) {
+  ProgramInfo &info = program_.info;
+  if (v.find("model_flops_per_token")) {
+    uint64_t flops = 0;
+    FP8RT_RETURN_IF_ERROR(
+        readUint(v, p, "model_flops_per_token", 0, uint64_t(INT64_MAX), flops));
+    info.modelFlopsPerToken = int64_t(flops);
+  }
+  if (v.find("device"))
+    FP8RT_RETURN_IF_ERROR(readString(v, p, "device", info.device));
+  for (auto [key, out] : {std::pair{"peak_bf16_tflops", &info.peakBF16TFlops},
+                          std::pair{"peak_fp8_tflops", &info.peakFP8TFlops}})
+    if (const json::Value *peak = v.find(key)) {
+      FP8RT_RETURN_IF_ERROR(readFiniteNumber(*peak, p.key(key), *out));
+      if (*out < 0)
+        return fail(p.key(key), "a peak cannot be negative");
+    }
+  return Status::success();
 }
 
 } // namespace loader

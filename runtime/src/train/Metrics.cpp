@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <string_view>
 
 namespace fp8rt {
 namespace trainer {
@@ -60,7 +61,37 @@ StatusOr<int64_t> countNonfinite(const Program &program, Backend &backend,
   return count;
 }
 
+Throughput stepThroughput(const Program &program, const Backend &backend,
+                          double tokensPerSecond) {
+  Throughput t;
+  const ProgramInfo &info = program.info;
+  t.flopsPerToken = info.modelFlopsPerToken;
+  t.achievedTFlops = double(t.flopsPerToken) * tokensPerSecond / 1e12;
+  if (t.flopsPerToken <= 0 || std::string_view(backend.name()) != "cuda")
+    return t;
+  bool fp8 = false;
+  for (const Function &f : program.functions)
+    for (const Instruction &i : f.instructions)
+      fp8 = fp8 || (i.kind == Instruction::Kind::Gemm &&
+                    i.gemm.aScaleMode != GemmScaleMode::None);
+  const double peak = fp8 ? info.peakFP8TFlops : info.peakBF16TFlops;
+  if (peak > 0) {
+    t.mfu = t.achievedTFlops / peak;
+    t.peak = fp8 ? "fp8" : "bf16";
+  }
+  return t;
+}
+
 namespace {
+
+void writeThroughput(JsonWriter &json, const Throughput &t) {
+  if (t.flopsPerToken <= 0)
+    return;
+  json.integer("model_flops_per_token", t.flopsPerToken)
+      .number("achieved_tflops", t.achievedTFlops, 6);
+  if (t.mfu)
+    json.number("mfu", *t.mfu, 6).key("mfu_peak").string(t.peak);
+}
 
 void writeMetrics(JsonWriter &json, const StepMetrics &metrics) {
   json.key("metrics").beginObject();
@@ -93,6 +124,10 @@ std::string jsonlRecord(const StepRecord &r) {
   json.integer("tokens", r.tokens)
       .number("tokens_per_s", r.tokensPerSecond, 6)
       .number("step_time_ms", r.stepSeconds * 1e3, 6);
+  // Keys added later: between the throughput and the metrics, which stay last.
+  writeThroughput(json, r.throughput);
+  if (r.lossFloor >= 0)
+    json.number("loss_floor", r.lossFloor);
   writeMetrics(json, r.metrics);
   json.key("nonfinite")
       .beginObject()

@@ -49,6 +49,21 @@ Status readMetrics(const Program &program, Backend &backend,
 StatusOr<int64_t> countNonfinite(const Program &program, Backend &backend,
                                  const std::vector<uint32_t> &grads);
 
+/// Model FLOPs of the step's throughput (docs/runtime.md, "MFU").
+struct Throughput {
+  int64_t flopsPerToken = 0; ///< the program's model_flops_per_token; 0: unknown
+  double achievedTFlops = 0; ///< flopsPerToken x tokens/s / 1e12
+  /// achievedTFlops over the peak the device table gives the program's device
+  /// (the FP8 peak when the program runs an FP8 GEMM, else the bf16 peak); only
+  /// on the CUDA backend, whose device that is meant to be.
+  std::optional<double> mfu;
+  const char *peak = ""; ///< "fp8" or "bf16" with mfu
+};
+
+/// The throughput at `tokensPerSecond` of `program` on `backend`.
+Throughput stepThroughput(const Program &program, const Backend &backend,
+                          double tokensPerSecond);
+
 struct StepRecord {
   int64_t step = 0;
   double loss = 0; ///< mean over the micro-batches
@@ -62,6 +77,8 @@ struct StepRecord {
   double tokensPerSecond = 0;    ///< over the session's steps so far
   double stepSeconds = 0;
   StepMetrics metrics;
+  Throughput throughput;
+  double lossFloor = -1; ///< the synthetic corpus's entropy rate; -1: none
 
   /// A non-finite loss or metric stops the run after this step.
   bool stopping() const { return !badLoss.empty() || !metrics.firstNonfinite.empty(); }

@@ -41,8 +41,14 @@ void printProgress(std::ostream &out, const StepRecord &r, int64_t totalSteps,
     out << "  lr " << formatNumber("%.3e", *r.lr);
   if (r.gradNorm)
     out << "  grad_norm " << formatNumber("%.4f", *r.gradNorm);
-  out << "  " << formatNumber("%.0f", r.tokensPerSecond) << " tok/s  ETA "
-      << durationText(etaSeconds);
+  out << "  " << formatNumber("%.0f", r.tokensPerSecond) << " tok/s";
+  if (const Throughput &t = r.throughput; t.flopsPerToken > 0) {
+    out << "  " << formatNumber("%.3g", double(t.flopsPerToken) / 1e6) << " MFLOP/tok  "
+        << formatNumber("%.3g", t.achievedTFlops) << " TFLOP/s";
+    if (t.mfu)
+      out << "  MFU " << formatNumber("%.1f", *t.mfu * 100) << "% of " << t.peak;
+  }
+  out << "  ETA " << durationText(etaSeconds);
   if (r.valLoss)
     out << "  val_loss " << formatNumber("%.4f", *r.valLoss);
   out << "\n";

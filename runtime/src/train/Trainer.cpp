@@ -362,6 +362,8 @@ Status Run::trainStep(int64_t step, StepRecord &record) {
   record.tokens = accum_ * batch_ * seqLen_;
   record.tokensPerSecond =
       double(stepsRun_ * record.tokens) / std::max(trainSeconds_, 1e-9);
+  record.throughput = trainer::stepThroughput(program_, backend_, record.tokensPerSecond);
+  record.lossFloor = data_->lossFloor();
   return Status::success();
 }
 
@@ -436,6 +438,11 @@ Status Run::evaluate(int64_t step, StepRecord &record) {
 }
 
 Status Run::log(const StepRecord &record) {
+  if (options_.onRecord) {
+    std::string text = trainer::jsonlRecord(record);
+    text.pop_back(); // the newline
+    options_.onRecord(text);
+  }
   if (!log_.is_open())
     return Status::success();
   log_ << trainer::jsonlRecord(record);
