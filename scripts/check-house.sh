@@ -3,7 +3,8 @@
 # docs/architecture.md, "House rules"), over lib/, include/, runtime/, tools/:
 #   - no source file over 800 lines, no function over 150 lines (universal-ctags
 #     gives each function's first and last line; lambdas count with their function);
-#   - the program loader includes nothing of the CPU backend, the trainer no CPU kernel;
+#   - the program loader includes nothing of the CPU backend, the trainer no CPU kernel,
+#     the kernel-op table (ops/) no backend;
 #   - every C++ file is formatted as .clang-format says (clang-format-14, the
 #     version scripts/setup.sh installs: other versions format differently).
 # Prints every violation and exits 1 if there is one. Run from anywhere.
@@ -32,6 +33,9 @@ done < <(grep -n '#include.*cpu/' runtime/src/program/* 2>/dev/null)
 while IFS= read -r hit; do
   fail "the trainer must not include a CPU kernel: $hit"
 done < <(grep -n '#include.*cpu/' runtime/src/train/* 2>/dev/null)
+while IFS= read -r hit; do
+  fail "the kernel-op table is backend-neutral, it must not include a backend: $hit"
+done < <(grep -n '#include.*\(cpu\|cuda\)/' runtime/src/ops/* runtime/include/fp8rt/ops/* 2>/dev/null)
 
 clang_format=${CLANG_FORMAT:-clang-format-14}
 if ! command -v "$clang_format" >/dev/null; then
