@@ -19,7 +19,7 @@
 // PROGRAM: "format": "fp8c-program",
 // PROGRAM: "name": "train_step",
 // PROGRAM: "name": "eval_step",
-// PROGRAM: "version": 2
+// PROGRAM: "version": 3
 
 // INPUT-LABEL: func.func @cleanup
 // INPUT: train.param "unused.weight"

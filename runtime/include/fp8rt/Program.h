@@ -145,7 +145,7 @@ struct ProgramInfo {
 };
 
 struct Program {
-  static constexpr int64_t kVersion = 2;
+  static constexpr int64_t kVersion = 3;
   static constexpr uint64_t kAlignment = 256;
   int64_t version = kVersion;
   std::string producer;
