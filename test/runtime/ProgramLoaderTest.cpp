@@ -522,8 +522,8 @@ TEST(ProgramLoaderErrors, DuplicateNames) {
 TEST(ProgramLoaderErrors, BadFunctionAndRoles) {
   EXPECT_LOAD_ERROR(replaced(kProgram, R"("name": "train_step")", R"("name": "main")"),
                     kDataLoss,
-                    "functions[0].name: expected train_step, eval_step or accumulate_step, "
-                    "found string \"main\"");
+                    "functions[0].name: expected train_step, eval_step, accumulate_step or "
+                    "logits_step, found string \"main\"");
   EXPECT_LOAD_ERROR(replaced(kProgram, R"("inputs": [0], "outputs": [5, 6])",
                              R"("inputs": [1], "outputs": [5, 6])"),
                     kDataLoss,
