@@ -304,10 +304,12 @@ int selectGenerate(const CommandLine &line, Args &args) {
     return usageError("--generate needs --init-from=CKPT (the trained parameters)");
   if (!line.prompt)
     return usageError("--generate needs --prompt=TEXT or --prompt-ids=I,J,...");
-  if (train.synthetic || !train.dataPath.empty() || !train.resumePath.empty() ||
-      !train.savePath.empty() || !train.logPath.empty())
-    return usageError("--generate trains nothing: it takes no --data, --synthetic, --resume, "
-                      "--save or --log");
+  if (train.synthetic || !train.dataPath.empty() || !train.valDataPath.empty() ||
+      !train.resumePath.empty() || !train.savePath.empty() || train.saveEvery > 0 ||
+      !train.logPath.empty() || train.steps > 0 || train.evalEvery > 0 || train.dumpStep > 0)
+    return usageError("--generate trains nothing: it takes none of --data, --val-data, "
+                      "--synthetic, --steps, --eval-every, --save, --save-every, --resume, "
+                      "--log or --dump");
   args.generate.initFromPath = train.initFromPath;
   args.generate.seed = train.seed;
   return -1;
