@@ -3,7 +3,7 @@
 // RUN: fp8-opt %S/Inputs/fp8-autodiff-tiny.mlir --fp8-autodiff="optimizer=sgd lr=0.1 weight-decay=0.01 grad-clip=0 lr-schedule=cosine warmup-steps=10 total-steps=100 min-lr=0.01" | FileCheck %s --check-prefix=OPTIONS
 // RUN: fp8-opt %examples/mlp.mlir --fp8-autodiff | FileCheck %s --check-prefix=MLP
 
-// fp8-autodiff replaces @forward by @train_step and @eval_step. One module per
+// fp8-autodiff replaces @forward by @train_step, @eval_step and @logits_step. One module per
 // case: the gradient structure of each op family on a tiny graph, then the
 // optimizer section.
 
@@ -55,6 +55,15 @@
 // CHECK-NEXT:    %[[EY:.*]] = train.linear %[[EX]], %[[EW]], %[[EB]] {name = "fc"}
 // CHECK-NEXT:    %[[ELOSS:.*]] = train.softmax_cross_entropy %[[EY]], %[[ET]]
 // CHECK-NEXT:    return %[[ELOSS]] : tensor<f32>
+// @logits_step: eval_step without the loss, returning its logits; the targets
+// argument goes with it.
+// CHECK-LABEL: func.func @logits_step(
+// CHECK-SAME:    %[[LW:[a-z0-9_]+]]: tensor<16x8xf32> {train.init = #train<init normal>, train.init_std = 2.000000e-02 : f64, train.name = "fc.weight"},
+// CHECK-SAME:    %[[LB:[a-z0-9_]+]]: tensor<16xf32> {train.init = #train<init zeros>, train.name = "fc.bias"},
+// CHECK-SAME:    %[[LX:[a-z0-9_]+]]: tensor<2x4x8xf32> {train.name = "x"})
+// CHECK-SAME:    -> (tensor<2x4x16xf32> {train.name = "logits"})
+// CHECK-NEXT:    %[[LY:.*]] = train.linear %[[LX]], %[[LW]], %[[LB]] {name = "fc"}
+// CHECK-NEXT:    return %[[LY]] : tensor<2x4x16xf32>
 // CHECK-NOT:   func.func @forward
 module @linear_bias {
   func.func @forward(%x: tensor<2x4x8xf32> {train.name = "x"},

@@ -5,13 +5,17 @@
 
 // A real module: gpt-tiny after autodiff and GEMM selection (every GEMM FP8 but
 // lm_head's, by filter_fqns). @train_step: 8 forward scaled GEMMs with fast
-// accumulation, lm_head's bf16 linear, then 16 backward ones; @eval_step: 8.
+// accumulation, lm_head's bf16 linear, then 16 backward ones; @eval_step: 8;
+// @logits_step (eval_step without the loss): the same 8.
 // GPT-LABEL:   func.func @train_step(
 // GPT-COUNT-8: fp8.scaled_matmul {{.*}}fast_accum
 // GPT:         train.linear {{.*}}decision = "bf16"{{.*}}name = "lm_head"
 // GPT-COUNT-16: fp8.scaled_matmul
 // GPT-NOT:     fp8.scaled_matmul
 // GPT-LABEL:   func.func @eval_step(
+// GPT-COUNT-8: fp8.scaled_matmul {{.*}}fast_accum
+// GPT-NOT:     fp8.scaled_matmul
+// GPT-LABEL:   func.func @logits_step(
 // GPT-COUNT-8: fp8.scaled_matmul {{.*}}fast_accum
 // GPT-NOT:     fp8.scaled_matmul
 

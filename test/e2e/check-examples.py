@@ -6,7 +6,7 @@
 
 For each model: fp8c succeeds; --describe succeeds; its info line repeats the YAML's
 family, batch_size, seq_len, vocab_size and grad_accum_steps (read from the YAML text
-here); the functions are train_step and eval_step, plus accumulate_step exactly when
+here); the functions are train_step, eval_step and logits_step, plus accumulate_step exactly when
 grad_accum_steps > 1; with fp8.enabled the program has FP8 GEMMs in train_step, without
 it none. One line per model, then PASS or FAIL.
 """
@@ -43,7 +43,8 @@ def check(path, fp8c, fp8run, out_dir):
             return f"{name}: info line '{info}' does not say {key} {value}"
     functions = sorted(m.group(1) for l in lines
                        for m in [re.match(r"  (\w+_step): \d+ instructions", l)] if m)
-    expected = sorted(["train_step", "eval_step"] + (["accumulate_step"] if accum > 1 else []))
+    expected = sorted(["train_step", "eval_step", "logits_step"] +
+                      (["accumulate_step"] if accum > 1 else []))
     if functions != expected:
         return f"{name}: functions {functions}, expected {expected}"
     fp8 = yaml_value(text, "fp8", "enabled") == "true"

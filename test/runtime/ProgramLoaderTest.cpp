@@ -347,7 +347,7 @@ TEST(ProgramLoaderErrors, WrongVersion) {
   EXPECT_LOAD_ERROR(text, StatusCode::kUnimplemented,
                     "test.fp8prog: version: program format version 4 is not supported by "
                     "this fp8-run (it reads version 3); recompile the model with this fp8c");
-  // So is an older one (version 2: no FLOPs per token or device peaks).
+  // So is an older one (version 2: no FLOPs per token, device peaks or logits_step).
   EXPECT_LOAD_ERROR(replaced(kProgram, R"("version": 3,)", R"("version": 2,)"),
                     StatusCode::kUnimplemented,
                     "test.fp8prog: version: program format version 2 is not supported by "
@@ -546,8 +546,8 @@ TEST(ProgramLoaderErrors, DuplicateNames) {
 TEST(ProgramLoaderErrors, BadFunctionAndRoles) {
   EXPECT_LOAD_ERROR(replaced(kProgram, R"("name": "train_step")", R"("name": "main")"),
                     kDataLoss,
-                    "functions[0].name: expected train_step, eval_step or accumulate_step, "
-                    "found string \"main\"");
+                    "functions[0].name: expected train_step, eval_step, accumulate_step or "
+                    "logits_step, found string \"main\"");
   EXPECT_LOAD_ERROR(replaced(kProgram, R"("inputs": [0], "outputs": [5, 6])",
                              R"("inputs": [1], "outputs": [5, 6])"),
                     kDataLoss,

@@ -13,6 +13,7 @@
 #include "fp8rt/data/TokenData.h"
 #include "fp8rt/plot/Plot.h"
 #include "fp8rt/Trainer.h"
+#include "fp8rt/generate/Generate.h"
 #ifdef FP8RUN_HAVE_CUDA_EMULATOR
 #include "fp8rt/cuda/HostEmulator.h"
 #endif
@@ -20,8 +21,11 @@
 #include "fp8rt/cuda/CudaBackend.h"
 #endif
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -37,6 +41,8 @@ namespace {
 constexpr int kExitOk = 0, kExitError = 1, kExitUsage = 2;
 
 const char *kUsage = R"(usage: fp8-run PROGRAM [options]          train a compiled program (fp8c MODEL -o PROGRAM)
+       fp8-run PROGRAM --generate --init-from=CKPT --prompt=TEXT [options]
+                                           sample from a trained program
        fp8-run --describe PROGRAM          print what a program file holds
        fp8-run --prepare TEXT -o FILE.bin  byte-level tokens (vocabulary 256) of a text file
        fp8-run --plot-log LOG.jsonl -o FILE.svg
@@ -72,7 +78,17 @@ Training options:
   --plot=FILE.svg           after training, an SVG of loss, lr, grad norm and the FP8
                             amax/scale of every tensor (of the whole --log when given)
 
-Exactly one of --data and --synthetic. Flags take their value after '=' or as the
+Generation options (docs/runtime.md, "Generation"):
+  --generate                sample from the model of --init-from=CKPT (required) with the
+                            program's logits_step, over a window of its seq_len
+  --prompt=TEXT             the prompt, for byte-level vocabularies (vocab_size <= 256)
+  --prompt-ids=I,J,...      the prompt as token ids (any vocabulary)
+  --max-new-tokens=N        tokens to append (default 200)
+  --temperature=T           logits / T before the softmax (default 1; 0: greedy, argmax)
+  --top-k=K                 sample among the K largest logits only (default: all)
+  --seed=S                  seed of the draws (default 1)
+
+Exactly one of --data and --synthetic when training. Flags take their value after '=' or as the
 next argument. Output paths are checked before the first step. Ctrl-C (SIGINT) or
 SIGTERM ends the current step, saves (--save) and exits 130 / 143; a second one
 stops at once. docs/runtime.md describes the checkpoint and metrics formats.
@@ -107,19 +123,21 @@ bool parseUint(std::string_view text, uint64_t &out) {
 }
 
 struct Args {
-  enum class Mode { Train, Describe, Prepare, PlotLog, Help } mode = Mode::Train;
+  enum class Mode { Train, Describe, Prepare, PlotLog, Generate, Help } mode = Mode::Train;
   std::string program, prepareInput, prepareOutput;
   std::string plotPath;           ///< --plot
   std::string plotLog, plotOutput; ///< --plot-log and its -o
   std::string backend = "auto";
   std::string fastAccum = "as-compiled"; ///< --fast-accum, checked by parseArgs
   fp8rt::TrainOptions train;
+  fp8rt::GenerateOptions generate; ///< --init-from and --seed are taken from `train`
 };
 
 /// What the command line holds besides Args: the operands and the mode flags.
 struct CommandLine {
   std::vector<std::string> positional;
-  bool describe = false, prepare = false, output = false, plotLog = false;
+  bool describe = false, prepare = false, output = false, plotLog = false, generate = false;
+  bool prompt = false; ///< --prompt or --prompt-ids given
   std::string outputPath; ///< -o
 };
 
@@ -202,6 +220,57 @@ std::string setPlotLog(const std::string &value, Args &args, CommandLine &line) 
   return "";
 }
 
+std::string setGenerate(const std::string &, Args &, CommandLine &line) {
+  line.generate = true;
+  return "";
+}
+
+std::string setPrompt(const std::string &value, Args &args, CommandLine &line) {
+  if (line.prompt)
+    return "give the prompt once: --prompt or --prompt-ids";
+  line.prompt = true;
+  args.generate.promptText = value;
+  return "";
+}
+
+std::string setPromptIds(const std::string &value, Args &args, CommandLine &line) {
+  if (line.prompt)
+    return "give the prompt once: --prompt or --prompt-ids";
+  line.prompt = true;
+  args.generate.promptIsIds = true;
+  size_t begin = 0;
+  while (begin <= value.size()) {
+    size_t end = std::min(value.find(',', begin), value.size());
+    int64_t id = 0;
+    if (!parseInt(std::string_view(value).substr(begin, end - begin), id) || id < 0)
+      return "--prompt-ids=" + value + ": expected token ids separated by commas";
+    args.generate.promptIds.push_back(id);
+    begin = end + 1;
+  }
+  return "";
+}
+
+std::string setMaxNewTokens(const std::string &value, Args &args, CommandLine &) {
+  if (!parseInt(value, args.generate.maxNewTokens) || args.generate.maxNewTokens < 0)
+    return "--max-new-tokens=" + value + ": expected an integer >= 0";
+  return "";
+}
+
+std::string setTemperature(const std::string &value, Args &args, CommandLine &) {
+  char *end = nullptr;
+  double t = std::strtod(value.c_str(), &end);
+  if (end != value.c_str() + value.size() || !(t >= 0.0) || !std::isfinite(t))
+    return "--temperature=" + value + ": expected a number >= 0 (0: greedy)";
+  args.generate.sampler.temperature = t;
+  return "";
+}
+
+std::string setTopK(const std::string &value, Args &args, CommandLine &) {
+  if (!parseInt(value, args.generate.sampler.topK) || args.generate.sampler.topK < 1)
+    return "--top-k=" + value + ": expected a positive integer";
+  return "";
+}
+
 using fp8rt::TrainOptions;
 const Flag kFlags[] = {
     {"--synthetic", nullptr, nullptr, setSynthetic, /*takesValue=*/false},
@@ -225,6 +294,12 @@ const Flag kFlags[] = {
     {"--plot", nullptr, nullptr, setPlot},
     {"--plot-log", nullptr, nullptr, setPlotLog},
     {"-o", nullptr, nullptr, setOutput},
+    {"--generate", nullptr, nullptr, setGenerate, /*takesValue=*/false},
+    {"--prompt", nullptr, nullptr, setPrompt},
+    {"--prompt-ids", nullptr, nullptr, setPromptIds},
+    {"--max-new-tokens", nullptr, nullptr, setMaxNewTokens},
+    {"--temperature", nullptr, nullptr, setTemperature},
+    {"--top-k", nullptr, nullptr, setTopK},
 };
 
 /// Applies `flag` with `value`; returns a usage message, or "".
@@ -255,6 +330,8 @@ int selectPlotLog(const CommandLine &line, Args &args) {
   args.mode = Args::Mode::PlotLog;
   if (line.describe || line.prepare)
     return usageError("--plot-log excludes --describe and --prepare");
+  if (line.generate)
+    return usageError("--plot-log excludes --generate");
   if (!line.output)
     return usageError("--plot-log needs -o FILE.svg");
   if (!line.positional.empty())
@@ -262,6 +339,27 @@ int selectPlotLog(const CommandLine &line, Args &args) {
   if (!args.plotPath.empty())
     return usageError("--plot-log writes -o FILE.svg; --plot is for training");
   args.plotOutput = line.outputPath;
+  return -1;
+}
+
+/// --generate: the checks between its flags.
+int selectGenerate(const CommandLine &line, Args &args) {
+  args.mode = Args::Mode::Generate;
+  const fp8rt::TrainOptions &train = args.train;
+  if (train.initFromPath.empty())
+    return usageError("--generate needs --init-from=CKPT (the trained parameters)");
+  if (!line.prompt)
+    return usageError("--generate needs --prompt=TEXT or --prompt-ids=I,J,...");
+  if (train.synthetic || !train.dataPath.empty() || !train.valDataPath.empty() ||
+      !train.resumePath.empty() || !train.savePath.empty() || train.saveEvery > 0 ||
+      !train.logPath.empty() || train.steps > 0 || train.evalEvery > 0 || train.dumpStep > 0)
+    return usageError("--generate trains nothing: it takes none of --data, --val-data, "
+                      "--synthetic, --steps, --eval-every, --save, --save-every, --resume, "
+                      "--log or --dump");
+  if (!args.plotPath.empty())
+    return usageError("--generate trains nothing to plot: --plot is for training runs");
+  args.generate.initFromPath = train.initFromPath;
+  args.generate.seed = train.seed;
   return -1;
 }
 
@@ -293,6 +391,10 @@ int selectMode(const CommandLine &line, Args &args) {
     args.mode = Args::Mode::Describe;
     return -1;
   }
+  if (line.generate)
+    return selectGenerate(line, args);
+  if (line.prompt)
+    return usageError("--prompt and --prompt-ids are only used with --generate");
   const fp8rt::TrainOptions &train = args.train;
   if (train.synthetic && !train.dataPath.empty())
     return usageError("--data and --synthetic exclude each other");
@@ -555,6 +657,7 @@ int main(int argc, char **argv) {
     return kExitOk;
   case Args::Mode::Describe:
   case Args::Mode::Train:
+  case Args::Mode::Generate:
     break;
   }
 
@@ -571,6 +674,18 @@ int main(int argc, char **argv) {
   }
 
   std::unique_ptr<fp8rt::Backend> backend;
+  if (args.mode == Args::Mode::Generate) {
+    // stdout is the generated text's: the backend line goes to stderr.
+    std::streambuf *text = std::cout.rdbuf(std::cerr.rdbuf());
+    int code = selectBackend(args, *program, backend);
+    std::cout.rdbuf(text);
+    if (code != kExitOk)
+      return code;
+    fp8rt::StatusOr<std::vector<int64_t>> tokens =
+        fp8rt::generate(*program, *backend, args.generate, std::cout, std::cerr);
+    std::cout.flush();
+    return tokens.ok() ? kExitOk : error(tokens.status().message());
+  }
   if (int code = selectBackend(args, *program, backend); code != kExitOk)
     return code;
 

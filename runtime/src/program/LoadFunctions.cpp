@@ -23,7 +23,8 @@ Status Loader::readFunction(const json::Value &v, const JsonPath &p, Function &f
       v, p, {"a function", {"name", "inputs", "outputs", "instructions"}}));
   int which = 0;
   FP8RT_RETURN_IF_ERROR(readChoice(
-      v, p, "name", {kFunctionNames[0], kFunctionNames[1], kFunctionNames[2]}, which));
+      v, p, "name", {kFunctionNames[0], kFunctionNames[1], kFunctionNames[2], kFunctionNames[3]},
+      which));
   f.name = kFunctionNames[which];
   FP8RT_RETURN_IF_ERROR(readFunctionBuffers(v, p, "inputs", BufferRole::Input, f.inputs));
   FP8RT_RETURN_IF_ERROR(

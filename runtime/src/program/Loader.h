@@ -31,7 +31,8 @@ inline constexpr size_t kMaxRank = 8;
 /// doubles, which represent every integer up to 2^53 exactly.
 inline constexpr double kMaxExactInteger = 9007199254740992.0;
 
-inline const char *const kFunctionNames[] = {"train_step", "eval_step", "accumulate_step"};
+inline const char *const kFunctionNames[] = {"train_step", "eval_step", "accumulate_step",
+                                             "logits_step"};
 
 inline std::string num(uint64_t v) { return std::to_string(v); }
 

@@ -2,13 +2,16 @@
 //
 // `fp8-autodiff` turns `func.func @forward(inputs) -> loss` into one training step
 // (forward, reverse-mode backward, gradient clipping, optimizer update) and a
-// forward-only evaluation step. The backward pass asks every op for its VJP
+// forward-only evaluation step, and the logits step that generation samples
+// from (LogitsStep.cpp). The backward pass asks every op for its VJP
 // through DifferentiableOpInterface and never looks at op names; the contract of
 // the two functions is documented in docs/autodiff.md.
 //
 //===----------------------------------------------------------------------===//
 
 #include "fp8c/Dialect/Train/Transforms/Passes.h"
+
+#include "LogitsStep.h"
 
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -278,7 +281,8 @@ FailureOr<Forward> findForward(ModuleOp module) {
     return func.emitError() << "@forward must have a body of one block";
   for (StringRef name : {TrainDialect::getTrainStepFuncName(),
                           TrainDialect::getAccumulateStepFuncName(),
-                          TrainDialect::getEvalStepFuncName()})
+                          TrainDialect::getEvalStepFuncName(),
+                          TrainDialect::getLogitsStepFuncName()})
     if (Operation *existing = module.lookupSymbol(name))
       return existing->emitError() << "@" << name
                                    << " already exists; fp8-autodiff creates it from @forward";
@@ -373,6 +377,9 @@ public:
          failed(buildStep(builder, *forward, *config, StepKind::accumulate))))
       return signalPassFailure();
     (void)buildStep(builder, *forward, *config, StepKind::eval);
+    // For generation; a loss other than softmax cross-entropy has no logits.
+    (void)buildLogitsStep(
+        module.lookupSymbol<func::FuncOp>(TrainDialect::getEvalStepFuncName()));
     forward->func.erase();
   }
 

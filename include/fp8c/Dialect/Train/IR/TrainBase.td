@@ -48,6 +48,9 @@ def Train_Dialect : Dialect {
       return "accumulate_step";
     }
     static constexpr ::llvm::StringLiteral getEvalStepFuncName() { return "eval_step"; }
+    /// `@logits_step`: eval_step's forward returning the logits of the
+    /// softmax cross-entropy instead of the loss (generation samples from them).
+    static constexpr ::llvm::StringLiteral getLogitsStepFuncName() { return "logits_step"; }
 
     /// Argument attribute naming a parameter or input of a step function.
     static constexpr ::llvm::StringLiteral getNameAttrName() { return "train.name"; }
