@@ -684,9 +684,9 @@ LogicalResult FunctionLowering::analyze() {
 
 LogicalResult FunctionLowering::plan() {
   ArenaPlanner planner(layout.persistentEnd);
-  std::vector<ArenaPlanner::Range> pinnedRanges;
+  rt::RangeSet pinnedRanges;
   for (auto &entry : layout.pinned)
-    pinnedRanges.push_back({entry.second.offset, byteSize(entry.second.type)});
+    pinnedRanges.insert({entry.second.offset, byteSize(entry.second.type)});
   // Buffers the host already knows keep their offset.
   for (Storage &s : storages) {
     if (s.persistent) {
@@ -721,7 +721,7 @@ LogicalResult FunctionLowering::plan() {
       // function can pin both.
       s.offset = planner.place(byteSize(s.type), s.start, s.end, pinnedRanges);
       layout.pinned[s.name] = {s.offset, s.type};
-      pinnedRanges.push_back({s.offset, byteSize(s.type)});
+      pinnedRanges.insert({s.offset, byteSize(s.type)});
     } else {
       s.offset = planner.place(byteSize(s.type), s.start, s.end);
     }

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Compile-time benchmark (not a test): gpt2-small's width at growing depth.
+#
+#   scripts/bench-compile.sh [FP8C] [LAYERS...]     default: build/bin/fp8c, 12 24 48 96 192
+#
+# For each depth it writes examples/gpt2-small.yaml with n_layers changed into a temp dir,
+# compiles it to a program file once with --mlir-timing, and prints one row:
+#   passes  the pass pipeline: --mlir-timing's total less its "Rest" (the time outside
+#           passes, mostly writing the program file)
+#   e2e     wall seconds of the whole fp8c run, YAML to program file written
+#   program the program file's size
+# Run it on an otherwise idle machine; docs/performance.md ("Compile time") has figures.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+fp8c=${1:-$root/build/bin/fp8c}
+shift || true
+layers=("$@")
+[ ${#layers[@]} -gt 0 ] || layers=(12 24 48 96 192)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+printf '%7s %9s %9s %12s\n' layers passes_s e2e_s program_B
+for n in "${layers[@]}"; do
+  yaml=$tmp/gpt2-$n.yaml
+  sed "s/^\(  n_layers: *\)[0-9]*/\1$n/" "$root/examples/gpt2-small.yaml" > "$yaml"
+  start=$(date +%s.%N)
+  "$fp8c" "$yaml" -o "$tmp/gpt2-$n.fp8prog" --mlir-timing 2> "$tmp/timing-$n.txt"
+  end=$(date +%s.%N)
+  passes=$(awk '/Total Execution Time/ {total = $4}
+                $NF == "Rest" {rest = $1}
+                END {printf "%.3f", total - rest}' "$tmp/timing-$n.txt")
+  size=$(stat -c %s "$tmp/gpt2-$n.fp8prog")
+  printf '%7d %9s %9.3f %12d\n' "$n" "$passes" "$(echo "$end - $start" | bc)" "$size"
+done
