@@ -5,8 +5,8 @@
 #
 # For each depth it writes examples/gpt2-small.yaml with n_layers changed into a temp dir,
 # compiles it to a program file once with --mlir-timing, and prints one row:
-#   passes  the pass pipeline: --mlir-timing's total less its "Rest" (the time outside
-#           passes, mostly writing the program file)
+#   passes  the pass pipeline: --mlir-timing's total wall time less its "Rest" (the
+#           time outside passes, mostly writing the program file)
 #   e2e     wall seconds of the whole fp8c run, YAML to program file written
 #   program the program file's size
 # Run it on an otherwise idle machine; docs/performance.md ("Compile time") has figures.
@@ -26,8 +26,10 @@ for n in "${layers[@]}"; do
   start=$(date +%s.%N)
   "$fp8c" "$yaml" -o "$tmp/gpt2-$n.fp8prog" --mlir-timing 2> "$tmp/timing-$n.txt"
   end=$(date +%s.%N)
-  passes=$(awk '/Total Execution Time/ {total = $4}
-                $NF == "Rest" {rest = $1}
+  # Rows are "[user (%)] wall (%) name" (user only when passes ran on threads).
+  passes=$(awk 'function wall(   i) { for (i = NF; i > 0; --i) if ($i ~ /^[0-9]+\.[0-9]+$/) return $i }
+                $NF == "Total" {total = wall()}
+                $NF == "Rest" {rest = wall()}
                 END {printf "%.3f", total - rest}' "$tmp/timing-$n.txt")
   size=$(stat -c %s "$tmp/gpt2-$n.fp8prog")
   printf '%7d %9s %9.3f %12d\n' "$n" "$passes" "$(echo "$end - $start" | bc)" "$size"

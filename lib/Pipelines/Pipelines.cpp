@@ -45,9 +45,12 @@ bool hasTrainStep(ModuleOp module) { return module.lookupSymbol("train_step") !=
 void addFP8(OpPassManager &pm) {
   pm.addPass(fp8c::fp8::createSelectGemms());
   pm.addPass(fp8c::fp8::createInsertCasts());
-  pm.addPass(fp8c::fp8::createFuseScaling());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  // Function passes from here on (docs/fp8-passes.md, "Module passes and
+  // function passes"): each function on its own, in parallel.
+  OpPassManager &perFunction = pm.nest<func::FuncOp>();
+  perFunction.addPass(fp8c::fp8::createFuseScaling());
+  perFunction.addPass(createCanonicalizerPass());
+  perFunction.addPass(createCSEPass());
 }
 
 /// fp8-select-gemms has run: a GEMM carries its decision, or fp8 ops exist.
@@ -62,8 +65,10 @@ bool hasFP8Decisions(ModuleOp module) {
 }
 
 /// Pointwise and reduction chains grouped into future kernels
-/// (docs/kernel-fusion.md).
-void addKernels(OpPassManager &pm) { pm.addPass(fp8c::rt::createFuseKernels()); }
+/// (docs/kernel-fusion.md), function by function.
+void addKernels(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(fp8c::rt::createFuseKernels());
+}
 
 bool hasFusions(ModuleOp module) {
   return module.walk([](fp8c::rt::FusionOp) { return WalkResult::interrupt(); })

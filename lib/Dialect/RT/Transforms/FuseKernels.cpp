@@ -309,12 +309,10 @@ LogicalResult fuseBlock(Block &block, unsigned &nextIndex) {
 
 struct FuseKernelsPass : fp8c::rt::impl::FuseKernelsBase<FuseKernelsPass> {
   void runOnOperation() override {
-    for (auto func : getOperation().getOps<func::FuncOp>()) {
-      unsigned nextIndex = 0;
-      for (Block &block : func.getBody())
-        if (failed(fuseBlock(block, nextIndex)))
-          return signalPassFailure();
-    }
+    unsigned nextIndex = 0;
+    for (Block &block : getOperation().getBody())
+      if (failed(fuseBlock(block, nextIndex)))
+        return signalPassFailure();
   }
 };
 

@@ -5,10 +5,11 @@
 
 include "mlir/Pass/PassBase.td"
 
-def FuseKernels : Pass<"fp8-fuse-kernels", "::mlir::ModuleOp"> {
+def FuseKernels : Pass<"fp8-fuse-kernels", "::mlir::func::FuncOp"> {
   let summary = "groups pointwise and reduction chains into rt.fusion ops (future kernels)";
   let description = [{
-    Groups the ops of every function that the runtime runs as generated kernels
+    Groups the ops of a function (the pass is nested on `func.func`; fusion
+    names are numbered per function) that the runtime runs as generated kernels
     (everything but GEMMs, reshapes and constants) into `rt.fusion` ops, one
     per future kernel: a producer with the pointwise ops that consume it, an
     amax marked `fused_into_producer` with its producer, a quantize with the
