@@ -2,8 +2,9 @@
 
 #include "fp8c/Pipelines/Pipelines.h"
 
+#include "fp8c/Conversion/Passes.h"
 #include "fp8c/Dialect/FP8/IR/FP8Ops.h"
-#include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
+#include "fp8c/Analysis/GemmAnnotation.h"
 #include "fp8c/Dialect/FP8/Transforms/Passes.h"
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 #include "fp8c/Dialect/RT/Transforms/Passes.h"
@@ -77,7 +78,7 @@ bool hasFusions(ModuleOp module) {
 
 /// The arena planned and the step lowered to kernels, GEMMs and copies
 /// (docs/memory-plan.md): what the program file is written from.
-void addLowerToRT(OpPassManager &pm) { pm.addPass(fp8c::rt::createLowerToRT()); }
+void addLowerToRT(OpPassManager &pm) { pm.addPass(fp8c::createLowerToRT()); }
 
 bool isLoweredToRT(ModuleOp module) {
   return module.walk([](fp8c::rt::ArenaOp) { return WalkResult::interrupt(); })
@@ -141,6 +142,7 @@ void fp8c::registerAllPasses() {
   train::registerTrainPasses();
   fp8::registerFP8Passes();
   rt::registerRTPasses();
+  registerConversionPasses();
   PassPipelineRegistration<>("fp8c-pipeline",
                              "fp8c's whole pipeline, up to its last implemented stage",
                              [](OpPassManager &pm) { buildPipelineUpTo(pm, getStages().back()); });

@@ -18,8 +18,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8c/Dialect/FP8/Transforms/FP8Settings.h"
-#include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
+#include "fp8c/Analysis/FP8Settings.h"
+#include "fp8c/Analysis/GemmAnnotation.h"
 #include "fp8c/Dialect/FP8/Transforms/Passes.h"
 
 #include "fp8c/Support/ShapeString.h"

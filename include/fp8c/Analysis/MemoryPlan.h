@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FP8C_DIALECT_RT_TRANSFORMS_MEMORYPLAN_H
-#define FP8C_DIALECT_RT_TRANSFORMS_MEMORYPLAN_H
+#ifndef FP8C_ANALYSIS_MEMORYPLAN_H
+#define FP8C_ANALYSIS_MEMORYPLAN_H
 
 #include <cstdint>
 #include <map>
@@ -127,4 +127,4 @@ private:
 
 } // namespace fp8c::rt
 
-#endif // FP8C_DIALECT_RT_TRANSFORMS_MEMORYPLAN_H
+#endif // FP8C_ANALYSIS_MEMORYPLAN_H

@@ -1,6 +1,6 @@
 //===- MemoryPlan.cpp - first-fit placement of live ranges in one arena ---===//
 
-#include "fp8c/Dialect/RT/Transforms/MemoryPlan.h"
+#include "fp8c/Analysis/MemoryPlan.h"
 
 #include "fp8c/Dialect/RT/IR/RTDialect.h"
 
