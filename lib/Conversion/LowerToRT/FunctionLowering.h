@@ -185,6 +185,7 @@ private:
   /// instruction; else schedules a copy into it, after `v` is defined or at
   /// the end of the function.
   void bindOrCopy(Value v, unsigned target, bool atEnd);
+  void computeLiveRanges();
   bool canWriteInPlace(Operation *producer, Value result, Value arg) const;
   LogicalResult checkSupported(Operation *op);
   void nameMetricsAndGrads();

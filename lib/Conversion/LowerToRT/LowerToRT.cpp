@@ -434,7 +434,13 @@ LogicalResult FunctionLowering::analyze() {
         if (isKept(r) && !home.count(r))
           home[r] = newStorage(memrefOf(r.getType()), Role::scratch, "", position[op]);
 
-  // Live ranges: from the first write to the last read.
+  computeLiveRanges();
+  return success();
+}
+
+/// Live ranges: from the first write to the last read; host-visible storages
+/// to the end of the call (inputs from its start).
+void FunctionLowering::computeLiveRanges() {
   for (Storage &s : storages) {
     s.start = std::numeric_limits<int64_t>::max();
     s.end = std::numeric_limits<int64_t>::min();
@@ -471,7 +477,6 @@ LogicalResult FunctionLowering::analyze() {
         s.start = -1;
     }
   }
-  return success();
 }
 
 LogicalResult FunctionLowering::plan() {
