@@ -2,8 +2,9 @@
 
 #include "fp8c/Pipelines/Pipelines.h"
 
+#include "fp8c/Conversion/Passes.h"
 #include "fp8c/Dialect/FP8/IR/FP8Ops.h"
-#include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
+#include "fp8c/Analysis/GemmAnnotation.h"
 #include "fp8c/Dialect/FP8/Transforms/Passes.h"
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 #include "fp8c/Dialect/RT/Transforms/Passes.h"
@@ -45,9 +46,12 @@ bool hasTrainStep(ModuleOp module) { return module.lookupSymbol(fp8c::train::Tra
 void addFP8(OpPassManager &pm) {
   pm.addPass(fp8c::fp8::createSelectGemms());
   pm.addPass(fp8c::fp8::createInsertCasts());
-  pm.addPass(fp8c::fp8::createFuseScaling());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
+  // Function passes from here on (docs/fp8-passes.md, "Module passes and
+  // function passes"): each function on its own, in parallel.
+  OpPassManager &perFunction = pm.nest<func::FuncOp>();
+  perFunction.addPass(fp8c::fp8::createFuseScaling());
+  perFunction.addPass(createCanonicalizerPass());
+  perFunction.addPass(createCSEPass());
 }
 
 /// fp8-select-gemms has run: a GEMM carries its decision, or fp8 ops exist.
@@ -62,8 +66,10 @@ bool hasFP8Decisions(ModuleOp module) {
 }
 
 /// Pointwise and reduction chains grouped into future kernels
-/// (docs/kernel-fusion.md).
-void addKernels(OpPassManager &pm) { pm.addPass(fp8c::rt::createFuseKernels()); }
+/// (docs/kernel-fusion.md), function by function.
+void addKernels(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(fp8c::rt::createFuseKernels());
+}
 
 bool hasFusions(ModuleOp module) {
   return module.walk([](fp8c::rt::FusionOp) { return WalkResult::interrupt(); })
@@ -72,7 +78,7 @@ bool hasFusions(ModuleOp module) {
 
 /// The arena planned and the step lowered to kernels, GEMMs and copies
 /// (docs/memory-plan.md): what the program file is written from.
-void addLowerToRT(OpPassManager &pm) { pm.addPass(fp8c::rt::createLowerToRT()); }
+void addLowerToRT(OpPassManager &pm) { pm.addPass(fp8c::createLowerToRT()); }
 
 bool isLoweredToRT(ModuleOp module) {
   return module.walk([](fp8c::rt::ArenaOp) { return WalkResult::interrupt(); })
@@ -136,6 +142,7 @@ void fp8c::registerAllPasses() {
   train::registerTrainPasses();
   fp8::registerFP8Passes();
   rt::registerRTPasses();
+  registerConversionPasses();
   PassPipelineRegistration<>("fp8c-pipeline",
                              "fp8c's whole pipeline, up to its last implemented stage",
                              [](OpPassManager &pm) { buildPipelineUpTo(pm, getStages().back()); });

@@ -239,6 +239,10 @@ public:
 
   LogicalResult write(llvm::raw_ostream &os) {
     json::Array functions;
+    size_t views = 0;
+    module.walk([&](fp8c::rt::BufferOp) { ++views; });
+    buffers.reserve(views);
+    functions.reserve(llvm::range_size(module.getOps<func::FuncOp>()));
     for (auto func : module.getOps<func::FuncOp>()) {
       FailureOr<json::Value> f = writeFunction(func);
       if (failed(f))
@@ -320,6 +324,15 @@ private:
     if (!op)
       return user->emitError("operand is not an rt.buffer view: run fp8-lower-to-rt first"),
              failure();
+    if (auto it = indexOfView.find(op); it != indexOfView.end())
+      return it->second;
+    FailureOr<int64_t> index = addBuffer(op);
+    if (succeeded(index))
+      indexOfView[op] = *index;
+    return index;
+  }
+
+  FailureOr<int64_t> addBuffer(fp8c::rt::BufferOp op) {
     auto type = cast<MemRefType>(op.getType());
     std::string name, role = "scratch";
     if (auto n = op->getAttrOfType<StringAttr>("name"))
@@ -375,6 +388,8 @@ private:
                  << " still takes or returns tensors: run fp8-lower-to-rt first",
              failure();
     json::Array instructions;
+    // json::Value copies, not moves, when an array grows: reserve the big ones.
+    instructions.reserve(func.getBody().front().getOperations().size());
     std::vector<int64_t> inputs, outputs;
     auto note = [&](int64_t index) {
       const json::Object *b = buffers[index].getAsObject();
@@ -429,6 +444,7 @@ private:
       outs.push_back(*i);
     }
     Block &body = kernel.getBody().front();
+    ops.reserve(body.getOperations().size());
     llvm::DenseMap<Value, int64_t> numbers;
     for (BlockArgument arg : body.getArguments())
       numbers[arg] = numbers.size();
@@ -530,6 +546,7 @@ private:
   DictionaryAttr config = module->getAttrOfType<DictionaryAttr>(fp8c::train::TrainDialect::getConfigAttrName());
   json::Array buffers;
   std::map<std::tuple<int64_t, std::string, std::string, std::string>, int64_t> bufferIndices;
+  llvm::DenseMap<Operation *, int64_t> indexOfView; // each view is looked at once
   std::vector<int64_t> tokensShape;
   int64_t arenaBytes = 0;
 };

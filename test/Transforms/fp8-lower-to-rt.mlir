@@ -249,3 +249,27 @@ module {
     return %r#1 : tensor<16xf32>
   }
 }
+
+// -----
+
+// A result returned as a reshape of a GEMM's output (logits_step returns the
+// [B, T, V] view of the [B*T, V] head GEMM): the GEMM writes the output buffer
+// itself, declared in the GEMM's shape (the same bytes); no copy.
+// CHECK-LABEL: func.func @logits_step()
+// CHECK:         %[[OUT:.*]] = rt.buffer %{{.*}}[{{[0-9]+}}] {name = "logits", role = #rt<role output>} : memref<16x16xbf16>
+// CHECK:         rt.gemm %{{.*}}, %{{.*}} -> %[[OUT]] {name = "head", transpose_b}
+// CHECK-NOT:     rt.copy
+// CHECK:         return
+func.func @logits_step()
+// CHECK:         %[[OUT:.*]] = rt.buffer %{{.*}}[{{[0-9]+}}] {name = "logits", role = #rt<role output>} : memref<2x8x16xbf16>
+// CHECK:         %[[FLAT:.*]] = rt.buffer %{{.*}}[{{[0-9]+}}] {name = "logits", role = #rt<role output>} : memref<16x16xbf16>
+// CHECK:         rt.gemm %{{.*}}, %{{.*}} -> %[[FLAT]] {name = "head", transpose_b}
+// CHECK-NOT:     rt.copy
+// CHECK:         return
+func.func @logits_step(%w: tensor<16x16xbf16> {train.name = "w"},
+                       %x: tensor<16x16xbf16> {train.name = "x"})
+    -> (tensor<2x8x16xbf16> {train.name = "logits"}) {
+  %y = train.linear %x, %w {name = "head"} : (tensor<16x16xbf16>, tensor<16x16xbf16>) -> tensor<16x16xbf16>
+  %r = train.reshape %y : tensor<16x16xbf16> -> tensor<2x8x16xbf16>
+  return %r : tensor<2x8x16xbf16>
+}

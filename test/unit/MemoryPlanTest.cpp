@@ -3,8 +3,8 @@
 
 #include "fp8c/Dialect/RT/IR/RTDialect.h"
 #include "fp8c/Dialect/RT/IR/RTOps.h"
-#include "fp8c/Dialect/RT/Transforms/MemoryPlan.h"
-#include "fp8c/Dialect/RT/Transforms/MemoryReport.h"
+#include "fp8c/Analysis/MemoryPlan.h"
+#include "fp8c/Analysis/MemoryReport.h"
 #include "fp8c/Dialect/Train/IR/TrainDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8c/Dialect/FP8/Transforms/GemmReport.h"
-#include "fp8c/Dialect/RT/Transforms/MemoryReport.h"
+#include "fp8c/Analysis/GemmReport.h"
+#include "fp8c/Analysis/MemoryReport.h"
 #include "fp8c/Frontend/BuildForwardGraph.h"
 #include "fp8c/Pipelines/Pipelines.h"
 #include "fp8c/Target/ProgramFile.h"

@@ -102,13 +102,55 @@ void mergeIdenticalFP8Ops(Operation *root) {
   });
 }
 
+/// Program order of the ops while step 4 moves some of them. Block's own
+/// order is recomputed in full at the first query after any move, which made
+/// one recomputation per merge: quadratic in the depth. Here an op keeps its
+/// index; the ops moved before a quantize that is then erased take that
+/// quantize's index and a sub-index, in their new order.
+class OpOrder {
+public:
+  explicit OpOrder(Operation *root) {
+    root->walk([&](Block *block) {
+      int64_t i = 0;
+      for (Operation &op : *block)
+        keys[&op] = {i++, 0};
+    });
+  }
+
+  /// DominanceInfo's answer, with positions within one block from this order.
+  bool properlyDominates(Operation *a, Operation *b, DominanceInfo &dom) const {
+    if (a->getBlock() != b->getBlock())
+      return dom.properlyDominates(a, b);
+    return keys.lookup(a) < keys.lookup(b);
+  }
+  bool properlyDominates(Value value, Operation *point, DominanceInfo &dom) const {
+    if (auto arg = dyn_cast<BlockArgument>(value); arg && arg.getOwner() == point->getBlock())
+      return true;
+    Operation *def = value.getDefiningOp();
+    if (!def || def->getBlock() != point->getBlock())
+      return dom.properlyDominates(value, point);
+    return keys.lookup(def) < keys.lookup(point);
+  }
+
+  /// `moved`, in order, now sit where `erased` was.
+  void replaceByMoved(Operation *erased, ArrayRef<Operation *> moved) {
+    int64_t index = keys.lookup(erased).first;
+    for (auto [i, op] : llvm::enumerate(moved))
+      keys[op] = {index, int64_t(i) + 1};
+    keys.erase(erased);
+  }
+
+private:
+  DenseMap<Operation *, std::pair<int64_t, int64_t>> keys;
+};
+
 /// Collects, in an order that keeps definitions before uses, the ops to move
 /// before `point` so that `value` dominates it: side-effect-free ops of
 /// `point`'s block and, recursively, those defining their operands. Fails when
 /// a definition cannot move (another block, an effect, a region).
-LogicalResult collectHoist(Value value, Operation *point, DominanceInfo &dom,
-                           llvm::SetVector<Operation *> &toMove) {
-  if (dom.properlyDominates(value, point))
+LogicalResult collectHoist(Value value, Operation *point, const OpOrder &order,
+                           DominanceInfo &dom, llvm::SetVector<Operation *> &toMove) {
+  if (order.properlyDominates(value, point, dom))
     return success();
   Operation *def = value.getDefiningOp();
   if (!def || def->getBlock() != point->getBlock() || def->getNumRegions() != 0 ||
@@ -117,7 +159,7 @@ LogicalResult collectHoist(Value value, Operation *point, DominanceInfo &dom,
   if (toMove.contains(def))
     return success();
   for (Value operand : def->getOperands())
-    if (failed(collectHoist(operand, point, dom, toMove)))
+    if (failed(collectHoist(operand, point, order, dom, toMove)))
       return failure();
   toMove.insert(def);
   return success();
@@ -128,17 +170,19 @@ LogicalResult collectHoist(Value value, Operation *point, DominanceInfo &dom,
 /// reads, such as a rowwise `transposed_scale`) up when the quantize comes first.
 /// Returns false, changing nothing, when that is impossible.
 bool mergeIntoCastTranspose(QuantizeOp quantize, CastTransposeOp castTranspose,
-                            DominanceInfo &dom) {
-  if (!dom.properlyDominates(castTranspose, quantize)) {
+                            OpOrder &order, DominanceInfo &dom) {
+  if (!order.properlyDominates(castTranspose, quantize, dom)) {
     if (castTranspose->getBlock() != quantize->getBlock())
       return false;
     llvm::SetVector<Operation *> toMove;
     for (Value operand : castTranspose->getOperands())
-      if (failed(collectHoist(operand, quantize, dom, toMove)))
+      if (failed(collectHoist(operand, quantize, order, dom, toMove)))
         return false;
     for (Operation *op : toMove)
       op->moveBefore(quantize);
     castTranspose->moveBefore(quantize);
+    toMove.insert(castTranspose);
+    order.replaceByMoved(quantize, toMove.getArrayRef());
   }
   quantize.replaceAllUsesWith(castTranspose.getResult());
   quantize.erase();
@@ -151,6 +195,7 @@ void mergeQuantizesIntoCastTransposes(Operation *root) {
   SmallVector<CastTransposeOp> castTransposes;
   root->walk([&](CastTransposeOp op) { castTransposes.push_back(op); });
   DominanceInfo dom(root);
+  OpOrder order(root);
   for (CastTransposeOp castTranspose : castTransposes) {
     SmallVector<QuantizeOp> quantizes;
     for (Operation *user : castTranspose.getInput().getUsers())
@@ -163,7 +208,7 @@ void mergeQuantizesIntoCastTransposes(Operation *root) {
                 castTranspose->getDiscardableAttrDictionary())
           quantizes.push_back(quantize);
     for (QuantizeOp quantize : quantizes)
-      mergeIntoCastTranspose(quantize, castTranspose, dom);
+      mergeIntoCastTranspose(quantize, castTranspose, order, dom);
   }
 }
 

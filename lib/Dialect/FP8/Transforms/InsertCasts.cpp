@@ -18,8 +18,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8c/Dialect/FP8/Transforms/FP8Settings.h"
-#include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
+#include "fp8c/Analysis/FP8Settings.h"
+#include "fp8c/Analysis/GemmAnnotation.h"
 #include "fp8c/Dialect/FP8/Transforms/Passes.h"
 
 #include "fp8c/Support/ShapeString.h"
@@ -153,6 +153,7 @@ private:
   Value scaleOf(ImplicitLocOpBuilder &b, Value src, Type fp8Type, DenseI64ArrayAttr block,
                 bool transposedGroups);
   ScalingState &state(const GemmPlan &plan, const Operand &operand);
+  bool addStateArguments();
   bool finishStates();
 
   Recipe recipe() const { return settings.recipe; }
@@ -200,7 +201,12 @@ private:
   DenseMap<std::tuple<Value, Type, unsigned, int64_t>, std::pair<Value, Value>> prepared;
   SmallVector<ScalingState> states;
   llvm::StringMap<size_t> stateIndex;
-  bool failedState = false;
+  /// Stand-ins for the state arguments until addStateArguments, with what the
+  /// real arguments get.
+  Block placeholders;
+  SmallVector<Type> newArgTypes;
+  SmallVector<DictionaryAttr> newArgAttrs;
+  SmallVector<Location> newArgLocs;
 };
 
 /// Reads `fp8.gemm` of a GEMM and plans its TN operands. Returns nullopt for an
@@ -378,19 +384,14 @@ Value FunctionRewriter::scaleOf(ImplicitLocOpBuilder &b, Value src, Type fp8Type
 }
 
 /// The delayed-scaling state of `operand`, created on first use: block arguments
-/// `fp8.amax_history.<key>` (updating function only) and `fp8.scale.<key>`.
+/// `fp8.amax_history.<key>` (updating function only) and `fp8.scale.<key>`. They
+/// stand in as placeholders until addStateArguments inserts them all at once.
 ScalingState &FunctionRewriter::state(const GemmPlan &plan, const Operand &operand) {
   std::string key = plan.layer + "." + roleName(operand.role).str();
   auto [it, inserted] = stateIndex.try_emplace(key, states.size());
   if (!inserted)
     return states[it->second];
 
-  // Before `step` (which stays last) in train_step, at the end elsewhere.
-  unsigned index = func.getNumArguments();
-  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
-    if (auto name = func.getArgAttrOfType<StringAttr>(i, train::TrainDialect::getNameAttrName());
-        name && name.getValue() == "step")
-      index = i;
   auto argAttrs = [&](StringRef prefix, train::InitKind init) {
     NamedAttribute entries[] = {
         NamedAttribute(StringAttr::get(ctx, train::TrainDialect::getInitAttrName()),
@@ -401,20 +402,51 @@ ScalingState &FunctionRewriter::state(const GemmPlan &plan, const Operand &opera
   };
   Location loc = plan.op->getLoc();
   auto f32 = Float32Type::get(ctx);
+  auto newArgument = [&](Type type, DictionaryAttr attrs) {
+    newArgTypes.push_back(type);
+    newArgAttrs.push_back(attrs);
+    newArgLocs.push_back(loc);
+    return placeholders.addArgument(type, loc);
+  };
   ScalingState s{key, fp8TypeOf(operand.role), loc, Value(), Value(), {}, {}};
-  if (updatesState) {
-    auto historyType = RankedTensorType::get({settings.amaxHistoryLen}, f32);
-    if (failed(func.insertArgument(index, historyType,
-                                   argAttrs("fp8.amax_history.", train::InitKind::zeros), loc)))
-      failedState = true;
-    s.history = func.getArgument(index++);
-  }
-  if (failed(func.insertArgument(index, RankedTensorType::get({}, f32),
-                                 argAttrs("fp8.scale.", train::InitKind::ones), loc)))
-    failedState = true;
-  s.scale = func.getArgument(index);
+  if (updatesState)
+    s.history = newArgument(RankedTensorType::get({settings.amaxHistoryLen}, f32),
+                            argAttrs("fp8.amax_history.", train::InitKind::zeros));
+  s.scale = newArgument(RankedTensorType::get({}, f32),
+                        argAttrs("fp8.scale.", train::InitKind::ones));
   states.push_back(std::move(s));
   return states.back();
+}
+
+/// Inserts the state arguments in order of first use, before `step` (which
+/// stays last) in train_step and at the end elsewhere, in one change of the
+/// signature (one per state would make the pass quadratic in the depth).
+bool FunctionRewriter::addStateArguments() {
+  if (newArgTypes.empty())
+    return true;
+  unsigned index = func.getNumArguments();
+  for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
+    if (auto name = func.getArgAttrOfType<StringAttr>(i, train::TrainDialect::getNameAttrName());
+        name && name.getValue() == "step")
+      index = i;
+  SmallVector<unsigned> indices(newArgTypes.size(), index);
+  if (failed(func.insertArguments(indices, newArgTypes, newArgAttrs, newArgLocs))) {
+    for (BlockArgument placeholder : placeholders.getArguments())
+      placeholder.dropAllUses();
+    return false;
+  }
+  auto real = [&](Value placeholder) -> Value {
+    if (!placeholder)
+      return placeholder;
+    Value arg = func.getArgument(index + cast<BlockArgument>(placeholder).getArgNumber());
+    placeholder.replaceAllUsesWith(arg);
+    return arg;
+  };
+  for (ScalingState &st : states) {
+    st.history = real(st.history);
+    st.scale = real(st.scale);
+  }
+  return true;
 }
 
 /// The quantized TN operand and the scale the GEMM divides it by.
@@ -506,7 +538,7 @@ void FunctionRewriter::rewrite(const GemmPlan &plan) {
 /// history (previous scale as fallback; only every `interval` steps) and returns
 /// both. Read-only functions return nothing new.
 bool FunctionRewriter::finishStates() {
-  if (failedState)
+  if (!addStateArguments())
     return false;
   if (!updatesState || states.empty())
     return true;

@@ -32,8 +32,8 @@
 #include "fp8c/Dialect/FP8/Transforms/ProducerFusion.h"
 
 #include "fp8c/CostModel/CostModel.h"
-#include "fp8c/Dialect/FP8/Transforms/FP8Settings.h"
-#include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
+#include "fp8c/Analysis/FP8Settings.h"
+#include "fp8c/Analysis/GemmAnnotation.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/DenseMap.h"

@@ -218,6 +218,35 @@ LogicalResult FusionBuilder::build() {
 // Reshapes left outside
 //===----------------------------------------------------------------------===//
 
+/// Program order of a block's ops while placeReshapes moves reshapes. Block's
+/// own order is recomputed in full at the first query after any move, which
+/// made one recomputation per moved reshape: quadratic in the depth. Here an op
+/// keeps its key; one moved after `def` gets def's key plus one more element,
+/// smaller for later moves (the latest sits right after `def`), and one moved
+/// to the front a first element below every other.
+class ReshapeOrder {
+public:
+  explicit ReshapeOrder(Block &block) {
+    int64_t i = 0;
+    for (Operation &op : block)
+      keys[&op] = {i++};
+  }
+  bool isBefore(Operation *a, Operation *b) const {
+    const SmallVector<int64_t, 2> &ka = keys.find(a)->second, &kb = keys.find(b)->second;
+    return std::lexicographical_compare(ka.begin(), ka.end(), kb.begin(), kb.end());
+  }
+  void movedAfter(Operation *op, Operation *def) {
+    SmallVector<int64_t, 2> key = keys.find(def)->second;
+    key.push_back(-(++moves));
+    keys[op] = std::move(key);
+  }
+  void movedToFront(Operation *op) { keys[op] = {-(++moves)}; }
+
+private:
+  DenseMap<Operation *, SmallVector<int64_t, 2>> keys;
+  int64_t moves = 0;
+};
+
 /// A reshape outside the fusions may now sit before the fusion that defines its
 /// operand, or after a fusion that reads it: views cost nothing, so each such
 /// reshape moves to just after its operand's definition. Grouping guaranteed
@@ -226,6 +255,7 @@ LogicalResult placeReshapes(Block &block) {
   SmallVector<train::ReshapeOp> worklist;
   for (auto reshape : block.getOps<train::ReshapeOp>())
     worklist.push_back(reshape);
+  ReshapeOrder order(block);
   // A move can only break reshapes of the moved one's result; each reshape
   // needs at most one move per reshape in front of it.
   size_t budget = worklist.size() * (worklist.size() + 1) + 1;
@@ -238,17 +268,20 @@ LogicalResult placeReshapes(Block &block) {
     Operation *def = reshape.getInput().getDefiningOp();
     if (def && def->getBlock() != &block)
       def = nullptr;
-    bool defOk = !def || def->isBeforeInBlock(op);
+    bool defOk = !def || order.isBefore(def, op);
     bool usesOk = llvm::all_of(reshape->getUsers(), [&](Operation *user) {
       Operation *local = block.findAncestorOpInBlock(*user);
-      return !local || op->isBeforeInBlock(local);
+      return !local || order.isBefore(op, local);
     });
     if (defOk && usesOk)
       continue;
-    if (def)
+    if (def) {
       op->moveAfter(def);
-    else
+      order.movedAfter(op, def);
+    } else {
       op->moveBefore(&block, block.begin());
+      order.movedToFront(op);
+    }
     for (Operation *user : reshape->getUsers())
       if (auto next = dyn_cast<train::ReshapeOp>(user))
         worklist.push_back(next);
@@ -276,12 +309,10 @@ LogicalResult fuseBlock(Block &block, unsigned &nextIndex) {
 
 struct FuseKernelsPass : fp8c::rt::impl::FuseKernelsBase<FuseKernelsPass> {
   void runOnOperation() override {
-    for (auto func : getOperation().getOps<func::FuncOp>()) {
-      unsigned nextIndex = 0;
-      for (Block &block : func.getBody())
-        if (failed(fuseBlock(block, nextIndex)))
-          return signalPassFailure();
-    }
+    unsigned nextIndex = 0;
+    for (Block &block : getOperation().getBody())
+      if (failed(fuseBlock(block, nextIndex)))
+        return signalPassFailure();
   }
 };
 

@@ -59,12 +59,18 @@ LogicalResult TrainDialect::verifyRegionArgAttribute(Operation *op, unsigned,
            << "argument " << argIndex << ": '" << name.getValue()
            << "' is not a qualified name (dot-separated identifiers or numbers)";
   // Names identify checkpoint entries and metrics: two arguments may not share one.
+  // Checked once per function, at its last named argument: linear, not quadratic.
   auto func = dyn_cast<FunctionOpInterface>(op);
   if (!func)
     return success();
-  for (unsigned i = 0; i < argIndex; ++i)
-    if (func.getArgAttr(i, getNameAttrName()) == name)
-      return op->emitOpError() << "arguments " << i << " and " << argIndex
-                               << " are both named '" << name.getValue() << "'";
+  for (unsigned i = argIndex + 1, e = func.getNumArguments(); i < e; ++i)
+    if (func.getArgAttr(i, getNameAttrName()))
+      return success();
+  llvm::DenseMap<Attribute, unsigned> firstWithName;
+  for (unsigned j = 0; j <= argIndex; ++j)
+    if (Attribute n = func.getArgAttr(j, getNameAttrName()))
+      if (auto [it, inserted] = firstWithName.try_emplace(n, j); !inserted)
+        return op->emitOpError() << "arguments " << it->second << " and " << j
+                                 << " are both named '" << cast<StringAttr>(n).getValue() << "'";
   return success();
 }

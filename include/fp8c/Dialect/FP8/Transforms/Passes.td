@@ -40,10 +40,11 @@ def InsertCasts : Pass<"fp8-insert-casts", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
-def FuseScaling : Pass<"fp8-fuse-scaling", "::mlir::ModuleOp"> {
+def FuseScaling : Pass<"fp8-fuse-scaling", "::mlir::func::FuncOp"> {
   let summary = "fuses scaling work: amax into producers, casts with transposes, shared weight casts";
   let description = [{
-    Runs after `fp8-insert-casts`, on every function of the module:
+    Runs after `fp8-insert-casts`, on one function (nested on `func.func`:
+    nothing it does looks past the function):
 
     1. merges identical fp8 ops (per block), so that every tensor has one amax
        and one scale per FP8 type;

@@ -1,6 +1,6 @@
 //===- MemoryReport.cpp - where the planned bytes go ----------------------===//
 
-#include "fp8c/Dialect/RT/Transforms/MemoryReport.h"
+#include "fp8c/Analysis/MemoryReport.h"
 
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 

@@ -16,8 +16,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FP8C_DIALECT_FP8_TRANSFORMS_GEMMANNOTATION_H
-#define FP8C_DIALECT_FP8_TRANSFORMS_GEMMANNOTATION_H
+#ifndef FP8C_ANALYSIS_GEMMANNOTATION_H
+#define FP8C_ANALYSIS_GEMMANNOTATION_H
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Operation.h"
@@ -53,4 +53,4 @@ struct GemmAnnotation {
 
 } // namespace fp8c::fp8
 
-#endif // FP8C_DIALECT_FP8_TRANSFORMS_GEMMANNOTATION_H
+#endif // FP8C_ANALYSIS_GEMMANNOTATION_H

@@ -7,10 +7,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FP8C_DIALECT_FP8_TRANSFORMS_GEMMREPORT_H
-#define FP8C_DIALECT_FP8_TRANSFORMS_GEMMREPORT_H
+#ifndef FP8C_ANALYSIS_GEMMREPORT_H
+#define FP8C_ANALYSIS_GEMMREPORT_H
 
-#include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
+#include "fp8c/Analysis/GemmAnnotation.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallVector.h"
@@ -56,4 +56,4 @@ mlir::LogicalResult printGemmReport(mlir::ModuleOp module, GemmReportFormat form
 
 } // namespace fp8c::fp8
 
-#endif // FP8C_DIALECT_FP8_TRANSFORMS_GEMMREPORT_H
+#endif // FP8C_ANALYSIS_GEMMREPORT_H

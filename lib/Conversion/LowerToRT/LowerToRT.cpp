@@ -15,55 +15,34 @@
 //      keep one offset across functions.
 //   4. Each op becomes an rt.kernel, rt.gemm or nothing (views), in order.
 //
-// The rules and their reasons are in docs/memory-plan.md.
+// The rules and their reasons are in docs/memory-plan.md. Step 4 is in
+// Emission.cpp; FunctionLowering.h declares what both files share.
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8c/Dialect/RT/Transforms/Passes.h"
+#include "fp8c/Conversion/LowerToRT/LowerToRT.h"
 
-#include "fp8c/Dialect/FP8/IR/FP8Ops.h"
-#include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
-#include "fp8c/Dialect/RT/IR/RTOps.h"
-#include "fp8c/Dialect/RT/Transforms/MemoryPlan.h"
+#include "FunctionLowering.h"
+
+#include "fp8c/Analysis/GemmAnnotation.h"
 #include "fp8c/Dialect/Train/IR/TrainDialect.h"
-#include "fp8c/Dialect/Train/IR/TrainOps.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/IRMapping.h"
-#include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/MapVector.h"
-#include "llvm/ADT/SetVector.h"
-#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/DenseSet.h"
 
 #include <algorithm>
 #include <limits>
-#include <map>
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
 
-namespace fp8c::rt {
+namespace fp8c {
 #define GEN_PASS_DEF_LOWERTORT
-#include "fp8c/Dialect/RT/Transforms/Passes.h.inc"
-} // namespace fp8c::rt
+#include "fp8c/Conversion/Passes.h.inc"
+} // namespace fp8c
 
 using namespace mlir;
 using namespace fp8c;
-using rt::Role;
-using rt::alignToBuffer;
+using namespace fp8c::lower_to_rt;
 using rt::ArenaPlanner;
 
 namespace {
-
-/// Roles the host reads or writes around a call: they keep one offset and
-/// one name across functions and stay untouched until the end of a call.
-bool isHostVisible(Role role) {
-  return role == Role::input || role == Role::output || role == Role::metric ||
-         role == Role::grad;
-}
 
 /// The role of a step-function argument, from its name and initialiser.
 Role argumentRole(StringRef name, bool hasInit) {
@@ -76,45 +55,24 @@ Role argumentRole(StringRef name, bool hasInit) {
   return hasInit ? Role::param : Role::input;
 }
 
-/// Element types a buffer can hold; i1 (a predicate passed between kernels,
-/// e.g. delayed scaling's "update on this step") takes one byte.
-bool isBufferElementType(Type t) {
-  return t.isF32() || t.isBF16() || t.isF16() || isa<Float8E4M3FNType, Float8E5M2Type>(t) ||
-         t.isSignlessInteger(32) || t.isSignlessInteger(64) || t.isSignlessInteger(8) ||
-         t.isSignlessInteger(1);
+std::optional<rt::Init> initOf(train::InitKind kind) {
+  switch (kind) {
+  case train::InitKind::normal:
+    return rt::Init::normal;
+  case train::InitKind::zeros:
+    return rt::Init::zeros;
+  case train::InitKind::ones:
+    return rt::Init::ones;
+  }
+  return std::nullopt;
 }
 
-MemRefType memrefOf(Type tensor) {
-  auto t = cast<RankedTensorType>(tensor);
-  return MemRefType::get(t.getShape(), t.getElementType());
-}
-
-int64_t byteSize(MemRefType t) {
-  int64_t bytes = (t.getElementTypeBitWidth() + 7) / 8;
-  for (int64_t d : t.getShape())
-    bytes *= d;
-  return bytes;
-}
-
-/// `[d0, ..., dn-1, k]` read as the 2-D `[d0 * ... * dn-1, k]` a GEMM takes.
-MemRefType flattenTo2D(MemRefType t) {
-  if (t.getRank() == 2)
-    return t;
-  int64_t rows = 1;
-  for (int64_t d : t.getShape().drop_back())
-    rows *= d;
-  int64_t cols = t.getRank() == 0 ? 1 : t.getShape().back();
-  return MemRefType::get({rows, cols}, t.getElementType());
-}
-
-bool isGemm(Operation *op) {
-  return isa<train::LinearOp, train::MatmulOp, fp8::ScaledMatmulOp>(op);
-}
+} // namespace
 
 /// A splat constant that only kernels read is cloned into their bodies; any
 /// other constant (non-splat, or read by a GEMM, a reshape or the return) is a
 /// `constant` buffer that the loader fills from its `data`.
-bool constantNeedsBuffer(arith::ConstantOp op) {
+bool lower_to_rt::constantNeedsBuffer(arith::ConstantOp op) {
   auto value = dyn_cast<DenseElementsAttr>(op.getValue());
   if (!value || !value.isSplat())
     return true;
@@ -122,6 +80,84 @@ bool constantNeedsBuffer(arith::ConstantOp op) {
     return isGemm(user) || isa<train::ReshapeOp, func::ReturnOp>(user);
   });
 }
+
+/// `<layer>.<kind>` from the GEMM's fp8.gemm annotation, else its `name`.
+std::string lower_to_rt::gemmName(Operation *op) {
+  if (auto dict = op->getAttrOfType<DictionaryAttr>(fp8::kGemmAttrName)) {
+    auto name = dict.getAs<StringAttr>("name");
+    auto kind = dict.getAs<StringAttr>("kind");
+    if (name && kind)
+      return (name.getValue() + "." + kind.getValue()).str();
+  }
+  if (auto name = op->getAttrOfType<StringAttr>("name"))
+    return name.str();
+  return "";
+}
+
+/// The index of argument `i`'s persistent buffer, or -1 for an input.
+FailureOr<int64_t> lower_to_rt::collectArgument(func::FuncOp func, unsigned i,
+                                              ModuleLayout &layout) {
+  BlockArgument arg = func.getArgument(i);
+  auto name = func.getArgAttrOfType<StringAttr>(i, train::TrainDialect::getNameAttrName());
+  if (!name)
+    return emitError(arg.getLoc()) << "argument #" << i << " of @" << func.getSymName()
+                                   << " has no train.name: every buffer is named after it",
+           failure();
+  auto tensor = dyn_cast<RankedTensorType>(arg.getType());
+  if (!tensor || !isBufferElementType(tensor.getElementType()))
+    return emitError(arg.getLoc()) << "argument '" << name.getValue() << "' of type "
+                                   << arg.getType() << " cannot live in an rt buffer",
+           failure();
+  auto init = func.getArgAttrOfType<train::InitKindAttr>(i, train::TrainDialect::getInitAttrName());
+  Role role = argumentRole(name.getValue(), static_cast<bool>(init));
+  if (role == Role::input)
+    return int64_t(-1);
+  PersistentBuffer buffer{name.str(), role, memrefOf(tensor), std::nullopt, std::nullopt, {}, 0};
+  // State without an initialiser starts at zero (accumulators, histories).
+  buffer.init = init ? initOf(init.getValue()) : std::optional<rt::Init>(rt::Init::zeros);
+  if (buffer.init == rt::Init::normal) {
+    auto std = func.getArgAttrOfType<FloatAttr>(i, train::TrainDialect::getInitStdAttrName());
+    if (!std)
+      return emitError(arg.getLoc()) << "'" << name.getValue()
+                                     << "' has train.init normal but no train.init_std",
+             failure();
+    buffer.initStd = std.getValueAsDouble();
+  }
+  FailureOr<unsigned> index = layout.addPersistent(arg.getLoc(), std::move(buffer));
+  if (failed(index))
+    return failure();
+  return int64_t(*index);
+}
+
+
+/// The `constant` buffer of a constant that needs one (same data, one buffer).
+FailureOr<unsigned> lower_to_rt::collectConstant(arith::ConstantOp op, ModuleLayout &layout) {
+  auto [it, inserted] = layout.constantByValue.try_emplace(op.getValue(), 0);
+  if (!inserted)
+    return it->second;
+  auto type = memrefOf(op.getType());
+  if (!isBufferElementType(type.getElementType()))
+    return op.emitOpError() << "of type " << op.getType() << " cannot live in an rt buffer",
+           failure();
+  PersistentBuffer buffer{"constant." + std::to_string(layout.constantByValue.size() - 1),
+                          Role::constant,
+                          type,
+                          std::nullopt,
+                          std::nullopt,
+                          cast<ElementsAttr>(op.getValue()),
+                          0};
+  FailureOr<unsigned> index = layout.addPersistent(op.getLoc(), std::move(buffer));
+  if (failed(index))
+    return failure();
+  it->second = *index;
+  return *index;
+}
+
+//===----------------------------------------------------------------------===//
+// One function: storages, live ranges, the plan
+//===----------------------------------------------------------------------===//
+
+namespace {
 
 /// Does every element i of each of `op`'s results read element i of `operand`
 /// only (so that a result may overwrite the operand's bytes)?
@@ -172,251 +208,7 @@ Operation *producerOf(Value v) {
   return inner.getDefiningOp();
 }
 
-/// `<layer>.<kind>` from the GEMM's fp8.gemm annotation, else its `name`.
-std::string gemmName(Operation *op) {
-  if (auto dict = op->getAttrOfType<DictionaryAttr>(fp8::kGemmAttrName)) {
-    auto name = dict.getAs<StringAttr>("name");
-    auto kind = dict.getAs<StringAttr>("kind");
-    if (name && kind)
-      return (name.getValue() + "." + kind.getValue()).str();
-  }
-  if (auto name = op->getAttrOfType<StringAttr>("name"))
-    return name.str();
-  return "";
-}
-
-rt::ScaleMode scaleMode(fp8::Recipe recipe, std::optional<ArrayRef<int64_t>> block) {
-  switch (recipe) {
-  case fp8::Recipe::tensorwise:
-  case fp8::Recipe::delayed:
-    return rt::ScaleMode::tensorwise;
-  case fp8::Recipe::rowwise:
-    return rt::ScaleMode::rowwise;
-  case fp8::Recipe::blockwise:
-    break;
-  }
-  return block && (*block)[0] == 128 ? rt::ScaleMode::block_128x128 : rt::ScaleMode::block_1x128;
-}
-
-//===----------------------------------------------------------------------===//
-// Module-wide state: the persistent layout and the host-visible offsets
-//===----------------------------------------------------------------------===//
-
-struct PersistentBuffer {
-  std::string name;
-  Role role;
-  MemRefType type;
-  std::optional<rt::Init> init;
-  std::optional<double> initStd;
-  ElementsAttr data;
-  int64_t offset = 0;
-};
-
-struct PinnedBuffer {
-  int64_t offset;
-  MemRefType type;
-};
-
-struct ModuleLayout {
-  std::vector<PersistentBuffer> persistent;
-  llvm::StringMap<unsigned> persistentByName;
-  llvm::DenseMap<Attribute, unsigned> constantByValue;
-  int64_t persistentEnd = 0;
-  /// Host-visible buffers by name, at the offset the first function that has
-  /// them gave them.
-  llvm::StringMap<PinnedBuffer> pinned;
-  int64_t arenaSize = 0;
-
-  /// Adds (or finds) a persistent buffer; a name seen with another type or
-  /// role is an error on `loc`.
-  FailureOr<unsigned> addPersistent(Location loc, PersistentBuffer buffer) {
-    auto [it, inserted] = persistentByName.try_emplace(buffer.name, persistent.size());
-    if (!inserted) {
-      const PersistentBuffer &seen = persistent[it->second];
-      if (seen.type != buffer.type || seen.role != buffer.role)
-        return emitError(loc) << "'" << buffer.name << "' is " << buffer.type << " ("
-                              << rt::stringifyRole(buffer.role) << ") here but " << seen.type
-                              << " (" << rt::stringifyRole(seen.role)
-                              << ") in an earlier function",
-               failure();
-      return it->second;
-    }
-    buffer.offset = persistentEnd;
-    persistentEnd += alignToBuffer(byteSize(buffer.type));
-    persistent.push_back(std::move(buffer));
-    return it->second;
-  }
-};
-
-std::optional<rt::Init> initOf(train::InitKind kind) {
-  switch (kind) {
-  case train::InitKind::normal:
-    return rt::Init::normal;
-  case train::InitKind::zeros:
-    return rt::Init::zeros;
-  case train::InitKind::ones:
-    return rt::Init::ones;
-  }
-  return std::nullopt;
-}
-
-/// The index of argument `i`'s persistent buffer, or -1 for an input.
-FailureOr<int64_t> collectArgument(func::FuncOp func, unsigned i,
-                                                   ModuleLayout &layout) {
-  BlockArgument arg = func.getArgument(i);
-  auto name = func.getArgAttrOfType<StringAttr>(i, train::TrainDialect::getNameAttrName());
-  if (!name)
-    return emitError(arg.getLoc()) << "argument #" << i << " of @" << func.getSymName()
-                                   << " has no train.name: every buffer is named after it",
-           failure();
-  auto tensor = dyn_cast<RankedTensorType>(arg.getType());
-  if (!tensor || !isBufferElementType(tensor.getElementType()))
-    return emitError(arg.getLoc()) << "argument '" << name.getValue() << "' of type "
-                                   << arg.getType() << " cannot live in an rt buffer",
-           failure();
-  auto init = func.getArgAttrOfType<train::InitKindAttr>(i, train::TrainDialect::getInitAttrName());
-  Role role = argumentRole(name.getValue(), static_cast<bool>(init));
-  if (role == Role::input)
-    return int64_t(-1);
-  PersistentBuffer buffer{name.str(), role, memrefOf(tensor), std::nullopt, std::nullopt, {}, 0};
-  // State without an initialiser starts at zero (accumulators, histories).
-  buffer.init = init ? initOf(init.getValue()) : std::optional<rt::Init>(rt::Init::zeros);
-  if (buffer.init == rt::Init::normal) {
-    auto std = func.getArgAttrOfType<FloatAttr>(i, train::TrainDialect::getInitStdAttrName());
-    if (!std)
-      return emitError(arg.getLoc()) << "'" << name.getValue()
-                                     << "' has train.init normal but no train.init_std",
-             failure();
-    buffer.initStd = std.getValueAsDouble();
-  }
-  FailureOr<unsigned> index = layout.addPersistent(arg.getLoc(), std::move(buffer));
-  if (failed(index))
-    return failure();
-  return int64_t(*index);
-}
-
-/// The `constant` buffer of a constant that needs one (same data, one buffer).
-FailureOr<unsigned> collectConstant(arith::ConstantOp op, ModuleLayout &layout) {
-  auto [it, inserted] = layout.constantByValue.try_emplace(op.getValue(), 0);
-  if (!inserted)
-    return it->second;
-  auto type = memrefOf(op.getType());
-  if (!isBufferElementType(type.getElementType()))
-    return op.emitOpError() << "of type " << op.getType() << " cannot live in an rt buffer",
-           failure();
-  PersistentBuffer buffer{"constant." + std::to_string(layout.constantByValue.size() - 1),
-                          Role::constant,
-                          type,
-                          std::nullopt,
-                          std::nullopt,
-                          cast<ElementsAttr>(op.getValue()),
-                          0};
-  FailureOr<unsigned> index = layout.addPersistent(op.getLoc(), std::move(buffer));
-  if (failed(index))
-    return failure();
-  it->second = *index;
-  return *index;
-}
-
-//===----------------------------------------------------------------------===//
-// One function
-//===----------------------------------------------------------------------===//
-
-/// Bytes that hold one or more values over a live range.
-struct Storage {
-  MemRefType type; // the type of the value that defines it
-  Role role = Role::scratch;
-  std::string name;
-  int64_t start = 0, end = 0; // inclusive, in op positions
-  int64_t offset = -1;
-  std::optional<unsigned> persistent; // index into ModuleLayout::persistent
-};
-
-class FunctionLowering {
-public:
-  FunctionLowering(func::FuncOp func, ModuleLayout &layout)
-      : func(func), layout(layout), ctx(func.getContext()), body(func.front()) {}
-
-  LogicalResult analyze();
-  LogicalResult plan();
-  void emit();
-
-private:
-  unsigned newStorage(MemRefType type, Role role, StringRef name, int64_t start) {
-    storages.push_back({type, role, name.str(), start, start, -1, std::nullopt});
-    return storages.size() - 1;
-  }
-  /// The value a reshape chain views.
-  Value rootOf(Value v) const {
-    while (auto reshape = v.getDefiningOp<train::ReshapeOp>())
-      v = reshape.getInput();
-    return v;
-  }
-  std::optional<unsigned> storageOf(Value v) const {
-    auto it = home.find(rootOf(v));
-    if (it == home.end())
-      return std::nullopt;
-    return it->second;
-  }
-  int64_t positionOf(Value v) const {
-    Operation *def = v.getDefiningOp();
-    return def ? position.lookup(def) : -1;
-  }
-  /// A result that needs a buffer: something reads it, or the host does (a
-  /// metric, or the gradient an optimizer update read inside the same fusion).
-  bool isKept(Value r) const {
-    return !r.use_empty() || metricNames.count(r) || gradNames.count(r);
-  }
-  /// An op that runs as an instruction of its own (kernel or GEMM).
-  bool isInstruction(Operation *op) const {
-    return !isa<train::ReshapeOp, arith::ConstantOp, func::ReturnOp>(op) &&
-           llvm::any_of(op->getResults(), [&](Value r) { return isKept(r); });
-  }
-  /// Gives `v` the storage `target` if `v` has none yet and is written by an
-  /// instruction; else schedules a copy into it, after `v` is defined or at
-  /// the end of the function.
-  void bindOrCopy(Value v, unsigned target, bool atEnd);
-  bool canWriteInPlace(Operation *producer, Value result, Value arg) const;
-  LogicalResult checkSupported(Operation *op);
-  void nameMetricsAndGrads();
-
-  // Emission helpers.
-  Value view(Value tensor);
-  Value viewOfStorage(unsigned s, MemRefType type);
-  void emitKernel(Operation *op, StringRef name);
-  void emitGemm(Operation *op);
-
-  func::FuncOp func;
-  ModuleLayout &layout;
-  MLIRContext *ctx;
-  Block &body;
-
-  SmallVector<Operation *> ops; // top-level ops, return included
-  DenseMap<Operation *, int64_t> position;
-  int64_t endPosition = 0;
-
-  std::vector<Storage> storages;
-  DenseMap<Value, unsigned> home; // root value -> storage
-  DenseSet<Value> clonedConstants;
-  llvm::MapVector<Value, std::string> metricNames, gradNames;
-  /// rt.copy of `source` viewed as `sourceType` into `target`.
-  struct Copy {
-    unsigned source;
-    MemRefType sourceType;
-    unsigned target;
-  };
-  Copy copyOf(Value v, unsigned target) const {
-    return {*storageOf(v), memrefOf(v.getType()), target};
-  }
-  std::map<int64_t, SmallVector<Copy>> copiesAfter; // by op position; -1: at entry
-  SmallVector<Copy> endCopies, lateCopies;          // at the end, in this order
-
-  // Emission state.
-  Value arena;
-  Operation *firstOld = nullptr, *firstInstruction = nullptr;
-  DenseMap<std::pair<unsigned, Type>, Value> views;
-  int64_t instructionCount = 0;
-};
+} // namespace
 
 LogicalResult FunctionLowering::checkSupported(Operation *op) {
   if (isa<rt::FusionOp, func::ReturnOp>(op))
@@ -525,9 +317,12 @@ bool FunctionLowering::canWriteInPlace(Operation *producer, Value result, Value 
 }
 
 void FunctionLowering::bindOrCopy(Value v, unsigned target, bool atEnd) {
-  Operation *def = v.getDefiningOp();
-  if (def && !home.count(v) && isInstruction(def)) {
-    home[v] = target;
+  // A reshape is a view of its input's bytes: a reshaped result (logits_step
+  // returns [B, T, V] of a [B*T, V] GEMM) is written where its root is.
+  Value root = rootOf(v);
+  Operation *def = root.getDefiningOp();
+  if (def && !home.count(root) && isInstruction(def)) {
+    home[root] = target;
     return;
   }
   if (atEnd)
@@ -642,7 +437,13 @@ LogicalResult FunctionLowering::analyze() {
         if (isKept(r) && !home.count(r))
           home[r] = newStorage(memrefOf(r.getType()), Role::scratch, "", position[op]);
 
-  // Live ranges: from the first write to the last read.
+  computeLiveRanges();
+  return success();
+}
+
+/// Live ranges: from the first write to the last read; host-visible storages
+/// to the end of the call (inputs from its start).
+void FunctionLowering::computeLiveRanges() {
   for (Storage &s : storages) {
     s.start = std::numeric_limits<int64_t>::max();
     s.end = std::numeric_limits<int64_t>::min();
@@ -679,14 +480,13 @@ LogicalResult FunctionLowering::analyze() {
         s.start = -1;
     }
   }
-  return success();
 }
 
 LogicalResult FunctionLowering::plan() {
   ArenaPlanner planner(layout.persistentEnd);
-  std::vector<ArenaPlanner::Range> pinnedRanges;
+  rt::RangeSet pinnedRanges;
   for (auto &entry : layout.pinned)
-    pinnedRanges.push_back({entry.second.offset, byteSize(entry.second.type)});
+    pinnedRanges.insert({entry.second.offset, byteSize(entry.second.type)});
   // Buffers the host already knows keep their offset.
   for (Storage &s : storages) {
     if (s.persistent) {
@@ -721,7 +521,7 @@ LogicalResult FunctionLowering::plan() {
       // function can pin both.
       s.offset = planner.place(byteSize(s.type), s.start, s.end, pinnedRanges);
       layout.pinned[s.name] = {s.offset, s.type};
-      pinnedRanges.push_back({s.offset, byteSize(s.type)});
+      pinnedRanges.insert({s.offset, byteSize(s.type)});
     } else {
       s.offset = planner.place(byteSize(s.type), s.start, s.end);
     }
@@ -731,194 +531,12 @@ LogicalResult FunctionLowering::plan() {
 }
 
 //===----------------------------------------------------------------------===//
-// Emission
+// The pass
 //===----------------------------------------------------------------------===//
 
-Value FunctionLowering::viewOfStorage(unsigned index, MemRefType type) {
-  auto key = std::make_pair(index, Type(type));
-  if (Value v = views[key])
-    return v;
-  const Storage &s = storages[index];
-  OpBuilder b(ctx);
-  b.setInsertionPoint(firstInstruction ? firstInstruction : firstOld);
-  StringAttr name;
-  rt::RoleAttr role;
-  rt::InitAttr init;
-  FloatAttr initStd;
-  ElementsAttr data;
-  // Every view of a named buffer carries its identity, so that a reshaped or
-  // 2-D view of an input or a parameter is still known as that buffer (same
-  // offset, same bytes); anonymous scratch views carry nothing.
-  if (!s.name.empty())
-    name = StringAttr::get(ctx, s.name);
-  if (s.role != Role::scratch)
-    role = rt::RoleAttr::get(ctx, s.role);
-  if (s.persistent) {
-    const PersistentBuffer &p = layout.persistent[*s.persistent];
-    if (p.init)
-      init = rt::InitAttr::get(ctx, *p.init);
-    if (p.initStd)
-      initStd = b.getF64FloatAttr(*p.initStd);
-    if (p.data)
-      data = type == s.type ? p.data
-                            : cast<DenseElementsAttr>(p.data).reshape(RankedTensorType::get(
-                                  type.getShape(), type.getElementType()));
-  }
-  Value v = rt::BufferOp::create(b, func.getLoc(), type, arena, b.getI64IntegerAttr(s.offset),
-                                 name, role, init, initStd, data);
-  views[key] = v;
-  return v;
-}
+namespace {
 
-Value FunctionLowering::view(Value tensor) {
-  return viewOfStorage(*storageOf(tensor), memrefOf(tensor.getType()));
-}
-
-void FunctionLowering::emitKernel(Operation *op, StringRef name) {
-  OpBuilder b(ctx);
-  b.setInsertionPoint(firstOld);
-  llvm::SetVector<Value> inputs;
-  for (Value operand : op->getOperands())
-    if (!clonedConstants.contains(operand))
-      inputs.insert(operand);
-  SmallVector<Value> inBuffers, outBuffers;
-  for (Value v : inputs)
-    inBuffers.push_back(view(v));
-  SmallVector<unsigned> yielded;
-  for (Value r : op->getResults())
-    if (isKept(r)) {
-      yielded.push_back(cast<OpResult>(r).getResultNumber());
-      outBuffers.push_back(view(r));
-    }
-  auto kernel = rt::KernelOp::create(b, op->getLoc(), name, inBuffers, outBuffers);
-  if (!firstInstruction)
-    firstInstruction = kernel;
-  Block *block = new Block();
-  kernel.getBody().push_back(block);
-  IRMapping mapping;
-  for (Value v : inputs)
-    mapping.map(v, block->addArgument(v.getType(), v.getLoc()));
-  OpBuilder bb = OpBuilder::atBlockEnd(block);
-  for (Value operand : op->getOperands())
-    if (clonedConstants.contains(operand) && !mapping.contains(operand))
-      mapping.map(operand, bb.clone(*operand.getDefiningOp())->getResult(0));
-  SmallVector<Value> results;
-  if (auto fusion = dyn_cast<rt::FusionOp>(op)) {
-    Block &inner = fusion.getBody().front();
-    for (auto [arg, operand] : llvm::zip(inner.getArguments(), fusion.getInputs()))
-      mapping.map(arg, mapping.lookup(operand));
-    for (Operation &innerOp : inner.without_terminator())
-      bb.clone(innerOp, mapping);
-    for (unsigned i : yielded)
-      results.push_back(mapping.lookup(inner.getTerminator()->getOperand(i)));
-  } else {
-    Operation *clone = bb.clone(*op, mapping);
-    for (unsigned i : yielded)
-      results.push_back(clone->getResult(i));
-  }
-  rt::YieldOp::create(bb, op->getLoc(), results);
-  ++instructionCount;
-}
-
-void FunctionLowering::emitGemm(Operation *op) {
-  OpBuilder b(ctx);
-  b.setInsertionPoint(firstOld);
-  auto view2D = [&](Value v) {
-    return viewOfStorage(*storageOf(v), flattenTo2D(memrefOf(v.getType())));
-  };
-  StringAttr name;
-  if (std::string n = gemmName(op); !n.empty())
-    name = b.getStringAttr(n);
-  rt::GemmOp gemm;
-  auto epilogue = [&](Value bias) {
-    return rt::EpilogueAttr::get(ctx, bias ? rt::Epilogue::bias : rt::Epilogue::none);
-  };
-  if (auto linear = dyn_cast<train::LinearOp>(op)) {
-    Value bias = linear.getBias() ? view(linear.getBias()) : Value();
-    gemm = rt::GemmOp::create(b, op->getLoc(), view2D(linear.getInput()),
-                              view(linear.getWeight()), view2D(linear.getResult()), bias,
-                              Value(), Value(), Value(), Value(), nullptr, b.getUnitAttr(),
-                              nullptr, epilogue(bias), name, nullptr, nullptr);
-  } else if (auto matmul = dyn_cast<train::MatmulOp>(op)) {
-    gemm = rt::GemmOp::create(
-        b, op->getLoc(), view(matmul.getLhs()), view(matmul.getRhs()), view(matmul.getResult()),
-        Value(), Value(), Value(), Value(), Value(),
-        matmul.getTransposeLhs() ? b.getUnitAttr() : nullptr,
-        matmul.getTransposeRhs() ? b.getUnitAttr() : nullptr, nullptr, epilogue(Value()), name,
-        nullptr, nullptr);
-  } else {
-    auto scaled = cast<fp8::ScaledMatmulOp>(op);
-    Value bias = scaled.getBias() ? view(scaled.getBias()) : Value();
-    Value dScale = scaled.getResultScale() ? view(scaled.getResultScale()) : Value();
-    Value amax =
-        scaled.getAmax() && !scaled.getAmax().use_empty() ? view(scaled.getAmax()) : Value();
-    auto mode = [&](std::optional<ArrayRef<int64_t>> block) {
-      return rt::ScaleModeAttr::get(ctx, scaleMode(scaled.getRecipe(), block));
-    };
-    gemm = rt::GemmOp::create(b, op->getLoc(), view(scaled.getLhs()), view(scaled.getRhs()),
-                              view(scaled.getResult()), bias, view(scaled.getLhsScale()),
-                              view(scaled.getRhsScale()), dScale, amax, nullptr,
-                              b.getUnitAttr(), scaled.getFastAccum() ? b.getUnitAttr() : nullptr,
-                              epilogue(bias), name, mode(scaled.getLhsBlock()),
-                              mode(scaled.getRhsBlock()));
-  }
-  if (!firstInstruction)
-    firstInstruction = gemm;
-  ++instructionCount;
-}
-
-void FunctionLowering::emit() {
-  firstOld = &body.front();
-  OpBuilder b(ctx);
-  b.setInsertionPoint(firstOld);
-  // The size is fixed once every function is planned.
-  arena = rt::ArenaOp::create(b, func.getLoc(), rt::ArenaType::get(ctx), b.getI64IntegerAttr(0));
-
-  auto emitCopies = [&](ArrayRef<Copy> copies) {
-    for (const Copy &c : copies) {
-      Value source = viewOfStorage(c.source, c.sourceType);
-      Value target = viewOfStorage(c.target, storages[c.target].type);
-      OpBuilder cb(ctx);
-      cb.setInsertionPoint(firstOld);
-      auto copy = rt::CopyOp::create(cb, func.getLoc(), source, target);
-      if (!firstInstruction)
-        firstInstruction = copy;
-      ++instructionCount;
-    }
-  };
-  if (auto it = copiesAfter.find(-1); it != copiesAfter.end())
-    emitCopies(it->second);
-  for (Operation *op : ops) {
-    if (isInstruction(op)) {
-      if (isGemm(op)) {
-        emitGemm(op);
-      } else if (auto fusion = dyn_cast<rt::FusionOp>(op)) {
-        emitKernel(op, fusion.getName());
-      } else {
-        std::string name = "k" + std::to_string(instructionCount) + "_" +
-                           op->getName().stripDialect().str();
-        std::replace(name.begin(), name.end(), '.', '_');
-        emitKernel(op, name);
-      }
-    }
-    if (auto it = copiesAfter.find(position[op]); it != copiesAfter.end())
-      emitCopies(it->second);
-  }
-  emitCopies(endCopies);
-  emitCopies(lateCopies);
-
-  // Drop the tensor program and its signature.
-  for (Operation *op : llvm::reverse(ops))
-    op->erase();
-  body.eraseArguments(0, body.getNumArguments());
-  OpBuilder end = OpBuilder::atBlockEnd(&body);
-  func::ReturnOp::create(end, func.getLoc());
-  func.setFunctionType(FunctionType::get(ctx, {}, {}));
-  func.removeArgAttrsAttr();
-  func.removeResAttrsAttr();
-}
-
-struct LowerToRTPass : rt::impl::LowerToRTBase<LowerToRTPass> {
+struct LowerToRTPass : fp8c::impl::LowerToRTBase<LowerToRTPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     ModuleLayout layout;

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FP8C_DIALECT_RT_TRANSFORMS_MEMORYREPORT_H
-#define FP8C_DIALECT_RT_TRANSFORMS_MEMORYREPORT_H
+#ifndef FP8C_ANALYSIS_MEMORYREPORT_H
+#define FP8C_ANALYSIS_MEMORYREPORT_H
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
@@ -54,4 +54,4 @@ void printMemoryReport(mlir::ModuleOp lowered, llvm::raw_ostream &os);
 
 } // namespace fp8c::rt
 
-#endif // FP8C_DIALECT_RT_TRANSFORMS_MEMORYREPORT_H
+#endif // FP8C_ANALYSIS_MEMORYREPORT_H

@@ -1,6 +1,6 @@
 //===- GemmAnnotation.cpp - the `fp8.gemm` attribute of a GEMM ------------===//
 
-#include "fp8c/Dialect/FP8/Transforms/GemmAnnotation.h"
+#include "fp8c/Analysis/GemmAnnotation.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"

@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FP8C_DIALECT_FP8_TRANSFORMS_FP8SETTINGS_H
-#define FP8C_DIALECT_FP8_TRANSFORMS_FP8SETTINGS_H
+#ifndef FP8C_ANALYSIS_FP8SETTINGS_H
+#define FP8C_ANALYSIS_FP8SETTINGS_H
 
 #include "fp8c/Dialect/FP8/IR/FP8Ops.h"
 
@@ -53,4 +53,4 @@ mlir::FailureOr<FP8Settings> readFP8Settings(mlir::ModuleOp module);
 
 } // namespace fp8c::fp8
 
-#endif // FP8C_DIALECT_FP8_TRANSFORMS_FP8SETTINGS_H
+#endif // FP8C_ANALYSIS_FP8SETTINGS_H

@@ -1,6 +1,6 @@
 //===- FP8Settings.cpp - the `train.config.fp8` dictionary ----------------===//
 
-#include "fp8c/Dialect/FP8/Transforms/FP8Settings.h"
+#include "fp8c/Analysis/FP8Settings.h"
 #include "fp8c/Dialect/Train/IR/TrainDialect.h"
 
 #include "mlir/IR/BuiltinAttributes.h"

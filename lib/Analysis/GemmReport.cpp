@@ -1,8 +1,8 @@
 //===- GemmReport.cpp - `fp8c --fp8-report` -------------------------------===//
 
-#include "fp8c/Dialect/FP8/Transforms/GemmReport.h"
+#include "fp8c/Analysis/GemmReport.h"
 
-#include "fp8c/Dialect/FP8/Transforms/FP8Settings.h"
+#include "fp8c/Analysis/FP8Settings.h"
 #include "fp8c/Dialect/Train/IR/TrainOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
