@@ -226,6 +226,8 @@ public:
 
 private:
   void parseModel(const YNode &node, SMLoc keyLoc);
+  /// `model: {hf_config: PATH, seq_len: N}` (HfConfig.cpp).
+  void parseHfModel(const YNode &node, SMLoc keyLoc);
   void parseTrain(const YNode &node, SMLoc keyLoc);
   void parseOptimizer(const YNode &node, SMLoc keyLoc);
   void parseSchedule(const YNode &node, SMLoc keyLoc, bool optimizerValid);

@@ -12,6 +12,8 @@ using namespace fp8c;
 using namespace fp8c::frontend;
 
 void ConfigParser::parseModel(const YNode &node, SMLoc keyLoc) {
+  if (node.kind == YNode::Kind::Mapping && node.find("hf_config"))
+    return parseHfModel(node, keyLoc);
   Section s(diags, node, "model", keyLoc);
   if (!s.isMapping())
     return;

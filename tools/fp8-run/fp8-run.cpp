@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fp8rt/Backend.h"
+#include "fp8rt/HfExport.h"
 #include "fp8rt/Program.h"
 #include "fp8rt/data/TokenData.h"
 #include "fp8rt/Trainer.h"
@@ -32,6 +33,9 @@ constexpr int kExitOk = 0, kExitError = 1, kExitUsage = 2;
 const char *kUsage = R"(usage: fp8-run PROGRAM [options]          train a compiled program (fp8c MODEL -o PROGRAM)
        fp8-run --describe PROGRAM          print what a program file holds
        fp8-run --prepare TEXT -o FILE.bin  byte-level tokens (vocabulary 256) of a text file
+       fp8-run [PROGRAM] --export-hf CKPT -o DIR
+                                           a checkpoint as a Hugging Face model (config.json,
+                                           model.safetensors; docs/hf-interop.md)
        fp8-run --help
 
 Training options:
@@ -57,7 +61,8 @@ Training options:
   --save=CKPT               write a checkpoint (safetensors) at the end
   --save-every=N            ... and every N steps
   --resume=CKPT             continue a run exactly from a checkpoint
-  --init-from=CKPT          load the parameters only (fine-tuning)
+  --init-from=CKPT          load the parameters only (fine-tuning); also a Hugging Face
+                            model.safetensors, model.safetensors.index.json or their directory
   --dump=STEP:FILE          write step STEP's batch, parameters, gradients and loss
 
 Exactly one of --data and --synthetic. Flags take their value after '=' or as the
@@ -93,8 +98,8 @@ bool parseUint(std::string_view text, uint64_t &out) {
 }
 
 struct Args {
-  enum class Mode { Train, Describe, Prepare, Help } mode = Mode::Train;
-  std::string program, prepareInput, prepareOutput;
+  enum class Mode { Train, Describe, Prepare, ExportHf, Help } mode = Mode::Train;
+  std::string program, prepareInput, prepareOutput, exportCheckpoint, exportDir;
   std::string backend = "auto";
   std::string fastAccum = "as-compiled"; ///< --fast-accum, checked by parseArgs
   fp8rt::TrainOptions train;
@@ -103,7 +108,7 @@ struct Args {
 /// What the command line holds besides Args: the operands and the mode flags.
 struct CommandLine {
   std::vector<std::string> positional;
-  bool describe = false, prepare = false, output = false;
+  bool describe = false, prepare = false, output = false, exportHf = false;
   std::string outputPath; ///< -o
 };
 
@@ -169,6 +174,12 @@ std::string setPrepare(const std::string &value, Args &args, CommandLine &line) 
   return "";
 }
 
+std::string setExportHf(const std::string &value, Args &args, CommandLine &line) {
+  line.exportHf = true;
+  args.exportCheckpoint = value;
+  return "";
+}
+
 std::string setOutput(const std::string &value, Args &, CommandLine &line) {
   line.output = true;
   line.outputPath = value;
@@ -195,6 +206,7 @@ const Flag kFlags[] = {
     {"--init-from", &TrainOptions::initFromPath},
     {"--dump", nullptr, nullptr, setDump},
     {"--prepare", nullptr, nullptr, setPrepare},
+    {"--export-hf", nullptr, nullptr, setExportHf},
     {"-o", nullptr, nullptr, setOutput},
 };
 
@@ -235,8 +247,20 @@ int selectMode(const CommandLine &line, Args &args) {
     args.prepareOutput = line.outputPath;
     return -1;
   }
+  if (line.exportHf) {
+    args.mode = Args::Mode::ExportHf;
+    if (line.describe || line.prepare)
+      return usageError("--export-hf excludes --describe and --prepare");
+    if (!line.output)
+      return usageError("--export-hf needs -o DIR");
+    if (line.positional.size() > 1)
+      return usageError("--export-hf takes at most one program ('" + line.positional[1] + "')");
+    args.exportDir = line.outputPath;
+    args.program = line.positional.empty() ? "" : line.positional[0];
+    return -1;
+  }
   if (line.output)
-    return usageError("-o is only used with --prepare");
+    return usageError("-o is only used with --prepare and --export-hf");
   if (line.positional.empty())
     return usageError("no program file given");
   if (line.positional.size() > 1)
@@ -383,6 +407,17 @@ int main(int argc, char **argv) {
     std::printf("wrote %lld uint16 tokens (byte-level, vocabulary 256) to %s\n",
                 (long long)*n, args.prepareOutput.c_str());
     return kExitOk;
+  }
+  case Args::Mode::ExportHf: {
+    fp8rt::StatusOr<fp8rt::Program> program = fp8rt::Program();
+    if (!args.program.empty())
+      program = fp8rt::loadProgram(args.program);
+    if (!program.ok())
+      return error(program.status().message());
+    fp8rt::Status s = fp8rt::exportHuggingFace(args.exportCheckpoint,
+                                               args.program.empty() ? nullptr : &*program,
+                                               args.exportDir, std::cout);
+    return s.ok() ? kExitOk : error(s.message());
   }
   case Args::Mode::Describe:
   case Args::Mode::Train:

@@ -6,6 +6,8 @@
 
 #include "train/Checkpoint.h"
 
+#include "train/HfImport.h"
+
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -137,7 +139,15 @@ Status loadCheckpoint(const std::string &path, const Program &program,
     expected[kRngName] = Expected{"I64", {4}, -1};
   }
 
-  FP8RT_ASSIGN_OR_RETURN(TensorFileContents contents, readTensorFile(path));
+  // --init-from also takes a Hugging Face model, converted to fp8c's layout (HfImport.h).
+  FP8RT_ASSIGN_OR_RETURN(TensorFileContents contents, readCheckpointFiles(path));
+  bool huggingFace = isHuggingFaceModel(contents);
+  if (huggingFace && !paramsOnly)
+    return invalidArgumentError(path + " is a Hugging Face model, not a checkpoint of fp8-run: "
+                                       "--resume needs the optimizer and trainer state; "
+                                       "--init-from takes its weights");
+  if (huggingFace)
+    FP8RT_RETURN_IF_ERROR(convertFromHuggingFace(program, contents, path));
 
   std::vector<std::string> mismatched, unexpected, missing;
   std::map<std::string, const TensorRecord *> found;
@@ -164,7 +174,10 @@ Status loadCheckpoint(const std::string &path, const Program &program,
       missing.push_back(name + " " + shapeText(e.shape));
 
   if (!mismatched.empty() || !missing.empty() || !unexpected.empty()) {
-    std::string m = "checkpoint " + path + " does not match this program";
+    std::string m = (huggingFace ? "Hugging Face model " : "checkpoint ") + path +
+                    " does not match this program";
+    if (huggingFace)
+      m += " (names and shapes after conversion to fp8c's layout)";
     if (paramsOnly)
       m += " (parameters)";
     m += ":";
