@@ -269,6 +269,7 @@ static bool readHfConfig(Diagnostics &diags, llvm::MemoryBufferRef buffer, Model
       // "[line:col, byte=N]: what": locate the byte, keep the what.
       size_t byte = 0;
       StringRef(message).split("byte=").second.consumeInteger(10, byte);
+      byte = byte ? byte - 1 : 0; // the offset is just past the offending character
       diags.error(SMLoc::getFromPointer(text.data() + std::min(byte, text.size())), "",
                   "invalid JSON: " + StringRef(message).split("]: ").second);
     });
