@@ -7,6 +7,7 @@
 #include "train/Checkpoint.h"
 
 #include "train/HfImport.h"
+#include "train/HfModel.h"
 
 #include <algorithm>
 #include <cstring>
@@ -61,6 +62,17 @@ std::string listNames(const std::vector<std::string> &items) {
   if (items.size() > kMaxListed)
     s += " and " + std::to_string(items.size() - kMaxListed) + " more";
   return s;
+}
+
+/// A gpt weight in Hugging Face's Conv1D layout, from a file without HF's
+/// `format = pt` metadata (safetensors' save_file of a GPT-2 state dict).
+std::string conv1DHint(const std::string &name, const std::vector<uint64_t> &got,
+                       const std::vector<uint64_t> &want) {
+  if (!isConv1DWeight(name) || got.size() != 2 || want.size() != 2 || got[0] != want[1] ||
+      got[1] != want[0])
+    return "";
+  return " (transposed: Hugging Face's Conv1D layout; a file with metadata format = pt is "
+         "converted, docs/hf-interop.md)";
 }
 
 } // namespace
@@ -165,8 +177,8 @@ Status loadCheckpoint(const std::string &path, const Program &program,
                            shapeText(e.shape) + " in the program");
     else if (r.shape != e.shape)
       mismatched.push_back(r.name + " has shape " + shapeText(r.shape) +
-                           " in the checkpoint, " + shapeText(e.shape) +
-                           " in the program");
+                           " in the checkpoint, " + shapeText(e.shape) + " in the program" +
+                           conv1DHint(r.name, r.shape, e.shape));
     found[r.name] = &r;
   }
   for (const auto &[name, e] : expected)

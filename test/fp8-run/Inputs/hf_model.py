@@ -9,6 +9,7 @@ standard library only (no torch, no transformers in CI):
                         written out here) on the dump's batch gives the dump's loss
   shard DIR OUT         the export as two shards and a model.safetensors.index.json
   same-loss LOG...      the first step's loss and grad_norm are the same in every log
+  no-metadata FILE OUT  the file without metadata (safetensors' save_file)
   strip-config CKPT OUT the checkpoint without its model description (as before)
   hub DIR OUT [bf16]    a gpt export as the hub's gpt2 file is: GPT2Model names (no
                         `transformer.`), the attention-mask buffers; BF16 if asked
@@ -291,6 +292,11 @@ def strip_config(checkpoint, out):
     write_safetensors(out, read_all(checkpoint), meta)
 
 
+def no_metadata(path, out):
+    """The file without metadata, as safetensors' save_file writes a state dict."""
+    write_safetensors(out, read_all(path), {})
+
+
 def same_loss(*logs):
     """The first step's loss and gradient norm of each JSONL log, which must be equal."""
     firsts = [json.loads(open(f).readline()) for f in logs]
@@ -301,5 +307,5 @@ def same_loss(*logs):
 
 if __name__ == "__main__":
     commands = {"check": check, "forward": forward, "shard": shard, "hub": hub,
-                "strip-config": strip_config, "same-loss": same_loss}
+                "strip-config": strip_config, "same-loss": same_loss, "no-metadata": no_metadata}
     commands[sys.argv[1]](*sys.argv[2:])
