@@ -9,9 +9,10 @@ standard library only (no torch, no transformers in CI):
                         written out here) on the dump's batch gives the dump's loss
   shard DIR OUT         the export as two shards and a model.safetensors.index.json
   same-loss LOG...      the first step's loss and grad_norm are the same in every log
+  loaded-exactly DIR DUMP  a hub-style file's weights are the dump's parameters, exactly
   no-metadata FILE OUT  the file without metadata (safetensors' save_file)
   strip-config CKPT OUT the checkpoint without its model description (as before)
-  hub DIR OUT [bf16]    a gpt export as the hub's gpt2 file is: GPT2Model names (no
+  hub DIR OUT [bf16|f16]    a gpt export as the hub's gpt2 file is: GPT2Model names (no
                         `transformer.`), the attention-mask buffers; BF16 if asked
 
 The state dicts are those of transformers' modeling_gpt2.py (GPT2Attention's c_attn and
@@ -256,15 +257,17 @@ def shard(directory, out):
 
 
 def hub(directory, out, want="f32"):
-    """GPT2Model names, mask buffers [1, 1, T, T], and BF16 weights if asked."""
+    """GPT2Model names, mask buffers [1, 1, T, T], and BF16 or F16 weights if asked."""
     config = json.load(open(os.path.join(directory, "config.json")))
     T = config["n_positions"]
     tensors = {}
     for name, (_, shape, data) in read_all(os.path.join(directory, "model.safetensors")).items():
+        floats = struct.unpack(f"<{len(data) // 4}f", data)
         if want == "bf16":
-            floats = struct.unpack(f"<{len(data) // 4}f", data)
             bits = [struct.unpack("<I", struct.pack("<f", st.bf16(x)))[0] >> 16 for x in floats]
             dtype_name, data = "BF16", struct.pack(f"<{len(bits)}H", *bits)
+        elif want == "f16":
+            dtype_name, data = "F16", struct.pack(f"<{len(floats)}e", *floats)
         else:
             dtype_name = "F32"
         tensors[name.removeprefix("transformer.")] = (dtype_name, shape, data)
@@ -292,6 +295,35 @@ def strip_config(checkpoint, out):
     write_safetensors(out, read_all(checkpoint), meta)
 
 
+def decode(dtype, data):
+    if dtype == "F32":
+        return list(struct.unpack(f"<{len(data) // 4}f", data))
+    if dtype == "F16":
+        return list(struct.unpack(f"<{len(data) // 2}e", data))
+    bits = struct.unpack(f"<{len(data) // 2}H", data)  # BF16
+    return [struct.unpack("<f", struct.pack("<I", b << 16))[0] for b in bits]
+
+
+def loaded_exactly(directory, dump):
+    """Every weight of a hub-style file (any float dtype) is the dump's parameter, as
+    fp8c names and lays it out: the conversion to F32 is exact."""
+    params = {n: v for n, (_, _, v) in st.load(dump).items()}
+    conv1d = (".attn.c_attn.weight", ".attn.c_proj.weight", ".mlp.c_fc.weight", ".mlp.c_proj.weight")
+    compared, subnormal = 0, 0
+    for name, (dtype, shape, data) in read_all(os.path.join(directory, "model.safetensors")).items():
+        name = "transformer." + name
+        if name.endswith(".attn.bias"):
+            continue
+        values = decode(dtype, data)
+        if dtype == "F16":
+            subnormal += sum(1 for x in values if 0 < abs(x) < 2 ** -14)
+        if name.endswith(conv1d):
+            values = transpose(values, shape)
+        assert params[name] == values, f"{name}: not loaded exactly"
+        compared += 1
+    print(f"{compared} tensors loaded exactly ({dtype}; {subnormal} F16 subnormals)")
+
+
 def no_metadata(path, out):
     """The file without metadata, as safetensors' save_file writes a state dict."""
     write_safetensors(out, read_all(path), {})
@@ -307,5 +339,6 @@ def same_loss(*logs):
 
 if __name__ == "__main__":
     commands = {"check": check, "forward": forward, "shard": shard, "hub": hub,
-                "strip-config": strip_config, "same-loss": same_loss, "no-metadata": no_metadata}
+                "strip-config": strip_config, "same-loss": same_loss, "no-metadata": no_metadata,
+                "loaded-exactly": loaded_exactly}
     commands[sys.argv[1]](*sys.argv[2:])
