@@ -163,9 +163,18 @@ void readGpt2(HfReader &r, ModelSection &m) {
   if (r.isSet("n_inner"))
     r.readInt("n_inner", 1, limits::maxFFNDim, m.ffnDim);
   r.readNumber("layer_norm_epsilon", Range::between(0, 1, true, true), m.normEps);
-  r.require("activation_function", "gelu", "gelu_new",
-            "fp8c's gpt uses the exact (erf) GELU of nanoGPT's nn.GELU(), which HF calls "
-            "\"gelu\"; GPT-2's tanh approximation \"gelu_new\" is not supported");
+  // HF's "gelu" is the exact erf form; "gelu_new" (the default, GPT-2's own) and
+  // "gelu_pytorch_tanh" are the tanh approximation.
+  m.geluTanh = true;
+  if (const json::Value *v = r.get("activation_function")) {
+    std::optional<StringRef> name = v->getAsString();
+    if (name && *name == "gelu")
+      m.geluTanh = false;
+    else if (!name || (*name != "gelu_new" && *name != "gelu_pytorch_tanh"))
+      r.error("activation_function", "got " + show(*v) +
+                                         "; fp8c's gpt computes \"gelu\" (exact) or "
+                                         "\"gelu_new\" / \"gelu_pytorch_tanh\" (tanh)");
+  }
   if (const json::Value *v = r.get("tie_word_embeddings")) {
     if (std::optional<bool> b = v->getAsBoolean())
       m.tieEmbeddings = *b;

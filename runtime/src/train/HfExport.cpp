@@ -101,13 +101,14 @@ std::string hfConfigJson(const HfModelShape &s) {
   std::ostringstream j;
   auto boolText = [](bool b) { return b ? "true" : "false"; };
   if (s.family == "gpt") {
-    // HF's "gelu" is the exact erf form, nanoGPT's nn.GELU(); "gelu_new" (GPT-2's
-    // tanh approximation, HF's default) would compute a different function.
+    // HF's "gelu" is the exact erf form, nanoGPT's nn.GELU() and fp8c's default;
+    // "gelu_new" is GPT-2's tanh approximation, fp8c's `gelu: tanh`.
     j << "{\n  \"architectures\": [\"GPT2LMHeadModel\"],\n  \"model_type\": \"gpt2\",\n"
       << "  \"vocab_size\": " << s.vocabSize << ",\n  \"n_positions\": " << s.seqLen
       << ",\n  \"n_embd\": " << s.dModel << ",\n  \"n_layer\": " << s.nLayers
       << ",\n  \"n_head\": " << s.nHeads << ",\n  \"n_inner\": " << s.ffnDim
-      << ",\n  \"activation_function\": \"gelu\",\n  \"layer_norm_epsilon\": " << s.normEpsText
+      << ",\n  \"activation_function\": \"" << (s.geluTanh ? "gelu_new" : "gelu")
+      << "\",\n  \"layer_norm_epsilon\": " << s.normEpsText
       << ",\n  \"resid_pdrop\": 0.0,\n  \"embd_pdrop\": 0.0,\n  \"attn_pdrop\": 0.0,\n"
       << "  \"scale_attn_weights\": true,\n  \"scale_attn_by_inverse_layer_idx\": false,\n"
       << "  \"reorder_and_upcast_attn\": false,\n  \"tie_word_embeddings\": "

@@ -101,6 +101,8 @@ StatusOr<HfModelShape> parseHfModelShape(const std::string &configJson,
   readBool(*model, "tie_embeddings", s.tieEmbeddings);
   if (s.family == "llama")
     s.tieEmbeddings = false; // fp8c's llama always has its own lm_head
+  if (const json::Value *gelu = model->find("gelu"))
+    s.geluTanh = gelu->kind == json::Kind::String && gelu->text == "tanh";
   if (s.dModel % s.nHeads != 0 || s.nHeads % s.nKVHeads != 0)
     return invalidArgumentError(where + ": config.model: n_heads must divide d_model and "
                                         "n_kv_heads n_heads");

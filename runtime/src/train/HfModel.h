@@ -31,6 +31,7 @@ struct HfModelShape {
           ffnDim = 0;
   double normEps = 1e-5, ropeTheta = 10000.0;
   bool bias = true, tieEmbeddings = false;
+  bool geluTanh = false; ///< gpt: `gelu: tanh` (HF's "gelu_new")
   /// The number as the config wrote it (shortest round trip), for config.json.
   std::string normEpsText = "1e-05", ropeThetaText = "10000";
 };

@@ -160,10 +160,19 @@ def cross_entropy(logits, target):
     return math.log(sum(math.exp(z - m) for z in logits)) + m - logits[target]
 
 
+# transformers' activations.py: "gelu" is GELUActivation (the exact erf form), "gelu_new"
+# NewGELUActivation (the tanh approximation of GPT-2 and BERT's original code).
+ACT2FN = {
+    "gelu": lambda z: 0.5 * z * (1 + math.erf(z / math.sqrt(2))),
+    "gelu_new": lambda z: 0.5 * z * (1 + math.tanh(math.sqrt(2 / math.pi) * (z + 0.044715 * z ** 3))),
+}
+
+
 def gpt2_forward(c, W, tokens):
     d, H, V = c["n_embd"], c["n_head"], c["vocab_size"]
     f, eps = c["n_inner"] or 4 * d, c["layer_norm_epsilon"]
     hd = d // H
+    act = ACT2FN[c.get("activation_function", "gelu_new")]
     wte, wpe = W["transformer.wte.weight"], W["transformer.wpe.weight"]
     x = [[wte[tok * d + i] + wpe[t * d + i] for i in range(d)] for t, tok in enumerate(tokens)]
     for layer in range(c["n_layer"]):
@@ -174,8 +183,8 @@ def gpt2_forward(c, W, tokens):
         o = [matvec_in_out(r, p("attn.c_proj.weight"), d, d, p("attn.c_proj.bias")) for r in o]
         x = [[xi + oi for xi, oi in zip(r, s)] for r, s in zip(x, o)]
         m = [layer_norm(r, p("ln_2.weight"), p("ln_2.bias"), eps) for r in x]
-        g = [[0.5 * z * (1 + math.erf(z / math.sqrt(2))) for z in
-              matvec_in_out(r, p("mlp.c_fc.weight"), d, f, p("mlp.c_fc.bias"))] for r in m]
+        g = [[act(z) for z in matvec_in_out(r, p("mlp.c_fc.weight"), d, f, p("mlp.c_fc.bias"))]
+             for r in m]
         o = [matvec_in_out(r, p("mlp.c_proj.weight"), f, d, p("mlp.c_proj.bias")) for r in g]
         x = [[xi + oi for xi, oi in zip(r, s)] for r, s in zip(x, o)]
     x = [layer_norm(r, W["transformer.ln_f.weight"], W["transformer.ln_f.bias"], eps) for r in x]
