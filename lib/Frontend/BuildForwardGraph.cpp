@@ -54,6 +54,9 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
     model.push_back(b.getNamedAttr("bias", b.getBoolAttr(m.bias)));
   if (m.family == ModelFamily::GPT)
     model.push_back(b.getNamedAttr("tie_embeddings", b.getBoolAttr(m.tieEmbeddings)));
+  // Only when set, so that the programs of exact-GELU models stay as they were.
+  if (m.family == ModelFamily::GPT && m.geluTanh)
+    model.push_back(b.getNamedAttr("gelu", str("tanh")));
   if (m.family == ModelFamily::Llama)
     model.push_back(b.getNamedAttr("rope_theta", f64(m.ropeTheta)));
 
@@ -225,9 +228,11 @@ private:
     return train::AddOp::create(b, locOf(layer), lhs, rhs);
   }
 
-  Value gelu(StringRef layer, Value x) {
-    // nn.GELU() in nanoGPT: the exact (erf) form.
-    return train::GeluOp::create(b, locOf(layer), x, train::GeluApproximation::none);
+  /// nn.GELU() in nanoGPT: the exact (erf) form; GPT-2's tanh form when asked.
+  Value gelu(StringRef layer, Value x, bool tanh = false) {
+    return train::GeluOp::create(b, locOf(layer), x,
+                                 tanh ? train::GeluApproximation::tanh
+                                      : train::GeluApproximation::none);
   }
 
   Value embedding(StringRef layer, Value table, Value indices) {
@@ -317,7 +322,7 @@ private:
 
       Value n2 = layerNorm(h + ".ln_2", x, m.bias);
       Value fc = linearLayer(h + ".mlp.c_fc", n2, d, m.ffnDim, m.bias, std);
-      Value g = gelu(h + ".mlp.gelu", fc);
+      Value g = gelu(h + ".mlp.gelu", fc, m.geluTanh);
       x = add(h, x, linearLayer(h + ".mlp.c_proj", g, m.ffnDim, d, m.bias, projStd));
     }
     x = layerNorm("transformer.ln_f", x, m.bias);

@@ -34,6 +34,8 @@ using Choices = llvm::ArrayRef<std::pair<StringRef, E>>;
 
 inline const std::pair<StringRef, ModelFamily> familyChoices[] = {
     {"mlp", ModelFamily::MLP}, {"gpt", ModelFamily::GPT}, {"llama", ModelFamily::Llama}};
+/// gpt's `gelu`: whether the tanh approximation is used.
+inline const std::pair<StringRef, bool> geluChoices[] = {{"exact", false}, {"tanh", true}};
 inline const std::pair<StringRef, Precision> precisionChoices[] = {{"bf16", Precision::BF16},
                                                                    {"fp32", Precision::FP32}};
 inline const std::pair<StringRef, OptimizerKind> optimizerChoices[] = {
@@ -226,6 +228,8 @@ public:
 
 private:
   void parseModel(const YNode &node, SMLoc keyLoc);
+  /// `model: {hf_config: PATH, seq_len: N}` (HfConfig.cpp).
+  void parseHfModel(const YNode &node, SMLoc keyLoc);
   void parseTrain(const YNode &node, SMLoc keyLoc);
   void parseOptimizer(const YNode &node, SMLoc keyLoc);
   void parseSchedule(const YNode &node, SMLoc keyLoc, bool optimizerValid);

@@ -92,7 +92,9 @@ void ConfigParser::parseRoot(const YNode &root, SMLoc start) {
     const YNode *train = s.get("train");
     const YNode::Entry *batch = train ? train->find("batch_size") : nullptr;
     const YNode::Entry *at = batch ? batch : s.get("model")->find("seq_len");
-    diags.error(at->value->loc, batch ? "train.batch_size" : "model.seq_len",
+    // A model from hf_config may have no seq_len key: blame the model key.
+    diags.error(at ? at->value->loc : s.keyLocOf("model"),
+                batch ? "train.batch_size" : "model.seq_len",
                 "batch_size * seq_len = " + Twine(tokens) + " tokens per micro-batch exceeds " +
                     Twine(limits::maxTokensPerBatch));
   }

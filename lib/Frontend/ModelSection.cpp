@@ -12,6 +12,8 @@ using namespace fp8c;
 using namespace fp8c::frontend;
 
 void ConfigParser::parseModel(const YNode &node, SMLoc keyLoc) {
+  if (node.kind == YNode::Kind::Mapping && node.find("hf_config"))
+    return parseHfModel(node, keyLoc);
   Section s(diags, node, "model", keyLoc);
   if (!s.isMapping())
     return;
@@ -32,14 +34,15 @@ void ConfigParser::parseModel(const YNode &node, SMLoc keyLoc) {
   if (!llama)
     keys.push_back("bias");
   if (gpt)
-    keys.push_back("tie_embeddings");
+    keys.append({"tie_embeddings", "gelu"});
   if (llama)
     keys.push_back("rope_theta");
   StringRef familyName = stringifyModelFamily(m.family);
   s.checkKeys(keys, [&](StringRef key) -> std::string {
     static const std::pair<StringRef, StringRef> owners[] = {
         {"n_heads", "gpt and llama"},   {"n_kv_heads", "llama"}, {"norm_eps", "gpt and llama"},
-        {"bias", "gpt and mlp"},        {"tie_embeddings", "gpt"}, {"rope_theta", "llama"}};
+        {"bias", "gpt and mlp"},        {"tie_embeddings", "gpt"}, {"rope_theta", "llama"},
+        {"gelu", "gpt"}};
     for (const auto &[k, families] : owners)
       if (k == key)
         return ("only used by family " + families + ", not '" + familyName + "'").str();
@@ -63,8 +66,10 @@ void ConfigParser::parseModel(const YNode &node, SMLoc keyLoc) {
   if (!llama)
     s.readBool("bias", m.bias);
   m.tieEmbeddings = gpt;
-  if (gpt)
+  if (gpt) {
     s.readBool("tie_embeddings", m.tieEmbeddings);
+    s.readEnum<bool>("gelu", geluChoices, m.geluTanh);
+  }
   if (llama)
     s.readNumber("rope_theta", Range::above(0), m.ropeTheta);
   if (diags.getNumErrors() != errorsBefore)

@@ -96,6 +96,9 @@ public:
 
   std::pair<unsigned, unsigned> lineAndColumn(SMLoc loc) const;
 
+  /// For files a description refers to (hf_config), added as buffers of their own.
+  llvm::SourceMgr &getSourceMgr() const { return sourceMgr; }
+
 private:
   struct Pending {
     SMLoc loc;

@@ -9,6 +9,7 @@
 
 #include "fp8rt/support/AtomicFile.h"
 #include "fp8rt/Backend.h"
+#include "fp8rt/HfExport.h"
 #include "fp8rt/Program.h"
 #include "fp8rt/data/TokenData.h"
 #include "fp8rt/plot/Plot.h"
@@ -47,6 +48,9 @@ const char *kUsage = R"(usage: fp8-run PROGRAM [options]          train a compil
        fp8-run --prepare TEXT -o FILE.bin  byte-level tokens (vocabulary 256) of a text file
        fp8-run --plot-log LOG.jsonl -o FILE.svg
                                            plot the metrics of a --log file
+       fp8-run [PROGRAM] --export-hf CKPT -o DIR
+                                           a checkpoint as a Hugging Face model (config.json,
+                                           model.safetensors; docs/hf-interop.md)
        fp8-run --help
 
 Training options:
@@ -73,7 +77,8 @@ Training options:
                             SIGINT (Ctrl-C) or SIGTERM stops the run after a step
   --save-every=N            ... and every N steps
   --resume=CKPT             continue a run exactly from a checkpoint
-  --init-from=CKPT          load the parameters only (fine-tuning)
+  --init-from=CKPT          load the parameters only (fine-tuning); also a Hugging Face
+                            model.safetensors, model.safetensors.index.json or their directory
   --dump=STEP:FILE          write step STEP's batch, parameters, gradients and loss
   --plot=FILE.svg           after training, an SVG of loss, lr, grad norm and the FP8
                             amax/scale of every tensor (of the whole --log when given)
@@ -123,8 +128,8 @@ bool parseUint(std::string_view text, uint64_t &out) {
 }
 
 struct Args {
-  enum class Mode { Train, Describe, Prepare, PlotLog, Generate, Help } mode = Mode::Train;
-  std::string program, prepareInput, prepareOutput;
+  enum class Mode { Train, Describe, Prepare, PlotLog, Generate, ExportHf, Help } mode = Mode::Train;
+  std::string program, prepareInput, prepareOutput, exportCheckpoint, exportDir;
   std::string plotPath;           ///< --plot
   std::string plotLog, plotOutput; ///< --plot-log and its -o
   std::string backend = "auto";
@@ -137,6 +142,7 @@ struct Args {
 struct CommandLine {
   std::vector<std::string> positional;
   bool describe = false, prepare = false, output = false, plotLog = false, generate = false;
+  bool exportHf = false;
   bool prompt = false; ///< --prompt or --prompt-ids given
   std::string outputPath; ///< -o
 };
@@ -200,6 +206,12 @@ std::string setDescribe(const std::string &, Args &, CommandLine &line) {
 std::string setPrepare(const std::string &value, Args &args, CommandLine &line) {
   line.prepare = true;
   args.prepareInput = value;
+  return "";
+}
+
+std::string setExportHf(const std::string &value, Args &args, CommandLine &line) {
+  line.exportHf = true;
+  args.exportCheckpoint = value;
   return "";
 }
 
@@ -293,6 +305,7 @@ const Flag kFlags[] = {
     {"--prepare", nullptr, nullptr, setPrepare},
     {"--plot", nullptr, nullptr, setPlot},
     {"--plot-log", nullptr, nullptr, setPlotLog},
+    {"--export-hf", nullptr, nullptr, setExportHf},
     {"-o", nullptr, nullptr, setOutput},
     {"--generate", nullptr, nullptr, setGenerate, /*takesValue=*/false},
     {"--prompt", nullptr, nullptr, setPrompt},
@@ -330,8 +343,9 @@ int selectPlotLog(const CommandLine &line, Args &args) {
   args.mode = Args::Mode::PlotLog;
   if (line.describe || line.prepare)
     return usageError("--plot-log excludes --describe and --prepare");
-  if (line.generate)
-    return usageError("--plot-log excludes --generate");
+  if (line.generate || line.exportHf)
+    return usageError(std::string("--plot-log excludes ") +
+                      (line.generate ? "--generate" : "--export-hf"));
   if (!line.output)
     return usageError("--plot-log needs -o FILE.svg");
   if (!line.positional.empty())
@@ -379,8 +393,22 @@ int selectMode(const CommandLine &line, Args &args) {
     args.prepareOutput = line.outputPath;
     return -1;
   }
+  if (line.exportHf) {
+    args.mode = Args::Mode::ExportHf;
+    if (line.describe || line.prepare)
+      return usageError("--export-hf excludes --describe and --prepare");
+    if (line.generate)
+      return usageError("--export-hf excludes --generate");
+    if (!line.output)
+      return usageError("--export-hf needs -o DIR");
+    if (line.positional.size() > 1)
+      return usageError("--export-hf takes at most one program ('" + line.positional[1] + "')");
+    args.exportDir = line.outputPath;
+    args.program = line.positional.empty() ? "" : line.positional[0];
+    return -1;
+  }
   if (line.output)
-    return usageError("-o is only used with --prepare and --plot-log");
+    return usageError("-o is only used with --prepare, --plot-log and --export-hf");
   if (line.positional.empty())
     return usageError("no program file given");
   if (line.positional.size() > 1)
@@ -655,6 +683,17 @@ int main(int argc, char **argv) {
         !s.ok())
       return error(s.message());
     return kExitOk;
+  case Args::Mode::ExportHf: {
+    fp8rt::StatusOr<fp8rt::Program> program = fp8rt::Program();
+    if (!args.program.empty())
+      program = fp8rt::loadProgram(args.program);
+    if (!program.ok())
+      return error(program.status().message());
+    fp8rt::Status s = fp8rt::exportHuggingFace(args.exportCheckpoint,
+                                               args.program.empty() ? nullptr : &*program,
+                                               args.exportDir, std::cout);
+    return s.ok() ? kExitOk : error(s.message());
+  }
   case Args::Mode::Describe:
   case Args::Mode::Train:
   case Args::Mode::Generate:

@@ -9,6 +9,7 @@
 #include "fp8c/Analysis/GemmReport.h"
 #include "fp8c/Analysis/MemoryReport.h"
 #include "fp8c/Frontend/BuildForwardGraph.h"
+#include "fp8c/Frontend/HfConfig.h"
 #include "fp8c/Pipelines/Pipelines.h"
 #include "fp8c/Target/ProgramFile.h"
 #ifdef FP8C_HAVE_CUDA_CODEGEN
@@ -57,7 +58,7 @@ static void exposeInspectionOptions() {
   cl::HideUnrelatedOptions({&fp8cCategory, &inspectCategory});
 }
 
-static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.yaml|model.mlir>"),
+static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.yaml|config.json|model.mlir>"),
                                           cl::Required, cl::cat(fp8cCategory));
 
 static cl::opt<std::string> outputFilename(
@@ -242,6 +243,7 @@ int main(int argc, char **argv) {
       "  fp8c MODEL.yaml                                 compile MODEL.fp8prog for fp8-run\n"
       "  fp8c MODEL.yaml -o FILE.fp8prog                 ... to another file ('-': stdout)\n"
       "  fp8c MODEL.yaml --emit=forward                  print the forward graph\n"
+      "  fp8c config.json -o MODEL.fp8prog               a Hugging Face config (docs/hf-interop.md)\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after-all        print the IR after every pass\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after=cse        print the IR after one pass\n"
       "  fp8c MODEL.yaml --fp8-report                     which GEMMs run in FP8, and why\n"
@@ -283,8 +285,9 @@ int main(int argc, char **argv) {
   // A model description goes through the front end; `-` (stdin) is MLIR.
   StringRef extension = llvm::sys::path::extension(inputFilename);
   bool isYAML = extension == ".yaml" || extension == ".yml";
-  if (!isYAML && extension != ".mlir" && inputFilename != "-")
-    return fail("'" + inputFilename + "': expected a .yaml, .yml or .mlir file (got '" +
+  bool isHfConfig = extension == ".json";
+  if (!isYAML && !isHfConfig && extension != ".mlir" && inputFilename != "-")
+    return fail("'" + inputFilename + "': expected a .yaml, .yml, .json or .mlir file (got '" +
                 extension + "')");
 
   std::string errorMessage;
@@ -301,9 +304,10 @@ int main(int argc, char **argv) {
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
 
-  OwningOpRef<ModuleOp> module = isYAML
-                                     ? fp8c::importModelDescription(sourceMgr, &context)
-                                     : parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module =
+      isYAML       ? fp8c::importModelDescription(sourceMgr, &context)
+      : isHfConfig ? fp8c::importHfConfig(sourceMgr, &context)
+                   : parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return 1;
 

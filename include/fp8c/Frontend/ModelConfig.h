@@ -66,6 +66,9 @@ struct ModelSection {
   bool bias = true;
   /// gpt: lm_head shares the token embedding.
   bool tieEmbeddings = false;
+  /// gpt: GELU's tanh approximation (GPT-2's own, HF's "gelu_new") instead of
+  /// nanoGPT's exact erf form.
+  bool geluTanh = false;
   /// llama: RoPE base.
   double ropeTheta = 10000.0;
 

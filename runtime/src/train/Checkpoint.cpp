@@ -6,6 +6,9 @@
 
 #include "train/Checkpoint.h"
 
+#include "train/HfImport.h"
+#include "train/HfModel.h"
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -92,6 +95,17 @@ std::string notACheckpoint(const std::string &path) {
          "are what fp8-run --save writes";
 }
 
+/// A gpt weight in Hugging Face's Conv1D layout, from a file without HF's
+/// `format = pt` metadata (safetensors' save_file of a GPT-2 state dict).
+std::string conv1DHint(const std::string &name, const std::vector<uint64_t> &got,
+                       const std::vector<uint64_t> &want) {
+  if (!isConv1DWeight(name) || got.size() != 2 || want.size() != 2 || got[0] != want[1] ||
+      got[1] != want[0])
+    return "";
+  return " (transposed: Hugging Face's Conv1D layout; a file with metadata format = pt is "
+         "converted, docs/hf-interop.md)";
+}
+
 /// The value of a metadata key, or "".
 std::string metadataValue(const Metadata &metadata, const std::string &key) {
   for (const auto &[k, v] : metadata)
@@ -154,14 +168,22 @@ Status loadCheckpoint(const std::string &path, const Program &program,
     expected[kRngName] = Expected{"I64", {4}, -1};
   }
 
-  StatusOr<TensorFileContents> read = readTensorFile(path);
+  // --init-from also takes a Hugging Face model, converted to fp8c's layout (HfImport.h).
+  StatusOr<TensorFileContents> read = readCheckpointFiles(path);
   if (!read.ok()) {
     if (std::string why = notACheckpoint(path); !why.empty())
       return invalidArgumentError(std::string(paramsOnly ? "--init-from=" : "--resume=") +
                                   path + ": " + why);
     return read.status();
   }
-  const TensorFileContents &contents = *read;
+  TensorFileContents &contents = *read;
+  bool huggingFace = isHuggingFaceModel(contents);
+  if (huggingFace && !paramsOnly)
+    return invalidArgumentError(path + " is a Hugging Face model, not a checkpoint of fp8-run: "
+                                       "--resume needs the optimizer and trainer state; "
+                                       "--init-from takes its weights");
+  if (huggingFace)
+    FP8RT_RETURN_IF_ERROR(convertFromHuggingFace(program, contents, path));
 
   std::vector<std::string> mismatched, unexpected, missing;
   std::map<std::string, const TensorRecord *> found;
@@ -179,8 +201,8 @@ Status loadCheckpoint(const std::string &path, const Program &program,
                            shapeText(e.shape) + " in the program");
     else if (r.shape != e.shape)
       mismatched.push_back(r.name + " has shape " + shapeText(r.shape) +
-                           " in the checkpoint, " + shapeText(e.shape) +
-                           " in the program");
+                           " in the checkpoint, " + shapeText(e.shape) + " in the program" +
+                           conv1DHint(r.name, r.shape, e.shape));
     found[r.name] = &r;
   }
   for (const auto &[name, e] : expected)
@@ -188,7 +210,10 @@ Status loadCheckpoint(const std::string &path, const Program &program,
       missing.push_back(name + " " + shapeText(e.shape));
 
   if (!mismatched.empty() || !missing.empty() || !unexpected.empty()) {
-    std::string m = "checkpoint " + path + " does not match this program";
+    std::string m = (huggingFace ? "Hugging Face model " : "checkpoint ") + path +
+                    " does not match this program";
+    if (huggingFace)
+      m += " (names and shapes after conversion to fp8c's layout)";
     if (paramsOnly)
       m += " (parameters)";
     m += ":";

@@ -515,7 +515,9 @@ trainer::Metadata Run::metadata(int64_t step) const {
           {"format_version", "1"},
           {"family", program_.info.family},
           {"step", std::to_string(step)},
-          {"data_seed", std::to_string(options_.seed)}};
+          {"data_seed", std::to_string(options_.seed)},
+          // The model description, so that --export-hf needs no program.
+          {"config", program_.configJson}};
 }
 
 /// The temporaries of earlier runs killed while saving to `path`: removed,

@@ -1112,7 +1112,7 @@ module attributes {train.config = {model = {family = "gpt", seq_len = 64.0}}} {
 
 // -----
 
-// expected-error @+1 {{train.config: 'model.n_experts' is not a known key; expected one of: family, vocab_size, seq_len, d_model, n_layers, ffn_dim, n_heads, n_kv_heads, norm_eps, bias, tie_embeddings, rope_theta}}
+// expected-error @+1 {{train.config: 'model.n_experts' is not a known key; expected one of: family, vocab_size, seq_len, d_model, n_layers, ffn_dim, n_heads, n_kv_heads, norm_eps, bias, tie_embeddings, rope_theta, gelu}}
 module attributes {train.config = {model = {n_experts = 8}}} {
 }
 

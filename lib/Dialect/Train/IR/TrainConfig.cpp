@@ -42,7 +42,8 @@ const KeySpec modelKeys[] = {
     {"family", Kind::String},        {"vocab_size", Kind::Integer},  {"seq_len", Kind::Integer},
     {"d_model", Kind::Integer},      {"n_layers", Kind::Integer},    {"ffn_dim", Kind::Integer},
     {"n_heads", Kind::Integer},      {"n_kv_heads", Kind::Integer},  {"norm_eps", Kind::Number},
-    {"bias", Kind::Flag},            {"tie_embeddings", Kind::Flag}, {"rope_theta", Kind::Number}};
+    {"bias", Kind::Flag},            {"tie_embeddings", Kind::Flag}, {"rope_theta", Kind::Number},
+    {"gelu", Kind::String}};
 
 const KeySpec optimizerKeys[] = {
     {"name", Kind::String}, {"lr", Kind::Number},           {"beta1", Kind::Number},
