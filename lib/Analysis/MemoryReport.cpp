@@ -131,6 +131,9 @@ std::vector<SavedActivation> savedActivations(ArrayRef<Operation *> instructions
     StringRef name = gemm ? gemm.getName().value_or("") : "";
     if (!name.consume_back(".wgrad"))
       continue;
+    std::optional<ByteRange> b = rangeOf(gemm.getB());
+    if (!b)
+      continue;
     SavedActivation s;
     s.gemm = name.str();
     s.wgrad = at;
@@ -139,8 +142,7 @@ std::vector<SavedActivation> savedActivations(ArrayRef<Operation *> instructions
     for (int64_t d : bType.getShape())
       typeOs << d << "x";
     typeOs << bType.getElementType();
-    ByteRange b = *rangeOf(gemm.getB());
-    s.savedBytes = b.second - b.first;
+    s.savedBytes = b->second - b->first;
     if (!isFP8(gemm.getB().getType())) {
       s.status = SavedActivation::BF16Gemm;
       saved.push_back(s);
@@ -149,14 +151,14 @@ std::vector<SavedActivation> savedActivations(ArrayRef<Operation *> instructions
     // The instruction that wrote the FP8 copy: the last writer before the wgrad.
     for (int64_t t = at - 1; t >= 0 && s.writer < 0; --t)
       for (ByteRange w : accessOf(instructions[t]).writes)
-        if (overlaps(w, b))
+        if (overlaps(w, *b))
           s.writer = t;
     auto writer = s.writer >= 0 ? dyn_cast<KernelOp>(instructions[s.writer]) : KernelOp();
     if (!writer)
       continue;
     s.where = writer.getName().str();
     Value source;
-    Value input = bf16InputOf(writer, b, source);
+    Value input = bf16InputOf(writer, *b, source);
     s.bf16Bytes = tensorBytes(source);
     s.status = input ? SavedActivation::FP8Only : SavedActivation::FP8Fused;
     // A stored source is kept if a backward instruction reads it before
