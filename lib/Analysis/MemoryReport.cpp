@@ -9,6 +9,8 @@
 #include "llvm/Support/Format.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 using namespace mlir;
 using namespace fp8c::rt;
@@ -20,6 +22,164 @@ struct LiveView {
   int64_t first, last; // instruction range
   enum Kind { Activation, FP8Copy, HostVisible } kind;
 };
+
+using ByteRange = std::pair<int64_t, int64_t>;
+
+bool overlaps(ByteRange a, ByteRange b) { return a.first < b.second && b.first < a.second; }
+
+std::optional<ByteRange> rangeOf(Value v) {
+  auto buffer = v ? v.getDefiningOp<BufferOp>() : BufferOp();
+  if (!buffer)
+    return std::nullopt;
+  return ByteRange{buffer.getOffset(), buffer.getOffset() + buffer.getSizeInBytes()};
+}
+
+/// The byte ranges an instruction reads and writes (kernels read all their
+/// inputs before writing any output).
+struct Access {
+  SmallVector<ByteRange> reads, writes;
+};
+
+Access accessOf(Operation *op) {
+  Access access;
+  auto add = [](SmallVector<ByteRange> &to, Value v) {
+    if (std::optional<ByteRange> r = rangeOf(v))
+      to.push_back(*r);
+  };
+  if (auto kernel = dyn_cast<KernelOp>(op)) {
+    for (Value v : kernel.getInputs())
+      add(access.reads, v);
+    for (Value v : kernel.getOutputs())
+      add(access.writes, v);
+  } else if (auto gemm = dyn_cast<GemmOp>(op)) {
+    for (Value v : {gemm.getA(), gemm.getB(), gemm.getBias(), gemm.getAScale(), gemm.getBScale(),
+                    gemm.getDScale()})
+      add(access.reads, v);
+    add(access.writes, gemm.getD());
+    add(access.writes, gemm.getAmaxD());
+  } else if (auto copy = dyn_cast<CopyOp>(op)) {
+    add(access.reads, copy.getSource());
+    add(access.writes, copy.getTarget());
+  }
+  return access;
+}
+
+std::string instructionName(Operation *op) {
+  if (auto kernel = dyn_cast<KernelOp>(op))
+    return kernel.getName().str();
+  if (auto gemm = dyn_cast<GemmOp>(op))
+    return "gemm " + gemm.getName().value_or("").str();
+  return "copy";
+}
+
+bool isBackward(Operation *op) {
+  std::string name = instructionName(op);
+  StringRef n(name);
+  return n.contains("_grad") || n.ends_with(".dgrad") || n.ends_with(".wgrad");
+}
+
+bool isFP8(Type type) {
+  return isa<Float8E4M3FNType, Float8E5M2Type>(cast<MemRefType>(type).getElementType());
+}
+
+/// Where the bf16 value that `writer` quantised into its output `fp8` is
+/// stored: an input buffer of the kernel, an output it also writes, or nowhere
+/// (null: computed inside the kernel and only quantised).
+/// Sets `source` to the quantised tensor inside the body.
+Value bf16InputOf(KernelOp writer, ByteRange fp8, Value &source) {
+  Block &body = writer.getBody().front();
+  for (auto [i, out] : llvm::enumerate(writer.getOutputs())) {
+    std::optional<ByteRange> r = rangeOf(out);
+    if (!r || *r != fp8)
+      continue;
+    Operation *quantise = body.getTerminator()->getOperand(i).getDefiningOp();
+    if (!quantise || quantise->getNumOperands() == 0)
+      return {};
+    // Through reshapes (views) to an input, or to a value computed here, which
+    // is stored only if the kernel also writes it out.
+    source = quantise->getOperand(0);
+    for (;;) {
+      for (auto [j, yielded] : llvm::enumerate(body.getTerminator()->getOperands()))
+        if (yielded == source)
+          return writer.getOutputs()[j];
+      Operation *def = source.getDefiningOp();
+      if (!def)
+        return writer.getInputs()[cast<BlockArgument>(source).getArgNumber()];
+      if (def->getName().getStringRef() != "train.reshape")
+        return {};
+      source = def->getOperand(0);
+    }
+  }
+  return {};
+}
+
+int64_t tensorBytes(Value v) {
+  auto type = dyn_cast_or_null<ShapedType>(v ? v.getType() : Type());
+  if (!type || !type.hasStaticShape())
+    return 0;
+  return type.getNumElements() * ((type.getElementTypeBitWidth() + 7) / 8);
+}
+
+/// The activation operand (B: dW = dyᵀ · x) of every wgrad GEMM, how it was
+/// saved, and whether a backward instruction still reads its bf16 source.
+std::vector<SavedActivation> savedActivations(ArrayRef<Operation *> instructions) {
+  std::vector<SavedActivation> saved;
+  auto first = llvm::find_if(instructions, isBackward);
+  int64_t backwardStart = first - instructions.begin();
+  for (auto [at, op] : llvm::enumerate(instructions)) {
+    auto gemm = dyn_cast<GemmOp>(op);
+    StringRef name = gemm ? gemm.getName().value_or("") : "";
+    if (!name.consume_back(".wgrad"))
+      continue;
+    std::optional<ByteRange> b = rangeOf(gemm.getB());
+    if (!b)
+      continue;
+    SavedActivation s;
+    s.gemm = name.str();
+    s.wgrad = at;
+    auto bType = cast<MemRefType>(gemm.getB().getType());
+    llvm::raw_string_ostream typeOs(s.savedType);
+    for (int64_t d : bType.getShape())
+      typeOs << d << "x";
+    typeOs << bType.getElementType();
+    s.savedBytes = b->second - b->first;
+    if (!isFP8(gemm.getB().getType())) {
+      s.status = SavedActivation::BF16Gemm;
+      saved.push_back(s);
+      continue;
+    }
+    // The instruction that wrote the FP8 copy: the last writer before the wgrad.
+    for (int64_t t = at - 1; t >= 0 && s.writer < 0; --t)
+      for (ByteRange w : accessOf(instructions[t]).writes)
+        if (overlaps(w, *b))
+          s.writer = t;
+    auto writer = s.writer >= 0 ? dyn_cast<KernelOp>(instructions[s.writer]) : KernelOp();
+    if (!writer)
+      continue;
+    s.where = writer.getName().str();
+    Value source;
+    Value input = bf16InputOf(writer, *b, source);
+    s.bf16Bytes = tensorBytes(source);
+    s.status = input ? SavedActivation::FP8Only : SavedActivation::FP8Fused;
+    // A stored source is kept if a backward instruction reads it before
+    // anything overwrites it.
+    std::optional<ByteRange> src = rangeOf(input);
+    for (int64_t t = s.writer + 1; src && t < static_cast<int64_t>(instructions.size()); ++t) {
+      Access access = accessOf(instructions[t]);
+      if (t >= backwardStart && llvm::any_of(access.reads, [&](ByteRange r) {
+            return overlaps(r, *src);
+          })) {
+        s.status = SavedActivation::BF16Kept;
+        s.where = instructionName(instructions[t]);
+        break;
+      }
+      if (llvm::any_of(access.writes, [&](ByteRange w) { return overlaps(w, *src); }))
+        break;
+    }
+    saved.push_back(s);
+  }
+  return saved;
+}
 
 /// Bytes covered by the union of `ranges`.
 int64_t unionBytes(std::vector<std::pair<int64_t, int64_t>> &ranges) {
@@ -77,6 +237,21 @@ FunctionMemory functionMemory(func::FuncOp func, int64_t &arenaBytes) {
     if (entry.second.kind == LiveView::HostVisible)
       entry.second.last = instructions.size();
 
+  // What saving the bf16 sources instead would add, instruction by instruction
+  // (a source quantised once and read by several wgrads counts once).
+  m.saved = savedActivations(instructions);
+  std::vector<int64_t> ifBF16Saved(instructions.size() + 1, 0);
+  std::map<int64_t, const SavedActivation *> bySource;
+  for (const SavedActivation &s : m.saved)
+    if (s.status == SavedActivation::FP8Only || s.status == SavedActivation::FP8Fused) {
+      const SavedActivation *&last = bySource[s.writer];
+      if (!last || last->wgrad < s.wgrad)
+        last = &s;
+    }
+  for (auto &[writer, s] : bySource)
+    for (int64_t t = writer; t <= s->wgrad; ++t)
+      ifBF16Saved[t] += s->bf16Bytes;
+
   int64_t best = -1;
   for (int64_t t = 0; t < static_cast<int64_t>(instructions.size()); ++t) {
     std::vector<std::pair<int64_t, int64_t>> byKind[3];
@@ -88,21 +263,17 @@ FunctionMemory functionMemory(func::FuncOp func, int64_t &arenaBytes) {
     int64_t act = unionBytes(byKind[LiveView::Activation]);
     int64_t fp8 = unionBytes(byKind[LiveView::FP8Copy]);
     int64_t host = unionBytes(byKind[LiveView::HostVisible]);
+    m.peakLiveIfBF16Saved = std::max(m.peakLiveIfBF16Saved, act + fp8 + host + ifBF16Saved[t]);
     if (act + fp8 + host > best) {
       best = act + fp8 + host;
       m.activations = act;
       m.fp8Copies = fp8;
       m.hostVisible = host;
       m.peakInstruction = t;
-      Operation *op = instructions[t];
-      if (auto kernel = dyn_cast<KernelOp>(op))
-        m.peakInstructionName = kernel.getName().str();
-      else if (auto gemm = dyn_cast<GemmOp>(op))
-        m.peakInstructionName = "gemm " + gemm.getName().value_or("").str();
-      else
-        m.peakInstructionName = "copy";
+      m.peakInstructionName = instructionName(instructions[t]);
     }
   }
+  m.peakLive = std::max<int64_t>(best, 0);
   return m;
 }
 
@@ -141,6 +312,46 @@ MemoryReport fp8c::rt::computeMemoryReport(ModuleOp lowered) {
   return report;
 }
 
+/// Per wgrad, the activation saved for it; then what saving FP8 instead of
+/// bf16 gains at the peak.
+template <typename Line>
+static void printSaved(const FunctionMemory &m, llvm::raw_ostream &os, Line &line) {
+  if (m.saved.empty())
+    return;
+  auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
+  os << "  saved for backward (the activation each weight gradient reads):\n";
+  int64_t fp8Only = 0, bf16Kept = 0, bf16Gemms = 0;
+  for (const SavedActivation &s : m.saved) {
+    os << "    " << llvm::left_justify(s.gemm, 40) << " " << llvm::left_justify(s.savedType, 20)
+       << llvm::format("%9.2f MiB  ", mib(s.savedBytes));
+    switch (s.status) {
+    case SavedActivation::FP8Only:
+      os << "FP8 only: bf16 source dead after forward (quantised by " << s.where << ")";
+      fp8Only += s.savedBytes;
+      break;
+    case SavedActivation::FP8Fused:
+      os << "FP8 only: bf16 source never stored (computed in " << s.where << ")";
+      fp8Only += s.savedBytes;
+      break;
+    case SavedActivation::BF16Kept:
+      os << llvm::format("FP8 + bf16 source (%.2f MiB): read in backward by ", mib(s.bf16Bytes))
+         << s.where;
+      bf16Kept += s.bf16Bytes;
+      break;
+    case SavedActivation::BF16Gemm:
+      os << "bf16 wgrad (see --fp8-report): saved in bf16";
+      bf16Gemms += s.savedBytes;
+      break;
+    }
+    os << "\n";
+  }
+  line("wgrad operands saved as FP8 only", fp8Only);
+  line("bf16 sources kept too (backward reads them)", bf16Kept);
+  line("wgrad operands of bf16 GEMMs (bf16)", bf16Gemms);
+  line("live at the peak", m.peakLive);
+  line("live at the peak had bf16 sources been saved", m.peakLiveIfBF16Saved);
+}
+
 void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os) {
   MemoryReport report = computeMemoryReport(lowered);
   auto line = [&](StringRef what, int64_t bytes) {
@@ -171,5 +382,6 @@ void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os) {
     line("arena (planned peak)", m.arenaBytes);
     line("cuBLASLt workspace (CUDA, Hopper; beside)", report.workspaceBytes);
     line("device memory in all", m.arenaBytes + report.workspaceBytes);
+    printSaved(m, os, line);
   }
 }

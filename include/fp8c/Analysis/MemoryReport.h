@@ -2,7 +2,9 @@
 //
 // `fp8c MODEL --memory-report`: the arena that fp8-lower-to-rt planned, split
 // per function into the persistent state and what is live at the function's
-// peak, plus the cuBLASLt workspace the CUDA backend allocates beside it.
+// peak, plus the cuBLASLt workspace the CUDA backend allocates beside it, and
+// per weight gradient the activation it reads: saved as FP8 only, or kept in
+// bf16 too (and why).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,25 @@ namespace fp8c::rt {
 /// Hopper (NVIDIA's recommendation for sm_90: 32 MiB).
 inline constexpr int64_t kHopperGemmWorkspaceBytes = 32ll << 20;
 
+/// The activation operand a weight-gradient GEMM reads, as the function saved it
+/// between the forward instruction that wrote it and the wgrad.
+struct SavedActivation {
+  enum Status {
+    FP8Only,    // the FP8 copy is saved; its bf16 source dies in forward
+    FP8Fused,   // the FP8 copy is saved; the bf16 source was never stored (fused)
+    BF16Kept,   // the FP8 copy is saved, and a backward op reads the bf16 source too
+    BF16Gemm,   // a bf16 GEMM: the bf16 operand itself is saved
+  };
+  std::string gemm;       // the wgrad's layer name, without ".wgrad"
+  std::string savedType;  // the saved operand's buffer type
+  int64_t savedBytes = 0;
+  int64_t bf16Bytes = 0;  // the bf16 source's bytes (FP8 GEMMs)
+  Status status = FP8Only;
+  // FP8Only / FP8Fused: the kernel that quantises; BF16Kept: the backward reader.
+  std::string where;
+  int64_t writer = -1, wgrad = -1; // instruction indices
+};
+
 struct FunctionMemory {
   std::string name;
   int64_t arenaBytes = 0;
@@ -34,6 +55,12 @@ struct FunctionMemory {
   int64_t activations = 0, fp8Copies = 0, hostVisible = 0;
   int64_t peakInstruction = -1;
   std::string peakInstructionName;
+  // Weight gradients' activation operands (functions with a backward pass).
+  std::vector<SavedActivation> saved;
+  // The largest number of non-persistent bytes live at one instruction, and
+  // the same if every FP8 GEMM's bf16 source not kept had been kept from its
+  // quantisation to its wgrad (what saving bf16 for backward would cost).
+  int64_t peakLive = 0, peakLiveIfBF16Saved = 0;
 
   int64_t persistent() const {
     return parameters + optimizerState + fp8State + gradAccumulators + constants;
