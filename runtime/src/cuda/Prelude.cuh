@@ -875,5 +875,23 @@ template <int DT> __device__ __forceinline__ i64 divsi(i64 a, i64 b, bool rem) {
 // fp8.amax_from_history's max: NaN wins (KernelOpsFP8.cpp maxAmax).
 __device__ __forceinline__ float maxAmax(float a, float b) { if (isNaN(a)) return a; if (isNaN(b)) return b; return a > b ? a : b; }
 
+// ---- tensor cores: mma.sync m16n8k16, bf16 in, f32 accumulate ----
+// d += A (16x16, row) * B (16x8, col), one warp, all 32 lanes together.
+// Fragments as the PTX ISA lays them out (docs/cuda-backend.md has the
+// lane -> element table): a[4] and b[2] hold bf16 pairs (lower index in the
+// low half), d[4] the f32 accumulators. NVRTC gets the instruction itself;
+// the host emulator (HostShim.cpp) gathers the warp's fragments instead.
+__device__ __forceinline__ u32 packBf16(float lo, float hi) { return u32(floatToBf16(lo)) | (u32(floatToBf16(hi)) << 16); }
+__device__ __forceinline__ void mmaBf16(float (&d)[4], const u32 (&a)[4], const u32 (&b)[2]) {
+#ifdef __CUDACC_RTC__
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+               "{%0, %1, %2, %3};\n"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#else
+  fp8emuMmaBf16(d, a, b, d);
+#endif
+}
+
 } // namespace fp8rt
 // ---- end of prelude ----
