@@ -543,6 +543,24 @@ std::string gpt2SmallOneLayer() {
 TEST(CudaEmulatorVsCpu, Gpt2SmallShapesOneLayer) {
   compareInstructions(compileForTest(gpt2SmallOneLayer()), emulator, "emulator");
 }
+/// The tiny llama with the head dims of the tensor-core attention (64, 128),
+/// grouped-query attention (8 heads over 2, 4 over 1), RoPE, and a sequence
+/// of 80 (a full 64-row tile and a partial one).
+std::string llamaHeads(int dModel, int heads, int kvHeads) {
+  return edited(readSourceFile("test/e2e/Inputs/llama-d64.yaml"),
+                {{"seq_len: 32", "seq_len: 80"},
+                 {"d_model: 64", "d_model: " + std::to_string(dModel)},
+                 {"n_layers: 2", "n_layers: 1"},
+                 {"n_heads: 4", "n_heads: " + std::to_string(heads)},
+                 {"n_kv_heads: 2", "n_kv_heads: " + std::to_string(kvHeads)},
+                 {"batch_size: 8", "batch_size: 2"}});
+}
+TEST(CudaEmulatorVsCpu, LlamaHead64Gqa8Over2) {
+  compareInstructions(compileForTest(llamaHeads(512, 8, 2)), emulator, "emulator");
+}
+TEST(CudaEmulatorVsCpu, LlamaHead128Gqa4Over1) {
+  compareInstructions(compileForTest(llamaHeads(512, 4, 1)), emulator, "emulator");
+}
 TEST(CudaEmulatorVsCpu, GptTinyLossTrajectory) {
   fp8c::testing::compareTraining(compileForTest(example("gpt-tiny.yaml")), emulator, 40,
                                  "emulator");

@@ -205,8 +205,24 @@ Status attention(const KernelEmit &e) {
   const uint32_t block = D > 64 ? 128 : 64;
   const string qrs = fmt("reinterpret_cast<const float *>(scratch + %s)", num(int64_t(qr)).c_str());
   const string krs = fmt("reinterpret_cast<const float *>(scratch + %s)", num(int64_t(kr)).c_str());
+  if (!grad && (D == 64 || D == 128)) {
+    const int64_t tiles = (T + 63) / 64;
+    e.addEntry(e.what + fmt(": FlashAttention-2 on tensor cores (head dim %s): one block of 4 warps "
+                            "per (batch, head, 64 query rows), 16 rows per warp; 64-key K/V tiles "
+                            "in bf16 in static shared memory (2 x 64 x %s x 2 = %s bytes, plain "
+                            "loads), S = QK^T and O = PV on mma.sync m16n8k16 bf16 -> f32, online "
+                            "softmax in f32%s",
+                            num(D).c_str(), num(D + 8).c_str(), num(4 * 64 * (D + 8)).c_str(),
+                            attrB(e.op, "causal") ? ", key tiles after the diagonal skipped" : ""),
+               fmt("  flashAttentionForward<%s, %s, %s>(%s, %s, %s, %s, %s);\n", std::to_string(D).c_str(),
+                   e.inDt(2), e.outDt(0), shape.c_str(), qrs.c_str(), krs.c_str(), e.in(2).c_str(),
+                   e.out(0).c_str()),
+               uint32_t(std::min<int64_t>(B * heads * tiles, 1 << 20)), 128);
+    return Status::success();
+  }
   if (!grad) {
-    e.addEntry(e.what + ": one block per (batch, head, query row)",
+    e.addEntry(e.what + ": one block per (batch, head, query row) (head dim " + num(D) +
+                 ": the tensor-core kernel takes 64 and 128)",
              fmt("  attentionForward<%s, %s>(%s, %s, %s, %s, %s);\n", e.inDt(2), e.outDt(0),
                  shape.c_str(), qrs.c_str(), krs.c_str(), e.in(2).c_str(), e.out(0).c_str()),
              uint32_t(std::min<int64_t>(B * heads * T, 1 << 20)), block, 1,

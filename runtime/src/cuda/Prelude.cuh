@@ -893,5 +893,129 @@ __device__ __forceinline__ void mmaBf16(float (&d)[4], const u32 (&a)[4], const 
 #endif
 }
 
+
+// ---- attention on tensor cores (FlashAttention-2 forward) ----
+// One block of 4 warps per (b, h, tile of 64 query rows); warp w owns rows
+// 16w .. 16w + 15 of the tile. Q (f32 with RoPE applied, from ropeCopy) is
+// rounded to bf16 into A fragments once; each 64-key tile of K' (f32) and V is
+// rounded to bf16 into shared memory ([64][HD + 8]: the 8 columns of padding
+// spread a fragment's rows over the banks), S = Q K^T and O += P V run on
+// mmaBf16, the softmax is online in f32 (row max and sum in registers, the
+// 4 lanes of a row group combined by shuffles), P is rounded to bf16 for P V.
+// Causal: key tiles after the query tile are skipped, the diagonal one masked.
+// GQA: query head h reads K/V head h / (heads / kvHeads), no copies.
+template <int HD, int DV, int DO>
+__device__ void flashAttentionForward(AttentionShape a, const float *qr, const float *kr, const u8 *v, u8 *out) {
+  __shared__ u16 kTile[64 * (HD + 8)];
+  __shared__ u16 vTile[64 * (HD + 8)];
+  const int ld = HD + 8;
+  const i64 T = a.seq, qw = a.heads * HD, kw = a.kvHeads * HD, tiles = (T + 63) / 64;
+  const float scale = float(1.0 / sqrt(double(HD))), minusInf = -__int_as_float(0x7F800000);
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
+  for (i64 work = blockIdx.x; work < a.batch * a.heads * tiles; work += gridDim.x) {
+    const i64 qt = work % tiles, h = (work / tiles) % a.heads, b = work / (tiles * a.heads);
+    const i64 kvh = h / (a.heads / a.kvHeads);
+    const i64 row[2] = {qt * 64 + warp * 16 + g, qt * 64 + warp * 16 + g + 8};
+    u32 qa[HD / 16][4];
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; ++kk)
+#pragma unroll
+      for (int r = 0; r < 4; ++r) {
+        const i64 i = row[r & 1], c = kk * 16 + 2 * t + 8 * (r >> 1);
+        const float *q = qr + (b * T + i) * qw + h * HD + c;
+        qa[kk][r] = i < T ? packBf16(q[0], q[1]) : 0u;
+      }
+    float m[2] = {minusInf, minusInf}, l[2] = {0.0f, 0.0f}, o[HD / 8][4];
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
+    const i64 keyEnd = a.causal ? (qt * 64 + 64 < T ? qt * 64 + 64 : T) : T;
+    for (i64 k0 = 0; k0 < keyEnd; k0 += 64) {
+      __syncthreads();
+      for (int e = threadIdx.x; e < 64 * HD; e += blockDim.x) {
+        const int j = e / HD, d = e % HD;
+        const i64 at = (b * T + k0 + j) * kw + kvh * HD + d;
+        const bool in = k0 + j < T;
+        kTile[j * ld + d] = in ? floatToBf16(kr[at]) : u16(0);
+        vTile[j * ld + d] = in ? floatToBf16(ldf<DV>(v, at)) : u16(0);
+      }
+      __syncthreads();
+      float s[8][4];
+#pragma unroll
+      for (int n = 0; n < 8; ++n) {
+        s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+        const u16 *kRow = kTile + (n * 8 + g) * ld + 2 * t;
+#pragma unroll
+        for (int kk = 0; kk < HD / 16; ++kk) {
+          const u32 kb[2] = {u32(kRow[kk * 16]) | (u32(kRow[kk * 16 + 1]) << 16),
+                             u32(kRow[kk * 16 + 8]) | (u32(kRow[kk * 16 + 9]) << 16)};
+          mmaBf16(s[n], qa[kk], kb);
+        }
+      }
+      float mx[2] = {minusInf, minusInf};
+#pragma unroll
+      for (int n = 0; n < 8; ++n)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const i64 key = k0 + n * 8 + 2 * t + (i & 1);
+          const bool masked = key >= T || (a.causal && key > row[i >> 1]);
+          s[n][i] = masked ? minusInf : __fmul_rn(scale, s[n][i]);
+          mx[i >> 1] = fmaxf(mx[i >> 1], s[n][i]);
+        }
+      float corr[2];
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xFFFFFFFFu, mx[r], 1));
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xFFFFFFFFu, mx[r], 2));
+        const float mNew = fmaxf(m[r], mx[r]);
+        // A row with every key masked so far keeps max -inf: exponents of 0.
+        const float base = mNew == minusInf ? 0.0f : mNew;
+        corr[r] = expf(__fsub_rn(m[r], base));
+        m[r] = mNew;
+        mx[r] = base;
+      }
+      float sum[2] = {0.0f, 0.0f};
+#pragma unroll
+      for (int n = 0; n < 8; ++n)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          s[n][i] = expf(__fsub_rn(s[n][i], mx[i >> 1]));
+          sum[i >> 1] = __fadd_rn(sum[i >> 1], s[n][i]);
+        }
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
+        sum[r] = __fadd_rn(sum[r], __shfl_xor_sync(0xFFFFFFFFu, sum[r], 1));
+        sum[r] = __fadd_rn(sum[r], __shfl_xor_sync(0xFFFFFFFFu, sum[r], 2));
+        l[r] = __fadd_rn(__fmul_rn(l[r], corr[r]), sum[r]);
+      }
+#pragma unroll
+      for (int n = 0; n < HD / 8; ++n)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) o[n][i] = __fmul_rn(o[n][i], corr[i >> 1]);
+      // P V: two accumulator tiles of S are, element for element, one A
+      // fragment; B (keys x dims) is read column-wise from the V tile.
+#pragma unroll
+      for (int kk = 0; kk < 4; ++kk) {
+        const u32 pa[4] = {packBf16(s[2 * kk][0], s[2 * kk][1]), packBf16(s[2 * kk][2], s[2 * kk][3]),
+                           packBf16(s[2 * kk + 1][0], s[2 * kk + 1][1]), packBf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+        const u16 *vCol = vTile + (kk * 16 + 2 * t) * ld + g;
+#pragma unroll
+        for (int n = 0; n < HD / 8; ++n) {
+          const u32 vb[2] = {u32(vCol[n * 8]) | (u32(vCol[ld + n * 8]) << 16),
+                             u32(vCol[8 * ld + n * 8]) | (u32(vCol[9 * ld + n * 8]) << 16)};
+          mmaBf16(o[n], pa, vb);
+        }
+      }
+    }
+    const float inv[2] = {__fdiv_rn(1.0f, l[0]), __fdiv_rn(1.0f, l[1])};
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const i64 i2 = row[i >> 1];
+        if (i2 < T) put<DO>(out, (b * T + i2) * qw + h * HD + n * 8 + 2 * t + (i & 1), __fmul_rn(o[n][i], inv[i >> 1]));
+      }
+  }
+}
+
 } // namespace fp8rt
 // ---- end of prelude ----
