@@ -565,5 +565,12 @@ TEST(CudaEmulatorVsCpu, GptTinyLossTrajectory) {
   fp8c::testing::compareTraining(compileForTest(example("gpt-tiny.yaml")), emulator, 40,
                                  "emulator");
 }
+/// gpt-tiny with 2 heads of 64: trains through the tensor-core attention
+/// (forward and backward) rather than the per-row kernels of head dim 32.
+TEST(CudaEmulatorVsCpu, GptTinyHead64LossTrajectory) {
+  fp8c::testing::compareTraining(
+      compileForTest(edited(example("gpt-tiny.yaml"), {{"n_heads: 4 ", "n_heads: 2 "}})),
+      emulator, 40, "emulator");
+}
 
 } // namespace

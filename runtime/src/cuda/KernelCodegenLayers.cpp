@@ -176,6 +176,42 @@ Status embeddingGrad(const KernelEmit &e) {
   return Status::success();
 }
 
+/// train.attention_grad at head dims 64 and 128: FlashAttention-2's backward on tensor cores,
+/// deterministic (each gradient element written once, no atomics).
+Status flashAttentionGrad(const KernelEmit &e, int64_t D, const string &shape, const string &rope,
+                          const string &qrs, const string &krs, uint64_t stats) {
+  const vector<int64_t> &q = e.types[e.op.operands[1]].shape;
+  const int64_t heads = attrI(e.op, "n_heads"), kvHeads = attrI(e.op, "n_kv_heads");
+  const int64_t B = q[0], T = q[1], tiles = (T + 63) / 64;
+  const string hd = std::to_string(D), st = fmt("reinterpret_cast<float *>(scratch + %s)",
+                                                 num(int64_t(stats)).c_str());
+  const uint32_t qBlocks = uint32_t(std::min<int64_t>(B * heads * tiles, 1 << 20));
+  e.addEntry(e.what + fmt(", phase 1 on tensor cores (head dim %s): the forward again per (batch, "
+                          "head, 64 query rows), 4 warps x 16 rows, keeping each row's max, 1/sum "
+                          "and D = rowsum(dO * O)", hd.c_str()),
+             fmt("  flashAttentionBackwardStats<%s, %s, %s>(%s, %s, %s, %s, %s, %s);\n", hd.c_str(),
+                 e.inDt(0), e.inDt(3), shape.c_str(), e.in(0).c_str(), qrs.c_str(), krs.c_str(),
+                 e.in(3).c_str(), st.c_str()),
+             qBlocks, 128);
+  e.addEntry(e.what + ", phase 2 on tensor cores: dK and dV per (batch, kv head, 64 key rows), "
+                      "the group's query heads and query tiles in order; P and dS recomputed from "
+                      "the row statistics",
+             fmt("  flashAttentionBackwardKeyValue<%s, %s, %s, %s>(%s, %s, %s, %s, %s, %s, %s, %s, "
+                 "%s);\n",
+                 hd.c_str(), e.inDt(0), e.inDt(3), e.outDt(1), shape.c_str(), e.in(0).c_str(),
+                 qrs.c_str(), krs.c_str(), e.in(3).c_str(), st.c_str(), rope.c_str(),
+                 e.out(1).c_str(), e.out(2).c_str()),
+             uint32_t(std::min<int64_t>(B * kvHeads * tiles, 1 << 20)), 128);
+  e.addEntry(e.what + ", phase 3 on tensor cores: dQ per (batch, head, 64 query rows), the key "
+                      "tiles in order",
+             fmt("  flashAttentionBackwardQuery<%s, %s, %s, %s>(%s, %s, %s, %s, %s, %s, %s, %s);\n",
+                 hd.c_str(), e.inDt(0), e.inDt(3), e.outDt(0), shape.c_str(), e.in(0).c_str(),
+                 qrs.c_str(), krs.c_str(), e.in(3).c_str(), st.c_str(), rope.c_str(),
+                 e.out(0).c_str()),
+             qBlocks, 128);
+  return Status::success();
+}
+
 /// train.attention(_grad): query and key in f32 (RoPE applied), then one block per row.
 Status attention(const KernelEmit &e) {
   const bool grad = e.id == OpId::TrainAttentionGrad;
@@ -212,7 +248,8 @@ Status attention(const KernelEmit &e) {
                             "in bf16 in static shared memory (2 x 64 x %s x 2 = %s bytes, plain "
                             "loads), S = QK^T and O = PV on mma.sync m16n8k16 bf16 -> f32, online "
                             "softmax in f32%s",
-                            num(D).c_str(), num(D + 8).c_str(), num(4 * 64 * (D + 8)).c_str(),
+                            std::to_string(D).c_str(), std::to_string(D + 8).c_str(),
+                            std::to_string(4 * 64 * (D + 8)).c_str(),
                             attrB(e.op, "causal") ? ", key tiles after the diagonal skipped" : ""),
                fmt("  flashAttentionForward<%s, %s, %s>(%s, %s, %s, %s, %s);\n", std::to_string(D).c_str(),
                    e.inDt(2), e.outDt(0), shape.c_str(), qrs.c_str(), krs.c_str(), e.in(2).c_str(),
@@ -230,6 +267,8 @@ Status attention(const KernelEmit &e) {
     return Status::success();
   }
   const uint64_t stats = e.allocScratch(uint64_t(B * heads * T) * 12);
+  if (D == 64 || D == 128)
+    return flashAttentionGrad(e, D, shape, rope, qrs, krs, stats);
   e.addEntry(e.what + ", query gradient: one block per (batch, head, query row)",
            fmt("  attentionBackwardQuery<%s, %s, %s>(%s, %s, %s, %s, %s, %s, %s, "
                "reinterpret_cast<float *>(scratch + %s));\n",

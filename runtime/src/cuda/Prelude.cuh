@@ -894,126 +894,340 @@ __device__ __forceinline__ void mmaBf16(float (&d)[4], const u32 (&a)[4], const 
 }
 
 
-// ---- attention on tensor cores (FlashAttention-2 forward) ----
-// One block of 4 warps per (b, h, tile of 64 query rows); warp w owns rows
-// 16w .. 16w + 15 of the tile. Q (f32 with RoPE applied, from ropeCopy) is
-// rounded to bf16 into A fragments once; each 64-key tile of K' (f32) and V is
-// rounded to bf16 into shared memory ([64][HD + 8]: the 8 columns of padding
-// spread a fragment's rows over the banks), S = Q K^T and O += P V run on
-// mmaBf16, the softmax is online in f32 (row max and sum in registers, the
-// 4 lanes of a row group combined by shuffles), P is rounded to bf16 for P V.
-// Causal: key tiles after the query tile are skipped, the diagonal one masked.
-// GQA: query head h reads K/V head h / (heads / kvHeads), no copies.
+// ---- attention on tensor cores (FlashAttention-2) ----
+// Tiles of 64 rows (queries or keys) by HD (64 or 128) in bf16 in shared
+// memory, [64][HD + 8]: the 8 columns of padding spread a fragment's rows
+// over the banks. A block is 4 warps; warp w owns rows 16w .. 16w + 15 of its
+// block's tile. Products run on mmaBf16 (bf16 in, f32 accumulate); the
+// softmax and every other step in f32. q' and k' are f32 with RoPE applied
+// (ropeCopy); gradients of q' and k' are rotated back in registers (a
+// thread holds dims d and d + HD/2 of its rows). GQA: query head h reads
+// K/V head h / (heads / kvHeads), no copies. No atomics: each output
+// element is written by one thread, sums over heads and tiles in order.
+template <int HD, int DT>
+__device__ __forceinline__ void flashLoadTile(u16 *tile, const u8 *src, i64 row0, i64 rows, i64 base, i64 stride) {
+  for (int e = threadIdx.x; e < 64 * HD; e += blockDim.x) {
+    const int j = e / HD, d = e % HD;
+    tile[j * (HD + 8) + d] = row0 + j < rows ? floatToBf16(ldf<DT>(src, base + (row0 + j) * stride + d)) : u16(0);
+  }
+}
+// A fragments (16 rows x HD) of this thread's rows r[0], r[1] of a row-major
+// matrix (rows past `rows` are 0).
+template <int HD, int DT>
+__device__ __forceinline__ void flashLoadA(u32 (&fa)[HD / 16][4], const u8 *src, const i64 (&r)[2], i64 rows, i64 base, i64 stride) {
+  const int t = (threadIdx.x & 31) & 3;
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; ++kk)
+#pragma unroll
+    for (int q = 0; q < 4; ++q) {
+      const i64 i = r[q & 1], c = base + i * stride + kk * 16 + 2 * t + 8 * (q >> 1);
+      fa[kk][q] = i < rows ? packBf16(ldf<DT>(src, c), ldf<DT>(src, c + 1)) : 0u;
+    }
+}
+// s (16 x 64) = A (16 x HD) . tile^T: the tile's rows are the 64 columns.
+template <int HD>
+__device__ __forceinline__ void flashRowsTimesTileT(float (&s)[8][4], const u32 (&fa)[HD / 16][4], const u16 *tile) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+#pragma unroll
+  for (int n = 0; n < 8; ++n) {
+    s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+    const u16 *row = tile + (n * 8 + g) * (HD + 8) + 2 * t;
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; ++kk) {
+      const u32 b[2] = {u32(row[kk * 16]) | (u32(row[kk * 16 + 1]) << 16),
+                        u32(row[kk * 16 + 8]) | (u32(row[kk * 16 + 9]) << 16)};
+      mmaBf16(s[n], fa[kk], b);
+    }
+  }
+}
+// acc (16 x HD) += p (16 x 64, accumulator layout, rounded to bf16) . tile
+// (64 x HD): two accumulator tiles of p are, element for element, one A
+// fragment; B is read column-wise from the tile.
+template <int HD>
+__device__ __forceinline__ void flashAccumulate(float (&acc)[HD / 8][4], const float (&p)[8][4], const u16 *tile) {
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, ld = HD + 8;
+#pragma unroll
+  for (int kk = 0; kk < 4; ++kk) {
+    const u32 a[4] = {packBf16(p[2 * kk][0], p[2 * kk][1]), packBf16(p[2 * kk][2], p[2 * kk][3]),
+                      packBf16(p[2 * kk + 1][0], p[2 * kk + 1][1]), packBf16(p[2 * kk + 1][2], p[2 * kk + 1][3])};
+    const u16 *col = tile + (kk * 16 + 2 * t) * ld + g;
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n) {
+      const u32 b[2] = {u32(col[n * 8]) | (u32(col[ld + n * 8]) << 16),
+                        u32(col[8 * ld + n * 8]) | (u32(col[9 * ld + n * 8]) << 16)};
+      mmaBf16(acc[n], a, b);
+    }
+  }
+}
+template <int HD> __device__ __forceinline__ void flashZero(float (&acc)[HD / 8][4]) {
+#pragma unroll
+  for (int n = 0; n < HD / 8; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f;
+}
+// The inverse RoPE rotation of this thread's accumulator rows r[0], r[1]
+// (positions t0, t1), as ropeInverseRow: dims d and d + HD/2 are tiles n and
+// n + HD/16 of the same thread.
+template <int HD>
+__device__ __forceinline__ void flashRopeInverse(float (&acc)[HD / 8][4], const i64 (&pos)[2], double theta) {
+  const int t = (threadIdx.x & 31) & 3;
+#pragma unroll
+  for (int n = 0; n < HD / 16; ++n)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const int d = n * 8 + 2 * t + (i & 1);
+      const float invFreq = float(1.0 / pow(theta, double(2 * d) / double(HD)));
+      const float angle = __fmul_rn(float(pos[i >> 1]), invFreq);
+      const float c = float(cos(double(angle))), s = -float(sin(double(angle)));
+      const float x1 = acc[n][i], x2 = acc[n + HD / 16][i];
+      acc[n][i] = __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s));
+      acc[n + HD / 16][i] = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s));
+    }
+}
+// Sum of the 4 lanes of a row group (they hold one row's columns).
+__device__ __forceinline__ float flashRowSum(float x) {
+  x = __fadd_rn(x, __shfl_xor_sync(0xFFFFFFFFu, x, 1));
+  return __fadd_rn(x, __shfl_xor_sync(0xFFFFFFFFu, x, 2));
+}
+__device__ __forceinline__ float flashRowMax(float x) {
+  x = fmaxf(x, __shfl_xor_sync(0xFFFFFFFFu, x, 1));
+  return fmaxf(x, __shfl_xor_sync(0xFFFFFFFFu, x, 2));
+}
+__device__ __forceinline__ bool flashMasked(const AttentionShape &a, i64 query, i64 key) {
+  return key >= a.seq || (a.causal && key > query);
+}
+// The forward pass of one 64-row query tile (b, h, qt): o (unnormalised),
+// row max m and sum l of this thread's rows, online softmax over the key
+// tiles (those after the diagonal skipped when causal).
+template <int HD, int DV>
+__device__ void flashForwardTile(const AttentionShape &a, const float *qr, const float *kr, const u8 *v, i64 b, i64 h, i64 qt,
+                                 u16 *kTile, u16 *vTile, float (&o)[HD / 8][4], float (&m)[2], float (&l)[2]) {
+  const i64 T = a.seq, qw = a.heads * HD, kw = a.kvHeads * HD, kvh = h / (a.heads / a.kvHeads);
+  const float scale = float(1.0 / sqrt(double(HD))), minusInf = -__int_as_float(0x7F800000);
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
+  const i64 row[2] = {qt * 64 + warp * 16 + g, qt * 64 + warp * 16 + g + 8};
+  u32 qa[HD / 16][4];
+  flashLoadA<HD, F32>(qa, reinterpret_cast<const u8 *>(qr), row, T, b * T * qw + h * HD, qw);
+  m[0] = m[1] = minusInf;
+  l[0] = l[1] = 0.0f;
+  flashZero<HD>(o);
+  const i64 keyEnd = a.causal && qt * 64 + 64 < T ? qt * 64 + 64 : T;
+  for (i64 k0 = 0; k0 < keyEnd; k0 += 64) {
+    __syncthreads();
+    flashLoadTile<HD, F32>(kTile, reinterpret_cast<const u8 *>(kr), k0, T, b * T * kw + kvh * HD, kw);
+    flashLoadTile<HD, DV>(vTile, v, k0, T, b * T * kw + kvh * HD, kw);
+    __syncthreads();
+    float s[8][4], mx[2] = {minusInf, minusInf}, sum[2] = {0.0f, 0.0f}, corr[2];
+    flashRowsTimesTileT<HD>(s, qa, kTile);
+#pragma unroll
+    for (int n = 0; n < 8; ++n)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        s[n][i] = flashMasked(a, row[i >> 1], k0 + n * 8 + 2 * t + (i & 1)) ? minusInf : __fmul_rn(scale, s[n][i]);
+        mx[i >> 1] = fmaxf(mx[i >> 1], s[n][i]);
+      }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      const float mNew = fmaxf(m[r], flashRowMax(mx[r]));
+      // A row with every key masked so far keeps max -inf: exponents of 0.
+      mx[r] = mNew == minusInf ? 0.0f : mNew;
+      corr[r] = expf(__fsub_rn(m[r], mx[r]));
+      m[r] = mNew;
+    }
+#pragma unroll
+    for (int n = 0; n < 8; ++n)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        s[n][i] = expf(__fsub_rn(s[n][i], mx[i >> 1]));
+        sum[i >> 1] = __fadd_rn(sum[i >> 1], s[n][i]);
+      }
+#pragma unroll
+    for (int r = 0; r < 2; ++r) l[r] = __fadd_rn(__fmul_rn(l[r], corr[r]), flashRowSum(sum[r]));
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) o[n][i] = __fmul_rn(o[n][i], corr[i >> 1]);
+    flashAccumulate<HD>(o, s, vTile);
+  }
+}
+// Forward: one block per (b, h, 64 query rows); O = o / l.
 template <int HD, int DV, int DO>
 __device__ void flashAttentionForward(AttentionShape a, const float *qr, const float *kr, const u8 *v, u8 *out) {
   __shared__ u16 kTile[64 * (HD + 8)];
   __shared__ u16 vTile[64 * (HD + 8)];
-  const int ld = HD + 8;
+  const i64 T = a.seq, qw = a.heads * HD, tiles = (T + 63) / 64;
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
+  for (i64 work = blockIdx.x; work < a.batch * a.heads * tiles; work += gridDim.x) {
+    const i64 qt = work % tiles, h = (work / tiles) % a.heads, b = work / (tiles * a.heads);
+    float o[HD / 8][4], m[2], l[2];
+    flashForwardTile<HD, DV>(a, qr, kr, v, b, h, qt, kTile, vTile, o, m, l);
+    const i64 row[2] = {qt * 64 + warp * 16 + g, qt * 64 + warp * 16 + g + 8};
+    const float inv[2] = {__fdiv_rn(1.0f, l[0]), __fdiv_rn(1.0f, l[1])};
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n)
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+        if (row[i >> 1] < T)
+          put<DO>(out, (b * T + row[i >> 1]) * qw + h * HD + n * 8 + 2 * t + (i & 1), __fmul_rn(o[n][i], inv[i >> 1]));
+  }
+}
+// Backward, phase 1: the forward again per (b, h, 64 query rows), keeping
+// each row's max, 1/sum and D = rowsum(dO * O) (O in f32) in stats
+// (3 floats per row, the layout of attentionBackwardQuery's).
+template <int HD, int DG, int DV>
+__device__ void flashAttentionBackwardStats(AttentionShape a, const u8 *dout, const float *qr, const float *kr, const u8 *v,
+                                            float *stats) {
+  __shared__ u16 kTile[64 * (HD + 8)];
+  __shared__ u16 vTile[64 * (HD + 8)];
+  const i64 T = a.seq, qw = a.heads * HD, tiles = (T + 63) / 64;
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
+  for (i64 work = blockIdx.x; work < a.batch * a.heads * tiles; work += gridDim.x) {
+    const i64 qt = work % tiles, h = (work / tiles) % a.heads, b = work / (tiles * a.heads);
+    float o[HD / 8][4], m[2], l[2];
+    flashForwardTile<HD, DV>(a, qr, kr, v, b, h, qt, kTile, vTile, o, m, l);
+    const i64 row[2] = {qt * 64 + warp * 16 + g, qt * 64 + warp * 16 + g + 8};
+    const float inv[2] = {__fdiv_rn(1.0f, l[0]), __fdiv_rn(1.0f, l[1])};
+    float dot[2] = {0.0f, 0.0f};
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n)
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+        if (row[i >> 1] < T)
+          dot[i >> 1] = __fadd_rn(dot[i >> 1], __fmul_rn(ldf<DG>(dout, (b * T + row[i >> 1]) * qw + h * HD + n * 8 + 2 * t + (i & 1)),
+                                                         __fmul_rn(o[n][i], inv[i >> 1])));
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      dot[r] = flashRowSum(dot[r]);
+      if (t == 0 && row[r] < T) {
+        float *st = stats + 3 * ((b * a.heads + h) * T + row[r]);
+        st[0] = m[r];
+        st[1] = inv[r];
+        st[2] = dot[r];
+      }
+    }
+  }
+}
+// P and dS of one 16 x 64 block of scores (rows `row`, columns `col0 + ...`,
+// or transposed: `transposed` puts the query in the columns): p = exp(scale s
+// - max) / sum, ds = p (dp - D), as attentionBackwardKeyValue.
+__device__ __forceinline__ void flashGradScores(const AttentionShape &a, float (&s)[8][4], float (&dp)[8][4], const i64 (&row)[2],
+                                                i64 col0, bool transposed, const float *rowStats, const float *colStats, float scale) {
+  const int t = (threadIdx.x & 31) & 3;
+#pragma unroll
+  for (int n = 0; n < 8; ++n)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const int c = n * 8 + 2 * t + (i & 1);
+      const i64 query = transposed ? col0 + c : row[i >> 1], key = transposed ? row[i >> 1] : col0 + c;
+      const float *st = transposed ? colStats + 3 * c : rowStats + 3 * (i >> 1);
+      if (flashMasked(a, query, key) || query >= a.seq) {
+        s[n][i] = 0.0f;
+        dp[n][i] = 0.0f;
+        continue;
+      }
+      const float p = __fmul_rn(expf(__fsub_rn(__fmul_rn(scale, s[n][i]), st[0])), st[1]);
+      s[n][i] = p;
+      dp[n][i] = __fmul_rn(p, __fsub_rn(dp[n][i], st[2]));
+    }
+}
+// Backward, phase 2: dK and dV, one block per (b, kv head, 64 key rows);
+// warp w owns 16 keys. For each query head of the group and each query tile
+// (from the diagonal on when causal), in order: S^T = K Q^T, dP^T = V dO^T,
+// P^T and dS^T from the stats, dV += P^T dO, dK += dS^T Q.
+template <int HD, int DG, int DV, int DO>
+__device__ void flashAttentionBackwardKeyValue(AttentionShape a, const u8 *dout, const float *qr, const float *kr, const u8 *v,
+                                               const float *stats, bool rope, double theta, u8 *dk, u8 *dv) {
+  __shared__ u16 qTile[64 * (HD + 8)];
+  __shared__ u16 gTile[64 * (HD + 8)];
+  __shared__ float tileStats[64 * 3];
+  const i64 T = a.seq, qw = a.heads * HD, kw = a.kvHeads * HD, tiles = (T + 63) / 64, group = a.heads / a.kvHeads;
+  const float scale = float(1.0 / sqrt(double(HD)));
+  const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
+  for (i64 work = blockIdx.x; work < a.batch * a.kvHeads * tiles; work += gridDim.x) {
+    const i64 kt = work % tiles, kvh = (work / tiles) % a.kvHeads, b = work / (tiles * a.kvHeads);
+    const i64 key[2] = {kt * 64 + warp * 16 + g, kt * 64 + warp * 16 + g + 8};
+    u32 ka[HD / 16][4], va[HD / 16][4];
+    flashLoadA<HD, F32>(ka, reinterpret_cast<const u8 *>(kr), key, T, b * T * kw + kvh * HD, kw);
+    flashLoadA<HD, DV>(va, v, key, T, b * T * kw + kvh * HD, kw);
+    float dkAcc[HD / 8][4], dvAcc[HD / 8][4];
+    flashZero<HD>(dkAcc);
+    flashZero<HD>(dvAcc);
+    for (i64 hh = 0; hh < group; ++hh) {
+      const i64 h = kvh * group + hh;
+      for (i64 q0 = a.causal ? kt * 64 : 0; q0 < T; q0 += 64) {
+        __syncthreads();
+        flashLoadTile<HD, F32>(qTile, reinterpret_cast<const u8 *>(qr), q0, T, b * T * qw + h * HD, qw);
+        flashLoadTile<HD, DG>(gTile, dout, q0, T, b * T * qw + h * HD, qw);
+        for (int e = threadIdx.x; e < 64 * 3; e += blockDim.x)
+          tileStats[e] = q0 + e / 3 < T ? stats[3 * ((b * a.heads + h) * T + q0) + e] : 0.0f;
+        __syncthreads();
+        float s[8][4], dp[8][4];
+        flashRowsTimesTileT<HD>(s, ka, qTile);
+        flashRowsTimesTileT<HD>(dp, va, gTile);
+        flashGradScores(a, s, dp, key, q0, true, nullptr, tileStats, scale);
+        flashAccumulate<HD>(dvAcc, s, gTile);
+        flashAccumulate<HD>(dkAcc, dp, qTile);
+      }
+    }
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) dkAcc[n][i] = __fmul_rn(scale, dkAcc[n][i]);
+    if (rope) flashRopeInverse<HD>(dkAcc, key, theta);
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n)
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+        if (key[i >> 1] < T) {
+          const i64 at = (b * T + key[i >> 1]) * kw + kvh * HD + n * 8 + 2 * t + (i & 1);
+          put<DO>(dk, at, dkAcc[n][i]);
+          put<DO>(dv, at, dvAcc[n][i]);
+        }
+  }
+}
+// Backward, phase 3: dQ, one block per (b, h, 64 query rows): for each key
+// tile (up to the diagonal when causal) S = Q K^T, dP = dO V^T, P and dS from
+// the stats, dQ += dS K; then scale and the inverse RoPE.
+template <int HD, int DG, int DV, int DO>
+__device__ void flashAttentionBackwardQuery(AttentionShape a, const u8 *dout, const float *qr, const float *kr, const u8 *v,
+                                            const float *stats, bool rope, double theta, u8 *dq) {
+  __shared__ u16 kTile[64 * (HD + 8)];
+  __shared__ u16 vTile[64 * (HD + 8)];
   const i64 T = a.seq, qw = a.heads * HD, kw = a.kvHeads * HD, tiles = (T + 63) / 64;
-  const float scale = float(1.0 / sqrt(double(HD))), minusInf = -__int_as_float(0x7F800000);
+  const float scale = float(1.0 / sqrt(double(HD)));
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
   for (i64 work = blockIdx.x; work < a.batch * a.heads * tiles; work += gridDim.x) {
     const i64 qt = work % tiles, h = (work / tiles) % a.heads, b = work / (tiles * a.heads);
     const i64 kvh = h / (a.heads / a.kvHeads);
     const i64 row[2] = {qt * 64 + warp * 16 + g, qt * 64 + warp * 16 + g + 8};
-    u32 qa[HD / 16][4];
+    u32 qa[HD / 16][4], ga[HD / 16][4];
+    flashLoadA<HD, F32>(qa, reinterpret_cast<const u8 *>(qr), row, T, b * T * qw + h * HD, qw);
+    flashLoadA<HD, DG>(ga, dout, row, T, b * T * qw + h * HD, qw);
+    float rowStats[6];
 #pragma unroll
-    for (int kk = 0; kk < HD / 16; ++kk)
-#pragma unroll
-      for (int r = 0; r < 4; ++r) {
-        const i64 i = row[r & 1], c = kk * 16 + 2 * t + 8 * (r >> 1);
-        const float *q = qr + (b * T + i) * qw + h * HD + c;
-        qa[kk][r] = i < T ? packBf16(q[0], q[1]) : 0u;
-      }
-    float m[2] = {minusInf, minusInf}, l[2] = {0.0f, 0.0f}, o[HD / 8][4];
-#pragma unroll
-    for (int n = 0; n < HD / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
-    const i64 keyEnd = a.causal ? (qt * 64 + 64 < T ? qt * 64 + 64 : T) : T;
+    for (int e = 0; e < 6; ++e) rowStats[e] = row[e / 3] < T ? stats[3 * ((b * a.heads + h) * T + row[e / 3]) + e % 3] : 0.0f;
+    float dqAcc[HD / 8][4];
+    flashZero<HD>(dqAcc);
+    const i64 keyEnd = a.causal && qt * 64 + 64 < T ? qt * 64 + 64 : T;
     for (i64 k0 = 0; k0 < keyEnd; k0 += 64) {
       __syncthreads();
-      for (int e = threadIdx.x; e < 64 * HD; e += blockDim.x) {
-        const int j = e / HD, d = e % HD;
-        const i64 at = (b * T + k0 + j) * kw + kvh * HD + d;
-        const bool in = k0 + j < T;
-        kTile[j * ld + d] = in ? floatToBf16(kr[at]) : u16(0);
-        vTile[j * ld + d] = in ? floatToBf16(ldf<DV>(v, at)) : u16(0);
-      }
+      flashLoadTile<HD, F32>(kTile, reinterpret_cast<const u8 *>(kr), k0, T, b * T * kw + kvh * HD, kw);
+      flashLoadTile<HD, DV>(vTile, v, k0, T, b * T * kw + kvh * HD, kw);
       __syncthreads();
-      float s[8][4];
-#pragma unroll
-      for (int n = 0; n < 8; ++n) {
-        s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
-        const u16 *kRow = kTile + (n * 8 + g) * ld + 2 * t;
-#pragma unroll
-        for (int kk = 0; kk < HD / 16; ++kk) {
-          const u32 kb[2] = {u32(kRow[kk * 16]) | (u32(kRow[kk * 16 + 1]) << 16),
-                             u32(kRow[kk * 16 + 8]) | (u32(kRow[kk * 16 + 9]) << 16)};
-          mmaBf16(s[n], qa[kk], kb);
-        }
-      }
-      float mx[2] = {minusInf, minusInf};
-#pragma unroll
-      for (int n = 0; n < 8; ++n)
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          const i64 key = k0 + n * 8 + 2 * t + (i & 1);
-          const bool masked = key >= T || (a.causal && key > row[i >> 1]);
-          s[n][i] = masked ? minusInf : __fmul_rn(scale, s[n][i]);
-          mx[i >> 1] = fmaxf(mx[i >> 1], s[n][i]);
-        }
-      float corr[2];
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xFFFFFFFFu, mx[r], 1));
-        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xFFFFFFFFu, mx[r], 2));
-        const float mNew = fmaxf(m[r], mx[r]);
-        // A row with every key masked so far keeps max -inf: exponents of 0.
-        const float base = mNew == minusInf ? 0.0f : mNew;
-        corr[r] = expf(__fsub_rn(m[r], base));
-        m[r] = mNew;
-        mx[r] = base;
-      }
-      float sum[2] = {0.0f, 0.0f};
-#pragma unroll
-      for (int n = 0; n < 8; ++n)
-#pragma unroll
-        for (int i = 0; i < 4; ++i) {
-          s[n][i] = expf(__fsub_rn(s[n][i], mx[i >> 1]));
-          sum[i >> 1] = __fadd_rn(sum[i >> 1], s[n][i]);
-        }
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        sum[r] = __fadd_rn(sum[r], __shfl_xor_sync(0xFFFFFFFFu, sum[r], 1));
-        sum[r] = __fadd_rn(sum[r], __shfl_xor_sync(0xFFFFFFFFu, sum[r], 2));
-        l[r] = __fadd_rn(__fmul_rn(l[r], corr[r]), sum[r]);
-      }
-#pragma unroll
-      for (int n = 0; n < HD / 8; ++n)
-#pragma unroll
-        for (int i = 0; i < 4; ++i) o[n][i] = __fmul_rn(o[n][i], corr[i >> 1]);
-      // P V: two accumulator tiles of S are, element for element, one A
-      // fragment; B (keys x dims) is read column-wise from the V tile.
-#pragma unroll
-      for (int kk = 0; kk < 4; ++kk) {
-        const u32 pa[4] = {packBf16(s[2 * kk][0], s[2 * kk][1]), packBf16(s[2 * kk][2], s[2 * kk][3]),
-                           packBf16(s[2 * kk + 1][0], s[2 * kk + 1][1]), packBf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
-        const u16 *vCol = vTile + (kk * 16 + 2 * t) * ld + g;
-#pragma unroll
-        for (int n = 0; n < HD / 8; ++n) {
-          const u32 vb[2] = {u32(vCol[n * 8]) | (u32(vCol[ld + n * 8]) << 16),
-                             u32(vCol[8 * ld + n * 8]) | (u32(vCol[9 * ld + n * 8]) << 16)};
-          mmaBf16(o[n], pa, vb);
-        }
-      }
+      float s[8][4], dp[8][4];
+      flashRowsTimesTileT<HD>(s, qa, kTile);
+      flashRowsTimesTileT<HD>(dp, ga, vTile);
+      flashGradScores(a, s, dp, row, k0, false, rowStats, nullptr, scale);
+      flashAccumulate<HD>(dqAcc, dp, kTile);
     }
-    const float inv[2] = {__fdiv_rn(1.0f, l[0]), __fdiv_rn(1.0f, l[1])};
 #pragma unroll
     for (int n = 0; n < HD / 8; ++n)
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
-        const i64 i2 = row[i >> 1];
-        if (i2 < T) put<DO>(out, (b * T + i2) * qw + h * HD + n * 8 + 2 * t + (i & 1), __fmul_rn(o[n][i], inv[i >> 1]));
-      }
+      for (int i = 0; i < 4; ++i) dqAcc[n][i] = __fmul_rn(scale, dqAcc[n][i]);
+    if (rope) flashRopeInverse<HD>(dqAcc, row, theta);
+#pragma unroll
+    for (int n = 0; n < HD / 8; ++n)
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+        if (row[i >> 1] < T) put<DO>(dq, (b * T + row[i >> 1]) * qw + h * HD + n * 8 + 2 * t + (i & 1), dqAcc[n][i]);
   }
 }
 
