@@ -258,7 +258,7 @@ Status attention(const KernelEmit &e) {
     return Status::success();
   }
   if (!grad) {
-    e.addEntry(e.what + ": one block per (batch, head, query row) (head dim " + num(D) +
+    e.addEntry(e.what + ": one block per (batch, head, query row) (head dim " + std::to_string(D) +
                  ": the tensor-core kernel takes 64 and 128)",
              fmt("  attentionForward<%s, %s>(%s, %s, %s, %s, %s);\n", e.inDt(2), e.outDt(0),
                  shape.c_str(), qrs.c_str(), krs.c_str(), e.in(2).c_str(), e.out(0).c_str()),
@@ -269,7 +269,8 @@ Status attention(const KernelEmit &e) {
   const uint64_t stats = e.allocScratch(uint64_t(B * heads * T) * 12);
   if (D == 64 || D == 128)
     return flashAttentionGrad(e, D, shape, rope, qrs, krs, stats);
-  e.addEntry(e.what + ", query gradient: one block per (batch, head, query row)",
+  e.addEntry(e.what + ", query gradient: one block per (batch, head, query row) (head dim " +
+                 std::to_string(D) + ": the tensor-core kernels take 64 and 128)",
            fmt("  attentionBackwardQuery<%s, %s, %s>(%s, %s, %s, %s, %s, %s, %s, "
                "reinterpret_cast<float *>(scratch + %s));\n",
                e.inDt(0), e.inDt(3), e.outDt(0), shape.c_str(), e.in(0).c_str(), qrs.c_str(), krs.c_str(),
