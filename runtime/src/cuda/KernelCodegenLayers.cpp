@@ -176,6 +176,15 @@ Status embeddingGrad(const KernelEmit &e) {
   return Status::success();
 }
 
+/// The --emit=cuda note on a tensor-core attention launch: static shared memory per block and
+/// the blocks per SM that ptxas's register counts (CUDA 13) and shared memory allow
+/// (docs/cuda-backend.md has the table).
+string flashBudget(int64_t sharedBytes, int sm90, int sm89) {
+  return fmt("; %s bytes of static shared memory per block, 128 threads; %d blocks per SM on "
+             "sm_90, %d on sm_89",
+             std::to_string(sharedBytes).c_str(), sm90, sm89);
+}
+
 /// train.attention_grad at head dims 64 and 128: FlashAttention-2's backward on tensor cores,
 /// deterministic (each gradient element written once, no atomics).
 Status flashAttentionGrad(const KernelEmit &e, int64_t D, const string &shape, const string &rope,
@@ -188,14 +197,16 @@ Status flashAttentionGrad(const KernelEmit &e, int64_t D, const string &shape, c
   const uint32_t qBlocks = uint32_t(std::min<int64_t>(B * heads * tiles, 1 << 20));
   e.addEntry(e.what + fmt(", phase 1 on tensor cores (head dim %s): the forward again per (batch, "
                           "head, 64 query rows), 4 warps x 16 rows, keeping each row's max, 1/sum "
-                          "and D = rowsum(dO * O)", hd.c_str()),
+                          "and D = rowsum(dO * O)", hd.c_str()) +
+                 flashBudget(4 * 64 * (D + 8), D == 64 ? 4 : 3, D == 64 ? 3 : 2),
              fmt("  flashAttentionBackwardStats<%s, %s, %s>(%s, %s, %s, %s, %s, %s);\n", hd.c_str(),
                  e.inDt(0), e.inDt(3), shape.c_str(), e.in(0).c_str(), qrs.c_str(), krs.c_str(),
                  e.in(3).c_str(), st.c_str()),
              qBlocks, 128);
   e.addEntry(e.what + ", phase 2 on tensor cores: dK and dV per (batch, kv head, 64 key rows), "
                       "the group's query heads and query tiles in order; P and dS recomputed from "
-                      "the row statistics",
+                      "the row statistics" +
+                 flashBudget(4 * 64 * (D + 8) + 768, D == 64 ? 4 : 3, D == 64 ? 4 : 2),
              fmt("  flashAttentionBackwardKeyValue<%s, %s, %s, %s>(%s, %s, %s, %s, %s, %s, %s, %s, "
                  "%s);\n",
                  hd.c_str(), e.inDt(0), e.inDt(3), e.outDt(1), shape.c_str(), e.in(0).c_str(),
@@ -203,7 +214,8 @@ Status flashAttentionGrad(const KernelEmit &e, int64_t D, const string &shape, c
                  e.out(1).c_str(), e.out(2).c_str()),
              uint32_t(std::min<int64_t>(B * kvHeads * tiles, 1 << 20)), 128);
   e.addEntry(e.what + ", phase 3 on tensor cores: dQ per (batch, head, 64 query rows), the key "
-                      "tiles in order",
+                      "tiles in order" +
+                 flashBudget(4 * 64 * (D + 8), D == 64 ? 3 : 2, D == 64 ? 3 : 2),
              fmt("  flashAttentionBackwardQuery<%s, %s, %s, %s>(%s, %s, %s, %s, %s, %s, %s, %s);\n",
                  hd.c_str(), e.inDt(0), e.inDt(3), e.outDt(0), shape.c_str(), e.in(0).c_str(),
                  qrs.c_str(), krs.c_str(), e.in(3).c_str(), st.c_str(), rope.c_str(),
@@ -245,12 +257,11 @@ Status attention(const KernelEmit &e) {
     const int64_t tiles = (T + 63) / 64;
     e.addEntry(e.what + fmt(": FlashAttention-2 on tensor cores (head dim %s): one block of 4 warps "
                             "per (batch, head, 64 query rows), 16 rows per warp; 64-key K/V tiles "
-                            "in bf16 in static shared memory (2 x 64 x %s x 2 = %s bytes, plain "
-                            "loads), S = QK^T and O = PV on mma.sync m16n8k16 bf16 -> f32, online "
-                            "softmax in f32%s",
-                            std::to_string(D).c_str(), std::to_string(D + 8).c_str(),
-                            std::to_string(4 * 64 * (D + 8)).c_str(),
-                            attrB(e.op, "causal") ? ", key tiles after the diagonal skipped" : ""),
+                            "in bf16 in shared memory (plain loads), S = QK^T and O = PV on "
+                            "mma.sync m16n8k16 bf16 -> f32, online softmax in f32%s",
+                            std::to_string(D).c_str(),
+                            attrB(e.op, "causal") ? ", key tiles after the diagonal skipped" : "") +
+                   flashBudget(4 * 64 * (D + 8), D == 64 ? 4 : 2, D == 64 ? 4 : 2),
                fmt("  flashAttentionForward<%s, %s, %s>(%s, %s, %s, %s, %s);\n", std::to_string(D).c_str(),
                    e.inDt(2), e.outDt(0), shape.c_str(), qrs.c_str(), krs.c_str(), e.in(2).c_str(),
                    e.out(0).c_str()),
