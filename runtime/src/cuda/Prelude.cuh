@@ -899,13 +899,41 @@ __device__ __forceinline__ void mmaBf16(float (&d)[4], const u32 (&a)[4], const 
 // memory, [64][HD + 8]: the 8 columns of padding spread a fragment's rows
 // over the banks. A block is 4 warps; warp w owns rows 16w .. 16w + 15 of its
 // block's tile. Products run on mmaBf16 (bf16 in, f32 accumulate); the
-// softmax and every other step in f32. q' and k' are f32 with RoPE applied
-// (ropeCopy); gradients of q' and k' are rotated back in registers (a
+// softmax and every other step in f32. q' and k' are bf16 with RoPE applied
+// (ropeCopyBf16); gradients of q' and k' are rotated back in registers (a
 // thread holds dims d and d + HD/2 of its rows). GQA: query head h reads
 // K/V head h / (heads / kvHeads), no copies. No atomics: each output
 // element is written by one thread, sums over heads and tiles in order.
+// q' and k' for these kernels: ropeCopy's rotation in f32, stored as bf16.
+template <int DT>
+__device__ void ropeCopyBf16(const u8 *x, i64 batch, i64 seq, i64 heads, i64 headDim, bool rope, double theta, u8 *out) {
+  const i64 half = headDim / 2, width = heads * headDim;
+  const i64 pairs = batch * seq * heads * (rope ? half : headDim);
+  for (i64 p = blockIdx.x * (i64)blockDim.x + threadIdx.x; p < pairs; p += (i64)gridDim.x * blockDim.x) {
+    if (!rope) { put<BF16>(out, p, ldf<DT>(x, p)); continue; }
+    const i64 i = p % half, h = (p / half) % heads, bt = p / (half * heads), t = bt % seq;
+    const i64 o = bt * width + h * headDim;
+    const float invFreq = float(1.0 / pow(theta, double(2 * i) / double(headDim)));
+    const float angle = __fmul_rn(float(t), invFreq);
+    const float c = float(cos(double(angle))), s = float(sin(double(angle)));
+    const float x1 = ldf<DT>(x, o + i), x2 = ldf<DT>(x, o + i + half);
+    put<BF16>(out, o + i, __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s)));
+    put<BF16>(out, o + i + half, __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s)));
+  }
+}
+// A 64 x HD tile into shared memory (16-byte aligned), rows past `rows` 0:
+// bf16 sources in 16-byte loads, others element by element.
 template <int HD, int DT>
 __device__ __forceinline__ void flashLoadTile(u16 *tile, const u8 *src, i64 row0, i64 rows, i64 base, i64 stride) {
+  if (DT == BF16) {
+    for (int e = threadIdx.x; e < 64 * HD / 8; e += blockDim.x) {
+      const int j = e / (HD / 8), d = (e % (HD / 8)) * 8;
+      uint4 w = make_uint4(0u, 0u, 0u, 0u);
+      if (row0 + j < rows) w = *reinterpret_cast<const uint4 *>(src + (base + (row0 + j) * stride + d) * 2);
+      *reinterpret_cast<uint4 *>(tile + j * (HD + 8) + d) = w;
+    }
+    return;
+  }
   for (int e = threadIdx.x; e < 64 * HD; e += blockDim.x) {
     const int j = e / HD, d = e % HD;
     tile[j * (HD + 8) + d] = row0 + j < rows ? floatToBf16(ldf<DT>(src, base + (row0 + j) * stride + d)) : u16(0);
@@ -998,21 +1026,21 @@ __device__ __forceinline__ bool flashMasked(const AttentionShape &a, i64 query, 
 // row max m and sum l of this thread's rows, online softmax over the key
 // tiles (those after the diagonal skipped when causal).
 template <int HD, int DV>
-__device__ void flashForwardTile(const AttentionShape &a, const float *qr, const float *kr, const u8 *v, i64 b, i64 h, i64 qt,
+__device__ void flashForwardTile(const AttentionShape &a, const u8 *qr, const u8 *kr, const u8 *v, i64 b, i64 h, i64 qt,
                                  u16 *kTile, u16 *vTile, float (&o)[HD / 8][4], float (&m)[2], float (&l)[2]) {
   const i64 T = a.seq, qw = a.heads * HD, kw = a.kvHeads * HD, kvh = h / (a.heads / a.kvHeads);
   const float scale = float(1.0 / sqrt(double(HD))), minusInf = -__int_as_float(0x7F800000);
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
   const i64 row[2] = {qt * 64 + warp * 16 + g, qt * 64 + warp * 16 + g + 8};
   u32 qa[HD / 16][4];
-  flashLoadA<HD, F32>(qa, reinterpret_cast<const u8 *>(qr), row, T, b * T * qw + h * HD, qw);
+  flashLoadA<HD, BF16>(qa, qr, row, T, b * T * qw + h * HD, qw);
   m[0] = m[1] = minusInf;
   l[0] = l[1] = 0.0f;
   flashZero<HD>(o);
   const i64 keyEnd = a.causal && qt * 64 + 64 < T ? qt * 64 + 64 : T;
   for (i64 k0 = 0; k0 < keyEnd; k0 += 64) {
     __syncthreads();
-    flashLoadTile<HD, F32>(kTile, reinterpret_cast<const u8 *>(kr), k0, T, b * T * kw + kvh * HD, kw);
+    flashLoadTile<HD, BF16>(kTile, kr, k0, T, b * T * kw + kvh * HD, kw);
     flashLoadTile<HD, DV>(vTile, v, k0, T, b * T * kw + kvh * HD, kw);
     __syncthreads();
     float s[8][4], mx[2] = {minusInf, minusInf}, sum[2] = {0.0f, 0.0f}, corr[2];
@@ -1050,9 +1078,10 @@ __device__ void flashForwardTile(const AttentionShape &a, const float *qr, const
 }
 // Forward: one block per (b, h, 64 query rows); O = o / l.
 template <int HD, int DV, int DO>
-__device__ void flashAttentionForward(AttentionShape a, const float *qr, const float *kr, const u8 *v, u8 *out) {
-  __shared__ u16 kTile[64 * (HD + 8)];
-  __shared__ u16 vTile[64 * (HD + 8)];
+__device__ void flashAttentionForward(AttentionShape a, const u8 *qr, const u8 *kr, const u8 *v, u8 *out) {
+  __shared__ uint4 kStore[8 * (HD + 8)]; // 64 x (HD + 8) bf16, 16-byte aligned
+  __shared__ uint4 vStore[8 * (HD + 8)];
+  u16 *kTile = reinterpret_cast<u16 *>(kStore), *vTile = reinterpret_cast<u16 *>(vStore);
   const i64 T = a.seq, qw = a.heads * HD, tiles = (T + 63) / 64;
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
   for (i64 work = blockIdx.x; work < a.batch * a.heads * tiles; work += gridDim.x) {
@@ -1073,10 +1102,11 @@ __device__ void flashAttentionForward(AttentionShape a, const float *qr, const f
 // each row's max, 1/sum and D = rowsum(dO * O) (O in f32) in stats
 // (3 floats per row, the layout of attentionBackwardQuery's).
 template <int HD, int DG, int DV>
-__device__ void flashAttentionBackwardStats(AttentionShape a, const u8 *dout, const float *qr, const float *kr, const u8 *v,
+__device__ void flashAttentionBackwardStats(AttentionShape a, const u8 *dout, const u8 *qr, const u8 *kr, const u8 *v,
                                             float *stats) {
-  __shared__ u16 kTile[64 * (HD + 8)];
-  __shared__ u16 vTile[64 * (HD + 8)];
+  __shared__ uint4 kStore[8 * (HD + 8)]; // 64 x (HD + 8) bf16, 16-byte aligned
+  __shared__ uint4 vStore[8 * (HD + 8)];
+  u16 *kTile = reinterpret_cast<u16 *>(kStore), *vTile = reinterpret_cast<u16 *>(vStore);
   const i64 T = a.seq, qw = a.heads * HD, tiles = (T + 63) / 64;
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
   for (i64 work = blockIdx.x; work < a.batch * a.heads * tiles; work += gridDim.x) {
@@ -1133,10 +1163,11 @@ __device__ __forceinline__ void flashGradScores(const AttentionShape &a, float (
 // (from the diagonal on when causal), in order: S^T = K Q^T, dP^T = V dO^T,
 // P^T and dS^T from the stats, dV += P^T dO, dK += dS^T Q.
 template <int HD, int DG, int DV, int DO>
-__device__ void flashAttentionBackwardKeyValue(AttentionShape a, const u8 *dout, const float *qr, const float *kr, const u8 *v,
+__device__ void flashAttentionBackwardKeyValue(AttentionShape a, const u8 *dout, const u8 *qr, const u8 *kr, const u8 *v,
                                                const float *stats, bool rope, double theta, u8 *dk, u8 *dv) {
-  __shared__ u16 qTile[64 * (HD + 8)];
-  __shared__ u16 gTile[64 * (HD + 8)];
+  __shared__ uint4 qStore[8 * (HD + 8)]; // 64 x (HD + 8) bf16, 16-byte aligned
+  __shared__ uint4 gStore[8 * (HD + 8)];
+  u16 *qTile = reinterpret_cast<u16 *>(qStore), *gTile = reinterpret_cast<u16 *>(gStore);
   __shared__ float tileStats[64 * 3];
   const i64 T = a.seq, qw = a.heads * HD, kw = a.kvHeads * HD, tiles = (T + 63) / 64, group = a.heads / a.kvHeads;
   const float scale = float(1.0 / sqrt(double(HD)));
@@ -1145,7 +1176,7 @@ __device__ void flashAttentionBackwardKeyValue(AttentionShape a, const u8 *dout,
     const i64 kt = work % tiles, kvh = (work / tiles) % a.kvHeads, b = work / (tiles * a.kvHeads);
     const i64 key[2] = {kt * 64 + warp * 16 + g, kt * 64 + warp * 16 + g + 8};
     u32 ka[HD / 16][4], va[HD / 16][4];
-    flashLoadA<HD, F32>(ka, reinterpret_cast<const u8 *>(kr), key, T, b * T * kw + kvh * HD, kw);
+    flashLoadA<HD, BF16>(ka, kr, key, T, b * T * kw + kvh * HD, kw);
     flashLoadA<HD, DV>(va, v, key, T, b * T * kw + kvh * HD, kw);
     float dkAcc[HD / 8][4], dvAcc[HD / 8][4];
     flashZero<HD>(dkAcc);
@@ -1154,7 +1185,7 @@ __device__ void flashAttentionBackwardKeyValue(AttentionShape a, const u8 *dout,
       const i64 h = kvh * group + hh;
       for (i64 q0 = a.causal ? kt * 64 : 0; q0 < T; q0 += 64) {
         __syncthreads();
-        flashLoadTile<HD, F32>(qTile, reinterpret_cast<const u8 *>(qr), q0, T, b * T * qw + h * HD, qw);
+        flashLoadTile<HD, BF16>(qTile, qr, q0, T, b * T * qw + h * HD, qw);
         flashLoadTile<HD, DG>(gTile, dout, q0, T, b * T * qw + h * HD, qw);
         for (int e = threadIdx.x; e < 64 * 3; e += blockDim.x)
           tileStats[e] = q0 + e / 3 < T ? stats[3 * ((b * a.heads + h) * T + q0) + e] : 0.0f;
@@ -1187,10 +1218,11 @@ __device__ void flashAttentionBackwardKeyValue(AttentionShape a, const u8 *dout,
 // tile (up to the diagonal when causal) S = Q K^T, dP = dO V^T, P and dS from
 // the stats, dQ += dS K; then scale and the inverse RoPE.
 template <int HD, int DG, int DV, int DO>
-__device__ void flashAttentionBackwardQuery(AttentionShape a, const u8 *dout, const float *qr, const float *kr, const u8 *v,
+__device__ void flashAttentionBackwardQuery(AttentionShape a, const u8 *dout, const u8 *qr, const u8 *kr, const u8 *v,
                                             const float *stats, bool rope, double theta, u8 *dq) {
-  __shared__ u16 kTile[64 * (HD + 8)];
-  __shared__ u16 vTile[64 * (HD + 8)];
+  __shared__ uint4 kStore[8 * (HD + 8)]; // 64 x (HD + 8) bf16, 16-byte aligned
+  __shared__ uint4 vStore[8 * (HD + 8)];
+  u16 *kTile = reinterpret_cast<u16 *>(kStore), *vTile = reinterpret_cast<u16 *>(vStore);
   const i64 T = a.seq, qw = a.heads * HD, kw = a.kvHeads * HD, tiles = (T + 63) / 64;
   const float scale = float(1.0 / sqrt(double(HD)));
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
@@ -1199,7 +1231,7 @@ __device__ void flashAttentionBackwardQuery(AttentionShape a, const u8 *dout, co
     const i64 kvh = h / (a.heads / a.kvHeads);
     const i64 row[2] = {qt * 64 + warp * 16 + g, qt * 64 + warp * 16 + g + 8};
     u32 qa[HD / 16][4], ga[HD / 16][4];
-    flashLoadA<HD, F32>(qa, reinterpret_cast<const u8 *>(qr), row, T, b * T * qw + h * HD, qw);
+    flashLoadA<HD, BF16>(qa, qr, row, T, b * T * qw + h * HD, qw);
     flashLoadA<HD, DG>(ga, dout, row, T, b * T * qw + h * HD, qw);
     float rowStats[6];
 #pragma unroll
@@ -1209,7 +1241,7 @@ __device__ void flashAttentionBackwardQuery(AttentionShape a, const u8 *dout, co
     const i64 keyEnd = a.causal && qt * 64 + 64 < T ? qt * 64 + 64 : T;
     for (i64 k0 = 0; k0 < keyEnd; k0 += 64) {
       __syncthreads();
-      flashLoadTile<HD, F32>(kTile, reinterpret_cast<const u8 *>(kr), k0, T, b * T * kw + kvh * HD, kw);
+      flashLoadTile<HD, BF16>(kTile, kr, k0, T, b * T * kw + kvh * HD, kw);
       flashLoadTile<HD, DV>(vTile, v, k0, T, b * T * kw + kvh * HD, kw);
       __syncthreads();
       float s[8][4], dp[8][4];
