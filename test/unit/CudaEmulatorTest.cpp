@@ -450,6 +450,54 @@ extern "C" __global__ void emu_mma_lane_exits(u8 *arena, u8 *scratch, const i64 
       << s.message();
 }
 
+TEST(CudaEmulatorTensorCores, CpAsyncCopiesLandAtTheWaitThatCompletesTheirGroup) {
+  // Thread t copies 16 bytes of group 0 and 16 of group 1 into shared memory
+  // and records what it sees before any wait, after wait_group 1 (group 0
+  // done, group 1 in flight) and after wait_group 0.
+  const char *body = R"(
+extern "C" __global__ void emu_cp_async(u8 *arena, u8 *scratch, const i64 *off) {
+  using namespace fp8rt;
+  __shared__ uint4 buffer[64];
+  const unsigned t = threadIdx.x;
+  const uint4 *src = reinterpret_cast<const uint4 *>(arena);
+  u32 *seen = reinterpret_cast<u32 *>(arena + 1024) + 6 * t;
+  cpAsync16(&buffer[t], &src[t]);
+  cpAsyncCommit();
+  cpAsync16(&buffer[32 + t], &src[32 + t]);
+  cpAsyncCommit();
+  seen[0] = buffer[t].x;
+  seen[1] = buffer[32 + t].x;
+  cpAsyncWait<1>();
+  seen[2] = buffer[t].x;
+  seen[3] = buffer[32 + t].x;
+  cpAsyncWait<0>();
+  seen[4] = buffer[t].x;
+  seen[5] = buffer[32 + t].x;
+}
+)";
+  const std::vector<GeneratedKernel> kernels = {
+      handWritten("cp_async", body, {launch("emu_cp_async", 1, 32)})};
+  std::unique_ptr<HostKernelModule> m = compileOrFail(kernels);
+  ASSERT_TRUE(m);
+  std::vector<uint8_t> arena(1024 + 32 * 6 * 4, 0);
+  for (uint32_t i = 0; i < 256; ++i) {
+    const uint32_t v = 1000 + i;
+    std::memcpy(&arena[i * 4], &v, 4);
+  }
+  ASSERT_TRUE(m->run(kernels[0], arena.data(), nullptr).ok());
+  for (uint32_t t = 0; t < 32; ++t) {
+    uint32_t seen[6];
+    std::memcpy(seen, &arena[1024 + t * 24], 24);
+    const uint32_t mine = 1000 + 4 * t, later = 1000 + 4 * (32 + t), unwritten = 0xFFFFFFFFu;
+    EXPECT_EQ(seen[0], unwritten) << t;
+    EXPECT_EQ(seen[1], unwritten) << t;
+    EXPECT_EQ(seen[2], mine) << t;
+    EXPECT_EQ(seen[3], unwritten) << t;
+    EXPECT_EQ(seen[4], mine) << t;
+    EXPECT_EQ(seen[5], later) << t;
+  }
+}
+
 // ---- the generated kernels of the examples against the CPU backend ------
 
 using fp8c::testing::compareInstructions;

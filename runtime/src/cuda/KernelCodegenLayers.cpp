@@ -198,7 +198,7 @@ Status flashAttentionGrad(const KernelEmit &e, int64_t D, const string &shape, c
   e.addEntry(e.what + fmt(", phase 1 on tensor cores (head dim %s): the forward again per (batch, "
                           "head, 64 query rows), 4 warps x 16 rows, keeping each row's max, 1/sum "
                           "and D = rowsum(dO * O)", hd.c_str()) +
-                 flashBudget(4 * 64 * (D + 8), D == 64 ? 4 : 2, D == 64 ? 3 : 2),
+                 flashBudget((D == 64 ? 2 : 1) * 4 * 64 * (D + 8), D == 64 ? 4 : 3, 2),
              fmt("  flashAttentionBackwardStats<%s, %s, %s>(%s, %s, %s, %s, %s, %s);\n", hd.c_str(),
                  e.inDt(0), e.inDt(3), shape.c_str(), e.in(0).c_str(), qrs.c_str(), krs.c_str(),
                  e.in(3).c_str(), st.c_str()),
@@ -264,11 +264,12 @@ Status attention(const KernelEmit &e) {
     const int64_t tiles = (T + 63) / 64;
     e.addEntry(e.what + fmt(": FlashAttention-2 on tensor cores (head dim %s): one block of 4 warps "
                             "per (batch, head, 64 query rows), 16 rows per warp; 64-key K/V tiles "
-                            "in bf16 in shared memory (plain 16-byte loads), S = QK^T and O = PV on "
+                            "in bf16 in shared memory by cp.async (%s), S = QK^T and O = PV on "
                             "mma.sync m16n8k16 bf16 -> f32, online softmax in f32%s",
                             std::to_string(D).c_str(),
+                            D == 64 ? "double-buffered" : "single-buffered",
                             attrB(e.op, "causal") ? ", key tiles after the diagonal skipped" : "") +
-                   flashBudget(4 * 64 * (D + 8), D == 64 ? 4 : 2, D == 64 ? 4 : 2),
+                   flashBudget((D == 64 ? 2 : 1) * 4 * 64 * (D + 8), D == 64 ? 4 : 3, 2),
                fmt("  flashAttentionForward<%s, %s, %s>(%s, %s, %s, %s, %s);\n", std::to_string(D).c_str(),
                    e.inDt(2), e.outDt(0), shape.c_str(), qrs.c_str(), krs.c_str(), e.in(2).c_str(),
                    e.out(0).c_str()),

@@ -893,6 +893,34 @@ __device__ __forceinline__ void mmaBf16(float (&d)[4], const u32 (&a)[4], const 
 #endif
 }
 
+// Asynchronous copies global -> shared, 16 bytes (cp.async.cg), in groups:
+// cpAsyncCommit closes the group of the copies issued since the last one,
+// cpAsyncWait<N> returns once at most N groups are still in flight (their
+// data must not be read before). The emulator (HostShim.cpp) makes a copy at
+// the wait that completes its group, so reading early shows unwritten bytes.
+__device__ __forceinline__ void cpAsync16(void *shared, const void *global) {
+#ifdef __CUDACC_RTC__
+  u32 address;
+  asm volatile("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }\n" : "=r"(address) : "l"(shared));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(address), "l"(global) : "memory");
+#else
+  fp8emuCpAsync(shared, global, 16);
+#endif
+}
+__device__ __forceinline__ void cpAsyncCommit() {
+#ifdef __CUDACC_RTC__
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+#else
+  fp8emuCpAsyncCommit();
+#endif
+}
+template <int N> __device__ __forceinline__ void cpAsyncWait() {
+#ifdef __CUDACC_RTC__
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+#else
+  fp8emuCpAsyncWait(N);
+#endif
+}
 
 // ---- attention on tensor cores (FlashAttention-2) ----
 // Tiles of 64 rows (queries or keys) by HD (64 or 128) in bf16 in shared
@@ -937,6 +965,21 @@ __device__ __forceinline__ void flashLoadTile(u16 *tile, const u8 *src, i64 row0
   for (int e = threadIdx.x; e < 64 * HD; e += blockDim.x) {
     const int j = e / HD, d = e % HD;
     tile[j * (HD + 8) + d] = row0 + j < rows ? floatToBf16(ldf<DT>(src, base + (row0 + j) * stride + d)) : u16(0);
+  }
+}
+// The same tile issued as cp.async copies where the source is bf16 (rows
+// past `rows` stored as zeros, other dtypes converted, both synchronously);
+// the caller commits and waits.
+template <int HD, int DT>
+__device__ __forceinline__ void flashIssueTile(u16 *tile, const u8 *src, i64 row0, i64 rows, i64 base, i64 stride) {
+  if (DT != BF16) {
+    flashLoadTile<HD, DT>(tile, src, row0, rows, base, stride);
+    return;
+  }
+  for (int e = threadIdx.x; e < 64 * HD / 8; e += blockDim.x) {
+    const int j = e / (HD / 8), d = (e % (HD / 8)) * 8;
+    if (row0 + j < rows) cpAsync16(tile + j * (HD + 8) + d, src + (base + (row0 + j) * stride + d) * 2);
+    else *reinterpret_cast<uint4 *>(tile + j * (HD + 8) + d) = make_uint4(0u, 0u, 0u, 0u);
   }
 }
 // A fragments (16 rows x HD) of this thread's rows r[0], r[1] of a row-major
@@ -1024,7 +1067,12 @@ __device__ __forceinline__ bool flashMasked(const AttentionShape &a, i64 query, 
 }
 // The forward pass of one 64-row query tile (b, h, qt): o (unnormalised),
 // row max m and sum l of this thread's rows, online softmax over the key
-// tiles (those after the diagonal skipped when causal).
+// tiles (those after the diagonal skipped when causal). K and V tiles come
+// in by cp.async, double-buffered at HD 64 (the next tile's copies run
+// during this tile's products; kTile and vTile hold FP8RT_FLASH_STAGES(HD)
+// buffers), single-buffered at 128 (two would pass the 48 KiB of static
+// shared memory).
+#define FP8RT_FLASH_STAGES(HD) ((HD) == 64 ? 2 : 1)
 template <int HD, int DV>
 __device__ void flashForwardTile(const AttentionShape &a, const u8 *qr, const u8 *kr, const u8 *v, i64 b, i64 h, i64 qt,
                                  u16 *kTile, u16 *vTile, float (&o)[HD / 8][4], float (&m)[2], float (&l)[2]) {
@@ -1037,14 +1085,28 @@ __device__ void flashForwardTile(const AttentionShape &a, const u8 *qr, const u8
   m[0] = m[1] = minusInf;
   l[0] = l[1] = 0.0f;
   flashZero<HD>(o);
-  const i64 keyEnd = a.causal && qt * 64 + 64 < T ? qt * 64 + 64 : T;
+  const i64 keyEnd = a.causal && qt * 64 + 64 < T ? qt * 64 + 64 : T, kvBase = b * T * kw + kvh * HD;
+  const int tileElems = 64 * (HD + 8);
+  int stage = 0;
+  __syncthreads();
+  flashIssueTile<HD, BF16>(kTile, kr, 0, T, kvBase, kw);
+  flashIssueTile<HD, DV>(vTile, v, 0, T, kvBase, kw);
+  cpAsyncCommit();
   for (i64 k0 = 0; k0 < keyEnd; k0 += 64) {
+    const bool next = k0 + 64 < keyEnd;
+    if (FP8RT_FLASH_STAGES(HD) == 2 && next) {
+      // The other buffer's last readers passed the barrier that ended the previous tile.
+      flashIssueTile<HD, BF16>(kTile + (stage ^ 1) * tileElems, kr, k0 + 64, T, kvBase, kw);
+      flashIssueTile<HD, DV>(vTile + (stage ^ 1) * tileElems, v, k0 + 64, T, kvBase, kw);
+      cpAsyncCommit();
+      cpAsyncWait<1>();
+    } else {
+      cpAsyncWait<0>();
+    }
     __syncthreads();
-    flashLoadTile<HD, BF16>(kTile, kr, k0, T, b * T * kw + kvh * HD, kw);
-    flashLoadTile<HD, DV>(vTile, v, k0, T, b * T * kw + kvh * HD, kw);
-    __syncthreads();
+    const u16 *kt = kTile + stage * tileElems, *vt = vTile + stage * tileElems;
     float s[8][4], mx[2] = {minusInf, minusInf}, sum[2] = {0.0f, 0.0f}, corr[2];
-    flashRowsTimesTileT<HD>(s, qa, kTile);
+    flashRowsTimesTileT<HD>(s, qa, kt);
 #pragma unroll
     for (int n = 0; n < 8; ++n)
 #pragma unroll
@@ -1073,14 +1135,23 @@ __device__ void flashForwardTile(const AttentionShape &a, const u8 *qr, const u8
     for (int n = 0; n < HD / 8; ++n)
 #pragma unroll
       for (int i = 0; i < 4; ++i) o[n][i] = __fmul_rn(o[n][i], corr[i >> 1]);
-    flashAccumulate<HD>(o, s, vTile);
+    flashAccumulate<HD>(o, s, vt);
+    __syncthreads(); // this buffer is read: it may be refilled
+    if (FP8RT_FLASH_STAGES(HD) == 2) {
+      stage ^= 1;
+    } else if (next) {
+      flashIssueTile<HD, BF16>(kTile, kr, k0 + 64, T, kvBase, kw);
+      flashIssueTile<HD, DV>(vTile, v, k0 + 64, T, kvBase, kw);
+      cpAsyncCommit();
+    }
   }
+  cpAsyncWait<0>(); // nothing in flight when there was no key tile
 }
 // Forward: one block per (b, h, 64 query rows); O = o / l.
 template <int HD, int DV, int DO>
 __device__ void flashAttentionForward(AttentionShape a, const u8 *qr, const u8 *kr, const u8 *v, u8 *out) {
-  __shared__ uint4 kStore[8 * (HD + 8)]; // 64 x (HD + 8) bf16, 16-byte aligned
-  __shared__ uint4 vStore[8 * (HD + 8)];
+  __shared__ uint4 kStore[FP8RT_FLASH_STAGES(HD) * 8 * (HD + 8)]; // 64 x (HD + 8) bf16 per stage
+  __shared__ uint4 vStore[FP8RT_FLASH_STAGES(HD) * 8 * (HD + 8)];
   u16 *kTile = reinterpret_cast<u16 *>(kStore), *vTile = reinterpret_cast<u16 *>(vStore);
   const i64 T = a.seq, qw = a.heads * HD, tiles = (T + 63) / 64;
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
@@ -1104,8 +1175,8 @@ __device__ void flashAttentionForward(AttentionShape a, const u8 *qr, const u8 *
 template <int HD, int DG, int DV>
 __device__ void flashAttentionBackwardStats(AttentionShape a, const u8 *dout, const u8 *qr, const u8 *kr, const u8 *v,
                                             float *stats) {
-  __shared__ uint4 kStore[8 * (HD + 8)]; // 64 x (HD + 8) bf16, 16-byte aligned
-  __shared__ uint4 vStore[8 * (HD + 8)];
+  __shared__ uint4 kStore[FP8RT_FLASH_STAGES(HD) * 8 * (HD + 8)]; // 64 x (HD + 8) bf16 per stage
+  __shared__ uint4 vStore[FP8RT_FLASH_STAGES(HD) * 8 * (HD + 8)];
   u16 *kTile = reinterpret_cast<u16 *>(kStore), *vTile = reinterpret_cast<u16 *>(vStore);
   const i64 T = a.seq, qw = a.heads * HD, tiles = (T + 63) / 64;
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;

@@ -13,6 +13,8 @@ namespace fp8rt::cuda::emu {
 std::string hostShim() {
   std::string shim = R"(// ---- fp8rt host emulator shim (runtime/src/cuda/emu/HostShim.cpp) ----
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 )";
   shim += FP8EMU_ABI_TEXT;
@@ -93,6 +95,38 @@ inline void fp8emuMmaBf16(float *d, const unsigned *a, const unsigned *b, const 
     for (int k = 0; k < 16; ++k) acc = acc + A[row][k] * B[k][col];
     d[i] = acc;
   }
+}
+
+// cp.async (Prelude.cuh's cpAsync16 / cpAsyncCommit / cpAsyncWait): each
+// thread's copies wait in a list, tagged with the group they will belong to,
+// and are made (in issue order) by the wait that completes their group, so a
+// kernel that reads a tile before waiting for it reads unwritten memory.
+// Per block thread; a block's threads have no copies left when it ends if
+// every group was waited for.
+struct Fp8EmuAsyncCopy { void *dst; const void *src; unsigned bytes, group; };
+struct Fp8EmuAsyncState { Fp8EmuAsyncCopy copies[64]; unsigned count, committed; };
+static Fp8EmuAsyncState fp8emuAsync[1024];
+inline Fp8EmuAsyncState &fp8emuAsyncOfThread() {
+  return fp8emuAsync[threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)];
+}
+inline void fp8emuCpAsync(void *dst, const void *src, unsigned bytes) {
+  Fp8EmuAsyncState &s = fp8emuAsyncOfThread();
+  if (s.count == 64) { // more than any generated kernel has in flight: a bug
+    fprintf(stderr, "cuda emulator: more than 64 cp.async copies in flight in one thread\n");
+    abort();
+  }
+  s.copies[s.count++] = Fp8EmuAsyncCopy{dst, src, bytes, s.committed};
+}
+inline void fp8emuCpAsyncCommit() { ++fp8emuAsyncOfThread().committed; }
+inline void fp8emuCpAsyncWait(unsigned pendingGroups) {
+  Fp8EmuAsyncState &s = fp8emuAsyncOfThread();
+  unsigned kept = 0;
+  for (unsigned i = 0; i < s.count; ++i) {
+    const Fp8EmuAsyncCopy &c = s.copies[i];
+    if (c.group + pendingGroups < s.committed) memcpy(c.dst, c.src, c.bytes);
+    else s.copies[kept++] = c;
+  }
+  s.count = kept;
 }
 
 // The threads of a block run one at a time between synchronisation points,
