@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -300,6 +301,203 @@ extern "C" __global__ void emu_reductions(u8 *arena, u8 *scratch, const i64 *off
   }
 }
 
+// ---- tensor cores: mma.sync m16n8k16 bf16 against the PTX ISA's layout ----
+
+// One warp loads A (16x16 bf16, row-major), B (16x8, stored as Bt[n][k]) and
+// C (16x8 f32) into fragments by the documented layout (groupID = lane >> 2,
+// tig = lane % 4; docs/cuda-backend.md), runs fp8rt::mmaBf16 and stores D by
+// the accumulator layout. Results that follow from the layout alone: A = I
+// gives B + C, B a permutation gives A's columns permuted + C.
+const char *kMmaBody = R"(
+extern "C" __global__ void emu_mma(u8 *arena, u8 *scratch, const i64 *off) {
+  using namespace fp8rt;
+  const u16 *A = reinterpret_cast<const u16 *>(arena);
+  const u16 *Bt = reinterpret_cast<const u16 *>(arena + 512);
+  const float *C = reinterpret_cast<const float *>(arena + 1024);
+  float *D = reinterpret_cast<float *>(arena + 2048);
+  const unsigned lane = threadIdx.x & 31u, g = lane >> 2, t = lane & 3u;
+  u32 a[4], b[2];
+  float d[4];
+  for (unsigned r = 0; r < 4; ++r) { // a_{2r}, a_{2r+1}
+    const unsigned row = g + 8 * (r & 1u), col = 2 * t + 8 * (r >> 1);
+    a[r] = u32(A[row * 16 + col]) | (u32(A[row * 16 + col + 1]) << 16);
+  }
+  for (unsigned r = 0; r < 2; ++r) { // b_{2r}, b_{2r+1}: rows k, k + 1 of column g
+    const unsigned k = 2 * t + 8 * r;
+    b[r] = u32(Bt[g * 16 + k]) | (u32(Bt[g * 16 + k + 1]) << 16);
+  }
+  for (unsigned i = 0; i < 4; ++i) d[i] = C[(g + 8 * (i >> 1)) * 8 + 2 * t + (i & 1u)];
+  mmaBf16(d, a, b);
+  for (unsigned i = 0; i < 4; ++i) D[(g + 8 * (i >> 1)) * 8 + 2 * t + (i & 1u)] = d[i];
+}
+)";
+
+uint16_t bf16Bits(float x) { // x exactly representable in bf16
+  uint32_t u;
+  std::memcpy(&u, &x, 4);
+  return uint16_t(u >> 16);
+}
+float bf16Value(uint16_t b) {
+  const uint32_t u = uint32_t(b) << 16;
+  float x;
+  std::memcpy(&x, &u, 4);
+  return x;
+}
+
+struct MmaCase {
+  float A[16][16], B[16][8], C[16][8], D[16][8];
+};
+
+/// Runs emu_mma on `c` (A, B, C in; D out).
+void runMma(HostKernelModule &m, const GeneratedKernel &k, MmaCase &c) {
+  std::vector<uint8_t> arena(2560, 0);
+  for (int r = 0; r < 16; ++r)
+    for (int q = 0; q < 16; ++q) {
+      const uint16_t v = bf16Bits(c.A[r][q]);
+      std::memcpy(&arena[size_t(r * 16 + q) * 2], &v, 2);
+    }
+  for (int kk = 0; kk < 16; ++kk)
+    for (int n = 0; n < 8; ++n) {
+      const uint16_t v = bf16Bits(c.B[kk][n]);
+      std::memcpy(&arena[512 + size_t(n * 16 + kk) * 2], &v, 2);
+    }
+  std::memcpy(&arena[1024], c.C, sizeof(c.C));
+  Status s = m.run(k, arena.data(), nullptr);
+  ASSERT_TRUE(s.ok()) << s.message();
+  std::memcpy(c.D, &arena[2048], sizeof(c.D));
+}
+
+/// A bf16 value from a small generator (a few significant bits, both signs).
+float smallBf16(uint32_t &state) {
+  state = state * 1664525u + 1013904223u;
+  return bf16Value(bf16Bits(float(int((state >> 20) % 255) - 127) / 32.0f));
+}
+
+TEST(CudaEmulatorTensorCores, MmaFollowsThePtxFragmentLayout) {
+  const std::vector<GeneratedKernel> kernels = {handWritten("mma", kMmaBody, {launch("emu_mma", 1, 32)})};
+  std::unique_ptr<HostKernelModule> m = compileOrFail(kernels);
+  ASSERT_TRUE(m);
+  uint32_t state = 7;
+  MmaCase c{};
+  // A = I, C = 0: D = B, so every B and D element went where the layout says.
+  for (int r = 0; r < 16; ++r)
+    c.A[r][r] = 1.0f;
+  for (int kk = 0; kk < 16; ++kk)
+    for (int n = 0; n < 8; ++n)
+      c.B[kk][n] = smallBf16(state);
+  runMma(*m, kernels[0], c);
+  for (int r = 0; r < 16; ++r)
+    for (int n = 0; n < 8; ++n)
+      EXPECT_EQ(c.D[r][n], c.B[r][n]) << "identity A: row " << r << " col " << n;
+  // B a permutation (column n picks row perm[n]), C random: D = A[:, perm] + C.
+  const int perm[8] = {5, 12, 0, 9, 15, 3, 8, 6};
+  for (int r = 0; r < 16; ++r) {
+    for (int q = 0; q < 16; ++q)
+      c.A[r][q] = smallBf16(state);
+    for (int n = 0; n < 8; ++n)
+      c.C[r][n] = float(r * 8 + n) / 64.0f;
+  }
+  for (int kk = 0; kk < 16; ++kk)
+    for (int n = 0; n < 8; ++n)
+      c.B[kk][n] = kk == perm[n] ? 1.0f : 0.0f;
+  runMma(*m, kernels[0], c);
+  for (int r = 0; r < 16; ++r)
+    for (int n = 0; n < 8; ++n)
+      EXPECT_EQ(c.D[r][n], c.A[r][perm[n]] + c.C[r][n]) << "permutation B: row " << r << " col " << n;
+  // Random A, B, C against a double reference: the products are exact, only
+  // the f32 sum rounds (16 additions).
+  for (int kk = 0; kk < 16; ++kk)
+    for (int n = 0; n < 8; ++n)
+      c.B[kk][n] = bf16Value(bf16Bits(smallBf16(state) * 3.0f)); // truncated to bf16
+  runMma(*m, kernels[0], c);
+  for (int r = 0; r < 16; ++r)
+    for (int n = 0; n < 8; ++n) {
+      double ref = c.C[r][n], mag = std::fabs(c.C[r][n]);
+      for (int kk = 0; kk < 16; ++kk) {
+        ref += double(c.A[r][kk]) * double(c.B[kk][n]);
+        mag += std::fabs(double(c.A[r][kk]) * double(c.B[kk][n]));
+      }
+      EXPECT_NEAR(c.D[r][n], ref, 17 * mag * 0x1p-24) << "random: row " << r << " col " << n;
+    }
+}
+
+TEST(CudaEmulatorTensorCores, MmaNeedsTheWholeWarp) {
+  const char *body = R"(
+extern "C" __global__ void emu_mma_half_warp(u8 *arena, u8 *scratch, const i64 *off) {
+  u32 a[4] = {0, 0, 0, 0}, b[2] = {0, 0};
+  float d[4] = {0, 0, 0, 0};
+  fp8rt::mmaBf16(d, a, b);
+}
+extern "C" __global__ void emu_mma_lane_exits(u8 *arena, u8 *scratch, const i64 *off) {
+  if (threadIdx.x == 3) return;
+  u32 a[4] = {0, 0, 0, 0}, b[2] = {0, 0};
+  float d[4] = {0, 0, 0, 0};
+  fp8rt::mmaBf16(d, a, b);
+}
+)";
+  const std::vector<GeneratedKernel> kernels = {
+      handWritten("half", body, {launch("emu_mma_half_warp", 1, 16)}),
+      handWritten("exits", body, {launch("emu_mma_lane_exits", 1, 32)})};
+  std::unique_ptr<HostKernelModule> m = compileOrFail(kernels);
+  ASSERT_TRUE(m);
+  std::vector<uint8_t> arena(64, 0);
+  Status s = m->run(kernels[0], arena.data(), nullptr);
+  EXPECT_NE(s.message().find("in a warp of 16 threads (all 32 must take part)"), std::string::npos)
+      << s.message();
+  s = m->run(kernels[1], arena.data(), nullptr);
+  EXPECT_NE(s.message().find("lane 3 has exited while its warp executes a tensor-core instruction"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST(CudaEmulatorTensorCores, CpAsyncCopiesLandAtTheWaitThatCompletesTheirGroup) {
+  // Thread t copies 16 bytes of group 0 and 16 of group 1 into shared memory
+  // and records what it sees before any wait, after wait_group 1 (group 0
+  // done, group 1 in flight) and after wait_group 0.
+  const char *body = R"(
+extern "C" __global__ void emu_cp_async(u8 *arena, u8 *scratch, const i64 *off) {
+  using namespace fp8rt;
+  __shared__ uint4 buffer[64];
+  const unsigned t = threadIdx.x;
+  const uint4 *src = reinterpret_cast<const uint4 *>(arena);
+  u32 *seen = reinterpret_cast<u32 *>(arena + 1024) + 6 * t;
+  cpAsync16(&buffer[t], &src[t]);
+  cpAsyncCommit();
+  cpAsync16(&buffer[32 + t], &src[32 + t]);
+  cpAsyncCommit();
+  seen[0] = buffer[t].x;
+  seen[1] = buffer[32 + t].x;
+  cpAsyncWait<1>();
+  seen[2] = buffer[t].x;
+  seen[3] = buffer[32 + t].x;
+  cpAsyncWait<0>();
+  seen[4] = buffer[t].x;
+  seen[5] = buffer[32 + t].x;
+}
+)";
+  const std::vector<GeneratedKernel> kernels = {
+      handWritten("cp_async", body, {launch("emu_cp_async", 1, 32)})};
+  std::unique_ptr<HostKernelModule> m = compileOrFail(kernels);
+  ASSERT_TRUE(m);
+  std::vector<uint8_t> arena(1024 + 32 * 6 * 4, 0);
+  for (uint32_t i = 0; i < 256; ++i) {
+    const uint32_t v = 1000 + i;
+    std::memcpy(&arena[i * 4], &v, 4);
+  }
+  ASSERT_TRUE(m->run(kernels[0], arena.data(), nullptr).ok());
+  for (uint32_t t = 0; t < 32; ++t) {
+    uint32_t seen[6];
+    std::memcpy(seen, &arena[1024 + t * 24], 24);
+    const uint32_t mine = 1000 + 4 * t, later = 1000 + 4 * (32 + t), unwritten = 0xFFFFFFFFu;
+    EXPECT_EQ(seen[0], unwritten) << t;
+    EXPECT_EQ(seen[1], unwritten) << t;
+    EXPECT_EQ(seen[2], mine) << t;
+    EXPECT_EQ(seen[3], unwritten) << t;
+    EXPECT_EQ(seen[4], mine) << t;
+    EXPECT_EQ(seen[5], later) << t;
+  }
+}
+
 // ---- the generated kernels of the examples against the CPU backend ------
 
 using fp8c::testing::compareInstructions;
@@ -393,9 +591,34 @@ std::string gpt2SmallOneLayer() {
 TEST(CudaEmulatorVsCpu, Gpt2SmallShapesOneLayer) {
   compareInstructions(compileForTest(gpt2SmallOneLayer()), emulator, "emulator");
 }
+/// The tiny llama with the head dims of the tensor-core attention (64, 128),
+/// grouped-query attention (8 heads over 2, 4 over 1), RoPE, and a sequence
+/// of 80 (a full 64-row tile and a partial one).
+std::string llamaHeads(int dModel, int heads, int kvHeads) {
+  return edited(readSourceFile("test/e2e/Inputs/llama-d64.yaml"),
+                {{"seq_len: 32", "seq_len: 80"},
+                 {"d_model: 64", "d_model: " + std::to_string(dModel)},
+                 {"n_layers: 2", "n_layers: 1"},
+                 {"n_heads: 4", "n_heads: " + std::to_string(heads)},
+                 {"n_kv_heads: 2", "n_kv_heads: " + std::to_string(kvHeads)},
+                 {"batch_size: 8", "batch_size: 2"}});
+}
+TEST(CudaEmulatorVsCpu, LlamaHead64Gqa8Over2) {
+  compareInstructions(compileForTest(llamaHeads(512, 8, 2)), emulator, "emulator");
+}
+TEST(CudaEmulatorVsCpu, LlamaHead128Gqa4Over1) {
+  compareInstructions(compileForTest(llamaHeads(512, 4, 1)), emulator, "emulator");
+}
 TEST(CudaEmulatorVsCpu, GptTinyLossTrajectory) {
   fp8c::testing::compareTraining(compileForTest(example("gpt-tiny.yaml")), emulator, 40,
                                  "emulator");
+}
+/// gpt-tiny with 2 heads of 64: trains through the tensor-core attention
+/// (forward and backward) rather than the per-row kernels of head dim 32.
+TEST(CudaEmulatorVsCpu, GptTinyHead64LossTrajectory) {
+  fp8c::testing::compareTraining(
+      compileForTest(edited(example("gpt-tiny.yaml"), {{"n_heads: 4 ", "n_heads: 2 "}})),
+      emulator, 40, "emulator");
 }
 
 } // namespace

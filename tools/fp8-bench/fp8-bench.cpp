@@ -1,6 +1,6 @@
 //===- fp8-bench.cpp - FP8 vs BF16 on one GPU, through the CUDA backend ---===//
 //
-//   fp8-bench [--fp8 PROGRAM --bf16 PROGRAM]...
+//   fp8-bench [--attention] [--fp8 PROGRAM --bf16 PROGRAM]...
 //
 // Prints, in one run on one GPU (docs/performance.md):
 //   1. cuBLASLt TFLOP/s of FP8 (E4M3 x E4M3 -> BF16, tensorwise scales, fast
@@ -9,7 +9,11 @@
 //   2. GB/s of each program's fused cast kernels (kernels with fp8.quantize or
 //      fp8.cast_transpose) against a device-to-device copy of the same size,
 //      measured in the same run;
-//   3. train_step time of each FP8 program against its BF16 twin.
+//   3. train_step time of each FP8 program against its BF16 twin;
+//   4. the attention table: forward and backward TFLOP/s of the generated
+//      train.attention at (B, H, T, D) = (12, 12, 1024, 64), (4, 32, 2048, 64),
+//      (4, 32, 2048, 128), causal (--attention: only this table;
+//      scripts/bench-attention.sh runs it next to PyTorch's SDPA).
 // Every measurement goes through the CUDA backend itself: a one-instruction
 // program (or a program's own kernels) repeated inside one function, so one
 // run() is one CUDA graph of many launches and one synchronisation.
@@ -267,6 +271,85 @@ double stepSeconds(const Program &p) {
   return timeRuns(*backend, *step, 10);
 }
 
+/// The causal attention shapes of the attention table: (batch, heads, seq, head dim).
+struct AttentionShape {
+  int64_t batch, heads, seq, headDim;
+};
+
+/// Seconds per train.attention (or _grad) of `a`, causal, bf16, no RoPE: a
+/// one-op kernel instruction repeated 10 times in one function.
+double attentionSeconds(const AttentionShape &a, bool grad) {
+  Program p;
+  const std::vector<int64_t> shape = {a.batch, a.seq, a.heads * a.headDim};
+  TensorType t;
+  t.dtype = DType::BF16;
+  t.shape = shape;
+  Kernel k;
+  k.name = grad ? "attention_grad" : "attention";
+  for (const char *name : {"dout", "q", "k", "v"}) {
+    if (!grad && name[0] == 'd')
+      continue;
+    k.inputs.push_back(addBuffer(p, name, DType::BF16, shape));
+  }
+  KernelOp op;
+  op.op = grad ? "train.attention_grad" : "train.attention";
+  for (uint32_t i = 0; i < k.inputs.size(); ++i)
+    op.operands.push_back(i);
+  Attr heads, causal;
+  heads.i = a.heads;
+  heads.f = double(a.heads);
+  causal.kind = Attr::Kind::Bool;
+  causal.b = true;
+  op.attrs = {{"n_heads", heads}, {"n_kv_heads", heads}, {"causal", causal}};
+  for (const char *name : {"dq", "dk", "dv"}) {
+    if (!grad && name[1] != 'q')
+      continue;
+    op.results.push_back(t);
+    k.outputs.push_back(addBuffer(p, name, DType::BF16, shape));
+    k.yields.push_back(uint32_t(k.inputs.size() + k.yields.size()));
+  }
+  if (!grad)
+    p.buffers[k.outputs[0]].name = "out";
+  k.ops.push_back(op);
+  Function f;
+  f.name = k.name;
+  Instruction inst;
+  inst.kind = Instruction::Kind::Kernel;
+  inst.kernel = k;
+  constexpr int kRepeat = 10;
+  for (int i = 0; i < kRepeat; ++i)
+    f.instructions.push_back(inst);
+  p.functions.push_back(f);
+  std::unique_ptr<Backend> backend = newBackend();
+  check(backend->load(p), k.name);
+  Rng rng(1);
+  for (uint32_t i : k.inputs) {
+    std::vector<uint8_t> bytes = randomBytes(p.buffers[i], rng);
+    check(backend->write(i, bytes.data(), bytes.size()), "write");
+  }
+  return timeRuns(*backend, p.functions[0], 5) / kRepeat;
+}
+
+/// The attention table: forward and backward TFLOP/s of the generated
+/// attention (head dims 64 and 128: the tensor-core kernels). FLOPs as
+/// FlashAttention counts them: forward 4 B H T^2 D, backward 2.5x that,
+/// halved for causal (the recomputed forward of the backward is not counted).
+void attentionTable() {
+  const AttentionShape shapes[] = {{12, 12, 1024, 64}, {4, 32, 2048, 64}, {4, 32, 2048, 128}};
+  std::printf("\nattention (train.attention / _grad, causal, bf16; compare "
+              "scripts/bench-attention.sh's PyTorch SDPA):\n");
+  std::printf("  %4s %4s %6s %4s   %10s %10s %10s %10s\n", "B", "H", "T", "D", "fwd ms", "fwd TF/s",
+              "bwd ms", "bwd TF/s");
+  for (const AttentionShape &a : shapes) {
+    const double flops = 4.0 * double(a.batch * a.heads) * double(a.seq) * double(a.seq) *
+                         double(a.headDim) * 0.5;
+    const double fwd = attentionSeconds(a, false), bwd = attentionSeconds(a, true);
+    std::printf("  %4lld %4lld %6lld %4lld   %10.3f %10.1f %10.3f %10.1f\n", (long long)a.batch,
+                (long long)a.heads, (long long)a.seq, (long long)a.headDim, fwd * 1e3,
+                flops / fwd / 1e12, bwd * 1e3, 2.5 * flops / bwd / 1e12);
+  }
+}
+
 Program load(const std::string &path) {
   StatusOr<Program> p = loadProgram(path);
   if (!p.ok())
@@ -278,9 +361,12 @@ Program load(const std::string &path) {
 
 int main(int argc, char **argv) {
   std::vector<std::pair<std::string, std::string>> pairs; // fp8, bf16
+  bool attentionOnly = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if ((arg == "--fp8" || arg == "--bf16") && i + 1 < argc) {
+    if (arg == "--attention") {
+      attentionOnly = true;
+    } else if ((arg == "--fp8" || arg == "--bf16") && i + 1 < argc) {
       if (arg == "--fp8")
         pairs.push_back({argv[++i], ""});
       else if (!pairs.empty() && pairs.back().second.empty())
@@ -288,7 +374,7 @@ int main(int argc, char **argv) {
       else
         die("--bf16 PROGRAM must follow its --fp8 PROGRAM");
     } else {
-      std::fprintf(stderr, "usage: fp8-bench [--fp8 PROGRAM --bf16 PROGRAM]...\n");
+      std::fprintf(stderr, "usage: fp8-bench [--attention] [--fp8 PROGRAM --bf16 PROGRAM]...\n");
       return 2;
     }
   }
@@ -300,6 +386,11 @@ int main(int argc, char **argv) {
   std::printf("GPU: %s, compute capability %d.%d, %d SMs, driver %d, runtime %d\n",
               device->name.c_str(), device->major, device->minor, device->multiprocessors,
               device->driverVersion, device->runtimeVersion);
+
+  if (attentionOnly) {
+    attentionTable();
+    return 0;
+  }
 
   std::vector<Program> fp8Programs, bf16Programs;
   std::set<std::tuple<int64_t, int64_t, int64_t>> shapes = {{8192, 8192, 8192}};
@@ -336,5 +427,6 @@ int main(int argc, char **argv) {
       std::printf("   BF16 %8.2f ms   speedup %.2fx", b16 * 1e3, b16 / f8);
     std::printf("\n");
   }
+  attentionTable();
   return 0;
 }

@@ -176,7 +176,56 @@ Status embeddingGrad(const KernelEmit &e) {
   return Status::success();
 }
 
-/// train.attention(_grad): query and key in f32 (RoPE applied), then one block per row.
+/// The --emit=cuda note on a tensor-core attention launch: static shared memory per block and
+/// the blocks per SM that ptxas's register counts (CUDA 13) and shared memory allow
+/// (docs/cuda-backend.md has the table).
+string flashBudget(int64_t sharedBytes, int sm90, int sm89) {
+  return fmt("; %s bytes of static shared memory per block, 128 threads; %d blocks per SM on "
+             "sm_90, %d on sm_89",
+             std::to_string(sharedBytes).c_str(), sm90, sm89);
+}
+
+/// train.attention_grad at head dims 64 and 128: FlashAttention-2's backward on tensor cores,
+/// deterministic (each gradient element written once, no atomics).
+Status flashAttentionGrad(const KernelEmit &e, int64_t D, const string &shape, const string &rope,
+                          const string &qrs, const string &krs, uint64_t stats) {
+  const vector<int64_t> &q = e.types[e.op.operands[1]].shape;
+  const int64_t heads = attrI(e.op, "n_heads"), kvHeads = attrI(e.op, "n_kv_heads");
+  const int64_t B = q[0], T = q[1], tiles = (T + 63) / 64;
+  const string hd = std::to_string(D), st = fmt("reinterpret_cast<float *>(scratch + %s)",
+                                                 num(int64_t(stats)).c_str());
+  const uint32_t qBlocks = uint32_t(std::min<int64_t>(B * heads * tiles, 1 << 20));
+  e.addEntry(e.what + fmt(", phase 1 on tensor cores (head dim %s): the forward again per (batch, "
+                          "head, 64 query rows), 4 warps x 16 rows, keeping each row's max, 1/sum "
+                          "and D = rowsum(dO * O)", hd.c_str()) +
+                 flashBudget((D == 64 ? 2 : 1) * 4 * 64 * (D + 8), D == 64 ? 4 : 3, 2),
+             fmt("  flashAttentionBackwardStats<%s, %s, %s>(%s, %s, %s, %s, %s, %s);\n", hd.c_str(),
+                 e.inDt(0), e.inDt(3), shape.c_str(), e.in(0).c_str(), qrs.c_str(), krs.c_str(),
+                 e.in(3).c_str(), st.c_str()),
+             qBlocks, 128);
+  e.addEntry(e.what + ", phase 2 on tensor cores: dK and dV per (batch, kv head, 64 key rows), "
+                      "the group's query heads and query tiles in order; P and dS recomputed from "
+                      "the row statistics" +
+                 flashBudget(4 * 64 * (D + 8) + 768, D == 64 ? 4 : 3, D == 64 ? 4 : 2),
+             fmt("  flashAttentionBackwardKeyValue<%s, %s, %s, %s>(%s, %s, %s, %s, %s, %s, %s, %s, "
+                 "%s);\n",
+                 hd.c_str(), e.inDt(0), e.inDt(3), e.outDt(1), shape.c_str(), e.in(0).c_str(),
+                 qrs.c_str(), krs.c_str(), e.in(3).c_str(), st.c_str(), rope.c_str(),
+                 e.out(1).c_str(), e.out(2).c_str()),
+             uint32_t(std::min<int64_t>(B * kvHeads * tiles, 1 << 20)), 128);
+  e.addEntry(e.what + ", phase 3 on tensor cores: dQ per (batch, head, 64 query rows), the key "
+                      "tiles in order" +
+                 flashBudget(4 * 64 * (D + 8), D == 64 ? 3 : 2, D == 64 ? 3 : 2),
+             fmt("  flashAttentionBackwardQuery<%s, %s, %s, %s>(%s, %s, %s, %s, %s, %s, %s, %s);\n",
+                 hd.c_str(), e.inDt(0), e.inDt(3), e.outDt(0), shape.c_str(), e.in(0).c_str(),
+                 qrs.c_str(), krs.c_str(), e.in(3).c_str(), st.c_str(), rope.c_str(),
+                 e.out(0).c_str()),
+             qBlocks, 128);
+  return Status::success();
+}
+
+/// train.attention(_grad): query and key with RoPE applied (f32, or bf16 for the tensor-core
+/// kernels), then the tensor-core kernels or one block per row.
 Status attention(const KernelEmit &e) {
   const bool grad = e.id == OpId::TrainAttentionGrad;
   const size_t qi = grad ? 1 : 0;
@@ -185,28 +234,51 @@ Status attention(const KernelEmit &e) {
   const int64_t B = q[0], T = q[1], D = q[2] / heads;
   const Attr *theta = e.op.attr("rope_theta");
   const string rope = theta ? "true, " + doubleLit(theta->f) : "false, 0.0";
-  const uint64_t qr = e.allocScratch(uint64_t(B * T * heads * D) * 4),
-                 kr = e.allocScratch(uint64_t(B * T * kvHeads * D) * 4);
+  // The tensor-core kernels read q' and k' in bf16 (16-byte tile loads): the rotation in f32,
+  // rounded once, as the f32 copy would be rounded when loaded.
+  const bool flash = D == 64 || D == 128;
+  const uint64_t qr = e.allocScratch(uint64_t(B * T * heads * D) * (flash ? 2 : 4)),
+                 kr = e.allocScratch(uint64_t(B * T * kvHeads * D) * (flash ? 2 : 4));
   const string shape = fmt("AttentionShape{%s, %s, %s, %s, %s, %s}", num(B).c_str(),
                            num(T).c_str(), num(heads).c_str(), num(kvHeads).c_str(),
                            num(D).c_str(), attrB(e.op, "causal") ? "true" : "false");
   for (int which = 0; which < 2; ++which) {
     const int64_t h = which == 0 ? heads : kvHeads;
     const int64_t work = B * T * h * (theta ? D / 2 : D);
-    e.addEntry(e.what + (which == 0 ? ", query" : ", key") + " in f32" +
+    e.addEntry(e.what + (which == 0 ? ", query" : ", key") + (flash ? " in bf16" : " in f32") +
                  (theta ? " with RoPE" : ""),
-             fmt("  ropeCopy<%s>(%s, %s, %s, %s, %s, %s, reinterpret_cast<float *>(scratch + "
-                 "%s));\n",
+             fmt(flash ? "  ropeCopyBf16<%s>(%s, %s, %s, %s, %s, %s, scratch + %s);\n"
+                       : "  ropeCopy<%s>(%s, %s, %s, %s, %s, %s, reinterpret_cast<float *>(scratch + "
+                         "%s));\n",
                  e.inDt(qi + size_t(which)), e.in(qi + size_t(which)).c_str(), num(B).c_str(),
                  num(T).c_str(), num(h).c_str(), num(D).c_str(), rope.c_str(),
                  num(int64_t(which == 0 ? qr : kr)).c_str()),
              gridFor(uint64_t(work), kBlock), kBlock);
   }
   const uint32_t block = D > 64 ? 128 : 64;
-  const string qrs = fmt("reinterpret_cast<const float *>(scratch + %s)", num(int64_t(qr)).c_str());
-  const string krs = fmt("reinterpret_cast<const float *>(scratch + %s)", num(int64_t(kr)).c_str());
+  const string qrs = fmt(flash ? "scratch + %s" : "reinterpret_cast<const float *>(scratch + %s)",
+                         num(int64_t(qr)).c_str());
+  const string krs = fmt(flash ? "scratch + %s" : "reinterpret_cast<const float *>(scratch + %s)",
+                         num(int64_t(kr)).c_str());
+  if (!grad && flash) {
+    const int64_t tiles = (T + 63) / 64;
+    e.addEntry(e.what + fmt(": FlashAttention-2 on tensor cores (head dim %s): one block of 4 warps "
+                            "per (batch, head, 64 query rows), 16 rows per warp; 64-key K/V tiles "
+                            "in bf16 in shared memory by cp.async (%s), S = QK^T and O = PV on "
+                            "mma.sync m16n8k16 bf16 -> f32, online softmax in f32%s",
+                            std::to_string(D).c_str(),
+                            D == 64 ? "double-buffered" : "single-buffered",
+                            attrB(e.op, "causal") ? ", key tiles after the diagonal skipped" : "") +
+                   flashBudget((D == 64 ? 2 : 1) * 4 * 64 * (D + 8), D == 64 ? 4 : 3, 2),
+               fmt("  flashAttentionForward<%s, %s, %s>(%s, %s, %s, %s, %s);\n", std::to_string(D).c_str(),
+                   e.inDt(2), e.outDt(0), shape.c_str(), qrs.c_str(), krs.c_str(), e.in(2).c_str(),
+                   e.out(0).c_str()),
+               uint32_t(std::min<int64_t>(B * heads * tiles, 1 << 20)), 128);
+    return Status::success();
+  }
   if (!grad) {
-    e.addEntry(e.what + ": one block per (batch, head, query row)",
+    e.addEntry(e.what + ": one block per (batch, head, query row) (head dim " + std::to_string(D) +
+                 ": the tensor-core kernel takes 64 and 128)",
              fmt("  attentionForward<%s, %s>(%s, %s, %s, %s, %s);\n", e.inDt(2), e.outDt(0),
                  shape.c_str(), qrs.c_str(), krs.c_str(), e.in(2).c_str(), e.out(0).c_str()),
              uint32_t(std::min<int64_t>(B * heads * T, 1 << 20)), block, 1,
@@ -214,7 +286,10 @@ Status attention(const KernelEmit &e) {
     return Status::success();
   }
   const uint64_t stats = e.allocScratch(uint64_t(B * heads * T) * 12);
-  e.addEntry(e.what + ", query gradient: one block per (batch, head, query row)",
+  if (flash)
+    return flashAttentionGrad(e, D, shape, rope, qrs, krs, stats);
+  e.addEntry(e.what + ", query gradient: one block per (batch, head, query row) (head dim " +
+                 std::to_string(D) + ": the tensor-core kernels take 64 and 128)",
            fmt("  attentionBackwardQuery<%s, %s, %s>(%s, %s, %s, %s, %s, %s, %s, "
                "reinterpret_cast<float *>(scratch + %s));\n",
                e.inDt(0), e.inDt(3), e.outDt(0), shape.c_str(), e.in(0).c_str(), qrs.c_str(), krs.c_str(),

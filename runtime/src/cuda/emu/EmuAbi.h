@@ -4,7 +4,9 @@
 // shim + a program's generated kernels) reaches the emulator's scheduler:
 // CUDA's built-in variables, dynamic shared memory, and the calls that need
 // the other threads of the block (__syncthreads, warp shuffles, static
-// __shared__ arrays). Declared once as a macro so that the emulator compiles
+// __shared__ arrays, and the warp-wide gather under the tensor-core
+// instructions: every lane's `bytes` from `mine`, in lane order, into each
+// lane's `all`). Declared once as a macro so that the emulator compiles
 // it and the shim embeds the same text (FP8EMU_ABI_TEXT).
 //
 //===----------------------------------------------------------------------===//
@@ -23,6 +25,7 @@
     void (*syncthreads)(void *scheduler);                                                          \
     void (*shflXor)(void *scheduler, void *value, unsigned bytes, int laneMask, unsigned mask);    \
     unsigned char *(*sharedArray)(void *scheduler, int site, unsigned long long bytes);           \
+    void (*warpGather)(void *scheduler, const void *mine, void *all, unsigned bytes);              \
   };
 
 #define FP8EMU_STRINGIFY_(...) #__VA_ARGS__

@@ -135,7 +135,7 @@ void installCrashHandler() {
 
 // ---- the block scheduler ---------------------------------------------------
 
-enum class ThreadState { Runnable, AtSyncthreads, AtShuffle, Done };
+enum class ThreadState { Runnable, AtSyncthreads, AtShuffle, AtGather, Done };
 
 struct EmulatedThread {
   emu::FiberContext context;
@@ -145,6 +145,8 @@ struct EmulatedThread {
   uint64_t shuffleValue = 0, shuffleResult = 0;
   unsigned shuffleBytes = 0, shuffleMask = 0;
   int laneMask = 0;
+  const void *gatherIn = nullptr; ///< at a warp gather: this lane's bytes (shuffleBytes)
+  void *gatherOut = nullptr;      ///< and where all 32 lanes' go
 };
 
 class BlockScheduler {
@@ -154,6 +156,7 @@ public:
     state_.syncthreads = &BlockScheduler::syncthreadsHook;
     state_.shflXor = &BlockScheduler::shuffleHook;
     state_.sharedArray = &BlockScheduler::sharedArrayHook;
+    state_.warpGather = &BlockScheduler::gatherHook;
     threads_.resize(kMaxThreads);
   }
   ~BlockScheduler() {
@@ -173,9 +176,11 @@ private:
   static void syncthreadsHook(void *self);
   static void shuffleHook(void *self, void *value, unsigned bytes, int laneMask, unsigned mask);
   static unsigned char *sharedArrayHook(void *self, int site, unsigned long long bytes);
+  static void gatherHook(void *self, const void *mine, void *all, unsigned bytes);
 
   Status runBlock(uint32_t count, std::mt19937_64 *rng, HostEmulatorStats &stats);
   Status releaseShuffles(uint32_t count, bool &released);
+  Status releaseGather(uint32_t base, uint32_t count);
   std::string where(const EmulatedThread &t) const {
     return "block " + dim3String(state_.blockIdx) + " thread " + dim3String(t.index);
   }
@@ -225,6 +230,16 @@ void BlockScheduler::shuffleHook(void *self, void *value, unsigned bytes, int la
   std::memcpy(value, &t->shuffleResult, bytes);
 }
 
+void BlockScheduler::gatherHook(void *self, const void *mine, void *all, unsigned bytes) {
+  BlockScheduler *s = static_cast<BlockScheduler *>(self);
+  EmulatedThread *t = s->current_;
+  t->gatherIn = mine;
+  t->gatherOut = all;
+  t->shuffleBytes = bytes;
+  t->state = ThreadState::AtGather;
+  emu::switchFiberContext(t->context, s->schedulerContext_);
+}
+
 unsigned char *BlockScheduler::sharedArrayHook(void *self, int site, unsigned long long bytes) {
   BlockScheduler *s = static_cast<BlockScheduler *>(self);
   const size_t i = size_t(site);
@@ -257,14 +272,21 @@ Status BlockScheduler::ensureStack(EmulatedThread &t) {
 Status BlockScheduler::releaseShuffles(uint32_t count, bool &released) {
   for (uint32_t base = 0; base < count; base += kWarp) {
     const uint32_t end = std::min(count, base + kWarp);
-    bool waiting = false, complete = true;
+    bool waiting = false, complete = true, gathering = false;
     for (uint32_t i = base; i < end; ++i) {
-      waiting = waiting || threads_[i].state == ThreadState::AtShuffle;
-      complete = complete && (threads_[i].state == ThreadState::AtShuffle ||
-                              threads_[i].state == ThreadState::Done);
+      const ThreadState st = threads_[i].state;
+      waiting = waiting || st == ThreadState::AtShuffle || st == ThreadState::AtGather;
+      gathering = gathering || st == ThreadState::AtGather;
+      complete = complete && (st == ThreadState::AtShuffle || st == ThreadState::AtGather ||
+                              st == ThreadState::Done);
     }
     if (!waiting || !complete)
       continue;
+    released = true;
+    if (gathering) {
+      FP8RT_RETURN_IF_ERROR(releaseGather(base, count));
+      continue;
+    }
     for (uint32_t i = base; i < end; ++i) {
       EmulatedThread &t = threads_[i];
       if (t.state != ThreadState::AtShuffle)
@@ -290,7 +312,36 @@ Status BlockScheduler::releaseShuffles(uint32_t count, bool &released) {
     for (uint32_t i = base; i < end; ++i)
       if (threads_[i].state == ThreadState::AtShuffle)
         threads_[i].state = ThreadState::Runnable;
-    released = true;
+  }
+  return Status::success();
+}
+
+// A tensor-core instruction (mma.sync, ldmatrix) is .aligned: all 32 lanes of
+// the warp execute it together, so every lane must be there, none exited,
+// none at a shuffle.
+Status BlockScheduler::releaseGather(uint32_t base, uint32_t count) {
+  if (base + kWarp > count)
+    return internalError("cuda emulator: " + entryName_ + ", block " +
+                         dim3String(state_.blockIdx) +
+                         ": a warp-wide tensor-core instruction in a warp of " +
+                         std::to_string(count - base) + " threads (all 32 must take part)");
+  const unsigned bytes = threads_[base].shuffleBytes;
+  for (uint32_t i = base; i < base + kWarp; ++i) {
+    const EmulatedThread &t = threads_[i];
+    if (t.state != ThreadState::AtGather || t.shuffleBytes != bytes)
+      return internalError("cuda emulator: " + entryName_ + ", " + where(t) +
+                           ": lane " + std::to_string(i - base) +
+                           (t.state == ThreadState::Done ? " has exited"
+                            : t.state == ThreadState::AtShuffle
+                                ? " waits at __shfl_xor_sync"
+                                : " gathers a different fragment size") +
+                           " while its warp executes a tensor-core instruction");
+  }
+  for (uint32_t i = base; i < base + kWarp; ++i) {
+    uint8_t *out = static_cast<uint8_t *>(threads_[i].gatherOut);
+    for (uint32_t l = 0; l < kWarp; ++l)
+      std::memcpy(out + size_t(l) * bytes, threads_[base + l].gatherIn, bytes);
+    threads_[i].state = ThreadState::Runnable;
   }
   return Status::success();
 }
@@ -344,8 +395,10 @@ Status BlockScheduler::runBlock(uint32_t count, std::mt19937_64 *rng, HostEmulat
       // shuffle whose warp has lanes at __syncthreads: never released.
       std::string atShuffle, atBarrier;
       for (uint32_t i = 0; i < count; ++i) {
-        std::string &list =
-            threads_[i].state == ThreadState::AtShuffle ? atShuffle : atBarrier;
+        std::string &list = threads_[i].state == ThreadState::AtShuffle ||
+                                    threads_[i].state == ThreadState::AtGather
+                                ? atShuffle
+                                : atBarrier;
         if (threads_[i].state != ThreadState::Done && list.size() < 60)
           list += (list.empty() ? "" : " ") + std::to_string(i);
       }

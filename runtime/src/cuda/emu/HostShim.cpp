@@ -13,6 +13,8 @@ namespace fp8rt::cuda::emu {
 std::string hostShim() {
   std::string shim = R"(// ---- fp8rt host emulator shim (runtime/src/cuda/emu/HostShim.cpp) ----
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 )";
   shim += FP8EMU_ABI_TEXT;
@@ -55,6 +57,78 @@ template <class T> inline T __shfl_xor_sync(unsigned mask, T value, int laneMask
   fp8emuState->shflXor(fp8emuState->scheduler, &value, sizeof(T), laneMask, mask);
   return value;
 }
+// Tensor cores (Prelude.cuh's mmaBf16): mma.sync.aligned.m16n8k16.row.col
+// .f32.bf16.bf16.f32 as a warp collective. Every lane hands in its A, B and C
+// fragments; the gathered fragments are placed in A (16x16), B (16x8) and C
+// (16x8) by the PTX ISA's layout (groupID = lane >> 2, tig = lane % 4):
+//   A: a_i (u32 i/2, half i%2) at row groupID + 8*((i>>1)&1), col 2*tig + i%2 + 8*(i>=4)
+//   B: b_i (u32 i/2, half i%2) at row 2*tig + i%2 + 8*(i>=2), col groupID
+//   C: c_i at row groupID + 8*(i>=2), col 2*tig + i%2
+// and each lane gets its own D elements: the 16 products (exact in f32) added
+// in k order to c in f32. The hardware's adder rounds differently (wider, one
+// rounding per group of products); results agree to f32 rounding of sums.
+struct Fp8EmuMmaFragments { unsigned a[4], b[2]; float c[4]; };
+inline unsigned fp8emuLane() {
+  return (threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)) & 31u;
+}
+inline float fp8emuBf16(unsigned word, int half) {
+  return __uint_as_float(half ? (word & 0xFFFF0000u) : (word << 16));
+}
+inline void fp8emuMmaBf16(float *d, const unsigned *a, const unsigned *b, const float *c) {
+  Fp8EmuMmaFragments mine, all[32];
+  memcpy(mine.a, a, sizeof(mine.a));
+  memcpy(mine.b, b, sizeof(mine.b));
+  memcpy(mine.c, c, sizeof(mine.c));
+  fp8emuState->warpGather(fp8emuState->scheduler, &mine, all, sizeof(Fp8EmuMmaFragments));
+  float A[16][16], B[16][8];
+  for (unsigned l = 0; l < 32; ++l) {
+    const unsigned g = l >> 2, t = l & 3u;
+    for (int i = 0; i < 8; ++i)
+      A[g + 8 * ((i >> 1) & 1)][2 * t + (i & 1) + 8 * (i >= 4)] = fp8emuBf16(all[l].a[i / 2], i & 1);
+    for (int i = 0; i < 4; ++i)
+      B[2 * t + (i & 1) + 8 * (i >= 2)][g] = fp8emuBf16(all[l].b[i / 2], i & 1);
+  }
+  const unsigned lane = fp8emuLane(), g = lane >> 2, t = lane & 3u;
+  for (int i = 0; i < 4; ++i) {
+    const unsigned row = g + 8 * (i >= 2), col = 2 * t + (i & 1);
+    float acc = all[lane].c[i];
+    for (int k = 0; k < 16; ++k) acc = acc + A[row][k] * B[k][col];
+    d[i] = acc;
+  }
+}
+
+// cp.async (Prelude.cuh's cpAsync16 / cpAsyncCommit / cpAsyncWait): each
+// thread's copies wait in a list, tagged with the group they will belong to,
+// and are made (in issue order) by the wait that completes their group, so a
+// kernel that reads a tile before waiting for it reads unwritten memory.
+// Per block thread; a block's threads have no copies left when it ends if
+// every group was waited for.
+struct Fp8EmuAsyncCopy { void *dst; const void *src; unsigned bytes, group; };
+struct Fp8EmuAsyncState { Fp8EmuAsyncCopy copies[64]; unsigned count, committed; };
+static Fp8EmuAsyncState fp8emuAsync[1024];
+inline Fp8EmuAsyncState &fp8emuAsyncOfThread() {
+  return fp8emuAsync[threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z)];
+}
+inline void fp8emuCpAsync(void *dst, const void *src, unsigned bytes) {
+  Fp8EmuAsyncState &s = fp8emuAsyncOfThread();
+  if (s.count == 64) { // more than any generated kernel has in flight: a bug
+    fprintf(stderr, "cuda emulator: more than 64 cp.async copies in flight in one thread\n");
+    abort();
+  }
+  s.copies[s.count++] = Fp8EmuAsyncCopy{dst, src, bytes, s.committed};
+}
+inline void fp8emuCpAsyncCommit() { ++fp8emuAsyncOfThread().committed; }
+inline void fp8emuCpAsyncWait(unsigned pendingGroups) {
+  Fp8EmuAsyncState &s = fp8emuAsyncOfThread();
+  unsigned kept = 0;
+  for (unsigned i = 0; i < s.count; ++i) {
+    const Fp8EmuAsyncCopy &c = s.copies[i];
+    if (c.group + pendingGroups < s.committed) memcpy(c.dst, c.src, c.bytes);
+    else s.copies[kept++] = c;
+  }
+  s.count = kept;
+}
+
 // The threads of a block run one at a time between synchronisation points,
 // so read-modify-write is atomic here.
 inline int atomicAdd(int *p, int v) { const int old = *p; *p = old + v; return old; }
