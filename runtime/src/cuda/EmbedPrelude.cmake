@@ -1,9 +1,11 @@
-# cmake -DINPUT=Prelude.cuh -DOUTPUT=PreludeSource.inc -P EmbedPrelude.cmake
+# cmake "-DINPUTS=Prelude.cuh|PreludeLayers.cuh|PreludeAttention.cuh"
+#       -DOUTPUT=PreludeSource.inc -P EmbedPrelude.cmake
 #
-# Writes the CUDA prelude (runtime/src/cuda/Prelude.cuh) as a sequence of
-# adjacent raw string literals for Prelude.cpp: the text from the newline
-# before the "---- fp8rt CUDA prelude" marker line to the end of the file (the
-# file's leading comment stays out of the generated kernels). Pieces of at most
+# Writes the CUDA prelude (runtime/src/cuda/Prelude*.cuh, in the order given)
+# as a sequence of adjacent raw string literals for Prelude.cpp: of each file,
+# the text from the newline before its "---- fp8rt CUDA prelude" marker line to
+# its end (each file's leading comment and editor-only include stay out of the
+# generated kernels). Pieces of at most
 # 8000 bytes stay under every compiler's limit on one string literal (MSVC:
 # 16380); the compiler joins them back into one byte-identical string.
 
@@ -11,15 +13,20 @@ set(marker "\n// ---- fp8rt CUDA prelude")
 set(delimiter "fp8rt_prelude")
 set(pieceBytes 8000)
 
-file(READ "${INPUT}" text)
-string(FIND "${text}" "${marker}" start)
-if(start EQUAL -1)
-  message(FATAL_ERROR "${INPUT}: no line starting with '// ---- fp8rt CUDA prelude'")
-endif()
-string(SUBSTRING "${text}" ${start} -1 text)
+string(REPLACE "|" ";" inputs "${INPUTS}")
+set(text "")
+foreach(input IN LISTS inputs)
+  file(READ "${input}" part)
+  string(FIND "${part}" "${marker}" start)
+  if(start EQUAL -1)
+    message(FATAL_ERROR "${input}: no line starting with '// ---- fp8rt CUDA prelude'")
+  endif()
+  string(SUBSTRING "${part}" ${start} -1 part)
+  string(APPEND text "${part}")
+endforeach()
 string(FIND "${text}" ")${delimiter}\"" clash)
 if(NOT clash EQUAL -1)
-  message(FATAL_ERROR "${INPUT} contains the raw-string delimiter ')${delimiter}\"'")
+  message(FATAL_ERROR "the prelude contains the raw-string delimiter ')${delimiter}\"'")
 endif()
 
 string(LENGTH "${text}" length)
