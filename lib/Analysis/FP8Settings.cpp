@@ -23,8 +23,7 @@ public:
     return module.emitError() << path << "." << key << ": ";
   }
 
-  template <typename AttrT>
-  AttrT get(StringRef key, StringRef expected) {
+  template <typename AttrT> AttrT get(StringRef key, StringRef expected) {
     Attribute a = dict.get(key);
     if (!a)
       return {};
@@ -77,8 +76,7 @@ public:
   void checkKnownKeys(ArrayRef<StringRef> known) {
     for (NamedAttribute entry : dict)
       if (!llvm::is_contained(known, entry.getName().getValue()))
-        error(entry.getName().getValue())
-            << "unknown key; valid keys: " << llvm::join(known, ", ");
+        error(entry.getName().getValue()) << "unknown key; valid keys: " << llvm::join(known, ", ");
   }
 
   ModuleOp module;
@@ -99,7 +97,8 @@ std::optional<bool> symbolizePrecision(StringRef s) {
 
 FailureOr<FP8Settings> fp8c::fp8::readFP8Settings(ModuleOp module) {
   FP8Settings settings;
-  auto config = module->getAttrOfType<DictionaryAttr>(fp8c::train::TrainDialect::getConfigAttrName());
+  auto config =
+      module->getAttrOfType<DictionaryAttr>(fp8c::train::TrainDialect::getConfigAttrName());
   if (!config)
     return settings;
   Attribute fp8Attr = config.get("fp8");
@@ -112,11 +111,10 @@ FailureOr<FP8Settings> fp8c::fp8::readFP8Settings(ModuleOp module) {
   Reader r(module, dict, "train.config.fp8");
   r.checkKnownKeys({"enabled", "recipe", "format", "margin", "power_of_2_scales",
                     "amax_history_len", "amax_compute_algo", "interval", "filter_fqns",
-                    "first_layer_bf16", "last_layer_bf16", "auto_filter", "device",
-                    "threshold", "overrides"});
+                    "first_layer_bf16", "last_layer_bf16", "auto_filter", "device", "threshold",
+                    "overrides"});
   r.readBool("enabled", settings.enabled);
-  r.readEnum("recipe", settings.recipe, symbolizeRecipe,
-             "tensorwise, delayed, rowwise, blockwise");
+  r.readEnum("recipe", settings.recipe, symbolizeRecipe, "tensorwise, delayed, rowwise, blockwise");
   r.readEnum("format", settings.format, symbolizeFormat, "hybrid, e4m3");
   r.readInt("margin", settings.margin, 0, 32);
   r.readBool("power_of_2_scales", settings.powerOf2Scales);

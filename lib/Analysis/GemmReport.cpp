@@ -61,16 +61,14 @@ void printText(const GemmReport &r, llvm::raw_ostream &os) {
   for (const GemmAnnotation &row : r.rows)
     nameWidth = std::max(nameWidth, row.name.size());
   os << llvm::formatv("{0} {1,-7} {2,6} {3,6} {4,6} {5,9} {6,9} {7,8}  {8,-8}  {9}\n",
-                      llvm::left_justify("name", nameWidth), "kind", "M",
-                      "K", "N", "bf16 us", "fp8 us", "speedup", "decision", "reason");
+                      llvm::left_justify("name", nameWidth), "kind", "M", "K", "N", "bf16 us",
+                      "fp8 us", "speedup", "decision", "reason");
   for (const GemmAnnotation &row : r.rows)
     os << llvm::formatv("{0} {1,-7} {2,6} {3,6} {4,6} {5,9:f2} {6,9:f2} {7,7:f2}x  {8,-8}  {9}\n",
-                        llvm::left_justify(row.name, nameWidth), row.kind,
-                        row.m, row.k, row.n, row.tBF16Us, row.tFP8Us, row.speedup,
-                        row.fp8 ? "fp8" : "bf16", row.reason);
+                        llvm::left_justify(row.name, nameWidth), row.kind, row.m, row.k, row.n,
+                        row.tBF16Us, row.tFP8Us, row.speedup, row.fp8 ? "fp8" : "bf16", row.reason);
   os << "\n"
-     << llvm::formatv("total: {0} GEMMs, {1} fp8, {2} bf16\n", r.rows.size(), r.numFP8,
-                      r.numBF16)
+     << llvm::formatv("total: {0} GEMMs, {1} fp8, {2} bf16\n", r.rows.size(), r.numFP8, r.numBF16)
      << llvm::formatv("predicted GEMM time per train_step: all-bf16 {0:f2} us, chosen {1:f2} us "
                       "({2:f2}x)\n",
                       r.totalBF16Us, r.totalChosenUs, ratio(r.totalBF16Us, r.totalChosenUs));

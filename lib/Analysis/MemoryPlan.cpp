@@ -82,8 +82,8 @@ unsigned RangeSet::insert(Range range) {
   // A fixed hash of the index: the treap's shape, not the result, depends on it.
   uint64_t h = (uint64_t(n) + 1) * 0x9E3779B97F4A7C15ull;
   h = (h ^ (h >> 31)) * 0xBF58476D1CE4E5B9ull;
-  nodes.push_back({range.offset, alignToBuffer(range.offset + range.bytes),
-                   unsigned(h >> 32), -1, -1, 0, 0, 0});
+  nodes.push_back({range.offset, alignToBuffer(range.offset + range.bytes), unsigned(h >> 32), -1,
+                   -1, 0, 0, 0});
   update(n);
   auto [before, after] = split(root, n);
   root = merge(merge(before, n), after);
@@ -138,8 +138,7 @@ int64_t RangeSet::firstFit(int64_t from, int64_t bytes) const {
 namespace {
 /// The lowest offset >= `from` that is a first fit in every set: each set's
 /// fit moves it up until none does.
-int64_t firstFitInAll(std::initializer_list<const RangeSet *> sets, int64_t from,
-                      int64_t bytes) {
+int64_t firstFitInAll(std::initializer_list<const RangeSet *> sets, int64_t from, int64_t bytes) {
   int64_t offset = from;
   for (bool moved = true; moved;) {
     moved = false;

@@ -18,7 +18,7 @@ using namespace fp8c::rt;
 namespace {
 
 struct LiveView {
-  int64_t begin, end; // byte range
+  int64_t begin, end;  // byte range
   int64_t first, last; // instruction range
   enum Kind { Activation, FP8Copy, HostVisible } kind;
 };
@@ -166,9 +166,8 @@ std::vector<SavedActivation> savedActivations(ArrayRef<Operation *> instructions
     std::optional<ByteRange> src = rangeOf(input);
     for (int64_t t = s.writer + 1; src && t < static_cast<int64_t>(instructions.size()); ++t) {
       Access access = accessOf(instructions[t]);
-      if (t >= backwardStart && llvm::any_of(access.reads, [&](ByteRange r) {
-            return overlaps(r, *src);
-          })) {
+      if (t >= backwardStart &&
+          llvm::any_of(access.reads, [&](ByteRange r) { return overlaps(r, *src); })) {
         s.status = SavedActivation::BF16Kept;
         s.where = instructionName(instructions[t]);
         break;

@@ -85,14 +85,12 @@ Error checkRecipeSupported(const DeviceSpec &device, Recipe recipe) {
   std::string why = recipe == Recipe::Blockwise
                         ? blockwiseReason(device)
                         : formatv("the device has no {0} FP8 GEMM", stringifyRecipe(recipe)).str();
-  return createStringError(inconvertibleErrorCode(),
-                           "fp8.recipe: %s is not supported on fp8.device %s (%s): %s",
-                           stringifyRecipe(recipe).str().c_str(), device.name.c_str(),
-                           device.arch.c_str(), why.c_str());
+  return createStringError(
+      inconvertibleErrorCode(), "fp8.recipe: %s is not supported on fp8.device %s (%s): %s",
+      stringifyRecipe(recipe).str().c_str(), device.name.c_str(), device.arch.c_str(), why.c_str());
 }
 
-RooflineTime CostModel::gemmTime(int64_t m, int64_t k, int64_t n,
-                                 GemmPrecision precision) const {
+RooflineTime CostModel::gemmTime(int64_t m, int64_t k, int64_t n, GemmPrecision precision) const {
   double dm = double(m), dk = double(k), dn = double(n);
   bool fp8 = precision == GemmPrecision::FP8;
   double flops = 2 * dm * dk * dn;
@@ -116,8 +114,7 @@ RooflineTime CostModel::gemmTime(int64_t m, int64_t k, int64_t n,
 }
 
 double CostModel::memoryKernelUs(double bytes) const {
-  return std::max(bytes / (device.memoryGBps * device.eff.memoryCast * 1e3),
-                  device.launchFloorUs);
+  return std::max(bytes / (device.memoryGBps * device.eff.memoryCast * 1e3), device.launchFloorUs);
 }
 
 CastCost CostModel::castCost(int64_t rows, int64_t cols, Recipe recipe,

@@ -58,9 +58,9 @@ bool DeviceSpec::supports(Recipe recipe) const {
 
 namespace {
 
-DeviceSpec makeDevice(StringRef name, StringRef product, StringRef arch, double bf16,
-                      double fp8, double gbps, bool tensorwise, bool rowwise, bool blockwise,
-                      double floorUs, Efficiencies eff) {
+DeviceSpec makeDevice(StringRef name, StringRef product, StringRef arch, double bf16, double fp8,
+                      double gbps, bool tensorwise, bool rowwise, bool blockwise, double floorUs,
+                      Efficiencies eff) {
   DeviceSpec d;
   d.name = name.str();
   d.product = product.str();
@@ -152,8 +152,7 @@ std::string fieldNames() {
 
 class CalibrationParser {
 public:
-  CalibrationParser(SourceMgr &sm, const std::vector<DeviceSpec> &table)
-      : sm(sm), table(table) {}
+  CalibrationParser(SourceMgr &sm, const std::vector<DeviceSpec> &table) : sm(sm), table(table) {}
 
   /// Fills `overrides`; returns false when any error was reported.
   bool parse(MemoryBufferRef buffer) {
@@ -201,8 +200,7 @@ private:
 
   /// Iterates a mapping's entries with string keys; reports non-scalar and
   /// duplicate keys. `fn(key, keyLoc, value)`.
-  template <typename Fn>
-  void forEachEntry(yaml::MappingNode *map, StringRef path, Fn fn) {
+  template <typename Fn> void forEachEntry(yaml::MappingNode *map, StringRef path, Fn fn) {
     StringMap<bool> seen;
     for (yaml::KeyValueNode &kv : *map) {
       auto *keyNode = dyn_cast_or_null<yaml::ScalarNode>(kv.getKey());
@@ -256,19 +254,18 @@ private:
             "expected a mapping from device name to overrides, got " + describe(node));
       return;
     }
-    forEachEntry(map, path,
-                 [&](StringRef name, SMLoc nameLoc, StringRef devPath, yaml::Node *value) {
-                   if (!findIn(table, name)) {
-                     error(nameLoc, devPath,
-                           "unknown device; valid devices: " + validDeviceNames());
-                     if (value)
-                       value->skip();
-                     return;
-                   }
-                   Override o;
-                   if (parseOverride(value, nameLoc, devPath, o))
-                     overrides.emplace_back(name.str(), o);
-                 });
+    forEachEntry(
+        map, path, [&](StringRef name, SMLoc nameLoc, StringRef devPath, yaml::Node *value) {
+          if (!findIn(table, name)) {
+            error(nameLoc, devPath, "unknown device; valid devices: " + validDeviceNames());
+            if (value)
+              value->skip();
+            return;
+          }
+          Override o;
+          if (parseOverride(value, nameLoc, devPath, o))
+            overrides.emplace_back(name.str(), o);
+        });
   }
 
   bool parseOverride(yaml::Node *node, SMLoc keyLoc, StringRef path, Override &o) {
@@ -279,35 +276,36 @@ private:
       return false;
     }
     bool ok = true;
-    forEachEntry(map, path, [&](StringRef key, SMLoc fieldLoc, StringRef fieldPath,
-                                yaml::Node *value) {
-      const FieldInfo *info = nullptr;
-      for (const FieldInfo &f : fields)
-        if (f.key == key)
-          info = &f;
-      if (!info) {
-        error(fieldLoc, fieldPath, "unknown key; expected one of " + fieldNames());
-        if (value)
-          value->skip();
-        ok = false;
-        return;
-      }
-      StringRef range = info->isEfficiency ? "a number in (0, 1]" : "a number in [0, 1000]";
-      auto *scalar = dyn_cast_or_null<yaml::ScalarNode>(value);
-      double v = 0;
-      SmallString<32> storage;
-      bool parsed = scalar && !scalar->getValue(storage).trim().getAsDouble(v) && std::isfinite(v);
-      bool inRange = info->isEfficiency ? (v > 0 && v <= 1) : (v >= 0 && v <= 1000);
-      if (!parsed || !inRange) {
-        if (value && !scalar)
-          value->skip();
-        error(value && !isa<yaml::NullNode>(value) ? start(value) : fieldLoc, fieldPath,
-              "expected " + range + ", got " + describe(value));
-        ok = false;
-        return;
-      }
-      o.*(info->field) = v;
-    });
+    forEachEntry(
+        map, path, [&](StringRef key, SMLoc fieldLoc, StringRef fieldPath, yaml::Node *value) {
+          const FieldInfo *info = nullptr;
+          for (const FieldInfo &f : fields)
+            if (f.key == key)
+              info = &f;
+          if (!info) {
+            error(fieldLoc, fieldPath, "unknown key; expected one of " + fieldNames());
+            if (value)
+              value->skip();
+            ok = false;
+            return;
+          }
+          StringRef range = info->isEfficiency ? "a number in (0, 1]" : "a number in [0, 1000]";
+          auto *scalar = dyn_cast_or_null<yaml::ScalarNode>(value);
+          double v = 0;
+          SmallString<32> storage;
+          bool parsed =
+              scalar && !scalar->getValue(storage).trim().getAsDouble(v) && std::isfinite(v);
+          bool inRange = info->isEfficiency ? (v > 0 && v <= 1) : (v >= 0 && v <= 1000);
+          if (!parsed || !inRange) {
+            if (value && !scalar)
+              value->skip();
+            error(value && !isa<yaml::NullNode>(value) ? start(value) : fieldLoc, fieldPath,
+                  "expected " + range + ", got " + describe(value));
+            ok = false;
+            return;
+          }
+          o.*(info->field) = v;
+        });
     return ok;
   }
 
@@ -394,9 +392,8 @@ void printDeviceTableMarkdown(ArrayRef<DeviceSpec> devices, raw_ostream &os) {
   for (const DeviceSpec &d : devices) {
     os << "| `" << d.name << "` | " << d.product << " | " << d.arch << " | "
        << format("%.1f", d.peakBF16TFlops) << " | " << format("%.1f", d.peakFP8TFlops) << " | "
-       << format("%.0f", d.memoryGBps) << " | " << yesNo(d.tensorwise) << " | "
-       << yesNo(d.rowwise) << " | " << yesNo(d.blockwise) << " | "
-       << format("%.1f", d.launchFloorUs) << " | "
+       << format("%.0f", d.memoryGBps) << " | " << yesNo(d.tensorwise) << " | " << yesNo(d.rowwise)
+       << " | " << yesNo(d.blockwise) << " | " << format("%.1f", d.launchFloorUs) << " | "
        << format("%.2f / %.2f", d.eff.computeBF16, d.eff.computeFP8) << " | "
        << format("%.2f / %.2f / %.2f", d.eff.memoryBF16, d.eff.memoryFP8, d.eff.memoryCast)
        << " |\n";

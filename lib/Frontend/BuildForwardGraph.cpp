@@ -63,11 +63,9 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
   const TrainSection &t = config.train;
   const OptimizerSection &o = t.optimizer;
   SmallVector<NamedAttribute> optimizer = {
-      b.getNamedAttr("name", str(stringifyOptimizerKind(o.name))),
-      b.getNamedAttr("lr", f64(o.lr))};
+      b.getNamedAttr("name", str(stringifyOptimizerKind(o.name))), b.getNamedAttr("lr", f64(o.lr))};
   if (o.name == OptimizerKind::AdamW)
-    optimizer.append({b.getNamedAttr("beta1", f64(o.beta1)),
-                      b.getNamedAttr("beta2", f64(o.beta2)),
+    optimizer.append({b.getNamedAttr("beta1", f64(o.beta1)), b.getNamedAttr("beta2", f64(o.beta2)),
                       b.getNamedAttr("eps", f64(o.eps))});
   else
     optimizer.push_back(b.getNamedAttr("momentum", f64(o.momentum)));
@@ -79,19 +77,19 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
       b.getNamedAttr("kind", str(stringifyLRScheduleKind(l.kind))),
       b.getNamedAttr("warmup_steps", i64(l.warmupSteps))};
   if (l.kind == LRScheduleKind::Cosine)
-    schedule.append({b.getNamedAttr("total_steps", i64(l.totalSteps)),
-                     b.getNamedAttr("min_lr", f64(l.minLR))});
+    schedule.append(
+        {b.getNamedAttr("total_steps", i64(l.totalSteps)), b.getNamedAttr("min_lr", f64(l.minLR))});
 
   const FP8Section &f = config.fp8;
-  SmallVector<NamedAttribute> fp8 = {
-      b.getNamedAttr("enabled", b.getBoolAttr(f.enabled)),
-      b.getNamedAttr("recipe", str(stringifyFP8Recipe(f.recipe))),
-      b.getNamedAttr("format", str(stringifyFP8Format(f.format))),
-      b.getNamedAttr("margin", i64(f.margin))};
+  SmallVector<NamedAttribute> fp8 = {b.getNamedAttr("enabled", b.getBoolAttr(f.enabled)),
+                                     b.getNamedAttr("recipe", str(stringifyFP8Recipe(f.recipe))),
+                                     b.getNamedAttr("format", str(stringifyFP8Format(f.format))),
+                                     b.getNamedAttr("margin", i64(f.margin))};
   if (f.recipe == FP8Recipe::Delayed)
-    fp8.append({b.getNamedAttr("amax_history_len", i64(f.amaxHistoryLen)),
-                b.getNamedAttr("amax_compute_algo", str(stringifyAmaxComputeAlgo(f.amaxComputeAlgo))),
-                b.getNamedAttr("interval", i64(f.interval))});
+    fp8.append(
+        {b.getNamedAttr("amax_history_len", i64(f.amaxHistoryLen)),
+         b.getNamedAttr("amax_compute_algo", str(stringifyAmaxComputeAlgo(f.amaxComputeAlgo))),
+         b.getNamedAttr("interval", i64(f.interval))});
   SmallVector<Attribute> filters =
       llvm::map_to_vector(f.filterFQNs, [&](const std::string &s) -> Attribute { return str(s); });
   fp8.append({b.getNamedAttr("power_of_2_scales", b.getBoolAttr(f.powerOf2Scales)),
@@ -105,9 +103,10 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
   SmallVector<Attribute> overrides;
   for (const FP8Override &ov : f.overrides) {
     SmallVector<NamedAttribute> entry = {b.getNamedAttr("match", str(ov.match))};
-    for (auto [name, value] : {std::pair<StringRef, std::optional<GemmPrecision>>{"forward", ov.forward},
-                               {"dgrad", ov.dgrad},
-                               {"wgrad", ov.wgrad}})
+    for (auto [name, value] :
+         {std::pair<StringRef, std::optional<GemmPrecision>>{"forward", ov.forward},
+          {"dgrad", ov.dgrad},
+          {"wgrad", ov.wgrad}})
       if (value)
         entry.push_back(b.getNamedAttr(name, str(stringifyGemmPrecision(*value))));
     overrides.push_back(b.getDictionaryAttr(entry));
@@ -122,7 +121,7 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
       b.getNamedAttr("optimizer", b.getDictionaryAttr(optimizer)),
       b.getNamedAttr("lr_schedule", b.getDictionaryAttr(schedule)),
       b.getNamedAttr("init", b.getDictionaryAttr({b.getNamedAttr("std", f64(t.init.std)),
-                                                   b.getNamedAttr("seed", i64(t.init.seed))})),
+                                                  b.getNamedAttr("seed", i64(t.init.seed))})),
       b.getNamedAttr("fp8", b.getDictionaryAttr(fp8)),
   });
 }
@@ -139,8 +138,8 @@ namespace {
 class GraphBuilder {
 public:
   GraphBuilder(const ModelConfig &config, func::FuncOp func, Location baseLoc)
-      : config(config), m(config.model), baseLoc(baseLoc), ctx(func.getContext()),
-        b(ctx), block(&func.getBody().front()) {
+      : config(config), m(config.model), baseLoc(baseLoc), ctx(func.getContext()), b(ctx),
+        block(&func.getBody().front()) {
     f32 = b.getF32Type();
     act = config.train.precision == Precision::BF16 ? Type(b.getBF16Type()) : Type(f32);
     batch = config.train.batchSize;
@@ -230,9 +229,8 @@ private:
 
   /// nn.GELU() in nanoGPT: the exact (erf) form; GPT-2's tanh form when asked.
   Value gelu(StringRef layer, Value x, bool tanh = false) {
-    return train::GeluOp::create(b, locOf(layer), x,
-                                 tanh ? train::GeluApproximation::tanh
-                                      : train::GeluApproximation::none);
+    return train::GeluOp::create(
+        b, locOf(layer), x, tanh ? train::GeluApproximation::tanh : train::GeluApproximation::none);
   }
 
   Value embedding(StringRef layer, Value table, Value indices) {
@@ -267,13 +265,12 @@ private:
   Value attention(StringRef layer, Value q, Value k, Value v, FloatAttr ropeTheta) {
     return train::AttentionOp::create(b, locOf(layer), q.getType(), q, k, v,
                                       b.getI64IntegerAttr(m.nHeads),
-                                      b.getI64IntegerAttr(m.nKVHeads), b.getUnitAttr(),
-                                      ropeTheta);
+                                      b.getI64IntegerAttr(m.nKVHeads), b.getUnitAttr(), ropeTheta);
   }
 
   Value loss(Value logits, Value targets) {
-    return train::SoftmaxCrossEntropyOp::create(b, locOf("loss"), tensor({}, f32), logits,
-                                                targets, IntegerAttr());
+    return train::SoftmaxCrossEntropyOp::create(b, locOf("loss"), tensor({}, f32), logits, targets,
+                                                IntegerAttr());
   }
 
   static std::string layerName(StringRef prefix, int64_t index, StringRef suffix = "") {
@@ -326,8 +323,7 @@ private:
       x = add(h, x, linearLayer(h + ".mlp.c_proj", g, m.ffnDim, d, m.bias, projStd));
     }
     x = layerNorm("transformer.ln_f", x, m.bias);
-    Value head =
-        m.tieEmbeddings ? wte : weight("lm_head.weight", {m.vocabSize, d}, std);
+    Value head = m.tieEmbeddings ? wte : weight("lm_head.weight", {m.vocabSize, d}, std);
     return loss(linear("lm_head", x, head), targets);
   }
 
@@ -395,8 +391,7 @@ OwningOpRef<ModuleOp> fp8c::buildForwardGraph(MLIRContext *context, const ModelC
 
   OpBuilder b(context);
   b.setInsertionPointToEnd(module->getBody());
-  auto ids = RankedTensorType::get({config.train.batchSize, config.model.seqLen},
-                                   b.getI32Type());
+  auto ids = RankedTensorType::get({config.train.batchSize, config.model.seqLen}, b.getI32Type());
   auto lossType = RankedTensorType::get({}, b.getF32Type());
   auto func = func::FuncOp::create(b, loc, train::TrainDialect::getForwardFuncName(),
                                    b.getFunctionType({ids, ids}, {lossType}));

@@ -50,8 +50,8 @@ bool isNumberSyntax(StringRef s) {
 
 } // namespace
 
-std::optional<int64_t> parseInt(Diagnostics &diags, const YNode &node, StringRef path,
-                                int64_t lo, int64_t hi) {
+std::optional<int64_t> parseInt(Diagnostics &diags, const YNode &node, StringRef path, int64_t lo,
+                                int64_t hi) {
   std::string expected = describeIntRange(lo, hi);
   int64_t value = 0;
   StringRef text = node.value;
@@ -68,10 +68,9 @@ std::optional<double> parseNumber(Diagnostics &diags, const YNode &node, StringR
                                   Range range) {
   double value = 0;
   if (node.kind != YNode::Kind::Scalar || node.quoted || !isNumberSyntax(node.value) ||
-      StringRef(node.value).getAsDouble(value) || !std::isfinite(value) ||
-      !range.contains(value)) {
-    diags.error(node.loc, path, "expected a number " + range.describe() + ", got " +
-                                    node.describe());
+      StringRef(node.value).getAsDouble(value) || !std::isfinite(value) || !range.contains(value)) {
+    diags.error(node.loc, path,
+                "expected a number " + range.describe() + ", got " + node.describe());
     return std::nullopt;
   }
   return value;

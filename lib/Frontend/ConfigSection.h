@@ -29,8 +29,7 @@ namespace fp8c::frontend {
 // Spellings
 //===----------------------------------------------------------------------===//
 
-template <typename E>
-using Choices = llvm::ArrayRef<std::pair<StringRef, E>>;
+template <typename E> using Choices = llvm::ArrayRef<std::pair<StringRef, E>>;
 
 inline const std::pair<StringRef, ModelFamily> familyChoices[] = {
     {"mlp", ModelFamily::MLP}, {"gpt", ModelFamily::GPT}, {"llama", ModelFamily::Llama}};
@@ -86,16 +85,15 @@ struct Range {
 /// "an integer in [lo, hi]" (or ">= lo" for huge bounds).
 std::string describeIntRange(int64_t lo, int64_t hi);
 
-std::optional<int64_t> parseInt(Diagnostics &diags, const YNode &node, StringRef path,
-                                int64_t lo, int64_t hi);
+std::optional<int64_t> parseInt(Diagnostics &diags, const YNode &node, StringRef path, int64_t lo,
+                                int64_t hi);
 std::optional<double> parseNumber(Diagnostics &diags, const YNode &node, StringRef path,
                                   Range range);
 std::optional<bool> parseBool(Diagnostics &diags, const YNode &node, StringRef path);
 /// A non-empty string.
 std::optional<std::string> parseName(Diagnostics &diags, const YNode &node, StringRef path);
 
-template <typename E>
-std::string listChoices(Choices<E> choices) {
+template <typename E> std::string listChoices(Choices<E> choices) {
   return llvm::join(llvm::map_range(choices, [](const auto &c) { return c.first; }), ", ");
 }
 

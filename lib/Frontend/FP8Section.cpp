@@ -18,8 +18,8 @@ void ConfigParser::parseFP8(const YNode &node, SMLoc keyLoc) {
   // Writing an fp8 section asks for FP8; `enabled: false` keeps it for later.
   f.enabled = true;
   bool recipeValid = !s.has("recipe") || s.readEnum<FP8Recipe>("recipe", recipeChoices, f.recipe);
-  bool filterValid =
-      !s.has("auto_filter") || s.readEnum<AutoFilter>("auto_filter", autoFilterChoices, f.autoFilter);
+  bool filterValid = !s.has("auto_filter") ||
+                     s.readEnum<AutoFilter>("auto_filter", autoFilterChoices, f.autoFilter);
   if (!recipeValid || !filterValid)
     return;
   bool delayed = f.recipe == FP8Recipe::Delayed;

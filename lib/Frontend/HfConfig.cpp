@@ -30,12 +30,30 @@ namespace {
 
 /// Keys of HF's PretrainedConfig and the families that change nothing fp8c
 /// computes: bookkeeping, token ids, dropout (fp8c trains without), init.
-constexpr StringRef ignoredKeys[] = {
-    "architectures", "model_type", "torch_dtype", "transformers_version", "_name_or_path",
-    "bos_token_id", "eos_token_id", "pad_token_id", "initializer_range", "use_cache",
-    "resid_pdrop", "embd_pdrop", "attn_pdrop", "attention_dropout", "summary_type",
-    "summary_use_proj", "summary_activation", "summary_proj_to_labels", "summary_first_dropout",
-    "task_specific_params", "n_ctx", "reorder_and_upcast_attn", "pretraining_tp", "dtype"};
+constexpr StringRef ignoredKeys[] = {"architectures",
+                                     "model_type",
+                                     "torch_dtype",
+                                     "transformers_version",
+                                     "_name_or_path",
+                                     "bos_token_id",
+                                     "eos_token_id",
+                                     "pad_token_id",
+                                     "initializer_range",
+                                     "use_cache",
+                                     "resid_pdrop",
+                                     "embd_pdrop",
+                                     "attn_pdrop",
+                                     "attention_dropout",
+                                     "summary_type",
+                                     "summary_use_proj",
+                                     "summary_activation",
+                                     "summary_proj_to_labels",
+                                     "summary_first_dropout",
+                                     "task_specific_params",
+                                     "n_ctx",
+                                     "reorder_and_upcast_attn",
+                                     "pretraining_tp",
+                                     "dtype"};
 
 /// The position of every top-level key of a JSON object's text: a scan that
 /// tracks strings and nesting, since llvm::json keeps no positions.
@@ -187,14 +205,22 @@ void readGpt2(HfReader &r, ModelSection &m) {
   m.nKVHeads = m.nHeads;
 }
 
-constexpr StringRef llamaKeys[] = {"vocab_size",          "hidden_size",
-                                   "intermediate_size",   "num_hidden_layers",
-                                   "num_attention_heads", "num_key_value_heads",
-                                   "head_dim",            "hidden_act",
-                                   "max_position_embeddings", "rms_norm_eps",
-                                   "rope_theta",          "rope_scaling",
-                                   "attention_bias",      "mlp_bias",
-                                   "tie_word_embeddings", "sliding_window"};
+constexpr StringRef llamaKeys[] = {"vocab_size",
+                                   "hidden_size",
+                                   "intermediate_size",
+                                   "num_hidden_layers",
+                                   "num_attention_heads",
+                                   "num_key_value_heads",
+                                   "head_dim",
+                                   "hidden_act",
+                                   "max_position_embeddings",
+                                   "rms_norm_eps",
+                                   "rope_theta",
+                                   "rope_scaling",
+                                   "attention_bias",
+                                   "mlp_bias",
+                                   "tie_word_embeddings",
+                                   "sliding_window"};
 
 /// LlamaConfig (and MistralConfig) → fp8c's llama. `window`: Mistral's
 /// sliding window (0: none), checked once seq_len is final.
@@ -233,10 +259,11 @@ void readLlama(HfReader &r, ModelSection &m, StringRef modelType, int64_t &windo
             "fp8c's llama has its own lm_head (--init-from starts it from the embedding)");
   if (r.isSet("head_dim") && m.nHeads > 0) {
     int64_t headDim = 0;
-    if (r.readInt("head_dim", 1, limits::maxDModel, headDim) &&
-        headDim * m.nHeads != m.dModel)
-      r.error("head_dim", "got " + Twine(headDim) + "; fp8c needs hidden_size / "
-                          "num_attention_heads = " + Twine(m.dModel / m.nHeads));
+    if (r.readInt("head_dim", 1, limits::maxDModel, headDim) && headDim * m.nHeads != m.dModel)
+      r.error("head_dim", "got " + Twine(headDim) +
+                              "; fp8c needs hidden_size / "
+                              "num_attention_heads = " +
+                              Twine(m.dModel / m.nHeads));
   }
 }
 
@@ -250,8 +277,8 @@ static void checkShape(HfReader &r, const ModelSection &m, bool llama) {
     return;
   }
   if (m.nHeads % m.nKVHeads != 0)
-    r.error("num_key_value_heads", "must divide num_attention_heads (" + Twine(m.nHeads) +
-                                       "), got " + Twine(m.nKVHeads));
+    r.error("num_key_value_heads",
+            "must divide num_attention_heads (" + Twine(m.nHeads) + "), got " + Twine(m.nKVHeads));
   else if (llama && m.headDim() % 2 != 0)
     r.error(heads, "head dimension " + Twine(m.headDim()) + " must be even for rotary embeddings");
 }
@@ -303,11 +330,11 @@ static bool readHfConfig(Diagnostics &diags, llvm::MemoryBufferRef buffer, Model
   else if (*modelType == "llama" || *modelType == "mistral")
     readLlama(r, model, *modelType, window);
   else {
-    r.error("model_type", "got \"" + *modelType + "\"; fp8c reads gpt2, llama and mistral" +
-                              (*modelType == "qwen2"
-                                   ? " (Qwen2 has biases on q_proj, k_proj and v_proj, which "
-                                     "fp8c's llama family does not have)"
-                                   : ""));
+    r.error("model_type",
+            "got \"" + *modelType + "\"; fp8c reads gpt2, llama and mistral" +
+                (*modelType == "qwen2" ? " (Qwen2 has biases on q_proj, k_proj and v_proj, which "
+                                         "fp8c's llama family does not have)"
+                                       : ""));
     return false;
   }
   if (diags.getNumErrors() != errorsBefore)
@@ -324,17 +351,18 @@ static bool readHfConfig(Diagnostics &diags, llvm::MemoryBufferRef buffer, Model
   // A window that covers the whole sequence changes nothing.
   if (window && window < model.seqLen)
     r.error("sliding_window", "got " + Twine(window) + ", shorter than seq_len " +
-                                  Twine(model.seqLen) + ": fp8c has no sliding-window attention "
+                                  Twine(model.seqLen) +
+                                  ": fp8c has no sliding-window attention "
                                   "(set it to null, or seq_len to at most the window)");
   int64_t tokens = batchSize * model.seqLen;
   if (diags.getNumErrors() == errorsBefore && tokens > limits::maxTokensPerBatch)
-    diags.error(seqLen.value ? seqLen.loc : r.locOf(positions),
-                seqLen.value ? "model.seq_len" : positions,
-                "batch_size " + Twine(batchSize) + " * seq_len " + Twine(model.seqLen) + " = " +
-                    Twine(tokens) + " tokens per micro-batch exceeds " +
-                    Twine(limits::maxTokensPerBatch) +
-                    (seqLen.value ? "" : ": describe the model in YAML with a shorter seq_len "
-                                         "beside hf_config"));
+    diags.error(
+        seqLen.value ? seqLen.loc : r.locOf(positions), seqLen.value ? "model.seq_len" : positions,
+        "batch_size " + Twine(batchSize) + " * seq_len " + Twine(model.seqLen) + " = " +
+            Twine(tokens) + " tokens per micro-batch exceeds " + Twine(limits::maxTokensPerBatch) +
+            (seqLen.value ? ""
+                          : ": describe the model in YAML with a shorter seq_len "
+                            "beside hf_config"));
   return diags.getNumErrors() == errorsBefore;
 }
 

@@ -27,8 +27,7 @@ using namespace fp8c::frontend;
 
 namespace {
 
-template <typename E>
-StringRef spell(Choices<E> choices, E value) {
+template <typename E> StringRef spell(Choices<E> choices, E value) {
   for (const auto &[name, v] : choices)
     if (v == value)
       return name;
@@ -50,7 +49,9 @@ StringRef fp8c::stringifyFP8Format(FP8Format v) { return spell<FP8Format>(format
 StringRef fp8c::stringifyAmaxComputeAlgo(AmaxComputeAlgo v) {
   return spell<AmaxComputeAlgo>(amaxAlgoChoices, v);
 }
-StringRef fp8c::stringifyAutoFilter(AutoFilter v) { return spell<AutoFilter>(autoFilterChoices, v); }
+StringRef fp8c::stringifyAutoFilter(AutoFilter v) {
+  return spell<AutoFilter>(autoFilterChoices, v);
+}
 StringRef fp8c::stringifyDevice(Device v) { return spell<Device>(deviceChoices, v); }
 StringRef fp8c::stringifyGemmPrecision(GemmPrecision v) {
   return spell<GemmPrecision>(gemmPrecisionChoices, v);
@@ -76,8 +77,9 @@ void ConfigParser::parseRoot(const YNode &root, SMLoc start) {
     std::tie(config.modelLine, config.modelColumn) = diags.lineAndColumn(s.keyLocOf("model"));
     parseModel(*model, s.keyLocOf("model"));
   } else
-    diags.error(start, "model", "missing required section (family, vocab_size, seq_len, "
-                                "d_model, n_layers, ...)");
+    diags.error(start, "model",
+                "missing required section (family, vocab_size, seq_len, "
+                "d_model, n_layers, ...)");
   if (const YNode *train = s.get("train"))
     parseTrain(*train, s.keyLocOf("train"));
   if (const YNode *fp8 = s.get("fp8"))

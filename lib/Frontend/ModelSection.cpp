@@ -39,10 +39,13 @@ void ConfigParser::parseModel(const YNode &node, SMLoc keyLoc) {
     keys.push_back("rope_theta");
   StringRef familyName = stringifyModelFamily(m.family);
   s.checkKeys(keys, [&](StringRef key) -> std::string {
-    static const std::pair<StringRef, StringRef> owners[] = {
-        {"n_heads", "gpt and llama"},   {"n_kv_heads", "llama"}, {"norm_eps", "gpt and llama"},
-        {"bias", "gpt and mlp"},        {"tie_embeddings", "gpt"}, {"rope_theta", "llama"},
-        {"gelu", "gpt"}};
+    static const std::pair<StringRef, StringRef> owners[] = {{"n_heads", "gpt and llama"},
+                                                             {"n_kv_heads", "llama"},
+                                                             {"norm_eps", "gpt and llama"},
+                                                             {"bias", "gpt and mlp"},
+                                                             {"tie_embeddings", "gpt"},
+                                                             {"rope_theta", "llama"},
+                                                             {"gelu", "gpt"}};
     for (const auto &[k, families] : owners)
       if (k == key)
         return ("only used by family " + families + ", not '" + familyName + "'").str();

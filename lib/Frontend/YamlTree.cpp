@@ -112,8 +112,7 @@ public:
         std::string keyPath = childPath(path, key);
         if (const YNode::Entry *first = result->find(key)) {
           unsigned line = diags.lineAndColumn(first->keyLoc).first;
-          diags.error(keyLoc, keyPath,
-                      "duplicate key (first set on line " + Twine(line) + ")");
+          diags.error(keyLoc, keyPath, "duplicate key (first set on line " + Twine(line) + ")");
           return nullptr;
         }
         llvm::yaml::Node *valueNode = kv.getValue();

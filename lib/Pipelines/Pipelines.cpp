@@ -2,9 +2,9 @@
 
 #include "fp8c/Pipelines/Pipelines.h"
 
+#include "fp8c/Analysis/GemmAnnotation.h"
 #include "fp8c/Conversion/Passes.h"
 #include "fp8c/Dialect/FP8/IR/FP8Ops.h"
-#include "fp8c/Analysis/GemmAnnotation.h"
 #include "fp8c/Dialect/FP8/Transforms/Passes.h"
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 #include "fp8c/Dialect/RT/Transforms/Passes.h"
@@ -38,7 +38,9 @@ void addTrainStep(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-bool hasTrainStep(ModuleOp module) { return module.lookupSymbol(fp8c::train::TrainDialect::getTrainStepFuncName()) != nullptr; }
+bool hasTrainStep(ModuleOp module) {
+  return module.lookupSymbol(fp8c::train::TrainDialect::getTrainStepFuncName()) != nullptr;
+}
 
 /// Every GEMM decided fp8 or bf16 (with its reason), the fp8 ones rewritten into
 /// quantize / scaled_matmul per recipe, then the scaling work fused.
@@ -72,8 +74,7 @@ void addKernels(OpPassManager &pm) {
 }
 
 bool hasFusions(ModuleOp module) {
-  return module.walk([](fp8c::rt::FusionOp) { return WalkResult::interrupt(); })
-      .wasInterrupted();
+  return module.walk([](fp8c::rt::FusionOp) { return WalkResult::interrupt(); }).wasInterrupted();
 }
 
 /// The arena planned and the step lowered to kernels, GEMMs and copies
@@ -81,8 +82,7 @@ bool hasFusions(ModuleOp module) {
 void addLowerToRT(OpPassManager &pm) { pm.addPass(fp8c::createLowerToRT()); }
 
 bool isLoweredToRT(ModuleOp module) {
-  return module.walk([](fp8c::rt::ArenaOp) { return WalkResult::interrupt(); })
-      .wasInterrupted();
+  return module.walk([](fp8c::rt::ArenaOp) { return WalkResult::interrupt(); }).wasInterrupted();
 }
 
 // The program file is written from the last stage (fp8c --emit=program,
@@ -90,13 +90,12 @@ bool isLoweredToRT(ModuleOp module) {
 const fp8c::Stage stages[] = {
     {"input", "the parsed and verified input, no pass run", addNothing, nullptr},
     {"forward", "the forward graph, canonicalized and CSE'd", addForwardCleanup, nullptr},
-    {"train", "forward, backward and optimizer step in one train_step", addTrainStep,
-     hasTrainStep},
+    {"train", "forward, backward and optimizer step in one train_step", addTrainStep, hasTrainStep},
     {"fp8", "every GEMM decided, FP8 casts inserted and fused", addFP8, hasFP8Decisions},
     {"kernels", "pointwise and reduction chains grouped into rt.fusion ops", addKernels,
      hasFusions},
-    {"rt", "one arena planned; the step as kernels, GEMMs and copies over buffers",
-     addLowerToRT, isLoweredToRT},
+    {"rt", "one arena planned; the step as kernels, GEMMs and copies over buffers", addLowerToRT,
+     isLoweredToRT},
 };
 
 } // namespace

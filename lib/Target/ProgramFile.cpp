@@ -92,8 +92,7 @@ FailureOr<json::Value> elementsToJSON(Operation *op, ElementsAttr attr, bool spl
     for (APFloat v : dense.getValues<APFloat>()) {
       double d = v.convertToDouble();
       if (!std::isfinite(d))
-        return op->emitError("constant element ") << d
-                                                  << " is not finite: JSON cannot carry it",
+        return op->emitError("constant element ") << d << " is not finite: JSON cannot carry it",
                failure();
       values.push_back(d);
       if (dense.isSplat() && splatAsNumber)
@@ -136,8 +135,8 @@ FailureOr<json::Value> attrToJSON(Operation *op, StringRef name, Attribute attr)
   if (auto t = dyn_cast<TypeAttr>(attr)) {
     std::string dtype = dtypeName(t.getValue());
     if (dtype.empty())
-      return op->emitError("attribute '") << name << "': type " << t.getValue()
-                                          << " has no program-file dtype",
+      return op->emitError("attribute '")
+                 << name << "': type " << t.getValue() << " has no program-file dtype",
              failure();
     return json::Value(dtype);
   }
@@ -159,8 +158,7 @@ FailureOr<json::Value> attrToJSON(Operation *op, StringRef name, Attribute attr)
   }
   if (std::optional<std::string> s = spelling(attr))
     return json::Value(*s);
-  return op->emitError("attribute '") << name << "' (" << attr
-                                      << ") has no program-file form",
+  return op->emitError("attribute '") << name << "' (" << attr << ") has no program-file form",
          failure();
 }
 
@@ -224,7 +222,7 @@ int64_t modelFlopsPerToken(const ModelShape &m) {
   } else if (m.family == "llama") {
     if (m.nHeads <= 0)
       return 0;
-    const int64_t kv = m.nKvHeads * (d / m.nHeads); // k_proj and v_proj outputs
+    const int64_t kv = m.nKvHeads * (d / m.nHeads);  // k_proj and v_proj outputs
     perLayer = 2 * d * d + 2 * d * kv + 3 * d * ffn; // q, o, k, v; gate, up, down
   } else {
     return 0;
@@ -287,8 +285,8 @@ private:
     bool fp8 = false;
     if (auto b = dyn_cast_or_null<BoolAttr>(get({"fp8", "enabled"})))
       fp8 = b.getValue();
-    ModelShape shape{string({"model", "family"}, ""),   integer({"model", "d_model"}, 0),
-                     integer({"model", "n_layers"}, 0),  integer({"model", "n_heads"}, 0),
+    ModelShape shape{string({"model", "family"}, ""),     integer({"model", "d_model"}, 0),
+                     integer({"model", "n_layers"}, 0),   integer({"model", "n_heads"}, 0),
                      integer({"model", "n_kv_heads"}, 0), integer({"model", "ffn_dim"}, 0),
                      integer({"model", "vocab_size"}, 0), integer({"model", "seq_len"}, 0)};
     std::string device = string({"fp8", "device"}, "");
@@ -352,8 +350,7 @@ private:
 
     std::string dtype = dtypeName(type.getElementType());
     if (dtype.empty())
-      return op.emitError("element type ") << type.getElementType()
-                                           << " has no program-file dtype",
+      return op.emitError("element type ") << type.getElementType() << " has no program-file dtype",
              failure();
     json::Object b{{"name", name},
                    {"role", role},
@@ -466,8 +463,7 @@ private:
       for (Value r : op.getResults()) {
         auto type = dyn_cast<RankedTensorType>(r.getType());
         if (!type || dtypeName(type.getElementType()).empty())
-          return op.emitError("result type ") << r.getType()
-                                              << " has no program-file form",
+          return op.emitError("result type ") << r.getType() << " has no program-file form",
                  failure();
         results.push_back(typeJSON(type));
         numbers[r] = numbers.size();
@@ -543,7 +539,8 @@ private:
   }
 
   ModuleOp module;
-  DictionaryAttr config = module->getAttrOfType<DictionaryAttr>(fp8c::train::TrainDialect::getConfigAttrName());
+  DictionaryAttr config =
+      module->getAttrOfType<DictionaryAttr>(fp8c::train::TrainDialect::getConfigAttrName());
   json::Array buffers;
   std::map<std::tuple<int64_t, std::string, std::string, std::string>, int64_t> bufferIndices;
   llvm::DenseMap<Operation *, int64_t> indexOfView; // each view is looked at once

@@ -112,12 +112,11 @@ Status checkTokenIds(const Program &program, const TokenBound &bound, const void
     if (bound.ignoreIndex && v == *bound.ignoreIndex)
       continue;
     if (v < 0 || v >= bound.limit)
-      return invalidArgumentError(std::string(backend) + ": write of buffer " +
-                                  std::to_string(bound.buffer) + " (\"" + buffer.name + "\", " +
-                                  buffer.type.str() + "): " + bound.op + ": " +
-                                  (bound.target ? "target " : "id ") + std::to_string(v) +
-                                  " at position " + std::to_string(i) + " is outside [0, " +
-                                  std::to_string(bound.limit) + ")");
+      return invalidArgumentError(
+          std::string(backend) + ": write of buffer " + std::to_string(bound.buffer) + " (\"" +
+          buffer.name + "\", " + buffer.type.str() + "): " + bound.op + ": " +
+          (bound.target ? "target " : "id ") + std::to_string(v) + " at position " +
+          std::to_string(i) + " is outside [0, " + std::to_string(bound.limit) + ")");
   }
   return Status::success();
 }

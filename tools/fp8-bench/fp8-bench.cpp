@@ -96,7 +96,8 @@ std::vector<uint8_t> randomBytes(const Buffer &b, Rng &rng) {
   switch (b.type.dtype) {
   case DType::BF16:
     for (size_t i = 0; i + 1 < bytes.size(); i += 2) {
-      const uint16_t h = uint16_t(0x3c00 | (rng.next() & 0x03ff)) ^ uint16_t((rng.next() & 1) << 15);
+      const uint16_t h =
+          uint16_t(0x3c00 | (rng.next() & 0x03ff)) ^ uint16_t((rng.next() & 1) << 15);
       bytes[i] = uint8_t(h);
       bytes[i + 1] = uint8_t(h >> 8);
     }
@@ -147,8 +148,8 @@ double gemmTflops(int64_t m, int64_t n, int64_t k, bool fp8) {
     f.instructions.push_back(inst);
   p.functions.push_back(f);
   std::unique_ptr<Backend> backend = newBackend();
-  check(backend->load(p), "gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" +
-                              std::to_string(k));
+  check(backend->load(p),
+        "gemm " + std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k));
   Rng rng(1);
   for (uint32_t i = 0; i < p.buffers.size(); ++i)
     if (i != g.d) {
@@ -341,8 +342,8 @@ void attentionTable() {
   std::printf("  %4s %4s %6s %4s   %10s %10s %10s %10s\n", "B", "H", "T", "D", "fwd ms", "fwd TF/s",
               "bwd ms", "bwd TF/s");
   for (const AttentionShape &a : shapes) {
-    const double flops = 4.0 * double(a.batch * a.heads) * double(a.seq) * double(a.seq) *
-                         double(a.headDim) * 0.5;
+    const double flops =
+        4.0 * double(a.batch * a.heads) * double(a.seq) * double(a.seq) * double(a.headDim) * 0.5;
     const double fwd = attentionSeconds(a, false), bwd = attentionSeconds(a, true);
     std::printf("  %4lld %4lld %6lld %4lld   %10.3f %10.1f %10.3f %10.1f\n", (long long)a.batch,
                 (long long)a.heads, (long long)a.seq, (long long)a.headDim, fwd * 1e3,
@@ -404,8 +405,7 @@ int main(int argc, char **argv) {
   }
 
   std::printf("\ncuBLASLt GEMMs (TN, D bf16; FP8 = E4M3 x E4M3, tensorwise, fast accumulation):\n");
-  std::printf("  %8s %8s %8s   %10s %10s %8s\n", "M", "N", "K", "FP8 TF/s", "BF16 TF/s",
-              "speedup");
+  std::printf("  %8s %8s %8s   %10s %10s %8s\n", "M", "N", "K", "FP8 TF/s", "BF16 TF/s", "speedup");
   for (const auto &[m, n, k] : shapes) {
     if (m % 16 || n % 16 || k % 16)
       continue; // FP8 needs multiples of 16

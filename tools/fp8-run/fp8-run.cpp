@@ -7,14 +7,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fp8rt/support/AtomicFile.h"
 #include "fp8rt/Backend.h"
 #include "fp8rt/HfExport.h"
 #include "fp8rt/Program.h"
-#include "fp8rt/data/TokenData.h"
-#include "fp8rt/plot/Plot.h"
 #include "fp8rt/Trainer.h"
+#include "fp8rt/data/TokenData.h"
 #include "fp8rt/generate/Generate.h"
+#include "fp8rt/plot/Plot.h"
+#include "fp8rt/support/AtomicFile.h"
 #ifdef FP8RUN_HAVE_CUDA_EMULATOR
 #include "fp8rt/cuda/HostEmulator.h"
 #endif
@@ -26,8 +26,8 @@
 #include <charconv>
 #include <cmath>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -41,7 +41,8 @@ namespace {
 
 constexpr int kExitOk = 0, kExitError = 1, kExitUsage = 2;
 
-const char *kUsage = R"(usage: fp8-run PROGRAM [options]          train a compiled program (fp8c MODEL -o PROGRAM)
+const char *kUsage =
+    R"(usage: fp8-run PROGRAM [options]          train a compiled program (fp8c MODEL -o PROGRAM)
        fp8-run PROGRAM --generate --init-from=CKPT --prompt=TEXT [options]
                                            sample from a trained program
        fp8-run --describe PROGRAM          print what a program file holds
@@ -101,8 +102,7 @@ stops at once. docs/runtime.md describes the checkpoint and metrics formats.
 
 /// A usage error: message, then a pointer to --help.
 int usageError(const std::string &message) {
-  std::fprintf(stderr, "fp8-run: error: %s\n(fp8-run --help lists the options)\n",
-               message.c_str());
+  std::fprintf(stderr, "fp8-run: error: %s\n(fp8-run --help lists the options)\n", message.c_str());
   return kExitUsage;
 }
 
@@ -128,9 +128,17 @@ bool parseUint(std::string_view text, uint64_t &out) {
 }
 
 struct Args {
-  enum class Mode { Train, Describe, Prepare, PlotLog, Generate, ExportHf, Help } mode = Mode::Train;
+  enum class Mode {
+    Train,
+    Describe,
+    Prepare,
+    PlotLog,
+    Generate,
+    ExportHf,
+    Help
+  } mode = Mode::Train;
   std::string program, prepareInput, prepareOutput, exportCheckpoint, exportDir;
-  std::string plotPath;           ///< --plot
+  std::string plotPath;            ///< --plot
   std::string plotLog, plotOutput; ///< --plot-log and its -o
   std::string backend = "auto";
   std::string fastAccum = "as-compiled"; ///< --fast-accum, checked by parseArgs
@@ -143,14 +151,13 @@ struct CommandLine {
   std::vector<std::string> positional;
   bool describe = false, prepare = false, output = false, plotLog = false, generate = false;
   bool exportHf = false;
-  bool prompt = false; ///< --prompt or --prompt-ids given
+  bool prompt = false;    ///< --prompt or --prompt-ids given
   std::string outputPath; ///< -o
 };
 
 /// A flag's effect on `args` / `line`; returns a usage message, or "" when
 /// the value is accepted.
-using FlagAction = std::string (*)(const std::string &value, Args &args,
-                                   CommandLine &line);
+using FlagAction = std::string (*)(const std::string &value, Args &args, CommandLine &line);
 
 /// One row per flag of kUsage: a flag sets a path or a positive count of the
 /// training options, or runs its action.
@@ -316,8 +323,7 @@ const Flag kFlags[] = {
 };
 
 /// Applies `flag` with `value`; returns a usage message, or "".
-std::string applyFlag(const Flag &flag, const std::string &value, Args &args,
-                      CommandLine &line) {
+std::string applyFlag(const Flag &flag, const std::string &value, Args &args, CommandLine &line) {
   if (flag.path) {
     args.train.*flag.path = value;
     return "";
@@ -412,8 +418,8 @@ int selectMode(const CommandLine &line, Args &args) {
   if (line.positional.empty())
     return usageError("no program file given");
   if (line.positional.size() > 1)
-    return usageError("one program file expected, got '" + line.positional[0] +
-                      "' and '" + line.positional[1] + "'");
+    return usageError("one program file expected, got '" + line.positional[0] + "' and '" +
+                      line.positional[1] + "'");
   args.program = line.positional[0];
   if (line.describe) {
     args.mode = Args::Mode::Describe;
@@ -517,8 +523,8 @@ int selectBackend(const Args &args, const fp8rt::Program &program,
         return error("--backend=" + choice + ": " + cuda.status().message());
       backend = std::move(*cuda);
       std::cout << "backend: cuda (" << (choice == "auto" ? "auto: " : "--backend=cuda: ")
-                << device->name << ", compute capability " << device->major << "."
-                << device->minor << "): " << backend->description() << "\n";
+                << device->name << ", compute capability " << device->major << "." << device->minor
+                << "): " << backend->description() << "\n";
       return kExitOk;
     }
     if (choice == "cuda")
@@ -563,8 +569,7 @@ std::string guessKind(const std::string &path) {
   if (start == std::string::npos)
     return "";
   const std::string_view body = std::string_view(text).substr(start);
-  if (body.rfind("module", 0) == 0 || body.rfind("func.func", 0) == 0 ||
-      body.rfind("//", 0) == 0)
+  if (body.rfind("module", 0) == 0 || body.rfind("func.func", 0) == 0 || body.rfind("//", 0) == 0)
     return "mlir";
   if (body.rfind("model:", 0) == 0 || text.find("\nmodel:") != std::string::npos ||
       body.rfind("#", 0) == 0)
@@ -579,13 +584,11 @@ std::string programError(const std::string &path, const std::string &loaderMessa
   if (kind == "yaml" || kind == "mlir") {
     const size_t dot = path.rfind('.');
     const size_t slash = path.rfind('/');
-    const std::string stem =
-        dot == std::string::npos || (slash != std::string::npos && dot < slash)
-            ? path
-            : path.substr(0, dot);
+    const std::string stem = dot == std::string::npos || (slash != std::string::npos && dot < slash)
+                                 ? path
+                                 : path.substr(0, dot);
     return path + " is " + (kind == "yaml" ? "a model description" : "MLIR") +
-           ", not a program: compile it with fp8c first: fp8c " + path + " -o " + stem +
-           ".fp8prog";
+           ", not a program: compile it with fp8c first: fp8c " + path + " -o " + stem + ".fp8prog";
   }
   if (kind == "checkpoint")
     return path + " is a checkpoint, not a program: give the program (fp8c's output) "
@@ -668,12 +671,11 @@ int main(int argc, char **argv) {
     installStopHandlers(/*atOnce=*/true);
     if (fp8rt::Status s = fp8rt::checkWritable(args.prepareOutput); !s.ok())
       return error("-o " + args.prepareOutput + ": cannot be written: " + s.message());
-    fp8rt::StatusOr<int64_t> n =
-        fp8rt::prepareByteTokens(args.prepareInput, args.prepareOutput);
+    fp8rt::StatusOr<int64_t> n = fp8rt::prepareByteTokens(args.prepareInput, args.prepareOutput);
     if (!n.ok())
       return error(n.status().message());
-    std::printf("wrote %lld uint16 tokens (byte-level, vocabulary 256) to %s\n",
-                (long long)*n, args.prepareOutput.c_str());
+    std::printf("wrote %lld uint16 tokens (byte-level, vocabulary 256) to %s\n", (long long)*n,
+                args.prepareOutput.c_str());
     return kExitOk;
   }
   case Args::Mode::PlotLog:
@@ -689,9 +691,9 @@ int main(int argc, char **argv) {
       program = fp8rt::loadProgram(args.program);
     if (!program.ok())
       return error(program.status().message());
-    fp8rt::Status s = fp8rt::exportHuggingFace(args.exportCheckpoint,
-                                               args.program.empty() ? nullptr : &*program,
-                                               args.exportDir, std::cout);
+    fp8rt::Status s =
+        fp8rt::exportHuggingFace(args.exportCheckpoint, args.program.empty() ? nullptr : &*program,
+                                 args.exportDir, std::cout);
     return s.ok() ? kExitOk : error(s.message());
   }
   case Args::Mode::Describe:

@@ -32,8 +32,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
-#include <map>
 #include "llvm/Support/WithColor.h"
+#include <map>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -58,7 +58,8 @@ static void exposeInspectionOptions() {
   cl::HideUnrelatedOptions({&fp8cCategory, &inspectCategory});
 }
 
-static cl::opt<std::string> inputFilename(cl::Positional, cl::desc("<model.yaml|config.json|model.mlir>"),
+static cl::opt<std::string> inputFilename(cl::Positional,
+                                          cl::desc("<model.yaml|config.json|model.mlir>"),
                                           cl::Required, cl::cat(fp8cCategory));
 
 static cl::opt<std::string> outputFilename(
@@ -199,12 +200,12 @@ static std::string printCudaSources(ModuleOp module, llvm::raw_ostream &os) {
   // Kernels over other buffers with the same code (each layer's) print it once.
   std::map<std::string, std::string> firstWithBody;
   for (const fp8rt::cuda::GeneratedKernel &kernel : *kernels) {
-    os << "\n// ===== kernel " << kernel.name << ": " << kernel.launches.size()
-       << " launch(es), " << kernel.scratchBytes << " bytes of scratch\n";
+    os << "\n// ===== kernel " << kernel.name << ": " << kernel.launches.size() << " launch(es), "
+       << kernel.scratchBytes << " bytes of scratch\n";
     for (const fp8rt::cuda::Launch &l : kernel.launches)
       os << "//   " << l.entry << " <<<(" << l.grid[0] << "," << l.grid[1] << "," << l.grid[2]
-         << "), (" << l.block[0] << "," << l.block[1] << "," << l.block[2] << "), "
-         << l.sharedBytes << ">>>\n";
+         << "), (" << l.block[0] << "," << l.block[1] << "," << l.block[2] << "), " << l.sharedBytes
+         << ">>>\n";
     for (size_t k = 0; k < kernel.offsets.size(); ++k) {
       const fp8rt::Buffer &b = program->buffers[kernel.offsetBuffers[k]];
       os << "//   off[" << k << "] = " << kernel.offsets[k] << ": buffer "
@@ -243,7 +244,8 @@ int main(int argc, char **argv) {
       "  fp8c MODEL.yaml                                 compile MODEL.fp8prog for fp8-run\n"
       "  fp8c MODEL.yaml -o FILE.fp8prog                 ... to another file ('-': stdout)\n"
       "  fp8c MODEL.yaml --emit=forward                  print the forward graph\n"
-      "  fp8c config.json -o MODEL.fp8prog               a Hugging Face config (docs/hf-interop.md)\n"
+      "  fp8c config.json -o MODEL.fp8prog               a Hugging Face config "
+      "(docs/hf-interop.md)\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after-all        print the IR after every pass\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after=cse        print the IR after one pass\n"
       "  fp8c MODEL.yaml --fp8-report                     which GEMMs run in FP8, and why\n"
@@ -260,8 +262,8 @@ int main(int argc, char **argv) {
         names.push_back(s.name);
       names.push_back("program");
       names.push_back("cuda");
-      return fail("--emit: unknown stage '" + emitStage + "'; expected one of: " +
-                  llvm::join(names, ", "));
+      return fail("--emit: unknown stage '" + emitStage +
+                  "'; expected one of: " + llvm::join(names, ", "));
     }
   }
 
@@ -304,10 +306,9 @@ int main(int argc, char **argv) {
   sourceMgr.AddNewSourceBuffer(std::move(input), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
 
-  OwningOpRef<ModuleOp> module =
-      isYAML       ? fp8c::importModelDescription(sourceMgr, &context)
-      : isHfConfig ? fp8c::importHfConfig(sourceMgr, &context)
-                   : parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = isYAML       ? fp8c::importModelDescription(sourceMgr, &context)
+                                 : isHfConfig ? fp8c::importHfConfig(sourceMgr, &context)
+                                              : parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return 1;
 

@@ -36,9 +36,9 @@ inline constexpr llvm::StringLiteral kGemmAttrName = "fp8.gemm";
 /// The contents of one `fp8.gemm` dictionary.
 struct GemmAnnotation {
   std::string name;
-  std::string kind;     // "forward", "dgrad" or "wgrad"
+  std::string kind; // "forward", "dgrad" or "wgrad"
   int64_t m = 0, k = 0, n = 0;
-  bool fp8 = false;     // decision: "fp8" (true) or "bf16"
+  bool fp8 = false; // decision: "fp8" (true) or "bf16"
   std::string reason;
   double tBF16Us = 0, tFP8Us = 0, speedup = 0;
 

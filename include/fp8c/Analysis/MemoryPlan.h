@@ -107,8 +107,7 @@ private:
   /// Adds block `index` to the live set unless it ended before the sweep.
   void makeLive(unsigned index);
   /// Where [start, end] fits, looking at every block (start before the sweep).
-  int64_t placeLookingAtAll(int64_t size, int64_t start, int64_t end,
-                            const RangeSet &avoid) const;
+  int64_t placeLookingAtAll(int64_t size, int64_t start, int64_t end, const RangeSet &avoid) const;
 
   int64_t base;
   int64_t top = 0;

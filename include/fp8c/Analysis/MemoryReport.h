@@ -28,15 +28,15 @@ inline constexpr int64_t kHopperGemmWorkspaceBytes = 32ll << 20;
 /// between the forward instruction that wrote it and the wgrad.
 struct SavedActivation {
   enum Status {
-    FP8Only,    // the FP8 copy is saved; its bf16 source dies in forward
-    FP8Fused,   // the FP8 copy is saved; the bf16 source was never stored (fused)
-    BF16Kept,   // the FP8 copy is saved, and a backward op reads the bf16 source too
-    BF16Gemm,   // a bf16 GEMM: the bf16 operand itself is saved
+    FP8Only,  // the FP8 copy is saved; its bf16 source dies in forward
+    FP8Fused, // the FP8 copy is saved; the bf16 source was never stored (fused)
+    BF16Kept, // the FP8 copy is saved, and a backward op reads the bf16 source too
+    BF16Gemm, // a bf16 GEMM: the bf16 operand itself is saved
   };
-  std::string gemm;       // the wgrad's layer name, without ".wgrad"
-  std::string savedType;  // the saved operand's buffer type
+  std::string gemm;      // the wgrad's layer name, without ".wgrad"
+  std::string savedType; // the saved operand's buffer type
   int64_t savedBytes = 0;
-  int64_t bf16Bytes = 0;  // the bf16 source's bytes (FP8 GEMMs)
+  int64_t bf16Bytes = 0; // the bf16 source's bytes (FP8 GEMMs)
   Status status = FP8Only;
   // FP8Only / FP8Fused: the kernel that quantises; BF16Kept: the backward reader.
   std::string where;
@@ -47,8 +47,7 @@ struct FunctionMemory {
   std::string name;
   int64_t arenaBytes = 0;
   // Persistent state: the same in every function.
-  int64_t parameters = 0, optimizerState = 0, fp8State = 0, gradAccumulators = 0,
-          constants = 0;
+  int64_t parameters = 0, optimizerState = 0, fp8State = 0, gradAccumulators = 0, constants = 0;
   // Live at the peak instruction (the one with the most non-persistent bytes
   // live): non-FP8 scratch, FP8-typed scratch, and the buffers the host sees
   // (inputs, outputs, metrics, gradients).

@@ -20,8 +20,7 @@ namespace fp8c {
 /// The program file (docs/program-format.md) of the YAML model description
 /// `yaml`, or nullopt after printing the located diagnostics (under
 /// `bufferName`) to stderr.
-std::optional<std::string> compileModelToProgram(llvm::StringRef yaml,
-                                                 llvm::StringRef bufferName);
+std::optional<std::string> compileModelToProgram(llvm::StringRef yaml, llvm::StringRef bufferName);
 
 } // namespace fp8c
 

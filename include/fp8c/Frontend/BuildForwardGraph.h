@@ -32,8 +32,7 @@ mlir::DictionaryAttr buildTrainConfigAttr(mlir::MLIRContext *context, const Mode
 /// `loc`, named by their layer. Returns null, with a diagnostic, when the built
 /// module fails to verify (a front-end bug, never a user error).
 mlir::OwningOpRef<mlir::ModuleOp> buildForwardGraph(mlir::MLIRContext *context,
-                                                    const ModelConfig &config,
-                                                    mlir::Location loc);
+                                                    const ModelConfig &config, mlir::Location loc);
 
 /// Parses the YAML model description in `sourceMgr`'s main buffer and builds
 /// its module. YAML errors are reported through `sourceMgr`; returns null on

@@ -73,11 +73,11 @@ Value FunctionLowering::viewOfStorage(unsigned index, MemRefType type) {
       initStd = b.getF64FloatAttr(*p.initStd);
     if (p.data)
       data = type == s.type ? p.data
-                            : cast<DenseElementsAttr>(p.data).reshape(RankedTensorType::get(
-                                  type.getShape(), type.getElementType()));
+                            : cast<DenseElementsAttr>(p.data).reshape(
+                                  RankedTensorType::get(type.getShape(), type.getElementType()));
   }
-  Value v = rt::BufferOp::create(b, func.getLoc(), type, arena, b.getI64IntegerAttr(s.offset),
-                                 name, role, init, initStd, data);
+  Value v = rt::BufferOp::create(b, func.getLoc(), type, arena, b.getI64IntegerAttr(s.offset), name,
+                                 role, init, initStd, data);
   views[key] = v;
   return v;
 }
@@ -147,17 +147,16 @@ void FunctionLowering::emitGemm(Operation *op) {
   };
   if (auto linear = dyn_cast<train::LinearOp>(op)) {
     Value bias = linear.getBias() ? view(linear.getBias()) : Value();
-    gemm = rt::GemmOp::create(b, op->getLoc(), view2D(linear.getInput()),
-                              view(linear.getWeight()), view2D(linear.getResult()), bias,
-                              Value(), Value(), Value(), Value(), nullptr, b.getUnitAttr(),
-                              nullptr, epilogue(bias), name, nullptr, nullptr);
+    gemm = rt::GemmOp::create(b, op->getLoc(), view2D(linear.getInput()), view(linear.getWeight()),
+                              view2D(linear.getResult()), bias, Value(), Value(), Value(), Value(),
+                              nullptr, b.getUnitAttr(), nullptr, epilogue(bias), name, nullptr,
+                              nullptr);
   } else if (auto matmul = dyn_cast<train::MatmulOp>(op)) {
-    gemm = rt::GemmOp::create(
-        b, op->getLoc(), view(matmul.getLhs()), view(matmul.getRhs()), view(matmul.getResult()),
-        Value(), Value(), Value(), Value(), Value(),
-        matmul.getTransposeLhs() ? b.getUnitAttr() : nullptr,
-        matmul.getTransposeRhs() ? b.getUnitAttr() : nullptr, nullptr, epilogue(Value()), name,
-        nullptr, nullptr);
+    gemm = rt::GemmOp::create(b, op->getLoc(), view(matmul.getLhs()), view(matmul.getRhs()),
+                              view(matmul.getResult()), Value(), Value(), Value(), Value(), Value(),
+                              matmul.getTransposeLhs() ? b.getUnitAttr() : nullptr,
+                              matmul.getTransposeRhs() ? b.getUnitAttr() : nullptr, nullptr,
+                              epilogue(Value()), name, nullptr, nullptr);
   } else {
     auto scaled = cast<fp8::ScaledMatmulOp>(op);
     Value bias = scaled.getBias() ? view(scaled.getBias()) : Value();
@@ -169,10 +168,9 @@ void FunctionLowering::emitGemm(Operation *op) {
     };
     gemm = rt::GemmOp::create(b, op->getLoc(), view(scaled.getLhs()), view(scaled.getRhs()),
                               view(scaled.getResult()), bias, view(scaled.getLhsScale()),
-                              view(scaled.getRhsScale()), dScale, amax, nullptr,
-                              b.getUnitAttr(), scaled.getFastAccum() ? b.getUnitAttr() : nullptr,
-                              epilogue(bias), name, mode(scaled.getLhsBlock()),
-                              mode(scaled.getRhsBlock()));
+                              view(scaled.getRhsScale()), dScale, amax, nullptr, b.getUnitAttr(),
+                              scaled.getFastAccum() ? b.getUnitAttr() : nullptr, epilogue(bias),
+                              name, mode(scaled.getLhsBlock()), mode(scaled.getRhsBlock()));
   }
   if (!firstInstruction)
     firstInstruction = gemm;
@@ -207,8 +205,8 @@ void FunctionLowering::emit() {
       } else if (auto fusion = dyn_cast<rt::FusionOp>(op)) {
         emitKernel(op, fusion.getName());
       } else {
-        std::string name = "k" + std::to_string(instructionCount) + "_" +
-                           op->getName().stripDialect().str();
+        std::string name =
+            "k" + std::to_string(instructionCount) + "_" + op->getName().stripDialect().str();
         std::replace(name.begin(), name.end(), '.', '_');
         emitKernel(op, name);
       }

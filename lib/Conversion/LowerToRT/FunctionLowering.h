@@ -35,8 +35,7 @@ using rt::Role;
 /// Roles the host reads or writes around a call: they keep one offset and
 /// one name across functions and stay untouched until the end of a call.
 inline bool isHostVisible(Role role) {
-  return role == Role::input || role == Role::output || role == Role::metric ||
-         role == Role::grad;
+  return role == Role::input || role == Role::output || role == Role::metric || role == Role::grad;
 }
 
 /// Element types a buffer can hold; i1 (a predicate passed between kernels,
@@ -109,8 +108,7 @@ struct ModuleLayout {
       if (seen.type != buffer.type || seen.role != buffer.role)
         return emitError(loc) << "'" << buffer.name << "' is " << buffer.type << " ("
                               << rt::stringifyRole(buffer.role) << ") here but " << seen.type
-                              << " (" << rt::stringifyRole(seen.role)
-                              << ") in an earlier function",
+                              << " (" << rt::stringifyRole(seen.role) << ") in an earlier function",
                failure();
       return it->second;
     }

@@ -96,7 +96,7 @@ std::string lower_to_rt::gemmName(Operation *op) {
 
 /// The index of argument `i`'s persistent buffer, or -1 for an input.
 FailureOr<int64_t> lower_to_rt::collectArgument(func::FuncOp func, unsigned i,
-                                              ModuleLayout &layout) {
+                                                ModuleLayout &layout) {
   BlockArgument arg = func.getArgument(i);
   auto name = func.getArgAttrOfType<StringAttr>(i, train::TrainDialect::getNameAttrName());
   if (!name)
@@ -118,8 +118,8 @@ FailureOr<int64_t> lower_to_rt::collectArgument(func::FuncOp func, unsigned i,
   if (buffer.init == rt::Init::normal) {
     auto std = func.getArgAttrOfType<FloatAttr>(i, train::TrainDialect::getInitStdAttrName());
     if (!std)
-      return emitError(arg.getLoc()) << "'" << name.getValue()
-                                     << "' has train.init normal but no train.init_std",
+      return emitError(arg.getLoc())
+                 << "'" << name.getValue() << "' has train.init normal but no train.init_std",
              failure();
     buffer.initStd = std.getValueAsDouble();
   }
@@ -128,7 +128,6 @@ FailureOr<int64_t> lower_to_rt::collectArgument(func::FuncOp func, unsigned i,
     return failure();
   return int64_t(*index);
 }
-
 
 /// The `constant` buffer of a constant that needs one (same data, one buffer).
 FailureOr<unsigned> lower_to_rt::collectConstant(arith::ConstantOp op, ModuleLayout &layout) {
@@ -173,10 +172,9 @@ bool isIndexPreserving(Operation *op, Value operand) {
   if (op->hasTrait<OpTrait::Elementwise>())
     return true;
   return isa<train::AddOp, train::MulOp, train::MulScalarOp, train::ConvertOp, train::GeluOp,
-             train::SiluOp, train::Relu2Op, train::SwigluOp, train::GeluGradOp,
-             train::SiluGradOp, train::Relu2GradOp, train::SwigluGradOp, train::ClipCoefOp,
-             train::AdamWUpdateOp, train::SGDUpdateOp, fp8::ComputeScaleOp, fp8::QuantizeOp,
-             fp8::DequantizeOp>(op);
+             train::SiluOp, train::Relu2Op, train::SwigluOp, train::GeluGradOp, train::SiluGradOp,
+             train::Relu2GradOp, train::SwigluGradOp, train::ClipCoefOp, train::AdamWUpdateOp,
+             train::SGDUpdateOp, fp8::ComputeScaleOp, fp8::QuantizeOp, fp8::DequantizeOp>(op);
 }
 
 /// A value of a fusion body as seen outside the fusion: a block argument is
@@ -231,8 +229,8 @@ void FunctionLowering::nameMetricsAndGrads() {
     if (!gemm)
       continue;
     std::string name = gemmName(gemm);
-    for (auto [side, scale] : {std::pair<StringRef, Value>{"a", gemm.getLhsScale()},
-                               {"b", gemm.getRhsScale()}}) {
+    for (auto [side, scale] :
+         {std::pair<StringRef, Value>{"a", gemm.getLhsScale()}, {"b", gemm.getRhsScale()}}) {
       std::string prefix = name + "." + side.str();
       Operation *producer = producerOf(scale);
       if (isa_and_nonnull<fp8::AmaxOp>(producer)) {
@@ -427,8 +425,7 @@ LogicalResult FunctionLowering::analyze() {
     bindOrCopy(value, newStorage(memrefOf(value.getType()), Role::grad, name, positionOf(value)),
                /*atEnd=*/false);
   for (auto &[value, name] : metricNames)
-    bindOrCopy(value,
-               newStorage(memrefOf(value.getType()), Role::metric, name, positionOf(value)),
+    bindOrCopy(value, newStorage(memrefOf(value.getType()), Role::metric, name, positionOf(value)),
                /*atEnd=*/false);
   // Every other value an instruction writes is scratch.
   for (Operation *op : ops)
@@ -499,9 +496,8 @@ LogicalResult FunctionLowering::plan() {
     if (it == layout.pinned.end())
       continue;
     if (it->second.type != s.type)
-      return func.emitError() << "'" << s.name << "' is " << s.type << " in @"
-                              << func.getSymName() << " but " << it->second.type
-                              << " in an earlier function",
+      return func.emitError() << "'" << s.name << "' is " << s.type << " in @" << func.getSymName()
+                              << " but " << it->second.type << " in an earlier function",
              failure();
     s.offset = it->second.offset;
     planner.placeAt(s.offset, byteSize(s.type), s.start, s.end);
@@ -511,9 +507,8 @@ LogicalResult FunctionLowering::plan() {
   for (auto [i, s] : llvm::enumerate(storages))
     if (s.offset < 0)
       order.push_back(i);
-  llvm::stable_sort(order, [&](unsigned a, unsigned b) {
-    return storages[a].start < storages[b].start;
-  });
+  llvm::stable_sort(order,
+                    [&](unsigned a, unsigned b) { return storages[a].start < storages[b].start; });
   for (unsigned i : order) {
     Storage &s = storages[i];
     if (isHostVisible(s.role)) {

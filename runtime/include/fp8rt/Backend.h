@@ -41,8 +41,8 @@ public:
 /// `buffer` exists and `bytes` is its size. Messages start with `backend` and
 /// `what`: "cpu backend: write of buffer 3 ("loss", f32[]): 8 bytes given, the
 /// buffer holds 4".
-Status checkBufferAccess(const Program *program, uint32_t buffer, size_t bytes,
-                         const char *backend, const char *what);
+Status checkBufferAccess(const Program *program, uint32_t buffer, size_t bytes, const char *backend,
+                         const char *what);
 
 /// The reference backend: host memory, OpenBLAS GEMMs, exact FP8 emulation.
 std::unique_ptr<Backend> createCpuBackend();

@@ -48,9 +48,7 @@ inline constexpr uint8_t kE5M2NaN = 0x7F;
 inline constexpr uint16_t kBf16NaN = 0x7FFF;
 
 /// 448 or 57344.
-inline constexpr float fp8Max(Fp8Format f) {
-  return f == Fp8Format::E4M3FN ? kE4M3Max : kE5M2Max;
-}
+inline constexpr float fp8Max(Fp8Format f) { return f == Fp8Format::E4M3FN ? kE4M3Max : kE5M2Max; }
 /// "e4m3fn" / "e5m2".
 const char *fp8FormatName(Fp8Format f);
 
@@ -86,8 +84,7 @@ inline uint8_t floatToFp8(float x) {
   // Normal target: round the float mantissa to kMan bits (RNE on the integer
   // bits; a carry propagates into the exponent), then rebias the exponent.
   // Infinity and values rounding beyond the largest finite code saturate.
-  const uint32_t rounded =
-      a + ((1u << (kShift - 1)) - 1u) + ((a >> kShift) & 1u);
+  const uint32_t rounded = a + ((1u << (kShift - 1)) - 1u) + ((a >> kShift) & 1u);
   uint32_t normal = (rounded >> kShift) - (uint32_t(127 - kBias) << kMan);
   normal = normal < kMaxCode ? normal : kMaxCode;
 
@@ -96,8 +93,7 @@ inline uint8_t floatToFp8(float x) {
   // subnormal spacing; the addition rounds to nearest even (the default
   // rounding mode) and the low bits of the sum are the code. The largest
   // subnormals round up to code 1 << kMan, the smallest normal: correct.
-  const uint32_t sub =
-      floatBits(floatFromBits(a) + floatFromBits(kMagicBits)) - kMagicBits;
+  const uint32_t sub = floatBits(floatFromBits(a) + floatFromBits(kMagicBits)) - kMagicBits;
 
   const uint32_t isNormal = 0u - uint32_t(a >= kMinNormalBits);
   const uint32_t isNaN = 0u - uint32_t(a > 0x7F800000u);
@@ -109,14 +105,12 @@ inline uint8_t floatToFp8(float x) {
 
 /// float -> f8E4M3FN, round to nearest even, saturating to +-448, NaN -> 0x7F.
 inline uint8_t floatToE4M3(float x) {
-  return detail::floatToFp8</*kMan=*/3, /*kBias=*/7, /*kMaxCode=*/0x7E,
-                            kE4M3NaN>(x);
+  return detail::floatToFp8</*kMan=*/3, /*kBias=*/7, /*kMaxCode=*/0x7E, kE4M3NaN>(x);
 }
 /// float -> f8E5M2, round to nearest even, saturating to +-57344 (+-inf
 /// included), NaN -> 0x7F.
 inline uint8_t floatToE5M2(float x) {
-  return detail::floatToFp8</*kMan=*/2, /*kBias=*/15, /*kMaxCode=*/0x7B,
-                            kE5M2NaN>(x);
+  return detail::floatToFp8</*kMan=*/2, /*kBias=*/15, /*kMaxCode=*/0x7B, kE5M2NaN>(x);
 }
 
 /// f8E4M3FN -> float, exact. 0x7F / 0xFF are NaN (quiet, sign kept).
@@ -179,8 +173,7 @@ float f16ToFloat(uint16_t h);
 ///    [2^-149, FLT_MAX] so it is never 0 or inf;
 ///  - with `powerOf2`, the result is then rounded down to a power of two.
 /// `margin` is >= 0 in valid programs (the verifier checks it).
-float computeScale(float amax, float fp8Max, int64_t margin, bool powerOf2,
-                   float previous = 1.0f);
+float computeScale(float amax, float fp8Max, int64_t margin, bool powerOf2, float previous = 1.0f);
 
 /// max |x[i]|; NaN if any element is NaN (whatever its position), +inf if
 /// any is infinite and none is NaN; 0 for n == 0.
@@ -190,15 +183,12 @@ float amaxBf16(const uint16_t *x, size_t n);
 
 /// out[i] = floatToFp8(x[i] * scale) (the product rounded to f32 first, as a
 /// cast kernel does). `out` may not alias `x`.
-void quantize(const float *x, size_t n, float scale, Fp8Format format,
-              uint8_t *out);
+void quantize(const float *x, size_t n, float scale, Fp8Format format, uint8_t *out);
 /// The same from bf16 inputs: out[i] = floatToFp8(bf16ToFloat(x[i]) * scale).
-void quantizeBf16(const uint16_t *x, size_t n, float scale, Fp8Format format,
-                  uint8_t *out);
+void quantizeBf16(const uint16_t *x, size_t n, float scale, Fp8Format format, uint8_t *out);
 /// out[i] = fp8ToFloat(q[i]) / scale (a true f32 division, not a multiply by
 /// a rounded reciprocal).
-void dequantize(const uint8_t *q, size_t n, float scale, Fp8Format format,
-                float *out);
+void dequantize(const uint8_t *q, size_t n, float scale, Fp8Format format, float *out);
 
 /// out[i] = floatToBf16(x[i]).
 void floatToBf16(const float *x, size_t n, uint16_t *out);

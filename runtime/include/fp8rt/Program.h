@@ -25,19 +25,25 @@ namespace fp8rt {
 
 struct TensorType {
   DType dtype = DType::F32;
-  std::vector<int64_t> shape; ///< empty: a scalar
+  std::vector<int64_t> shape;  ///< empty: a scalar
   int64_t numElements() const; ///< product of shape (1 for a scalar)
   uint64_t bytes() const { return uint64_t(numElements()) * dtypeSize(dtype); }
-  bool operator==(const TensorType &o) const {
-    return dtype == o.dtype && shape == o.shape;
-  }
+  bool operator==(const TensorType &o) const { return dtype == o.dtype && shape == o.shape; }
   bool operator!=(const TensorType &o) const { return !(*this == o); }
   std::string str() const; ///< "bf16[8,64,128]", "f32[]"
 };
 
 enum class BufferRole : uint8_t {
-  Param, Optimizer, FP8State, GradAccum, Constant, // persistent
-  Input, Output, Metric, Grad, Scratch             // valid during a call
+  Param,
+  Optimizer,
+  FP8State,
+  GradAccum,
+  Constant, // persistent
+  Input,
+  Output,
+  Metric,
+  Grad,
+  Scratch // valid during a call
 };
 const char *roleName(BufferRole r); ///< "param", "optimizer", "fp8_state", ...
 bool parseRole(std::string_view name, BufferRole &out);
@@ -60,15 +66,15 @@ struct Buffer {
 struct Attr {
   enum class Kind : uint8_t { Int, Float, Bool, String, Array };
   Kind kind = Kind::Int;
-  int64_t i = 0;          ///< Int (also set, truncated, for a Float)
-  double f = 0.0;         ///< Float (also set for an Int)
-  bool b = false;         ///< Bool
-  std::string s;          ///< String
+  int64_t i = 0;             ///< Int (also set, truncated, for a Float)
+  double f = 0.0;            ///< Float (also set for an Int)
+  bool b = false;            ///< Bool
+  std::string s;             ///< String
   std::vector<double> array; ///< Array of numbers
 };
 
 struct KernelOp {
-  std::string op; ///< "train.layer_norm", "fp8.quantize", "arith.addi", ...
+  std::string op;                 ///< "train.layer_norm", "fp8.quantize", "arith.addi", ...
   std::vector<uint32_t> operands; ///< kernel value numbers
   std::vector<TensorType> results;
   std::vector<std::pair<std::string, Attr>> attrs;
@@ -94,11 +100,9 @@ struct Gemm {
   std::string name;
   int64_t m = 0, n = 0, k = 0;
   uint32_t a = kNone, b = kNone, d = kNone;
-  uint32_t bias = kNone, aScale = kNone, bScale = kNone, dScale = kNone,
-           amaxD = kNone;
+  uint32_t bias = kNone, aScale = kNone, bScale = kNone, dScale = kNone, amaxD = kNone;
   bool transposeA = false, transposeB = false, fastAccum = false;
-  GemmScaleMode aScaleMode = GemmScaleMode::None,
-                bScaleMode = GemmScaleMode::None;
+  GemmScaleMode aScaleMode = GemmScaleMode::None, bScaleMode = GemmScaleMode::None;
   GemmEpilogue epilogue = GemmEpilogue::None;
 };
 
@@ -123,8 +127,8 @@ struct Function {
 /// docs/program-format.md, "info".
 struct ProgramInfo {
   std::string family;
-  int64_t batchSize = 0, seqLen = 0, vocabSize = 0, gradAccumSteps = 1,
-          totalSteps = 0, initSeed = 0;
+  int64_t batchSize = 0, seqLen = 0, vocabSize = 0, gradAccumSteps = 1, totalSteps = 0,
+          initSeed = 0;
   std::string fp8Recipe = "none", fp8Format = "hybrid";
   /// Version 3: training FLOPs per token of the model (0: unknown), and the
   /// device the program was compiled for with its dense tensor-core peaks

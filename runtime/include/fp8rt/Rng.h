@@ -72,14 +72,10 @@ public:
   }
 
   /// Uniform on [0, 1), 53 random bits.
-  double uniformDouble() {
-    return static_cast<double>(next() >> 11) * 0x1.0p-53;
-  }
+  double uniformDouble() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
   /// Uniform on (0, 1): never 0, so log() of it is finite.
-  double openDouble() {
-    return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53;
-  }
+  double openDouble() { return (static_cast<double>(next() >> 11) + 0.5) * 0x1.0p-53; }
 
   State state() const { return s_; }
   void setState(const State &s) { s_ = s; }

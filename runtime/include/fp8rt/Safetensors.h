@@ -52,8 +52,7 @@ public:
   static StatusOr<SafetensorsReader> open(const std::string &path);
   /// Validates a file image already in memory; `displayName` starts every
   /// error message (a path, or "<memory>").
-  static StatusOr<SafetensorsReader> parse(std::vector<uint8_t> bytes,
-                                           std::string displayName);
+  static StatusOr<SafetensorsReader> parse(std::vector<uint8_t> bytes, std::string displayName);
 
   const std::string &displayName() const { return displayName_; }
   /// Entries in data order (ascending data_offsets).
@@ -65,9 +64,7 @@ public:
     return bytes_.data() + dataStart_ + entry.begin;
   }
   /// The "__metadata__" pairs, sorted by key; empty if absent.
-  const std::vector<std::pair<std::string, std::string>> &metadata() const {
-    return metadata_;
-  }
+  const std::vector<std::pair<std::string, std::string>> &metadata() const { return metadata_; }
   /// A metadata value, or nullopt.
   std::optional<std::string_view> metadataValue(std::string_view key) const;
   /// N, the length of the JSON header (padding included).
@@ -80,8 +77,8 @@ private:
   std::string displayName_;
   std::vector<uint8_t> bytes_;
   uint64_t dataStart_ = 0;
-  std::vector<SafetensorsEntry> tensors_;   // data order
-  std::vector<uint32_t> byName_;            // indices into tensors_, by name
+  std::vector<SafetensorsEntry> tensors_; // data order
+  std::vector<uint32_t> byName_;          // indices into tensors_, by name
   std::vector<std::pair<std::string, std::string>> metadata_;
 };
 
@@ -98,8 +95,8 @@ public:
   /// Errors (kInvalidArgument): a duplicate or reserved ("__metadata__") or
   /// non-UTF-8 name, `nbytes` != product(shape) * dtypeSize, overflow, null
   /// data with nbytes > 0.
-  Status addTensor(std::string name, DType dtype, std::vector<uint64_t> shape,
-                   const void *data, size_t nbytes);
+  Status addTensor(std::string name, DType dtype, std::vector<uint64_t> shape, const void *data,
+                   size_t nbytes);
   /// Errors: duplicate key, non-UTF-8 key or value.
   Status addMetadata(std::string key, std::string value);
 

@@ -110,15 +110,9 @@ private:
 inline Status invalidArgumentError(std::string m) {
   return Status(StatusCode::kInvalidArgument, std::move(m));
 }
-inline Status notFoundError(std::string m) {
-  return Status(StatusCode::kNotFound, std::move(m));
-}
-inline Status ioError(std::string m) {
-  return Status(StatusCode::kIoError, std::move(m));
-}
-inline Status dataLossError(std::string m) {
-  return Status(StatusCode::kDataLoss, std::move(m));
-}
+inline Status notFoundError(std::string m) { return Status(StatusCode::kNotFound, std::move(m)); }
+inline Status ioError(std::string m) { return Status(StatusCode::kIoError, std::move(m)); }
+inline Status dataLossError(std::string m) { return Status(StatusCode::kDataLoss, std::move(m)); }
 inline Status outOfRangeError(std::string m) {
   return Status(StatusCode::kOutOfRange, std::move(m));
 }
@@ -128,9 +122,7 @@ inline Status unimplementedError(std::string m) {
 inline Status unavailableError(std::string m) {
   return Status(StatusCode::kUnavailable, std::move(m));
 }
-inline Status internalError(std::string m) {
-  return Status(StatusCode::kInternal, std::move(m));
-}
+inline Status internalError(std::string m) { return Status(StatusCode::kInternal, std::move(m)); }
 
 namespace detail {
 [[noreturn]] inline void dieOnBadAccess(const Status &status) {
@@ -144,8 +136,7 @@ namespace detail {
 /// Accessing the value of an error prints the error and aborts (there are no
 /// exceptions to throw); check `ok()` first or use FP8RT_ASSIGN_OR_RETURN.
 template <typename T> class [[nodiscard]] StatusOr {
-  static_assert(!std::is_same_v<std::decay_t<T>, Status>,
-                "StatusOr<Status> is meaningless");
+  static_assert(!std::is_same_v<std::decay_t<T>, Status>, "StatusOr<Status> is meaningless");
 
 public:
   /// An error. A success Status here is a bug and becomes kInternal.
@@ -156,10 +147,9 @@ public:
   }
   StatusOr(const T &value) : value_(value) {}
   StatusOr(T &&value) : value_(std::move(value)) {}
-  template <typename U,
-            typename = std::enable_if_t<std::is_convertible_v<U &&, T> &&
-                                        !std::is_same_v<std::decay_t<U>, T> &&
-                                        !std::is_same_v<std::decay_t<U>, Status>>>
+  template <typename U, typename = std::enable_if_t<std::is_convertible_v<U &&, T> &&
+                                                    !std::is_same_v<std::decay_t<U>, T> &&
+                                                    !std::is_same_v<std::decay_t<U>, Status>>>
   StatusOr(U &&value) : value_(T(std::forward<U>(value))) {}
 
   bool ok() const { return value_.has_value(); }
@@ -197,12 +187,8 @@ private:
 namespace detail {
 inline const Status &statusOf(const Status &s) { return s; }
 inline Status statusOf(Status &&s) { return std::move(s); }
-template <typename T> const Status &statusOf(const StatusOr<T> &s) {
-  return s.status();
-}
-template <typename T> Status statusOf(StatusOr<T> &&s) {
-  return std::move(s).status();
-}
+template <typename T> const Status &statusOf(const StatusOr<T> &s) { return s.status(); }
+template <typename T> Status statusOf(StatusOr<T> &&s) { return std::move(s).status(); }
 } // namespace detail
 
 } // namespace fp8rt
@@ -212,23 +198,22 @@ template <typename T> Status statusOf(StatusOr<T> &&s) {
 
 /// Returns the error of `expr` (a Status or a StatusOr) from the enclosing
 /// function, which must return Status or StatusOr<U>.
-#define FP8RT_RETURN_IF_ERROR(expr)                                            \
-  do {                                                                         \
-    auto &&fp8rt_status_or_ = (expr);                                          \
-    if (!fp8rt_status_or_.ok())                                                \
-      return ::fp8rt::detail::statusOf(                                        \
-          std::forward<decltype(fp8rt_status_or_)>(fp8rt_status_or_));         \
+#define FP8RT_RETURN_IF_ERROR(expr)                                                                \
+  do {                                                                                             \
+    auto &&fp8rt_status_or_ = (expr);                                                              \
+    if (!fp8rt_status_or_.ok())                                                                    \
+      return ::fp8rt::detail::statusOf(                                                            \
+          std::forward<decltype(fp8rt_status_or_)>(fp8rt_status_or_));                             \
   } while (0)
 
 /// `FP8RT_ASSIGN_OR_RETURN(auto x, makeX());` declares/assigns `x` from the
 /// value of a StatusOr, or returns its error from the enclosing function.
-#define FP8RT_ASSIGN_OR_RETURN(lhs, expr)                                      \
-  FP8RT_ASSIGN_OR_RETURN_IMPL_(FP8RT_CONCAT_(fp8rt_status_or_, __LINE__), lhs, \
-                               expr)
-#define FP8RT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                           \
-  auto tmp = (expr);                                                           \
-  if (!tmp.ok())                                                               \
-    return std::move(tmp).status();                                            \
+#define FP8RT_ASSIGN_OR_RETURN(lhs, expr)                                                          \
+  FP8RT_ASSIGN_OR_RETURN_IMPL_(FP8RT_CONCAT_(fp8rt_status_or_, __LINE__), lhs, expr)
+#define FP8RT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)                                               \
+  auto tmp = (expr);                                                                               \
+  if (!tmp.ok())                                                                                   \
+    return std::move(tmp).status();                                                                \
   lhs = std::move(tmp).value()
 
 #endif // FP8RT_STATUS_H

@@ -75,10 +75,10 @@ struct TrainSummary {
   int64_t firstStep = 0; ///< first step run in this session (1-based)
   int64_t lastStep = 0;  ///< last step completed
   double finalLoss = 0;
-  double meanLast10 = 0;        ///< mean loss of the last (up to) 10 steps
-  double bestValLoss = -1;      ///< -1: no evaluation ran
+  double meanLast10 = 0;   ///< mean loss of the last (up to) 10 steps
+  double bestValLoss = -1; ///< -1: no evaluation ran
   double lastValLoss = -1;
-  double tokensPerSecond = 0;   ///< training steps only (no eval, no saves)
+  double tokensPerSecond = 0; ///< training steps only (no eval, no saves)
   double wallSeconds = 0;
   /// The synthetic corpus's loss floor (nats/token), -1 for a token file.
   double lossFloor = -1;
@@ -94,8 +94,8 @@ struct TrainSummary {
 /// failure, and a non-finite loss or metric (an amax or a scale; the message
 /// names the step and the tensor, and nothing is saved after it, so the last
 /// checkpoint stays intact).
-StatusOr<TrainSummary> train(const Program &program, Backend &backend,
-                             const TrainOptions &options, std::ostream &out);
+StatusOr<TrainSummary> train(const Program &program, Backend &backend, const TrainOptions &options,
+                             std::ostream &out);
 
 /// `fp8-run --describe`: info, config, arena, buffers by role, functions and
 /// their instructions, FP8 GEMMs.
@@ -105,8 +105,7 @@ void describeProgram(const Program &program, std::ostream &out);
 /// train() writes it: zeros, ones, or normal(0, init_std) from the generator
 /// of docs/runtime.md ("Parameter initialisation"): Rng(init_seed XOR
 /// FNV-1a-64(name)), Box–Muller pairs. Exposed for tests.
-std::vector<uint8_t> initialBufferBytes(const Program &program,
-                                        const Buffer &buffer);
+std::vector<uint8_t> initialBufferBytes(const Program &program, const Buffer &buffer);
 
 } // namespace fp8rt
 

@@ -71,21 +71,17 @@ StatusOr<std::string_view> headerText(const std::vector<uint8_t> &bytes, const s
   for (int i = 7; i >= 0; --i)
     n = (n << 8) | bytes[size_t(i)];
   if (n > kMaxHeaderLength)
-    return dataLossError(f + ": header length " + num(n) +
-                         " exceeds the limit of " + num(kMaxHeaderLength) +
-                         " bytes");
+    return dataLossError(f + ": header length " + num(n) + " exceeds the limit of " +
+                         num(kMaxHeaderLength) + " bytes");
   if (n > size - 8)
-    return dataLossError(f + ": header length " + num(n) + " exceeds the " +
-                         num(size - 8) +
+    return dataLossError(f + ": header length " + num(n) + " exceeds the " + num(size - 8) +
                          " bytes that follow the length field");
-  const std::string_view header(reinterpret_cast<const char *>(bytes.data()) + 8,
-                                size_t(n));
+  const std::string_view header(reinterpret_cast<const char *>(bytes.data()) + 8, size_t(n));
   if (header.empty() || header[0] != '{') {
     std::string found = "the end of the file";
     if (!header.empty()) {
       const unsigned char c = static_cast<unsigned char>(header[0]);
-      found = (c >= 0x20 && c < 0x7F) ? q(std::string(1, char(c)))
-                                      : "byte " + num(c);
+      found = (c >= 0x20 && c < 0x7F) ? q(std::string(1, char(c))) : "byte " + num(c);
     }
     return dataLossError(f + ": header must start with '{', found " + found);
   }
@@ -96,13 +92,13 @@ StatusOr<std::string_view> headerText(const std::vector<uint8_t> &bytes, const s
 Status parseMetadata(const json::Value &v, const std::string &f,
                      std::vector<std::pair<std::string, std::string>> &metadata) {
   if (v.kind != json::Kind::Object)
-    return dataLossError(f + ": __metadata__: expected an object of "
-                             "strings, found " +
+    return dataLossError(f +
+                         ": __metadata__: expected an object of "
+                         "strings, found " +
                          describeBare(v));
   for (size_t k = 0; k < v.keys.size(); ++k) {
     if (v.items[k].kind != json::Kind::String)
-      return dataLossError(f + ": __metadata__ " + q(v.keys[k]) +
-                           ": expected a string, found " +
+      return dataLossError(f + ": __metadata__ " + q(v.keys[k]) + ": expected a string, found " +
                            describeBare(v.items[k]));
     metadata.emplace_back(v.keys[k], v.items[k].text);
   }
@@ -112,8 +108,9 @@ Status parseMetadata(const json::Value &v, const std::string &f,
 /// The shape array: non-negative 64-bit integers. `t` prefixes messages.
 Status parseShape(const json::Value &shape, const std::string &t, std::vector<uint64_t> &out) {
   if (shape.kind != json::Kind::Array)
-    return dataLossError(t + "shape: expected an array of non-negative "
-                             "integers, found " +
+    return dataLossError(t +
+                         "shape: expected an array of non-negative "
+                         "integers, found " +
                          describeBare(shape));
   for (size_t k = 0; k < shape.items.size(); ++k) {
     std::optional<uint64_t> dim = shape.items[k].asUint64();
@@ -132,8 +129,7 @@ Status parseShape(const json::Value &shape, const std::string &t, std::vector<ui
 Status parseOffsets(const json::Value &offsets, const std::string &t, uint64_t dataSize,
                     SafetensorsEntry &e) {
   if (offsets.kind != json::Kind::Array || offsets.items.size() != 2)
-    return dataLossError(t + "data_offsets: expected [begin, end], found " +
-                         describeBare(offsets));
+    return dataLossError(t + "data_offsets: expected [begin, end], found " + describeBare(offsets));
   uint64_t be[2];
   for (size_t k = 0; k < 2; ++k) {
     std::optional<uint64_t> o = offsets.items[k].asUint64();
@@ -146,8 +142,7 @@ Status parseOffsets(const json::Value &offsets, const std::string &t, uint64_t d
   }
   e.begin = be[0];
   e.end = be[1];
-  const std::string offStr =
-      "data_offsets [" + num(e.begin) + ", " + num(e.end) + "]";
+  const std::string offStr = "data_offsets [" + num(e.begin) + ", " + num(e.end) + "]";
   if (e.begin > e.end)
     return dataLossError(t + offStr + ": begin is after end");
 
@@ -157,13 +152,11 @@ Status parseOffsets(const json::Value &offsets, const std::string &t, uint64_t d
       return dataLossError(t + "shape " + shapeString(e.shape) + " of " +
                            safetensorsDTypeName(e.dtype) + " has more than 2^64 bytes");
   if (e.end - e.begin != bytesNeeded)
-    return dataLossError(t + offStr + " span " + num(e.end - e.begin) +
-                         " bytes, expected " + num(bytesNeeded) +
-                         " (shape " + shapeString(e.shape) + " of " +
+    return dataLossError(t + offStr + " span " + num(e.end - e.begin) + " bytes, expected " +
+                         num(bytesNeeded) + " (shape " + shapeString(e.shape) + " of " +
                          safetensorsDTypeName(e.dtype) + ")");
   if (e.end > dataSize)
-    return dataLossError(t + offStr + " end beyond the " + num(dataSize) +
-                         " bytes of data");
+    return dataLossError(t + offStr + " end beyond the " + num(dataSize) + " bytes of data");
   return Status::success();
 }
 
@@ -172,8 +165,9 @@ StatusOr<SafetensorsEntry> parseEntry(const std::string &name, const json::Value
                                       const std::string &f, uint64_t dataSize) {
   const std::string t = f + ": tensor " + q(name) + ": ";
   if (v.kind != json::Kind::Object)
-    return dataLossError(t + "expected an object with dtype, shape and "
-                             "data_offsets, found " +
+    return dataLossError(t +
+                         "expected an object with dtype, shape and "
+                         "data_offsets, found " +
                          describeBare(v));
   for (const std::string &key : v.keys)
     if (key != "dtype" && key != "shape" && key != "data_offsets")
@@ -189,8 +183,7 @@ StatusOr<SafetensorsEntry> parseEntry(const std::string &name, const json::Value
   SafetensorsEntry e;
   e.name = name;
   if (dtype->kind != json::Kind::String)
-    return dataLossError(t + "dtype: expected a string, found " +
-                         describeBare(*dtype));
+    return dataLossError(t + "dtype: expected a string, found " + describeBare(*dtype));
   std::optional<DType> d = safetensorsDTypeFromName(dtype->text);
   if (!d)
     return dataLossError(t + "unknown dtype " + json::quote(dtype->text) +
@@ -217,32 +210,30 @@ Status checkCoverage(std::vector<SafetensorsEntry> &tensors, const std::string &
   uint64_t covered = 0;
   const SafetensorsEntry *prev = nullptr;
   for (const SafetensorsEntry &e : tensors) {
-    const std::string offStr =
-        "data_offsets [" + num(e.begin) + ", " + num(e.end) + "]";
+    const std::string offStr = "data_offsets [" + num(e.begin) + ", " + num(e.end) + "]";
     if (e.begin < covered)
-      return dataLossError(f + ": tensor " + q(e.name) + ": " + offStr +
-                           " overlap tensor " + q(prev->name) + " at [" +
-                           num(prev->begin) + ", " + num(prev->end) + "]");
+      return dataLossError(f + ": tensor " + q(e.name) + ": " + offStr + " overlap tensor " +
+                           q(prev->name) + " at [" + num(prev->begin) + ", " + num(prev->end) +
+                           "]");
     if (e.begin > covered)
-      return dataLossError(f + ": tensor " + q(e.name) + ": " + offStr +
-                           " leave data bytes [" + num(covered) + ", " +
-                           num(e.begin) + ") unused; expected it to begin at " +
-                           num(covered));
+      return dataLossError(f + ": tensor " + q(e.name) + ": " + offStr + " leave data bytes [" +
+                           num(covered) + ", " + num(e.begin) +
+                           ") unused; expected it to begin at " + num(covered));
     covered = e.end;
     prev = &e;
   }
   if (covered != dataSize)
-    return dataLossError(f + ": the tensors cover " + num(covered) + " of the " +
-                         num(dataSize) + " data bytes; expected exactly all "
-                                         "(bytes [" +
+    return dataLossError(f + ": the tensors cover " + num(covered) + " of the " + num(dataSize) +
+                         " data bytes; expected exactly all "
+                         "(bytes [" +
                          num(covered) + ", " + num(dataSize) + ") unused)");
   return Status::success();
 }
 
 } // namespace
 
-StatusOr<SafetensorsReader>
-SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
+StatusOr<SafetensorsReader> SafetensorsReader::parse(std::vector<uint8_t> bytes,
+                                                     std::string displayName) {
   const std::string &f = displayName;
   uint64_t n = 0;
   FP8RT_ASSIGN_OR_RETURN(const std::string_view header, headerText(bytes, f, n));
@@ -270,9 +261,8 @@ SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
   r.byName_.resize(r.tensors_.size());
   for (size_t i = 0; i < r.byName_.size(); ++i)
     r.byName_[i] = uint32_t(i);
-  std::sort(r.byName_.begin(), r.byName_.end(), [&](uint32_t a, uint32_t b) {
-    return r.tensors_[a].name < r.tensors_[b].name;
-  });
+  std::sort(r.byName_.begin(), r.byName_.end(),
+            [&](uint32_t a, uint32_t b) { return r.tensors_[a].name < r.tensors_[b].name; });
   std::sort(r.metadata_.begin(), r.metadata_.end());
   r.displayName_ = std::move(displayName);
   r.bytes_ = std::move(bytes);
@@ -281,21 +271,17 @@ SafetensorsReader::parse(std::vector<uint8_t> bytes, std::string displayName) {
 }
 
 const SafetensorsEntry *SafetensorsReader::find(std::string_view name) const {
-  auto it = std::lower_bound(
-      byName_.begin(), byName_.end(), name,
-      [&](uint32_t i, std::string_view n) { return tensors_[i].name < n; });
+  auto it = std::lower_bound(byName_.begin(), byName_.end(), name,
+                             [&](uint32_t i, std::string_view n) { return tensors_[i].name < n; });
   if (it == byName_.end() || tensors_[*it].name != name)
     return nullptr;
   return &tensors_[*it];
 }
 
-std::optional<std::string_view>
-SafetensorsReader::metadataValue(std::string_view key) const {
+std::optional<std::string_view> SafetensorsReader::metadataValue(std::string_view key) const {
   auto it = std::lower_bound(
       metadata_.begin(), metadata_.end(), key,
-      [](const std::pair<std::string, std::string> &p, std::string_view k) {
-        return p.first < k;
-      });
+      [](const std::pair<std::string, std::string> &p, std::string_view k) { return p.first < k; });
   if (it == metadata_.end() || it->first != key)
     return std::nullopt;
   return std::string_view(it->second);
@@ -305,8 +291,7 @@ SafetensorsReader::metadataValue(std::string_view key) const {
 // Writer
 //===----------------------------------------------------------------------===//
 
-Status SafetensorsWriter::addTensor(std::string name, DType dtype,
-                                    std::vector<uint64_t> shape,
+Status SafetensorsWriter::addTensor(std::string name, DType dtype, std::vector<uint64_t> shape,
                                     const void *data, size_t nbytes) {
   const std::string t = "safetensors writer: tensor " + q(name) + ": ";
   if (name == "__metadata__")
@@ -322,34 +307,29 @@ Status SafetensorsWriter::addTensor(std::string name, DType dtype,
   for (uint64_t dim : shape)
     if (mulOverflows(expected, dim, expected))
       return invalidArgumentError(t + "shape " + shapeString(shape) + " of " +
-                                  safetensorsDTypeName(dtype) +
-                                  " has more than 2^64 bytes");
+                                  safetensorsDTypeName(dtype) + " has more than 2^64 bytes");
   if (uint64_t(nbytes) != expected)
-    return invalidArgumentError(t + num(nbytes) + " bytes given, expected " +
-                                num(expected) + " (shape " +
-                                shapeString(shape) + " of " + safetensorsDTypeName(dtype) +
-                                ")");
+    return invalidArgumentError(t + num(nbytes) + " bytes given, expected " + num(expected) +
+                                " (shape " + shapeString(shape) + " of " +
+                                safetensorsDTypeName(dtype) + ")");
   if (nbytes > 0 && data == nullptr)
     return invalidArgumentError(t + "null data for " + num(nbytes) + " bytes");
-  tensors_.push_back(Tensor{std::move(name), dtype, std::move(shape),
-                            static_cast<const uint8_t *>(data), nbytes});
+  tensors_.push_back(
+      Tensor{std::move(name), dtype, std::move(shape), static_cast<const uint8_t *>(data), nbytes});
   return Status::success();
 }
 
 Status SafetensorsWriter::addMetadata(std::string key, std::string value) {
   if (!json::isValidUtf8(key) || !json::isValidUtf8(value))
-    return invalidArgumentError("safetensors writer: metadata " + q(key) +
-                                ": not valid UTF-8");
+    return invalidArgumentError("safetensors writer: metadata " + q(key) + ": not valid UTF-8");
   for (const auto &kv : metadata_)
     if (kv.first == key)
-      return invalidArgumentError("safetensors writer: metadata " + q(key) +
-                                  ": added twice");
+      return invalidArgumentError("safetensors writer: metadata " + q(key) + ": added twice");
   metadata_.emplace_back(std::move(key), std::move(value));
   return Status::success();
 }
 
-std::vector<const SafetensorsWriter::Tensor *>
-SafetensorsWriter::ordered() const {
+std::vector<const SafetensorsWriter::Tensor *> SafetensorsWriter::ordered() const {
   std::vector<const Tensor *> out;
   out.reserve(tensors_.size());
   for (const Tensor &t : tensors_)

@@ -27,9 +27,7 @@ namespace fp8rt {
 
 namespace {
 
-Fp8Format fp8Format(DType t) {
-  return t == DType::F8E5M2 ? Fp8Format::E5M2 : Fp8Format::E4M3FN;
-}
+Fp8Format fp8Format(DType t) { return t == DType::F8E5M2 ? Fp8Format::E5M2 : Fp8Format::E4M3FN; }
 
 cpu::ScaleMode scaleMode(GemmScaleMode m) {
   switch (m) {
@@ -140,7 +138,6 @@ Status CpuBackend::load(const Program &program) {
   return Status::success();
 }
 
-
 Status CpuBackend::write(uint32_t buffer, const void *data, size_t bytes) {
   FP8RT_RETURN_IF_ERROR(checkBufferAccess(program_, buffer, bytes, "cpu backend", "write"));
   std::memcpy(at(buffer), data, bytes);
@@ -233,14 +230,13 @@ Status CpuBackend::runGemm(const Gemm &g) {
     const cpu::Fp8Operand rhs{at(g.b), fp8Format(bType.dtype), scaleMode(g.bScaleMode),
                               bScales.data()};
     FP8RT_RETURN_IF_ERROR(cpu::scaledGemmTN(g.m, g.n, g.k, lhs, rhs,
-                                            bias.empty() ? nullptr : bias.data(),
-                                            out.data()));
+                                            bias.empty() ? nullptr : bias.data(), out.data()));
   } else {
     const std::vector<float> a = floats(g.a), b = floats(g.b);
     // Row strides of the stored matrices.
     const int64_t lda = aType.shape.back(), ldb = bType.shape.back();
-    FP8RT_RETURN_IF_ERROR(cpu::gemm(g.transposeA, g.transposeB, g.m, g.n, g.k, a.data(),
-                                    lda, b.data(), ldb, out.data(), g.n));
+    FP8RT_RETURN_IF_ERROR(cpu::gemm(g.transposeA, g.transposeB, g.m, g.n, g.k, a.data(), lda,
+                                    b.data(), ldb, out.data(), g.n));
     if (!bias.empty())
       for (size_t r = 0; r < size_t(g.m); ++r)
         for (size_t c = 0; c < size_t(g.n); ++c)

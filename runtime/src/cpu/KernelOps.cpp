@@ -118,8 +118,7 @@ Status runKernelOp(const KernelOp &op, const std::vector<const Value *> &operand
     const Value *v = operands[i];
     if (!v)
       return internalError(op.op + ": operand " + std::to_string(i) + " is null");
-    FP8RT_RETURN_IF_ERROR(
-        checkTypeBounds(v->type, op.op + ": operand " + std::to_string(i)));
+    FP8RT_RETURN_IF_ERROR(checkTypeBounds(v->type, op.op + ": operand " + std::to_string(i)));
     const size_t n = size_t(elementCount(v->type));
     const bool isInt = isInteger(v->type.dtype);
     if ((isInt ? v->i.size() : v->f.size()) != n)
@@ -129,8 +128,7 @@ Status runKernelOp(const KernelOp &op, const std::vector<const Value *> &operand
     types.push_back(v->type);
   }
   for (size_t i = 0; i < op.results.size(); ++i)
-    FP8RT_RETURN_IF_ERROR(
-        checkTypeBounds(op.results[i], op.op + ": result " + std::to_string(i)));
+    FP8RT_RETURN_IF_ERROR(checkTypeBounds(op.results[i], op.op + ": result " + std::to_string(i)));
   FP8RT_RETURN_IF_ERROR(ops::runCheck(id, OpContext(op, types)));
 
   results.resize(op.results.size());
@@ -225,8 +223,7 @@ void storeValue(const Value &value, uint8_t *bytes) {
       const float x = value.f[k];
       // A NaN keeps its payload (it is held exactly); numbers round as usual,
       // which is the identity on the bf16 numbers a Value holds.
-      const uint16_t h =
-          std::isnan(x) ? uint16_t(floatBits(x) >> 16) : floatToBf16(x);
+      const uint16_t h = std::isnan(x) ? uint16_t(floatBits(x) >> 16) : floatToBf16(x);
       bytes[2 * k] = uint8_t(h);
       bytes[2 * k + 1] = uint8_t(h >> 8);
     }

@@ -35,8 +35,7 @@ void quantizeGrid(const float *x, const float *scales, const ScaleGrid &g, DType
   for (int64_t r = 0; r < g.rows; ++r)
     for (int64_t s = 0; s < g.segmentsPerRow(); ++s) {
       const int64_t offset = r * g.cols + s * g.segment;
-      quantize(x + offset, size_t(g.segment), scales[g.scaleIndex(r, s)], format,
-               codes.data());
+      quantize(x + offset, size_t(g.segment), scales[g.scaleIndex(r, s)], format, codes.data());
       for (int64_t k = 0; k < g.segment; ++k)
         out[offset + k] = fp8ToFloat(codes[size_t(k)], format);
     }

@@ -32,9 +32,8 @@ Status runTrainEmbedding(const OpRun &ctx) {
 Status runTrainEmbeddingGrad(const OpRun &ctx) {
   const TensorType &result = ctx.op.results[0];
   const int64_t vocab = result.shape[0], dim = result.shape[1];
-  return kernelError(ctx, cpu::embeddingGrad(ctx.inF(0), ctx.inI(1),
-                                             elementCount(ctx.type(1)), vocab, dim,
-                                             ctx.outF(0)));
+  return kernelError(ctx, cpu::embeddingGrad(ctx.inF(0), ctx.inI(1), elementCount(ctx.type(1)),
+                                             vocab, dim, ctx.outF(0)));
 }
 
 Status runTrainLinear(const OpRun &ctx) {
@@ -65,9 +64,8 @@ Status matmulLike(const OpRun &ctx) {
   const int64_t batch = elementCount(shape) / (m * n);
   for (int64_t b = 0; b < batch; ++b)
     FP8RT_RETURN_IF_ERROR(kernelError(
-        ctx, cpu::gemm(transLhs, transRhs, m, n, k, ctx.inF(0) + b * m * k,
-                       transLhs ? m : k, ctx.inF(1) + b * k * n, transRhs ? k : n,
-                       ctx.outF(0) + b * m * n, n)));
+        ctx, cpu::gemm(transLhs, transRhs, m, n, k, ctx.inF(0) + b * m * k, transLhs ? m : k,
+                       ctx.inF(1) + b * k * n, transRhs ? k : n, ctx.outF(0) + b * m * n, n)));
   return Status::success();
 }
 
@@ -79,16 +77,14 @@ Status runTrainBatchMatmul(const OpRun &ctx) { return matmulLike(ctx); }
 Status runTrainAttention(const OpRun &ctx) {
   cpu::AttentionConfig config;
   FP8RT_RETURN_IF_ERROR(attentionConfig(ctx, 0, config));
-  return kernelError(ctx, cpu::attention(config, ctx.inF(0), ctx.inF(1), ctx.inF(2),
-                                         ctx.outF(0)));
+  return kernelError(ctx, cpu::attention(config, ctx.inF(0), ctx.inF(1), ctx.inF(2), ctx.outF(0)));
 }
 
 Status runTrainAttentionGrad(const OpRun &ctx) {
   cpu::AttentionConfig config;
   FP8RT_RETURN_IF_ERROR(attentionConfig(ctx, 1, config));
-  return kernelError(ctx, cpu::attentionGrad(config, ctx.inF(0), ctx.inF(1), ctx.inF(2),
-                                             ctx.inF(3), ctx.outF(0), ctx.outF(1),
-                                             ctx.outF(2)));
+  return kernelError(ctx, cpu::attentionGrad(config, ctx.inF(0), ctx.inF(1), ctx.inF(2), ctx.inF(3),
+                                             ctx.outF(0), ctx.outF(1), ctx.outF(2)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -319,18 +315,18 @@ Status runTrainSoftmaxCrossEntropy(const OpRun &ctx) {
   std::optional<int64_t> ignoreIndex;
   FP8RT_RETURN_IF_ERROR(ctx.optionalI64Attr("ignore_index", ignoreIndex));
   const int64_t vocab = ctx.shape(0).back();
-  return kernelError(ctx, cpu::softmaxCrossEntropy(ctx.inF(0), ctx.inI(1),
-                                                   elementCount(ctx.type(1)), vocab,
-                                                   ignoreIndex, ctx.outF(0)));
+  return kernelError(ctx,
+                     cpu::softmaxCrossEntropy(ctx.inF(0), ctx.inI(1), elementCount(ctx.type(1)),
+                                              vocab, ignoreIndex, ctx.outF(0)));
 }
 
 Status runTrainSoftmaxCrossEntropyGrad(const OpRun &ctx) {
   std::optional<int64_t> ignoreIndex;
   FP8RT_RETURN_IF_ERROR(ctx.optionalI64Attr("ignore_index", ignoreIndex));
   const int64_t vocab = ctx.shape(0).back();
-  return kernelError(ctx, cpu::softmaxCrossEntropyGrad(
-                              ctx.inF(0), ctx.inI(1), elementCount(ctx.type(1)), vocab,
-                              ctx.scalarF(2), ignoreIndex, ctx.outF(0)));
+  return kernelError(ctx,
+                     cpu::softmaxCrossEntropyGrad(ctx.inF(0), ctx.inI(1), elementCount(ctx.type(1)),
+                                                  vocab, ctx.scalarF(2), ignoreIndex, ctx.outF(0)));
 }
 
 //===----------------------------------------------------------------------===//

@@ -13,12 +13,9 @@
 
 namespace fp8rt {
 
-const char *fp8FormatName(Fp8Format f) {
-  return f == Fp8Format::E4M3FN ? "e4m3fn" : "e5m2";
-}
+const char *fp8FormatName(Fp8Format f) { return f == Fp8Format::E4M3FN ? "e4m3fn" : "e5m2"; }
 
-float computeScale(float amax, float fp8Max, int64_t margin, bool powerOf2,
-                   float previous) {
+float computeScale(float amax, float fp8Max, int64_t margin, bool powerOf2, float previous) {
   // "Tiny": zero, subnormal, negative, inf or NaN. Keep the previous scale so
   // an all-zero tensor or a NaN never turns the scale into inf or NaN.
   if (!std::isfinite(amax) || !(amax >= FLT_MIN))
@@ -88,12 +85,9 @@ void quantizeBf16Loop(const uint16_t *x, size_t n, float scale, uint8_t *out) {
 
 float amax(const float *x, size_t n) { return amaxFromBits(maxAbsBits(x, n)); }
 
-float amaxBf16(const uint16_t *x, size_t n) {
-  return amaxFromBits(maxAbsBits(x, n));
-}
+float amaxBf16(const uint16_t *x, size_t n) { return amaxFromBits(maxAbsBits(x, n)); }
 
-void quantize(const float *x, size_t n, float scale, Fp8Format format,
-              uint8_t *out) {
+void quantize(const float *x, size_t n, float scale, Fp8Format format, uint8_t *out) {
   // Template arguments are resolved at compile time: the conversion inlines.
   if (format == Fp8Format::E4M3FN)
     quantizeLoop<floatToE4M3>(x, n, scale, out);
@@ -101,16 +95,14 @@ void quantize(const float *x, size_t n, float scale, Fp8Format format,
     quantizeLoop<floatToE5M2>(x, n, scale, out);
 }
 
-void quantizeBf16(const uint16_t *x, size_t n, float scale, Fp8Format format,
-                  uint8_t *out) {
+void quantizeBf16(const uint16_t *x, size_t n, float scale, Fp8Format format, uint8_t *out) {
   if (format == Fp8Format::E4M3FN)
     quantizeBf16Loop<floatToE4M3>(x, n, scale, out);
   else
     quantizeBf16Loop<floatToE5M2>(x, n, scale, out);
 }
 
-void dequantize(const uint8_t *q, size_t n, float scale, Fp8Format format,
-                float *out) {
+void dequantize(const uint8_t *q, size_t n, float scale, Fp8Format format, float *out) {
   // 256 divisions once, then a table lookup per element: the same values as
   // dividing every element, since each is the same f32 operation.
   float table[256];

@@ -53,9 +53,9 @@ float lrSchedule(const LRSchedule &s, int64_t step) {
   return float(s.minLr + coeff * (s.lr - s.minLr));
 }
 
-void adamwUpdate(const float *param, const float *grad, const float *expAvg,
-                 const float *expAvgSq, size_t n, float lr, int64_t step,
-                 const AdamWConfig &c, float *newParam, float *newExpAvg, float *newExpAvgSq) {
+void adamwUpdate(const float *param, const float *grad, const float *expAvg, const float *expAvgSq,
+                 size_t n, float lr, int64_t step, const AdamWConfig &c, float *newParam,
+                 float *newExpAvg, float *newExpAvgSq) {
   double t = double(step);
   double lrd = double(lr);
   double bc1 = 1.0 - std::pow(c.beta1, t);

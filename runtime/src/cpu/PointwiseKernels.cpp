@@ -35,8 +35,7 @@ inline double geluNoneDeriv(double x) {
 }
 inline double geluTanhDeriv(double x) {
   double t = std::tanh(kSqrt2OverPi * (x + kGeluCoef * x * x * x));
-  return 0.5 * (1.0 + t) +
-         0.5 * x * (1.0 - t * t) * kSqrt2OverPi * (1.0 + 3.0 * kGeluCoef * x * x);
+  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * kSqrt2OverPi * (1.0 + 3.0 * kGeluCoef * x * x);
 }
 /// d silu / dx = σ(x)·(1 + x·(1 - σ(x))).
 inline double siluDeriv(double x) {
@@ -56,8 +55,7 @@ void gelu(const float *x, size_t n, GeluApproximation approximate, float *y) {
   }
 }
 
-void geluGrad(const float *dy, const float *x, size_t n, GeluApproximation approximate,
-              float *dx) {
+void geluGrad(const float *dy, const float *x, size_t n, GeluApproximation approximate, float *dx) {
   if (approximate == GeluApproximation::Tanh) {
     for (size_t i = 0; i < n; ++i)
       dx[i] = float(double(dy[i]) * geluTanhDeriv(x[i]));

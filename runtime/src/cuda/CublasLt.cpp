@@ -80,8 +80,8 @@ bool isBlock(GemmScaleMode m) {
 Status sizeStaging(ScaleStaging &s, const char *operand) {
   const bool blocks = s.target == StagedScale::Vec128 || s.target == StagedScale::Block128;
   if (blocks && s.cols % 128 != 0)
-    return invalidArgumentError(std::string("operand ") + operand + ": K = " +
-                                std::to_string(s.cols) +
+    return invalidArgumentError(std::string("operand ") + operand +
+                                ": K = " + std::to_string(s.cols) +
                                 " is not a multiple of 128 (block scales)");
   switch (s.target) {
   case StagedScale::Scalar:
@@ -182,8 +182,8 @@ StatusOr<LtMatmul> LtMatmul::create(const Program &program, const Gemm &g,
   LtMatmul mm;
   mm.fp8 = isFp8(aType.dtype);
   mm.summary = g.name + ": " + std::to_string(g.m) + "x" + std::to_string(g.n) + "x" +
-               std::to_string(g.k) + " " + dtypeName(aType.dtype) + " x " +
-               dtypeName(bType.dtype) + " -> " + dtypeName(dType.dtype);
+               std::to_string(g.k) + " " + dtypeName(aType.dtype) + " x " + dtypeName(bType.dtype) +
+               " -> " + dtypeName(dType.dtype);
   auto fail = [&](const Status &s) { return s.withContext("gemm " + mm.summary); };
 
   StatusOr<cudaDataType_t> aCuda = cudaType(aType.dtype), bCuda = cudaType(bType.dtype),
@@ -214,24 +214,21 @@ StatusOr<LtMatmul> LtMatmul::create(const Program &program, const Gemm &g,
 
   if (s.ok() && mm.fp8) {
     FP8RT_ASSIGN_OR_RETURN(GemmScaleStaging staging, planScaleStaging(program, g));
-    const int32_t ltAMode = ltScaleMode(staging.b.target),
-                  ltBMode = ltScaleMode(staging.a.target);
+    const int32_t ltAMode = ltScaleMode(staging.b.target), ltBMode = ltScaleMode(staging.a.target);
     const void *ltAScale = addr.bScaleInverse, *ltBScale = addr.aScaleInverse;
-    s = setAttribute(mm.desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, ltAScale,
-                     "A_SCALE_POINTER");
+    s = setAttribute(mm.desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, ltAScale, "A_SCALE_POINTER");
     if (s.ok())
-      s = setAttribute(mm.desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, ltBScale,
-                       "B_SCALE_POINTER");
+      s = setAttribute(mm.desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, ltBScale, "B_SCALE_POINTER");
     if (s.ok())
       s = setAttribute(mm.desc, CUBLASLT_MATMUL_DESC_A_SCALE_MODE, ltAMode, "A_SCALE_MODE");
     if (s.ok())
       s = setAttribute(mm.desc, CUBLASLT_MATMUL_DESC_B_SCALE_MODE, ltBMode, "B_SCALE_MODE");
     // Block-scaled FP8 GEMMs accumulate in full precision only (cuBLASLt
     // has no fast-accumulation kernels for them).
-    const bool blocks = staging.a.target == StagedScale::Vec128 ||
-                        staging.a.target == StagedScale::Block128;
-    mm.fastAccum = fastAccumMode == FastAccum::AsCompiled ? g.fastAccum
-                                                          : fastAccumMode == FastAccum::On;
+    const bool blocks =
+        staging.a.target == StagedScale::Vec128 || staging.a.target == StagedScale::Block128;
+    mm.fastAccum =
+        fastAccumMode == FastAccum::AsCompiled ? g.fastAccum : fastAccumMode == FastAccum::On;
     if (blocks)
       mm.fastAccum = false;
     const int8_t fast = mm.fastAccum ? 1 : 0;
@@ -245,8 +242,8 @@ StatusOr<LtMatmul> LtMatmul::create(const Program &program, const Gemm &g,
     }
   }
   if (s.ok() && g.amaxD != Gemm::kNone)
-    s = setAttribute(mm.desc, CUBLASLT_MATMUL_DESC_AMAX_D_POINTER,
-                     static_cast<void *>(addr.amaxD), "AMAX_D_POINTER");
+    s = setAttribute(mm.desc, CUBLASLT_MATMUL_DESC_AMAX_D_POINTER, static_cast<void *>(addr.amaxD),
+                     "AMAX_D_POINTER");
   if (s.ok() && g.epilogue == GemmEpilogue::Bias) {
     FP8RT_ASSIGN_OR_RETURN(cudaDataType_t biasType, cudaType(buffers[g.bias].type.dtype));
     const cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
@@ -268,25 +265,25 @@ StatusOr<LtMatmul> LtMatmul::create(const Program &program, const Gemm &g,
   matrixShape(bType, bRows, bCols);
   // cuBLASLt's A = program B, stored [bRows, bCols] row-major = column-major
   // bCols x bRows with ld bCols.
-  s = cublasStatus(cublasLtMatrixLayoutCreate(&mm.aLayout, *bCuda, uint64_t(bCols),
-                                              uint64_t(bRows), bCols),
-                   "cublasLtMatrixLayoutCreate(A)");
+  s = cublasStatus(
+      cublasLtMatrixLayoutCreate(&mm.aLayout, *bCuda, uint64_t(bCols), uint64_t(bRows), bCols),
+      "cublasLtMatrixLayoutCreate(A)");
   if (s.ok())
-    s = cublasStatus(cublasLtMatrixLayoutCreate(&mm.bLayout, *aCuda, uint64_t(aCols),
-                                                uint64_t(aRows), aCols),
-                     "cublasLtMatrixLayoutCreate(B)");
+    s = cublasStatus(
+        cublasLtMatrixLayoutCreate(&mm.bLayout, *aCuda, uint64_t(aCols), uint64_t(aRows), aCols),
+        "cublasLtMatrixLayoutCreate(B)");
   // D' is n x m column-major (ld n): the program's row-major [m, n].
   if (s.ok())
-    s = cublasStatus(cublasLtMatrixLayoutCreate(&mm.dLayout, *dCuda, uint64_t(g.n),
-                                                uint64_t(g.m), g.n),
-                     "cublasLtMatrixLayoutCreate(D)");
+    s = cublasStatus(
+        cublasLtMatrixLayoutCreate(&mm.dLayout, *dCuda, uint64_t(g.n), uint64_t(g.m), g.n),
+        "cublasLtMatrixLayoutCreate(D)");
   // C is never read (beta = 0) but needs a type cuBLASLt accepts with this
   // D: an FP8 D takes a 16-bit C.
   const cudaDataType_t cType = isFp8(dType.dtype) ? CUDA_R_16BF : *dCuda;
   if (s.ok())
-    s = cublasStatus(cublasLtMatrixLayoutCreate(&mm.cLayout, cType, uint64_t(g.n),
-                                                uint64_t(g.m), g.n),
-                     "cublasLtMatrixLayoutCreate(C)");
+    s = cublasStatus(
+        cublasLtMatrixLayoutCreate(&mm.cLayout, cType, uint64_t(g.n), uint64_t(g.m), g.n),
+        "cublasLtMatrixLayoutCreate(C)");
   if (!s.ok())
     return fail(s);
 

@@ -37,8 +37,7 @@ public:
   ~LtMatmul();
 
   cublasLtMatmulDesc_t desc = nullptr;
-  cublasLtMatrixLayout_t aLayout = nullptr, bLayout = nullptr, cLayout = nullptr,
-                         dLayout = nullptr;
+  cublasLtMatrixLayout_t aLayout = nullptr, bLayout = nullptr, cLayout = nullptr, dLayout = nullptr;
   /// cuBLASLt's operands (A' = the program's B, B' = the program's A).
   const void *ltA = nullptr, *ltB = nullptr;
   void *ltD = nullptr;

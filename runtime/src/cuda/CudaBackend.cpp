@@ -33,8 +33,7 @@ std::string CudaBackend::description() const {
   std::snprintf(buf, sizeof buf,
                 "CUDA backend (%s, compute capability %d.%d, %s, %d SMs, %s; cuBLASLt %zu)",
                 device_.name.c_str(), device_.major, device_.minor, arch_.c_str(),
-                device_.multiprocessors, gib(device_.totalMemory).c_str(),
-                cublasLtGetVersion());
+                device_.multiprocessors, gib(device_.totalMemory).c_str(), cublasLtGetVersion());
   return buf;
 }
 

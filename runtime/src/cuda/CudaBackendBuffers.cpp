@@ -70,8 +70,7 @@ Status CudaBackend::allocate(const Program &program) {
                                           offsets.size() * sizeof(int64_t),
                                           cudaMemcpyHostToDevice));
   for (size_t i = 0; i < kernels_.size(); ++i)
-    kernels_[i].offsets =
-        static_cast<const int64_t *>(offsetsAllocation_.get()) + offsetsStart[i];
+    kernels_[i].offsets = static_cast<const int64_t *>(offsetsAllocation_.get()) + offsetsStart[i];
   FP8RT_RETURN_IF_ERROR(extra(workspaceAllocation_, kWorkspaceBytes, "the cuBLASLt workspace"));
   workspace_ = workspaceAllocation_.get();
 
@@ -84,8 +83,8 @@ Status CudaBackend::allocate(const Program &program) {
         StatusOr<GemmScaleStaging> s = planScaleStaging(program, inst.gemm);
         if (!s.ok())
           return s.status().withContext(f.name + ": gemm " + inst.gemm.name);
-        stagingFloats = std::max(stagingFloats, uint64_t(align256(uint64_t(s->a.count) * 4) / 4 +
-                                                         uint64_t(s->b.count)));
+        stagingFloats = std::max(
+            stagingFloats, uint64_t(align256(uint64_t(s->a.count) * 4) / 4 + uint64_t(s->b.count)));
       }
       if (inst.kind == Instruction::Kind::Copy) {
         const Buffer &src = program.buffers[inst.copy.source],

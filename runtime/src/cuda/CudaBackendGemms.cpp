@@ -151,9 +151,9 @@ Status CudaBackend::enqueueGemm(const GemmPlan &g) {
                                                 dim3(kStageThreads, 1, 1), args, 0, stream_));
   }
   const float one = 1.0f, zero = 0.0f;
-  return cublasStatus(cublasLtMatmul(lt_, mm.desc, &one, mm.ltA, mm.aLayout, mm.ltB,
-                                     mm.bLayout, &zero, mm.ltD, mm.cLayout, mm.ltD, mm.dLayout,
-                                     &g.algo, workspace_, kWorkspaceBytes, stream_),
+  return cublasStatus(cublasLtMatmul(lt_, mm.desc, &one, mm.ltA, mm.aLayout, mm.ltB, mm.bLayout,
+                                     &zero, mm.ltD, mm.cLayout, mm.ltD, mm.dLayout, &g.algo,
+                                     workspace_, kWorkspaceBytes, stream_),
                       "cublasLtMatmul");
 }
 

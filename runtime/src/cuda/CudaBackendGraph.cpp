@@ -47,8 +47,7 @@ Status CudaBackend::planFunctions(const Program &program) {
         c.source = at(inst.copy.source);
         c.target = at(inst.copy.target);
         c.bytes = src.bytes();
-        c.overlaps =
-            src.offset < dst.offset + dst.bytes() && dst.offset < src.offset + src.bytes();
+        c.overlaps = src.offset < dst.offset + dst.bytes() && dst.offset < src.offset + src.bytes();
         step.index = copies_.size();
         copies_.push_back(c);
         step.label = "copy " + src.name + " -> " + dst.name;
@@ -134,16 +133,15 @@ Status CudaBackend::run(const Function &function) {
   uint8_t *mirror = static_cast<uint8_t *>(mirrorAllocation_.get());
   for (uint32_t b : plan->readback)
     FP8RT_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(mirror + mirrorOffset_[b], at(b),
-                                               program_->buffers[b].bytes(),
-                                               cudaMemcpyDeviceToHost, stream_));
+                                               program_->buffers[b].bytes(), cudaMemcpyDeviceToHost,
+                                               stream_));
   cudaError_t e = cudaStreamSynchronize(stream_);
   if (e != cudaSuccess)
     return cudaStatus(e, function.name + " failed on the GPU (run with FP8RT_CUDA_SYNC=1 to "
-                         "find the instruction)");
+                                         "find the instruction)");
   for (uint32_t b : plan->readback)
     mirrorValid_[b] = true;
   return Status::success();
 }
-
 
 } // namespace fp8rt::cuda

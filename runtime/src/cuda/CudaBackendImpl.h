@@ -40,7 +40,6 @@ inline std::string gib(uint64_t bytes) {
 
 inline uint64_t align256(uint64_t x) { return (x + 255) / 256 * 256; }
 
-
 /// The FP8 scale staging kernel (fp8rt_stage_scales, CudaBackendGemms.cpp):
 /// reciprocal scales in cuBLASLt's layout (CublasLt.h, ScaleStaging).
 extern const char *const kStageScalesSource;
@@ -91,7 +90,7 @@ struct CopyPlan {
 
 struct Step {
   Instruction::Kind kind = Instruction::Kind::Kernel;
-  size_t index = 0; ///< into kernels_, gemms_ or copies_
+  size_t index = 0;  ///< into kernels_, gemms_ or copies_
   std::string label; ///< "instruction 12 (kernel k12_layer_norm)"
 };
 

@@ -19,7 +19,7 @@
 namespace fp8rt::cuda {
 
 Status CudaBackend::compileModules(std::vector<Module> &modules) {
-  const std::string dir = options_.cacheDir == "-"  ? std::string()
+  const std::string dir = options_.cacheDir == "-"    ? std::string()
                           : options_.cacheDir.empty() ? defaultKernelCacheDir()
                                                       : options_.cacheDir;
   const std::string version = nvrtcVersion();
@@ -51,8 +51,8 @@ Status CudaBackend::compileModules(std::vector<Module> &modules) {
 
   for (size_t i = 0; i < modules.size(); ++i) {
     Module &m = modules[i];
-    cudaError_t e = cudaLibraryLoadData(&m.library, m.cubin.data(), nullptr, nullptr, 0,
-                                        nullptr, nullptr, 0);
+    cudaError_t e =
+        cudaLibraryLoadData(&m.library, m.cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0);
     const bool wasCached = std::find(misses.begin(), misses.end(), i) == misses.end();
     if (e != cudaSuccess && wasCached) {
       // A cached cubin this driver refuses: compile it again.
@@ -63,8 +63,7 @@ Status CudaBackend::compileModules(std::vector<Module> &modules) {
       m.cubin = std::move(*cubin);
       ++stats_.compiled;
       --stats_.cacheHits;
-      e = cudaLibraryLoadData(&m.library, m.cubin.data(), nullptr, nullptr, 0, nullptr,
-                              nullptr, 0);
+      e = cudaLibraryLoadData(&m.library, m.cubin.data(), nullptr, nullptr, 0, nullptr, nullptr, 0);
       misses.push_back(i);
     }
     FP8RT_RETURN_IF_ERROR(cudaStatus(e, "kernel " + m.name + ": cudaLibraryLoadData"));
@@ -74,8 +73,7 @@ Status CudaBackend::compileModules(std::vector<Module> &modules) {
       // A cache that cannot be written only costs time at the next start.
       Status s = writeCachedKernel(dir, fileNames[i], modules[i].cubin);
       if (!s.ok() && i == misses.front())
-        std::fprintf(stderr, "fp8rt: warning: kernel cache not written: %s\n",
-                     s.message().c_str());
+        std::fprintf(stderr, "fp8rt: warning: kernel cache not written: %s\n", s.message().c_str());
     }
   for (Module &m : modules) {
     m.cubin.clear();
@@ -120,9 +118,9 @@ Status CudaBackend::compileKernels(const Program &program) {
     plan.code = &generated_[i];
     for (const Launch &l : generated_[i].launches) {
       cudaKernel_t k = nullptr;
-      FP8RT_RETURN_IF_ERROR(cudaStatus(
-          cudaLibraryGetKernel(&k, modules_[moduleOf[i]].library, l.entry.c_str()),
-          "kernel " + generated_[i].name + ": entry " + l.entry));
+      FP8RT_RETURN_IF_ERROR(
+          cudaStatus(cudaLibraryGetKernel(&k, modules_[moduleOf[i]].library, l.entry.c_str()),
+                     "kernel " + generated_[i].name + ": entry " + l.entry));
       if (l.sharedBytes > 48 * 1024)
         FP8RT_RETURN_IF_ERROR(cudaStatus(
             cudaKernelSetAttributeForDevice(k, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -142,11 +140,11 @@ Status CudaBackend::enqueueKernel(const KernelPlan &k) {
   void *args[] = {&arena, &scratch, &offsets};
   for (size_t i = 0; i < k.entries.size(); ++i) {
     const Launch &l = k.code->launches[i];
-    FP8RT_RETURN_IF_ERROR(cudaStatus(
-        cudaLaunchKernel(reinterpret_cast<const void *>(k.entries[i]),
-                         dim3(l.grid[0], l.grid[1], l.grid[2]),
-                         dim3(l.block[0], l.block[1], l.block[2]), args, l.sharedBytes, stream_),
-        "launch of " + l.entry));
+    FP8RT_RETURN_IF_ERROR(cudaStatus(cudaLaunchKernel(reinterpret_cast<const void *>(k.entries[i]),
+                                                      dim3(l.grid[0], l.grid[1], l.grid[2]),
+                                                      dim3(l.block[0], l.block[1], l.block[2]),
+                                                      args, l.sharedBytes, stream_),
+                                     "launch of " + l.entry));
   }
   return Status::success();
 }

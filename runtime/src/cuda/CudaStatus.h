@@ -61,18 +61,18 @@ inline Status nvrtcStatus(nvrtcResult r, const std::string &call) {
 
 /// Returns from the enclosing function when a CUDA runtime call fails; the
 /// message names the call as written.
-#define FP8RT_CUDA_RETURN_IF_ERROR(call)                                       \
+#define FP8RT_CUDA_RETURN_IF_ERROR(call)                                                           \
   FP8RT_RETURN_IF_ERROR(::fp8rt::cuda::cudaStatus((call), #call))
 
 /// FP8RT_CUBLASLT_RETURN_IF_ERROR(cublasLtCreate, &handle): calls
 /// cublasLtCreate(&handle) and returns "cublasLtCreate failed: ..." on error.
-#define FP8RT_CUBLASLT_RETURN_IF_ERROR(function, ...)                          \
+#define FP8RT_CUBLASLT_RETURN_IF_ERROR(function, ...)                                              \
   FP8RT_RETURN_IF_ERROR(::fp8rt::cuda::cublasStatus(function(__VA_ARGS__), #function))
 
 /// FP8RT_NVRTC_RETURN_IF_ERROR("kernel 'k'", nvrtcGetPTXSize, program, &size):
 /// calls the function and returns "kernel 'k': nvrtcGetPTXSize: ..." on error.
-#define FP8RT_NVRTC_RETURN_IF_ERROR(context, function, ...)                    \
-  FP8RT_RETURN_IF_ERROR(                                                       \
+#define FP8RT_NVRTC_RETURN_IF_ERROR(context, function, ...)                                        \
+  FP8RT_RETURN_IF_ERROR(                                                                           \
       ::fp8rt::cuda::nvrtcStatus(function(__VA_ARGS__), #function).withContext(context))
 
 #endif // FP8RT_SRC_CUDA_CUDASTATUS_H

@@ -45,8 +45,8 @@ Status makeDirectories(const std::string &dir) {
       continue;
     const std::string prefix = dir.substr(0, pos);
     if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST)
-      return ioError(prefix + ": cannot create the kernel cache directory: " +
-                     std::strerror(errno));
+      return ioError(prefix +
+                     ": cannot create the kernel cache directory: " + std::strerror(errno));
   }
   return Status::success();
 }

@@ -28,12 +28,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdarg>
-#include <functional>
 #include <cinttypes>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -93,7 +93,6 @@ Grid scaleGrid(const KernelOp &op, const vector<int64_t> &shape) {
   }
   return g;
 }
-
 
 namespace {
 
@@ -162,8 +161,7 @@ Status Generator::plan() {
           continue;
         bool ok = true;
         for (size_t k = 0; k < op.operands.size(); ++k)
-          if (phaseOf[op.operands[k]] == p &&
-              !readsAtIndex(op, k, elems(op.operands[k]), n))
+          if (phaseOf[op.operands[k]] == p && !readsAtIndex(op, k, elems(op.operands[k]), n))
             ok = false;
         if (ok)
           chosen = p;
@@ -205,7 +203,8 @@ Status Generator::plan() {
     bool clobbers = false;
     for (size_t i = 0; i < numInputs; ++i) {
       const Buffer &in = program.buffers[kernel.inputs[i]];
-      const bool overlap = in.offset < out.offset + out.bytes() && out.offset < in.offset + in.bytes();
+      const bool overlap =
+          in.offset < out.offset + out.bytes() && out.offset < in.offset + in.bytes();
       if (overlap && lastRead[i] > phaseOf[v])
         clobbers = true;
     }
@@ -290,9 +289,9 @@ Status Generator::emitPointwise(const Phase &phase) {
       }
       if (emitterOf(ops::idOf(op)).scaleOperand && k == 1 && elems(v) > 1) {
         const Grid g = scaleGrid(op, types[op.operands[0]].shape);
-        return fmt("ldf<F32>(%s, scaleIndex(i / %s, i %% %s, %s, %s, %s, false))",
-                   home[v].c_str(), num(g.cols).c_str(), num(g.cols).c_str(),
-                   num(g.cols).c_str(), num(g.segment).c_str(), num(g.rowBlock).c_str());
+        return fmt("ldf<F32>(%s, scaleIndex(i / %s, i %% %s, %s, %s, %s, false))", home[v].c_str(),
+                   num(g.cols).c_str(), num(g.cols).c_str(), num(g.cols).c_str(),
+                   num(g.segment).c_str(), num(g.rowBlock).c_str());
       }
       if (!hoisted.count(v)) {
         hoisted.insert(v);
@@ -305,8 +304,8 @@ Status Generator::emitPointwise(const Phase &phase) {
     FP8RT_RETURN_IF_ERROR(emitPointwiseOp(op, firstResult[j], ref, code));
     for (size_t r = 0; r < op.results.size(); ++r) {
       const uint32_t v = firstResult[j] + uint32_t(r);
-      declared += fmt("    %s v%u[%d]; // %s\n", isInteger(types[v].dtype) ? "i64" : "float", v,
-                      V, describe(v).c_str());
+      declared += fmt("    %s v%u[%d]; // %s\n", isInteger(types[v].dtype) ? "i64" : "float", v, V,
+                      describe(v).c_str());
       if (!home[v].empty())
         stores += fmt("    %s<%s, %d>(%s, base, v%u);\n",
                       isInteger(types[v].dtype) ? "stvi" : "stv", dt(v), V, home[v].c_str(), v);
@@ -332,8 +331,7 @@ Status Generator::emitPointwise(const Phase &phase) {
 }
 
 Status Generator::emitPointwiseOp(const KernelOp &op, uint32_t firstResult,
-                                  const std::function<string(uint32_t, size_t)> &ref,
-                                  string &out) {
+                                  const std::function<string(uint32_t, size_t)> &ref, string &out) {
   out = "      // " + op.op + "\n";
   const OpEmitter &emitter = emitterOf(ops::idOf(op));
   if (!emitter.pointwise)
@@ -409,8 +407,8 @@ StatusOr<GeneratedKernel> generateKernel(const Program &program, const Kernel &k
   // buffer (offsets are arguments): kernels of several functions share one
   // translation unit, and the same kernel over other buffers (each layer's)
   // is one entry, compiled once.
-  const string prefix = fmt("%s_%08x", sanitize(kindOf(kernel.name)).c_str(),
-                            uint32_t(fnv1a(g.body) & 0xFFFFFFFFu));
+  const string prefix =
+      fmt("%s_%08x", sanitize(kindOf(kernel.name)).c_str(), uint32_t(fnv1a(g.body) & 0xFFFFFFFFu));
   GeneratedKernel out;
   out.name = kernel.name;
   out.body = g.body;

@@ -33,15 +33,24 @@ inline constexpr uint64_t kMaxGrid = 65535;
 
 inline const char *dtCode(DType t) {
   switch (t) {
-  case DType::F32: return "F32";
-  case DType::BF16: return "BF16";
-  case DType::F16: return "F16";
-  case DType::F8E4M3: return "E4M3";
-  case DType::F8E5M2: return "E5M2";
-  case DType::I32: return "I32";
-  case DType::I64: return "I64";
-  case DType::I8: return "I8";
-  case DType::U8: return "U8"; // no program holds it
+  case DType::F32:
+    return "F32";
+  case DType::BF16:
+    return "BF16";
+  case DType::F16:
+    return "F16";
+  case DType::F8E4M3:
+    return "E4M3";
+  case DType::F8E5M2:
+    return "E5M2";
+  case DType::I32:
+    return "I32";
+  case DType::I64:
+    return "I64";
+  case DType::I8:
+    return "I8";
+  case DType::U8:
+    return "U8"; // no program holds it
   }
   return "F32";
 }
@@ -87,17 +96,17 @@ Grid scaleGrid(const KernelOp &op, const vector<int64_t> &shape);
 
 struct Phase {
   bool pointwise = false;
-  int64_t n = 0;       ///< pointwise: the element count
-  vector<size_t> ops;  ///< op indices, in program order
+  int64_t n = 0;      ///< pointwise: the element count
+  vector<size_t> ops; ///< op indices, in program order
 };
 
 struct Generator {
   const Program &program;
   const Kernel &kernel;
-  vector<TensorType> types;  ///< per value
-  vector<int> defOp;         ///< per value: op index, -1 for an input
-  vector<int> phaseOf;       ///< per value: defining phase, -1 for an input
-  vector<string> home;       ///< per value: memory expression, "" if none
+  vector<TensorType> types; ///< per value
+  vector<int> defOp;        ///< per value: op index, -1 for an input
+  vector<int> phaseOf;      ///< per value: defining phase, -1 for an input
+  vector<string> home;      ///< per value: memory expression, "" if none
   vector<Phase> phases;
   uint64_t scratch = 0;
   string body;
@@ -116,9 +125,7 @@ struct Generator {
   }
   int64_t elems(uint32_t v) const { return types[v].numElements(); }
   const char *dt(uint32_t v) const { return dtCode(types[v].dtype); }
-  string describe(uint32_t v) const {
-    return fmt("value %u: %s", v, types[v].str().c_str());
-  }
+  string describe(uint32_t v) const { return fmt("value %u: %s", v, types[v].str().c_str()); }
 
   /// Where input `i` / output `y` of the kernel is: its byte offset in the
   /// arena is a launch argument (GeneratedKernel::offsets), so that the same
@@ -153,7 +160,6 @@ struct Generator {
   Status emitPointwiseOp(const KernelOp &op, uint32_t firstResult,
                          const std::function<string(uint32_t, size_t)> &ref, string &out);
 };
-
 
 /// What a pointwise emitter sees: the op, its operands as expressions
 /// (registers, loads, hoisted scalars), and `out`, which it appends the

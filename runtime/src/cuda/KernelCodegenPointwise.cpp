@@ -91,22 +91,22 @@ Status reshape(const PointwiseEmit &p) {
 
 Status adamwUpdate(const PointwiseEmit &p) {
   const KernelOp &op = p.op;
-  p.out += fmt("      adamw(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);\n",
-               p.a(0).c_str(), p.a(1).c_str(), p.a(2).c_str(), p.a(3).c_str(), p.a(4).c_str(),
-               p.a(5).c_str(), doubleLit(attrF(op, "beta1")).c_str(),
-               doubleLit(attrF(op, "beta2")).c_str(), doubleLit(attrF(op, "eps")).c_str(),
-               doubleLit(attrF(op, "weight_decay")).c_str(), p.res(0).c_str(), p.res(1).c_str(),
-               p.res(2).c_str());
+  p.out += fmt("      adamw(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s);\n", p.a(0).c_str(),
+               p.a(1).c_str(), p.a(2).c_str(), p.a(3).c_str(), p.a(4).c_str(), p.a(5).c_str(),
+               doubleLit(attrF(op, "beta1")).c_str(), doubleLit(attrF(op, "beta2")).c_str(),
+               doubleLit(attrF(op, "eps")).c_str(), doubleLit(attrF(op, "weight_decay")).c_str(),
+               p.res(0).c_str(), p.res(1).c_str(), p.res(2).c_str());
   return Status::success();
 }
 
 Status sgdUpdate(const PointwiseEmit &p) {
   const KernelOp &op = p.op;
   const bool buffer = op.operands.size() == 4;
-  p.out += fmt("      { float newBuffer = 0.0f;\n        sgd(%s, %s, %s, %s, %s, %s, %s, newBuffer);\n",
-               p.a(0).c_str(), p.a(1).c_str(), buffer ? p.a(3).c_str() : "0.0f", p.a(2).c_str(),
-               doubleLit(attrF(op, "momentum")).c_str(),
-               doubleLit(attrF(op, "weight_decay")).c_str(), p.res(0).c_str());
+  p.out +=
+      fmt("      { float newBuffer = 0.0f;\n        sgd(%s, %s, %s, %s, %s, %s, %s, newBuffer);\n",
+          p.a(0).c_str(), p.a(1).c_str(), buffer ? p.a(3).c_str() : "0.0f", p.a(2).c_str(),
+          doubleLit(attrF(op, "momentum")).c_str(), doubleLit(attrF(op, "weight_decay")).c_str(),
+          p.res(0).c_str());
   if (buffer)
     p.out += "        " + p.res(1) + " = newBuffer;\n";
   p.out += "      }\n";
@@ -114,19 +114,18 @@ Status sgdUpdate(const PointwiseEmit &p) {
 }
 
 Status clipCoef(const PointwiseEmit &p) {
-  p.out += p.rounded(0, fmt("clipCoef(%s, %s)", p.a(0).c_str(),
-                            doubleLit(attrF(p.op, "max_norm")).c_str()));
+  p.out += p.rounded(
+      0, fmt("clipCoef(%s, %s)", p.a(0).c_str(), doubleLit(attrF(p.op, "max_norm")).c_str()));
   return Status::success();
 }
 
 Status lrSchedule(const PointwiseEmit &p) {
   const KernelOp &op = p.op;
-  p.out += p.rounded(0, fmt("lrSchedule(%s, %s, %s, %s, %s, %s)", p.a(0).c_str(),
-                            attrS(op, "kind") == "cosine" ? "true" : "false",
-                            doubleLit(attrF(op, "lr")).c_str(),
-                            num(attrI(op, "warmup_steps")).c_str(),
-                            num(attrI(op, "total_steps")).c_str(),
-                            doubleLit(attrF(op, "min_lr")).c_str()));
+  p.out += p.rounded(
+      0, fmt("lrSchedule(%s, %s, %s, %s, %s, %s)", p.a(0).c_str(),
+             attrS(op, "kind") == "cosine" ? "true" : "false", doubleLit(attrF(op, "lr")).c_str(),
+             num(attrI(op, "warmup_steps")).c_str(), num(attrI(op, "total_steps")).c_str(),
+             doubleLit(attrF(op, "min_lr")).c_str()));
   return Status::success();
 }
 
@@ -139,11 +138,11 @@ Status computeScale(const PointwiseEmit &p) {
   DType f = DType::F8E4M3;
   parseDType(attrS(op, "fp8_type", "f8e4m3"), f);
   const float mx = f == DType::F8E5M2 ? 57344.0f : 448.0f;
-  p.out += p.rounded(0, fmt("computeScale(%s, %s, %d, %s, %s)", p.a(0).c_str(),
-                            floatLit(mx).c_str(),
-                            int(std::min<int64_t>(attrI(op, "margin", 0), 4096)),
-                            attrB(op, "power_of_2") ? "true" : "false",
-                            op.operands.size() == 2 ? p.a(1).c_str() : "1.0f"));
+  p.out +=
+      p.rounded(0, fmt("computeScale(%s, %s, %d, %s, %s)", p.a(0).c_str(), floatLit(mx).c_str(),
+                       int(std::min<int64_t>(attrI(op, "margin", 0), 4096)),
+                       attrB(op, "power_of_2") ? "true" : "false",
+                       op.operands.size() == 2 ? p.a(1).c_str() : "1.0f"));
   return Status::success();
 }
 
@@ -154,8 +153,8 @@ Status quantize(const PointwiseEmit &p) {
 }
 
 Status dequantize(const PointwiseEmit &p) {
-  p.out += p.rounded(0, fmt("dequantize<%s>(%s, %s)", dtCode(p.inT()), p.a(0).c_str(),
-                            p.a(1).c_str()));
+  p.out +=
+      p.rounded(0, fmt("dequantize<%s>(%s, %s)", dtCode(p.inT()), p.a(0).c_str(), p.a(1).c_str()));
   return Status::success();
 }
 
@@ -174,14 +173,13 @@ Status constant(const PointwiseEmit &p) {
     for (size_t k = 0; k < value->array.size(); ++k) {
       if (k)
         table += ", ";
-      table += isInteger(t.dtype) ? num(int64_t(value->array[k]))
-                                  : floatLit(float(value->array[k]));
+      table +=
+          isInteger(t.dtype) ? num(int64_t(value->array[k])) : floatLit(float(value->array[k]));
     }
     p.out += fmt("      { const %s table[] = {%s};\n  ", isInteger(t.dtype) ? "i64" : "float",
                  table.c_str());
     if (isInteger(t.dtype))
-      p.out += fmt("      %s = wrapTo<%s>(u64(table[i]));\n      }\n", p.res(0).c_str(),
-                   p.rdt(0));
+      p.out += fmt("      %s = wrapTo<%s>(u64(table[i]));\n      }\n", p.res(0).c_str(), p.rdt(0));
     else
       p.out += p.rounded(0, "table[i]") + "      }\n";
   } else if (isInteger(t.dtype)) {
@@ -208,9 +206,9 @@ Status muli(const PointwiseEmit &p) { return intArith(p, "*"); }
 /// arith.divsi and remsi.
 Status divsi(const PointwiseEmit &p, bool remainder) {
   const DType inT = p.inT();
-  p.out += fmt("      %s = divsi<%s>(asSigned<%s>(%s), asSigned<%s>(%s), %s);\n",
-               p.res(0).c_str(), dtCode(inT), dtCode(inT), p.a(0).c_str(), dtCode(inT),
-               p.a(1).c_str(), remainder ? "true" : "false");
+  p.out += fmt("      %s = divsi<%s>(asSigned<%s>(%s), asSigned<%s>(%s), %s);\n", p.res(0).c_str(),
+               dtCode(inT), dtCode(inT), p.a(0).c_str(), dtCode(inT), p.a(1).c_str(),
+               remainder ? "true" : "false");
   return Status::success();
 }
 Status divsi(const PointwiseEmit &p) { return divsi(p, false); }
@@ -220,16 +218,15 @@ Status cmpi(const PointwiseEmit &p) {
   const DType inT = p.inT();
   const string pred = attrS(p.op, "predicate");
   static const std::map<string, std::pair<bool, const char *>> kPred = {
-      {"eq", {true, "=="}}, {"ne", {true, "!="}}, {"slt", {true, "<"}}, {"sle", {true, "<="}},
-      {"sgt", {true, ">"}}, {"sge", {true, ">="}}, {"ult", {false, "<"}}, {"ule", {false, "<="}},
+      {"eq", {true, "=="}},  {"ne", {true, "!="}},  {"slt", {true, "<"}},  {"sle", {true, "<="}},
+      {"sgt", {true, ">"}},  {"sge", {true, ">="}}, {"ult", {false, "<"}}, {"ule", {false, "<="}},
       {"ugt", {false, ">"}}, {"uge", {false, ">="}}};
   auto it = kPred.find(pred);
   if (it == kPred.end())
     return p.g.error("arith.cmpi: unknown predicate '" + pred + "'");
   const char *conv = it->second.first ? "asSigned" : "asUnsigned";
   p.out += fmt("      %s = (%s<%s>(%s) %s %s<%s>(%s)) ? 1 : 0;\n", p.res(0).c_str(), conv,
-               dtCode(inT), p.a(0).c_str(), it->second.second, conv, dtCode(inT),
-               p.a(1).c_str());
+               dtCode(inT), p.a(0).c_str(), it->second.second, conv, dtCode(inT), p.a(1).c_str());
   return Status::success();
 }
 
@@ -257,8 +254,8 @@ Status sitofp(const PointwiseEmit &p) {
     p.out += fmt("      %s = __ll2float_rn(asSigned<%s>(%s));\n", p.res(0).c_str(), dtCode(inT),
                  p.a(0).c_str());
   else
-    p.out += p.rounded(0, fmt("int64ToFloatRoundToOdd(asSigned<%s>(%s))", dtCode(inT),
-                              p.a(0).c_str()));
+    p.out +=
+        p.rounded(0, fmt("int64ToFloatRoundToOdd(asSigned<%s>(%s))", dtCode(inT), p.a(0).c_str()));
   return Status::success();
 }
 

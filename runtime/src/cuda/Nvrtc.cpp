@@ -51,7 +51,7 @@ StatusOr<std::string> compileWithNvrtc(const std::string &source, const std::str
                                        const std::string &arch, bool cubin) {
   std::unique_ptr<nvrtcProgram, ProgramDeleter> program(new nvrtcProgram(nullptr));
   if (Status s = nvrtcStatus(nvrtcCreateProgram(program.get(), source.c_str(),
-                                                 (name + ".cu").c_str(), 0, nullptr, nullptr),
+                                                (name + ".cu").c_str(), 0, nullptr, nullptr),
                              "nvrtcCreateProgram");
       !s.ok()) {
     delete program.release();
@@ -60,9 +60,9 @@ StatusOr<std::string> compileWithNvrtc(const std::string &source, const std::str
   // A virtual architecture for PTX, a real one for a cubin.
   const std::string archOption =
       std::string("--gpu-architecture=") + (cubin ? arch : "compute_" + arch.substr(3));
-  const std::vector<const char *> options = {archOption.c_str(), "--std=c++17", "--fmad=false",
-                                             "--ftz=false", "--prec-div=true",
-                                             "--prec-sqrt=true"};
+  const std::vector<const char *> options = {archOption.c_str(), "--std=c++17",
+                                             "--fmad=false",     "--ftz=false",
+                                             "--prec-div=true",  "--prec-sqrt=true"};
   const nvrtcResult r = nvrtcCompileProgram(*program, int(options.size()), options.data());
   if (r != NVRTC_SUCCESS) {
     size_t logSize = 0;

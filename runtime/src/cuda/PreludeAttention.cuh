@@ -18,10 +18,13 @@
 // low half), d[4] the f32 accumulators. A CUDA compiler (NVRTC; nvcc when the
 // file is checked) gets the instruction itself (__CUDACC__);
 // the host emulator (HostShim.cpp) gathers the warp's fragments instead.
-__device__ __forceinline__ u32 packBf16(float lo, float hi) { return u32(floatToBf16(lo)) | (u32(floatToBf16(hi)) << 16); }
+__device__ __forceinline__ u32 packBf16(float lo, float hi) {
+  return u32(floatToBf16(lo)) | (u32(floatToBf16(hi)) << 16);
+}
 __device__ __forceinline__ void mmaBf16(float (&d)[4], const u32 (&a)[4], const u32 (&b)[2]) {
 #ifdef __CUDACC__
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, "
+               "%7}, {%8, %9}, "
                "{%0, %1, %2, %3};\n"
                : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
                : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
@@ -38,8 +41,11 @@ __device__ __forceinline__ void mmaBf16(float (&d)[4], const u32 (&a)[4], const 
 __device__ __forceinline__ void cpAsync16(void *shared, const void *global) {
 #ifdef __CUDACC__
   u32 address;
-  asm volatile("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }\n" : "=r"(address) : "l"(shared));
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(address), "l"(global) : "memory");
+  asm volatile("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }\n"
+               : "=r"(address)
+               : "l"(shared));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n" ::"r"(address), "l"(global)
+               : "memory");
 #else
   fp8emuCpAsync(shared, global, 16);
 #endif
@@ -71,11 +77,16 @@ template <int N> __device__ __forceinline__ void cpAsyncWait() {
 // element is written by one thread, sums over heads and tiles in order.
 // q' and k' for these kernels: ropeCopy's rotation in f32, stored as bf16.
 template <int DT>
-__device__ void ropeCopyBf16(const u8 *x, i64 batch, i64 seq, i64 heads, i64 headDim, bool rope, double theta, u8 *out) {
+__device__ void ropeCopyBf16(const u8 *x, i64 batch, i64 seq, i64 heads, i64 headDim, bool rope,
+                             double theta, u8 *out) {
   const i64 half = headDim / 2, width = heads * headDim;
   const i64 pairs = batch * seq * heads * (rope ? half : headDim);
-  for (i64 p = blockIdx.x * (i64)blockDim.x + threadIdx.x; p < pairs; p += (i64)gridDim.x * blockDim.x) {
-    if (!rope) { put<BF16>(out, p, ldf<DT>(x, p)); continue; }
+  for (i64 p = blockIdx.x * (i64)blockDim.x + threadIdx.x; p < pairs;
+       p += (i64)gridDim.x * blockDim.x) {
+    if (!rope) {
+      put<BF16>(out, p, ldf<DT>(x, p));
+      continue;
+    }
     const i64 i = p % half, h = (p / half) % heads, bt = p / (half * heads), t = bt % seq;
     const i64 o = bt * width + h * headDim;
     const float invFreq = float(1.0 / pow(theta, double(2 * i) / double(headDim)));
@@ -89,40 +100,47 @@ __device__ void ropeCopyBf16(const u8 *x, i64 batch, i64 seq, i64 heads, i64 hea
 // A 64 x HD tile into shared memory (16-byte aligned), rows past `rows` 0:
 // bf16 sources in 16-byte loads, others element by element.
 template <int HD, int DT>
-__device__ __forceinline__ void flashLoadTile(u16 *tile, const u8 *src, i64 row0, i64 rows, i64 base, i64 stride) {
+__device__ __forceinline__ void flashLoadTile(u16 *tile, const u8 *src, i64 row0, i64 rows,
+                                              i64 base, i64 stride) {
   if (DT == BF16) {
     for (int e = threadIdx.x; e < 64 * HD / 8; e += blockDim.x) {
       const int j = e / (HD / 8), d = (e % (HD / 8)) * 8;
       uint4 w = make_uint4(0u, 0u, 0u, 0u);
-      if (row0 + j < rows) w = *reinterpret_cast<const uint4 *>(src + (base + (row0 + j) * stride + d) * 2);
+      if (row0 + j < rows)
+        w = *reinterpret_cast<const uint4 *>(src + (base + (row0 + j) * stride + d) * 2);
       *reinterpret_cast<uint4 *>(tile + j * (HD + 8) + d) = w;
     }
     return;
   }
   for (int e = threadIdx.x; e < 64 * HD; e += blockDim.x) {
     const int j = e / HD, d = e % HD;
-    tile[j * (HD + 8) + d] = row0 + j < rows ? floatToBf16(ldf<DT>(src, base + (row0 + j) * stride + d)) : u16(0);
+    tile[j * (HD + 8) + d] =
+        row0 + j < rows ? floatToBf16(ldf<DT>(src, base + (row0 + j) * stride + d)) : u16(0);
   }
 }
 // The same tile issued as cp.async copies where the source is bf16 (rows
 // past `rows` stored as zeros, other dtypes converted, both synchronously);
 // the caller commits and waits.
 template <int HD, int DT>
-__device__ __forceinline__ void flashIssueTile(u16 *tile, const u8 *src, i64 row0, i64 rows, i64 base, i64 stride) {
+__device__ __forceinline__ void flashIssueTile(u16 *tile, const u8 *src, i64 row0, i64 rows,
+                                               i64 base, i64 stride) {
   if (DT != BF16) {
     flashLoadTile<HD, DT>(tile, src, row0, rows, base, stride);
     return;
   }
   for (int e = threadIdx.x; e < 64 * HD / 8; e += blockDim.x) {
     const int j = e / (HD / 8), d = (e % (HD / 8)) * 8;
-    if (row0 + j < rows) cpAsync16(tile + j * (HD + 8) + d, src + (base + (row0 + j) * stride + d) * 2);
-    else *reinterpret_cast<uint4 *>(tile + j * (HD + 8) + d) = make_uint4(0u, 0u, 0u, 0u);
+    if (row0 + j < rows)
+      cpAsync16(tile + j * (HD + 8) + d, src + (base + (row0 + j) * stride + d) * 2);
+    else
+      *reinterpret_cast<uint4 *>(tile + j * (HD + 8) + d) = make_uint4(0u, 0u, 0u, 0u);
   }
 }
 // A fragments (16 rows x HD) of this thread's rows r[0], r[1] of a row-major
 // matrix (rows past `rows` are 0).
 template <int HD, int DT>
-__device__ __forceinline__ void flashLoadA(u32 (&fa)[HD / 16][4], const u8 *src, const i64 (&r)[2], i64 rows, i64 base, i64 stride) {
+__device__ __forceinline__ void flashLoadA(u32 (&fa)[HD / 16][4], const u8 *src, const i64 (&r)[2],
+                                           i64 rows, i64 base, i64 stride) {
   const int t = (threadIdx.x & 31) & 3;
 #pragma unroll
   for (int kk = 0; kk < HD / 16; ++kk)
@@ -134,7 +152,8 @@ __device__ __forceinline__ void flashLoadA(u32 (&fa)[HD / 16][4], const u8 *src,
 }
 // s (16 x 64) = A (16 x HD) . tile^T: the tile's rows are the 64 columns.
 template <int HD>
-__device__ __forceinline__ void flashRowsTimesTileT(float (&s)[8][4], const u32 (&fa)[HD / 16][4], const u16 *tile) {
+__device__ __forceinline__ void flashRowsTimesTileT(float (&s)[8][4], const u32 (&fa)[HD / 16][4],
+                                                    const u16 *tile) {
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
 #pragma unroll
   for (int n = 0; n < 8; ++n) {
@@ -152,12 +171,14 @@ __device__ __forceinline__ void flashRowsTimesTileT(float (&s)[8][4], const u32 
 // (64 x HD): two accumulator tiles of p are, element for element, one A
 // fragment; B is read column-wise from the tile.
 template <int HD>
-__device__ __forceinline__ void flashAccumulate(float (&acc)[HD / 8][4], const float (&p)[8][4], const u16 *tile) {
+__device__ __forceinline__ void flashAccumulate(float (&acc)[HD / 8][4], const float (&p)[8][4],
+                                                const u16 *tile) {
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, ld = HD + 8;
 #pragma unroll
   for (int kk = 0; kk < 4; ++kk) {
     const u32 a[4] = {packBf16(p[2 * kk][0], p[2 * kk][1]), packBf16(p[2 * kk][2], p[2 * kk][3]),
-                      packBf16(p[2 * kk + 1][0], p[2 * kk + 1][1]), packBf16(p[2 * kk + 1][2], p[2 * kk + 1][3])};
+                      packBf16(p[2 * kk + 1][0], p[2 * kk + 1][1]),
+                      packBf16(p[2 * kk + 1][2], p[2 * kk + 1][3])};
     const u16 *col = tile + (kk * 16 + 2 * t) * ld + g;
 #pragma unroll
     for (int n = 0; n < HD / 8; ++n) {
@@ -169,13 +190,15 @@ __device__ __forceinline__ void flashAccumulate(float (&acc)[HD / 8][4], const f
 }
 template <int HD> __device__ __forceinline__ void flashZero(float (&acc)[HD / 8][4]) {
 #pragma unroll
-  for (int n = 0; n < HD / 8; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f;
+  for (int n = 0; n < HD / 8; ++n)
+    acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.0f;
 }
 // The inverse RoPE rotation of this thread's accumulator rows r[0], r[1]
 // (positions t0, t1), as ropeInverseRow: dims d and d + HD/2 are tiles n and
 // n + HD/16 of the same thread.
 template <int HD>
-__device__ __forceinline__ void flashRopeInverse(float (&acc)[HD / 8][4], const i64 (&pos)[2], double theta) {
+__device__ __forceinline__ void flashRopeInverse(float (&acc)[HD / 8][4], const i64 (&pos)[2],
+                                                 double theta) {
   const int t = (threadIdx.x & 31) & 3;
 #pragma unroll
   for (int n = 0; n < HD / 16; ++n)
@@ -211,8 +234,9 @@ __device__ __forceinline__ bool flashMasked(const AttentionShape &a, i64 query, 
 // shared memory).
 #define FP8RT_FLASH_STAGES(HD) ((HD) == 64 ? 2 : 1)
 template <int HD, int DV>
-__device__ void flashForwardTile(const AttentionShape &a, const u8 *qr, const u8 *kr, const u8 *v, i64 b, i64 h, i64 qt,
-                                 u16 *kTile, u16 *vTile, float (&o)[HD / 8][4], float (&m)[2], float (&l)[2]) {
+__device__ void flashForwardTile(const AttentionShape &a, const u8 *qr, const u8 *kr, const u8 *v,
+                                 i64 b, i64 h, i64 qt, u16 *kTile, u16 *vTile,
+                                 float (&o)[HD / 8][4], float (&m)[2], float (&l)[2]) {
   const i64 T = a.seq, qw = a.heads * HD, kw = a.kvHeads * HD, kvh = h / (a.heads / a.kvHeads);
   const float scale = float(1.0 / sqrt(double(HD))), minusInf = -__int_as_float(0x7F800000);
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
@@ -222,7 +246,8 @@ __device__ void flashForwardTile(const AttentionShape &a, const u8 *qr, const u8
   m[0] = m[1] = minusInf;
   l[0] = l[1] = 0.0f;
   flashZero<HD>(o);
-  const i64 keyEnd = a.causal && qt * 64 + 64 < T ? qt * 64 + 64 : T, kvBase = b * T * kw + kvh * HD;
+  const i64 keyEnd = a.causal && qt * 64 + 64 < T ? qt * 64 + 64 : T,
+            kvBase = b * T * kw + kvh * HD;
   const int tileElems = 64 * (HD + 8);
   int stage = 0;
   __syncthreads();
@@ -248,7 +273,9 @@ __device__ void flashForwardTile(const AttentionShape &a, const u8 *qr, const u8
     for (int n = 0; n < 8; ++n)
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
-        s[n][i] = flashMasked(a, row[i >> 1], k0 + n * 8 + 2 * t + (i & 1)) ? minusInf : __fmul_rn(scale, s[n][i]);
+        s[n][i] = flashMasked(a, row[i >> 1], k0 + n * 8 + 2 * t + (i & 1))
+                      ? minusInf
+                      : __fmul_rn(scale, s[n][i]);
         mx[i >> 1] = fmaxf(mx[i >> 1], s[n][i]);
       }
 #pragma unroll
@@ -267,11 +294,13 @@ __device__ void flashForwardTile(const AttentionShape &a, const u8 *qr, const u8
         sum[i >> 1] = __fadd_rn(sum[i >> 1], s[n][i]);
       }
 #pragma unroll
-    for (int r = 0; r < 2; ++r) l[r] = __fadd_rn(__fmul_rn(l[r], corr[r]), flashRowSum(sum[r]));
+    for (int r = 0; r < 2; ++r)
+      l[r] = __fadd_rn(__fmul_rn(l[r], corr[r]), flashRowSum(sum[r]));
 #pragma unroll
     for (int n = 0; n < HD / 8; ++n)
 #pragma unroll
-      for (int i = 0; i < 4; ++i) o[n][i] = __fmul_rn(o[n][i], corr[i >> 1]);
+      for (int i = 0; i < 4; ++i)
+        o[n][i] = __fmul_rn(o[n][i], corr[i >> 1]);
     flashAccumulate<HD>(o, s, vt);
     __syncthreads(); // this buffer is read: it may be refilled
     if (FP8RT_FLASH_STAGES(HD) == 2) {
@@ -286,7 +315,8 @@ __device__ void flashForwardTile(const AttentionShape &a, const u8 *qr, const u8
 }
 // Forward: one block per (b, h, 64 query rows); O = o / l.
 template <int HD, int DV, int DO>
-__device__ void flashAttentionForward(AttentionShape a, const u8 *qr, const u8 *kr, const u8 *v, u8 *out) {
+__device__ void flashAttentionForward(AttentionShape a, const u8 *qr, const u8 *kr, const u8 *v,
+                                      u8 *out) {
   __shared__ uint4 kStore[FP8RT_FLASH_STAGES(HD) * 8 * (HD + 8)]; // 64 x (HD + 8) bf16 per stage
   __shared__ uint4 vStore[FP8RT_FLASH_STAGES(HD) * 8 * (HD + 8)];
   u16 *kTile = reinterpret_cast<u16 *>(kStore), *vTile = reinterpret_cast<u16 *>(vStore);
@@ -303,15 +333,16 @@ __device__ void flashAttentionForward(AttentionShape a, const u8 *qr, const u8 *
 #pragma unroll
       for (int i = 0; i < 4; ++i)
         if (row[i >> 1] < T)
-          put<DO>(out, (b * T + row[i >> 1]) * qw + h * HD + n * 8 + 2 * t + (i & 1), __fmul_rn(o[n][i], inv[i >> 1]));
+          put<DO>(out, (b * T + row[i >> 1]) * qw + h * HD + n * 8 + 2 * t + (i & 1),
+                  __fmul_rn(o[n][i], inv[i >> 1]));
   }
 }
 // Backward, phase 1: the forward again per (b, h, 64 query rows), keeping
 // each row's max, 1/sum and D = rowsum(dO * O) (O in f32) in stats
 // (3 floats per row, the layout of attentionBackwardQuery's).
 template <int HD, int DG, int DV>
-__device__ void flashAttentionBackwardStats(AttentionShape a, const u8 *dout, const u8 *qr, const u8 *kr, const u8 *v,
-                                            float *stats) {
+__device__ void flashAttentionBackwardStats(AttentionShape a, const u8 *dout, const u8 *qr,
+                                            const u8 *kr, const u8 *v, float *stats) {
   __shared__ uint4 kStore[FP8RT_FLASH_STAGES(HD) * 8 * (HD + 8)]; // 64 x (HD + 8) bf16 per stage
   __shared__ uint4 vStore[FP8RT_FLASH_STAGES(HD) * 8 * (HD + 8)];
   u16 *kTile = reinterpret_cast<u16 *>(kStore), *vTile = reinterpret_cast<u16 *>(vStore);
@@ -329,8 +360,10 @@ __device__ void flashAttentionBackwardStats(AttentionShape a, const u8 *dout, co
 #pragma unroll
       for (int i = 0; i < 4; ++i)
         if (row[i >> 1] < T)
-          dot[i >> 1] = __fadd_rn(dot[i >> 1], __fmul_rn(ldf<DG>(dout, (b * T + row[i >> 1]) * qw + h * HD + n * 8 + 2 * t + (i & 1)),
-                                                         __fmul_rn(o[n][i], inv[i >> 1])));
+          dot[i >> 1] =
+              __fadd_rn(dot[i >> 1], __fmul_rn(ldf<DG>(dout, (b * T + row[i >> 1]) * qw + h * HD +
+                                                                 n * 8 + 2 * t + (i & 1)),
+                                               __fmul_rn(o[n][i], inv[i >> 1])));
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
       dot[r] = flashRowSum(dot[r]);
@@ -346,15 +379,18 @@ __device__ void flashAttentionBackwardStats(AttentionShape a, const u8 *dout, co
 // P and dS of one 16 x 64 block of scores (rows `row`, columns `col0 + ...`,
 // or transposed: `transposed` puts the query in the columns): p = exp(scale s
 // - max) / sum, ds = p (dp - D), as attentionBackwardKeyValue.
-__device__ __forceinline__ void flashGradScores(const AttentionShape &a, float (&s)[8][4], float (&dp)[8][4], const i64 (&row)[2],
-                                                i64 col0, bool transposed, const float *rowStats, const float *colStats, float scale) {
+__device__ __forceinline__ void flashGradScores(const AttentionShape &a, float (&s)[8][4],
+                                                float (&dp)[8][4], const i64 (&row)[2], i64 col0,
+                                                bool transposed, const float *rowStats,
+                                                const float *colStats, float scale) {
   const int t = (threadIdx.x & 31) & 3;
 #pragma unroll
   for (int n = 0; n < 8; ++n)
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       const int c = n * 8 + 2 * t + (i & 1);
-      const i64 query = transposed ? col0 + c : row[i >> 1], key = transposed ? row[i >> 1] : col0 + c;
+      const i64 query = transposed ? col0 + c : row[i >> 1],
+                key = transposed ? row[i >> 1] : col0 + c;
       const float *st = transposed ? colStats + 3 * c : rowStats + 3 * (i >> 1);
       if (flashMasked(a, query, key) || query >= a.seq) {
         s[n][i] = 0.0f;
@@ -371,13 +407,15 @@ __device__ __forceinline__ void flashGradScores(const AttentionShape &a, float (
 // (from the diagonal on when causal), in order: S^T = K Q^T, dP^T = V dO^T,
 // P^T and dS^T from the stats, dV += P^T dO, dK += dS^T Q.
 template <int HD, int DG, int DV, int DO>
-__device__ void flashAttentionBackwardKeyValue(AttentionShape a, const u8 *dout, const u8 *qr, const u8 *kr, const u8 *v,
-                                               const float *stats, bool rope, double theta, u8 *dk, u8 *dv) {
+__device__ void flashAttentionBackwardKeyValue(AttentionShape a, const u8 *dout, const u8 *qr,
+                                               const u8 *kr, const u8 *v, const float *stats,
+                                               bool rope, double theta, u8 *dk, u8 *dv) {
   __shared__ uint4 qStore[8 * (HD + 8)]; // 64 x (HD + 8) bf16, 16-byte aligned
   __shared__ uint4 gStore[8 * (HD + 8)];
   u16 *qTile = reinterpret_cast<u16 *>(qStore), *gTile = reinterpret_cast<u16 *>(gStore);
   __shared__ float tileStats[64 * 3];
-  const i64 T = a.seq, qw = a.heads * HD, kw = a.kvHeads * HD, tiles = (T + 63) / 64, group = a.heads / a.kvHeads;
+  const i64 T = a.seq, qw = a.heads * HD, kw = a.kvHeads * HD, tiles = (T + 63) / 64,
+            group = a.heads / a.kvHeads;
   const float scale = float(1.0 / sqrt(double(HD)));
   const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3, warp = threadIdx.x >> 5;
   for (i64 work = blockIdx.x; work < a.batch * a.kvHeads * tiles; work += gridDim.x) {
@@ -409,8 +447,10 @@ __device__ void flashAttentionBackwardKeyValue(AttentionShape a, const u8 *dout,
 #pragma unroll
     for (int n = 0; n < HD / 8; ++n)
 #pragma unroll
-      for (int i = 0; i < 4; ++i) dkAcc[n][i] = __fmul_rn(scale, dkAcc[n][i]);
-    if (rope) flashRopeInverse<HD>(dkAcc, key, theta);
+      for (int i = 0; i < 4; ++i)
+        dkAcc[n][i] = __fmul_rn(scale, dkAcc[n][i]);
+    if (rope)
+      flashRopeInverse<HD>(dkAcc, key, theta);
 #pragma unroll
     for (int n = 0; n < HD / 8; ++n)
 #pragma unroll
@@ -426,8 +466,9 @@ __device__ void flashAttentionBackwardKeyValue(AttentionShape a, const u8 *dout,
 // tile (up to the diagonal when causal) S = Q K^T, dP = dO V^T, P and dS from
 // the stats, dQ += dS K; then scale and the inverse RoPE.
 template <int HD, int DG, int DV, int DO>
-__device__ void flashAttentionBackwardQuery(AttentionShape a, const u8 *dout, const u8 *qr, const u8 *kr, const u8 *v,
-                                            const float *stats, bool rope, double theta, u8 *dq) {
+__device__ void flashAttentionBackwardQuery(AttentionShape a, const u8 *dout, const u8 *qr,
+                                            const u8 *kr, const u8 *v, const float *stats,
+                                            bool rope, double theta, u8 *dq) {
   __shared__ uint4 kStore[8 * (HD + 8)]; // 64 x (HD + 8) bf16, 16-byte aligned
   __shared__ uint4 vStore[8 * (HD + 8)];
   u16 *kTile = reinterpret_cast<u16 *>(kStore), *vTile = reinterpret_cast<u16 *>(vStore);
@@ -443,7 +484,8 @@ __device__ void flashAttentionBackwardQuery(AttentionShape a, const u8 *dout, co
     flashLoadA<HD, DG>(ga, dout, row, T, b * T * qw + h * HD, qw);
     float rowStats[6];
 #pragma unroll
-    for (int e = 0; e < 6; ++e) rowStats[e] = row[e / 3] < T ? stats[3 * ((b * a.heads + h) * T + row[e / 3]) + e % 3] : 0.0f;
+    for (int e = 0; e < 6; ++e)
+      rowStats[e] = row[e / 3] < T ? stats[3 * ((b * a.heads + h) * T + row[e / 3]) + e % 3] : 0.0f;
     float dqAcc[HD / 8][4];
     flashZero<HD>(dqAcc);
     const i64 keyEnd = a.causal && qt * 64 + 64 < T ? qt * 64 + 64 : T;
@@ -461,13 +503,16 @@ __device__ void flashAttentionBackwardQuery(AttentionShape a, const u8 *dout, co
 #pragma unroll
     for (int n = 0; n < HD / 8; ++n)
 #pragma unroll
-      for (int i = 0; i < 4; ++i) dqAcc[n][i] = __fmul_rn(scale, dqAcc[n][i]);
-    if (rope) flashRopeInverse<HD>(dqAcc, row, theta);
+      for (int i = 0; i < 4; ++i)
+        dqAcc[n][i] = __fmul_rn(scale, dqAcc[n][i]);
+    if (rope)
+      flashRopeInverse<HD>(dqAcc, row, theta);
 #pragma unroll
     for (int n = 0; n < HD / 8; ++n)
 #pragma unroll
       for (int i = 0; i < 4; ++i)
-        if (row[i >> 1] < T) put<DO>(dq, (b * T + row[i >> 1]) * qw + h * HD + n * 8 + 2 * t + (i & 1), dqAcc[n][i]);
+        if (row[i >> 1] < T)
+          put<DO>(dq, (b * T + row[i >> 1]) * qw + h * HD + n * 8 + 2 * t + (i & 1), dqAcc[n][i]);
   }
 }
 

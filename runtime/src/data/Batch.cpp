@@ -15,11 +15,9 @@ void Batch::resize(int64_t b, int64_t t) {
 
 Status checkBatchShape(int64_t batchSize, int64_t seqLen) {
   if (batchSize <= 0)
-    return invalidArgumentError("batch size must be positive, got " +
-                                std::to_string(batchSize));
+    return invalidArgumentError("batch size must be positive, got " + std::to_string(batchSize));
   if (seqLen <= 0)
-    return invalidArgumentError("seq_len must be positive, got " +
-                                std::to_string(seqLen));
+    return invalidArgumentError("seq_len must be positive, got " + std::to_string(seqLen));
   return Status::success();
 }
 

@@ -15,9 +15,9 @@ BatchSource::BatchSource(int64_t batchSize, int64_t seqLen, uint64_t seed)
 
 BatchSource::~BatchSource() = default;
 
-StatusOr<std::unique_ptr<BatchSource>>
-BatchSource::open(const DataOptions &options, int64_t vocabSize, int64_t batchSize,
-                  int64_t seqLen) {
+StatusOr<std::unique_ptr<BatchSource>> BatchSource::open(const DataOptions &options,
+                                                         int64_t vocabSize, int64_t batchSize,
+                                                         int64_t seqLen) {
   if (options.synthetic) {
     FP8RT_ASSIGN_OR_RETURN(std::unique_ptr<SyntheticSource> s,
                            SyntheticSource::open(options, vocabSize, batchSize, seqLen));
@@ -32,14 +32,13 @@ BatchSource::open(const DataOptions &options, int64_t vocabSize, int64_t batchSi
 // Token files
 //===----------------------------------------------------------------------===//
 
-TokenFileSource::TokenFileSource(TokenFile file, int64_t batchSize, int64_t seqLen,
-                                 uint64_t seed)
-    : BatchSource(batchSize, seqLen, seed), file_(std::move(file)),
-      train_(file_.all()) {}
+TokenFileSource::TokenFileSource(TokenFile file, int64_t batchSize, int64_t seqLen, uint64_t seed)
+    : BatchSource(batchSize, seqLen, seed), file_(std::move(file)), train_(file_.all()) {}
 
-StatusOr<std::unique_ptr<TokenFileSource>>
-TokenFileSource::open(const DataOptions &options, int64_t vocabSize,
-                      int64_t batchSize, int64_t seqLen) {
+StatusOr<std::unique_ptr<TokenFileSource>> TokenFileSource::open(const DataOptions &options,
+                                                                 int64_t vocabSize,
+                                                                 int64_t batchSize,
+                                                                 int64_t seqLen) {
   const TokenWidth width = defaultTokenWidth(vocabSize);
   FP8RT_ASSIGN_OR_RETURN(TokenFile file,
                          TokenFile::open(options.dataPath, width, vocabSize, seqLen));
@@ -50,10 +49,10 @@ TokenFileSource::open(const DataOptions &options, int64_t vocabSize,
   description = "data: " + options.dataPath + " (" + std::to_string(n) + " " +
                 tokenWidthName(width) + " tokens)";
   if (!options.valDataPath.empty()) {
-    FP8RT_ASSIGN_OR_RETURN(TokenFile val, TokenFile::open(options.valDataPath, width,
-                                                         vocabSize, seqLen));
-    description += ", held-out: " + options.valDataPath + " (" +
-                   std::to_string(val.numTokens()) + " tokens)";
+    FP8RT_ASSIGN_OR_RETURN(TokenFile val,
+                           TokenFile::open(options.valDataPath, width, vocabSize, seqLen));
+    description +=
+        ", held-out: " + options.valDataPath + " (" + std::to_string(val.numTokens()) + " tokens)";
     s->valFile_ = std::move(val);
     return s;
   }
@@ -62,8 +61,8 @@ TokenFileSource::open(const DataOptions &options, int64_t vocabSize,
   if (held >= seqLen + 1 && n - held >= seqLen + 1) {
     s->train_ = {0, n - held};
     s->heldOut_ = TokenRange{n - held, n};
-    description += ", training on the first " + std::to_string(n - held) +
-                   ", held out the last " + std::to_string(held);
+    description += ", training on the first " + std::to_string(n - held) + ", held out the last " +
+                   std::to_string(held);
   } else {
     description += ", too short to hold out 10 % for evaluation";
   }
@@ -94,14 +93,14 @@ Status TokenFileSource::evalBatch(int64_t i, Batch &out) {
 // The synthetic corpus
 //===----------------------------------------------------------------------===//
 
-SyntheticSource::SyntheticSource(MarkovSource markov, int64_t batchSize,
-                                 int64_t seqLen, uint64_t seed)
-    : BatchSource(batchSize, seqLen, seed), markov_(std::move(markov)),
-      seed_(seed) {}
+SyntheticSource::SyntheticSource(MarkovSource markov, int64_t batchSize, int64_t seqLen,
+                                 uint64_t seed)
+    : BatchSource(batchSize, seqLen, seed), markov_(std::move(markov)), seed_(seed) {}
 
-StatusOr<std::unique_ptr<SyntheticSource>>
-SyntheticSource::open(const DataOptions &options, int64_t vocabSize,
-                      int64_t batchSize, int64_t seqLen) {
+StatusOr<std::unique_ptr<SyntheticSource>> SyntheticSource::open(const DataOptions &options,
+                                                                 int64_t vocabSize,
+                                                                 int64_t batchSize,
+                                                                 int64_t seqLen) {
   SyntheticConfig config;
   config.vocabSize = vocabSize;
   FP8RT_ASSIGN_OR_RETURN(MarkovSource m, MarkovSource::synthetic(config));
@@ -109,9 +108,8 @@ SyntheticSource::open(const DataOptions &options, int64_t vocabSize,
   std::snprintf(floor, sizeof floor, "%.6f", m.lossFloor(seqLen));
   std::unique_ptr<SyntheticSource> s(
       new SyntheticSource(std::move(m), batchSize, seqLen, options.seed));
-  s->description_ = "synthetic: " + s->markov_.describe() +
-                    "; loss floor for seq_len " + std::to_string(seqLen) + ": " +
-                    floor + " nats/token";
+  s->description_ = "synthetic: " + s->markov_.describe() + "; loss floor for seq_len " +
+                    std::to_string(seqLen) + ": " + floor + " nats/token";
   return s;
 }
 

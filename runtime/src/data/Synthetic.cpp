@@ -43,15 +43,13 @@ Status checkShape(int64_t vocabSize, int order, int64_t &numStates) {
     return invalidArgumentError("vocab_size must be in [1, 2147483647], got " +
                                 std::to_string(vocabSize));
   if (order < 1 || order > kMaxOrder)
-    return invalidArgumentError("Markov order must be in [1, " +
-                                std::to_string(kMaxOrder) + "], got " +
-                                std::to_string(order));
+    return invalidArgumentError("Markov order must be in [1, " + std::to_string(kMaxOrder) +
+                                "], got " + std::to_string(order));
   numStates = statesFor(vocabSize, order);
   if (numStates < 0)
-    return invalidArgumentError(
-        "an order-" + std::to_string(order) + " Markov source over vocab_size " +
-        std::to_string(vocabSize) + " has more than " +
-        std::to_string(kMaxMarkovStates) + " states");
+    return invalidArgumentError("an order-" + std::to_string(order) +
+                                " Markov source over vocab_size " + std::to_string(vocabSize) +
+                                " has more than " + std::to_string(kMaxMarkovStates) + " states");
   return Status::success();
 }
 
@@ -69,15 +67,14 @@ double entropyOf(const std::vector<double> &p) {
 // Construction
 //===----------------------------------------------------------------------===//
 
-StatusOr<MarkovSource> MarkovSource::fromRows(int64_t vocabSize, int order,
-                                              std::vector<Row> rows) {
+StatusOr<MarkovSource> MarkovSource::fromRows(int64_t vocabSize, int order, std::vector<Row> rows) {
   int64_t numStates = 0;
   FP8RT_RETURN_IF_ERROR(checkShape(vocabSize, order, numStates));
   if (int64_t(rows.size()) != numStates)
-    return invalidArgumentError(
-        "an order-" + std::to_string(order) + " Markov source over vocab_size " +
-        std::to_string(vocabSize) + " needs " + std::to_string(numStates) +
-        " transition rows, got " + std::to_string(rows.size()));
+    return invalidArgumentError("an order-" + std::to_string(order) +
+                                " Markov source over vocab_size " + std::to_string(vocabSize) +
+                                " needs " + std::to_string(numStates) + " transition rows, got " +
+                                std::to_string(rows.size()));
 
   MarkovSource m;
   m.vocabSize_ = vocabSize;
@@ -93,32 +90,26 @@ StatusOr<MarkovSource> MarkovSource::fromRows(int64_t vocabSize, int order,
     if (row.next.empty())
       return invalidArgumentError(where + " has no successors");
     if (row.next.size() != row.prob.size())
-      return invalidArgumentError(where + " has " +
-                                  std::to_string(row.next.size()) +
-                                  " successors but " +
-                                  std::to_string(row.prob.size()) +
+      return invalidArgumentError(where + " has " + std::to_string(row.next.size()) +
+                                  " successors but " + std::to_string(row.prob.size()) +
                                   " probabilities");
     double sum = 0;
     for (size_t j = 0; j < row.next.size(); ++j) {
       const int32_t t = row.next[j];
       if (t < 0 || t >= vocabSize)
         return invalidArgumentError(where + ": successor " + std::to_string(t) +
-                                    " is outside [0, " +
-                                    std::to_string(vocabSize) + ")");
+                                    " is outside [0, " + std::to_string(vocabSize) + ")");
       if (seenInRow[size_t(t)] == s)
-        return invalidArgumentError(where + ": successor " + std::to_string(t) +
-                                    " appears twice");
+        return invalidArgumentError(where + ": successor " + std::to_string(t) + " appears twice");
       seenInRow[size_t(t)] = s;
       const double p = row.prob[j];
       if (!std::isfinite(p) || !(p > 0))
-        return invalidArgumentError(where + ": probability of successor " +
-                                    std::to_string(t) + " is " + fmt(p) +
-                                    ", not positive");
+        return invalidArgumentError(where + ": probability of successor " + std::to_string(t) +
+                                    " is " + fmt(p) + ", not positive");
       sum += p;
     }
     if (std::fabs(sum - 1) > 1e-9)
-      return invalidArgumentError(where + ": probabilities sum to " + fmt(sum) +
-                                  ", not 1");
+      return invalidArgumentError(where + ": probabilities sum to " + fmt(sum) + ", not 1");
     double running = 0;
     for (size_t j = 0; j < row.next.size(); ++j) {
       const double p = row.prob[j] / sum;
@@ -141,9 +132,8 @@ StatusOr<MarkovSource> MarkovSource::synthetic(const SyntheticConfig &config) {
   const int64_t v = config.vocabSize;
   const int k = config.branching;
   if (k < 1 || k > v)
-    return invalidArgumentError("branching must be in [1, vocab_size = " +
-                                std::to_string(v) + "], got " +
-                                std::to_string(k));
+    return invalidArgumentError("branching must be in [1, vocab_size = " + std::to_string(v) +
+                                "], got " + std::to_string(k));
 
   Rng rng(config.seed);
   std::vector<Row> rows(static_cast<size_t>(numStates));
@@ -173,10 +163,9 @@ StatusOr<MarkovSource> MarkovSource::synthetic(const SyntheticConfig &config) {
     for (double &p : row.prob)
       p /= sum;
   }
-  FP8RT_ASSIGN_OR_RETURN(MarkovSource m,
-                         fromRows(v, config.order, std::move(rows)));
-  m.origin_ = std::to_string(k) + " successor" + (k == 1 ? "" : "s") +
-              " per state, seed " + std::to_string(config.seed);
+  FP8RT_ASSIGN_OR_RETURN(MarkovSource m, fromRows(v, config.order, std::move(rows)));
+  m.origin_ = std::to_string(k) + " successor" + (k == 1 ? "" : "s") + " per state, seed " +
+              std::to_string(config.seed);
   return m;
 }
 
@@ -202,10 +191,9 @@ Status MarkovSource::computeStationary() {
     if (residual < kStationaryTolerance)
       break;
     if (it == kMaxPowerIterations)
-      return internalError(
-          "the Markov source's stationary distribution did not converge in " +
-          std::to_string(kMaxPowerIterations) + " power iterations (residual " +
-          fmt(residual) + ")");
+      return internalError("the Markov source's stationary distribution did not converge in " +
+                           std::to_string(kMaxPowerIterations) + " power iterations (residual " +
+                           fmt(residual) + ")");
     // Lazy step (pi + pi P) / 2: the same fixed point, never periodic.
     double sum = 0;
     for (int64_t s = 0; s < n; ++s) {
@@ -286,9 +274,8 @@ double MarkovSource::prob(int64_t state, int32_t token) const {
 std::string MarkovSource::describe() const {
   char h[64];
   std::snprintf(h, sizeof h, "%.6f", entropyRate_);
-  return "order-" + std::to_string(order_) + " Markov source over " +
-         std::to_string(vocabSize_) + " tokens, " + origin_ +
-         ": entropy rate " + h + " nats/token";
+  return "order-" + std::to_string(order_) + " Markov source over " + std::to_string(vocabSize_) +
+         " tokens, " + origin_ + ": entropy rate " + h + " nats/token";
 }
 
 //===----------------------------------------------------------------------===//
@@ -338,8 +325,7 @@ std::vector<int32_t> MarkovSource::sample(Rng &rng, int64_t n) const {
   return seq;
 }
 
-Status MarkovSource::getBatch(Rng &rng, int64_t batchSize, int64_t seqLen,
-                              Batch &out) const {
+Status MarkovSource::getBatch(Rng &rng, int64_t batchSize, int64_t seqLen, Batch &out) const {
   FP8RT_RETURN_IF_ERROR(checkBatchShape(batchSize, seqLen));
   out.resize(batchSize, seqLen);
   std::vector<int32_t> seq(size_t(seqLen) + 1);
@@ -351,8 +337,7 @@ Status MarkovSource::getBatch(Rng &rng, int64_t batchSize, int64_t seqLen,
   return Status::success();
 }
 
-StatusOr<Batch> MarkovSource::getBatch(Rng &rng, int64_t batchSize,
-                                       int64_t seqLen) const {
+StatusOr<Batch> MarkovSource::getBatch(Rng &rng, int64_t batchSize, int64_t seqLen) const {
   Batch batch;
   FP8RT_RETURN_IF_ERROR(getBatch(rng, batchSize, seqLen, batch));
   return batch;

@@ -26,12 +26,9 @@ namespace fp8rt {
 
 namespace {
 
-inline uint32_t loadLE16(const unsigned char *p) {
-  return uint32_t(p[0]) | (uint32_t(p[1]) << 8);
-}
+inline uint32_t loadLE16(const unsigned char *p) { return uint32_t(p[0]) | (uint32_t(p[1]) << 8); }
 inline uint32_t loadLE32(const unsigned char *p) {
-  return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) |
-         (uint32_t(p[3]) << 24);
+  return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);
 }
 
 std::string errnoText(int err) { return std::strerror(err); }
@@ -68,16 +65,15 @@ int64_t firstOutOfVocab(const unsigned char *data, int64_t n, uint64_t vocab) {
 
 /// Copies tokens [start, start + count) into dst as int32.
 template <uint32_t (*Load)(const unsigned char *), size_t W>
-void copyTokens(const unsigned char *data, int64_t start, int64_t count,
-                int32_t *dst) {
+void copyTokens(const unsigned char *data, int64_t start, int64_t count, int32_t *dst) {
   const unsigned char *p = data + size_t(start) * W;
   for (int64_t i = 0; i < count; ++i)
     dst[i] = int32_t(Load(p + size_t(i) * W));
 }
 
 /// Writes x = data[start : start+T], y = data[start+1 : start+1+T] as row `row`.
-void copyWindow(const unsigned char *data, TokenWidth width, int64_t start,
-                int64_t seqLen, int64_t row, Batch &out) {
+void copyWindow(const unsigned char *data, TokenWidth width, int64_t start, int64_t seqLen,
+                int64_t row, Batch &out) {
   int32_t *x = out.tokens.data() + row * seqLen;
   int32_t *y = out.targets.data() + row * seqLen;
   if (width == TokenWidth::U16) {
@@ -100,8 +96,7 @@ bool startsLikeText(int fd, uint64_t fileBytes) {
     return false;
   for (ssize_t i = 0; i < n; ++i) {
     const unsigned char c = head[i];
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') ||
-        c == 0x7f)
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') || c == 0x7f)
       return false;
   }
   return true;
@@ -111,24 +106,20 @@ bool startsLikeText(int fd, uint64_t fileBytes) {
 std::string preparedName(const std::string &path) {
   const size_t slash = path.rfind('/');
   const size_t dot = path.rfind('.');
-  const bool hasExt = dot != std::string::npos && dot > 0 &&
-                      (slash == std::string::npos || dot > slash + 1);
+  const bool hasExt =
+      dot != std::string::npos && dot > 0 && (slash == std::string::npos || dot > slash + 1);
   std::string stem = hasExt ? path.substr(0, dot) : path;
   return stem + (hasExt && path.substr(dot) == ".bin" ? ".tokens.bin" : ".bin");
 }
 
-std::string tooShortMessage(const std::string &path, int64_t numTokens,
-                            int64_t seqLen) {
+std::string tooShortMessage(const std::string &path, int64_t numTokens, int64_t seqLen) {
   return "data file " + path + " holds " + std::to_string(numTokens) +
-         " tokens, shorter than one sequence of seq_len+1 = " +
-         std::to_string(seqLen + 1);
+         " tokens, shorter than one sequence of seq_len+1 = " + std::to_string(seqLen + 1);
 }
 
 } // namespace
 
-const char *tokenWidthName(TokenWidth w) {
-  return w == TokenWidth::U16 ? "uint16" : "uint32";
-}
+const char *tokenWidthName(TokenWidth w) { return w == TokenWidth::U16 ? "uint16" : "uint32"; }
 
 TokenWidth defaultTokenWidth(int64_t vocabSize) {
   return vocabSize <= 65536 ? TokenWidth::U16 : TokenWidth::U32;
@@ -138,14 +129,13 @@ TokenWidth defaultTokenWidth(int64_t vocabSize) {
 // TokenFile
 //===----------------------------------------------------------------------===//
 
-StatusOr<TokenFile> TokenFile::open(const std::string &path, TokenWidth width,
-                                    int64_t vocabSize, int64_t seqLen) {
+StatusOr<TokenFile> TokenFile::open(const std::string &path, TokenWidth width, int64_t vocabSize,
+                                    int64_t seqLen) {
   if (vocabSize <= 0 || vocabSize > int64_t(std::numeric_limits<int32_t>::max()))
     return invalidArgumentError("vocab_size must be in [1, 2147483647], got " +
                                 std::to_string(vocabSize));
   if (seqLen <= 0)
-    return invalidArgumentError("seq_len must be positive, got " +
-                                std::to_string(seqLen));
+    return invalidArgumentError("seq_len must be positive, got " + std::to_string(seqLen));
 
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -166,14 +156,13 @@ StatusOr<TokenFile> TokenFile::open(const std::string &path, TokenWidth width,
     return invalidArgumentError("data file " + path + " is empty");
   if (startsLikeText(fd, bytes))
     return invalidArgumentError("data file " + path +
-                                " looks like text, not tokens; run fp8-run --prepare " +
-                                path + " -o " + preparedName(path) +
+                                " looks like text, not tokens; run fp8-run --prepare " + path +
+                                " -o " + preparedName(path) +
                                 " first and train on that (--data=" + preparedName(path) + ")");
   if (bytes % w != 0)
     return dataLossError("data file " + path + " has " + std::to_string(bytes) +
-                         " bytes, not a multiple of the " +
-                         tokenWidthName(width) + " token size (" +
-                         std::to_string(w) + " bytes)");
+                         " bytes, not a multiple of the " + tokenWidthName(width) +
+                         " token size (" + std::to_string(w) + " bytes)");
   const int64_t numTokens = int64_t(bytes / w);
   if (numTokens < seqLen + 1)
     return invalidArgumentError(tooShortMessage(path, numTokens, seqLen));
@@ -197,10 +186,9 @@ StatusOr<TokenFile> TokenFile::open(const std::string &path, TokenWidth width,
           ? firstOutOfVocab<loadLE16, 2>(file.data_, numTokens, uint64_t(vocabSize))
           : firstOutOfVocab<loadLE32, 4>(file.data_, numTokens, uint64_t(vocabSize));
   if (bad >= 0)
-    return invalidArgumentError(
-        "data file " + path + ": token at position " + std::to_string(bad) +
-        " is " + std::to_string(file.token(bad)) + ", not below vocab_size " +
-        std::to_string(vocabSize));
+    return invalidArgumentError("data file " + path + ": token at position " + std::to_string(bad) +
+                                " is " + std::to_string(file.token(bad)) +
+                                ", not below vocab_size " + std::to_string(vocabSize));
   // Batches read windows at random offsets from now on.
   ::madvise(map, size_t(bytes), MADV_RANDOM);
   return file;
@@ -239,13 +227,12 @@ uint32_t TokenFile::token(int64_t i) const {
                                    : loadLE32(data_ + size_t(i) * 4);
 }
 
-Status TokenFile::getBatch(Rng &rng, int64_t batchSize, int64_t seqLen,
-                           Batch &out) const {
+Status TokenFile::getBatch(Rng &rng, int64_t batchSize, int64_t seqLen, Batch &out) const {
   return getBatch(rng, all(), batchSize, seqLen, out);
 }
 
-Status TokenFile::getBatch(Rng &rng, TokenRange range, int64_t batchSize,
-                           int64_t seqLen, Batch &out) const {
+Status TokenFile::getBatch(Rng &rng, TokenRange range, int64_t batchSize, int64_t seqLen,
+                           Batch &out) const {
   FP8RT_RETURN_IF_ERROR(checkBatchShape(batchSize, seqLen));
   if (range.size() < seqLen + 1)
     return invalidArgumentError(tooShortMessage(path_, range.size(), seqLen));
@@ -259,41 +246,35 @@ Status TokenFile::getBatch(Rng &rng, TokenRange range, int64_t batchSize,
   return Status::success();
 }
 
-StatusOr<Batch> TokenFile::getBatch(Rng &rng, int64_t batchSize,
-                                    int64_t seqLen) const {
+StatusOr<Batch> TokenFile::getBatch(Rng &rng, int64_t batchSize, int64_t seqLen) const {
   Batch batch;
   FP8RT_RETURN_IF_ERROR(getBatch(rng, batchSize, seqLen, batch));
   return batch;
 }
 
-int64_t TokenFile::numSequentialBatches(int64_t batchSize,
-                                        int64_t seqLen) const {
+int64_t TokenFile::numSequentialBatches(int64_t batchSize, int64_t seqLen) const {
   return numSequentialBatches(all(), batchSize, seqLen);
 }
 
-int64_t TokenFile::numSequentialBatches(TokenRange range, int64_t batchSize,
-                                        int64_t seqLen) const {
+int64_t TokenFile::numSequentialBatches(TokenRange range, int64_t batchSize, int64_t seqLen) const {
   if (batchSize <= 0 || seqLen <= 0 || range.size() < 1)
     return 0;
   return ((range.size() - 1) / seqLen) / batchSize;
 }
 
-Status TokenFile::getSequentialBatch(int64_t index, int64_t batchSize,
-                                     int64_t seqLen, Batch &out) const {
+Status TokenFile::getSequentialBatch(int64_t index, int64_t batchSize, int64_t seqLen,
+                                     Batch &out) const {
   return getSequentialBatch(all(), index, batchSize, seqLen, out);
 }
 
-Status TokenFile::getSequentialBatch(TokenRange range, int64_t index,
-                                     int64_t batchSize, int64_t seqLen,
-                                     Batch &out) const {
+Status TokenFile::getSequentialBatch(TokenRange range, int64_t index, int64_t batchSize,
+                                     int64_t seqLen, Batch &out) const {
   FP8RT_RETURN_IF_ERROR(checkBatchShape(batchSize, seqLen));
   const int64_t count = numSequentialBatches(range, batchSize, seqLen);
   if (index < 0 || index >= count)
-    return outOfRangeError("data file " + path_ + ": evaluation batch " +
-                           std::to_string(index) + " does not exist (" +
-                           std::to_string(count) + " whole batches of " +
-                           std::to_string(batchSize) + " x " +
-                           std::to_string(seqLen) + " tokens)");
+    return outOfRangeError("data file " + path_ + ": evaluation batch " + std::to_string(index) +
+                           " does not exist (" + std::to_string(count) + " whole batches of " +
+                           std::to_string(batchSize) + " x " + std::to_string(seqLen) + " tokens)");
   out.resize(batchSize, seqLen);
   for (int64_t row = 0; row < batchSize; ++row) {
     const int64_t window = index * batchSize + row;
@@ -312,10 +293,9 @@ Status writeTokenFile(const std::string &path, const std::vector<uint32_t> &toke
   const uint64_t limit = width == TokenWidth::U16 ? 0xffffULL : 0xffffffffULL;
   for (size_t i = 0; i < tokens.size(); ++i)
     if (tokens[i] > limit)
-      return invalidArgumentError(
-          path + ": token at position " + std::to_string(i) + " is " +
-          std::to_string(tokens[i]) + ", which does not fit in " +
-          tokenWidthName(width));
+      return invalidArgumentError(path + ": token at position " + std::to_string(i) + " is " +
+                                  std::to_string(tokens[i]) + ", which does not fit in " +
+                                  tokenWidthName(width));
 
   AtomicFile file;
   FP8RT_RETURN_IF_ERROR(AtomicFile::open(path, file));
@@ -333,8 +313,7 @@ Status writeTokenFile(const std::string &path, const std::vector<uint32_t> &toke
   return file.commit();
 }
 
-StatusOr<int64_t> prepareByteTokens(const std::string &textPath,
-                                    const std::string &outPath) {
+StatusOr<int64_t> prepareByteTokens(const std::string &textPath, const std::string &outPath) {
   std::FILE *in = std::fopen(textPath.c_str(), "rb");
   if (!in) {
     const int err = errno;
@@ -355,8 +334,7 @@ StatusOr<int64_t> prepareByteTokens(const std::string &textPath,
     const size_t n = std::fread(text.data(), 1, kChunk, in);
     if (n == 0) {
       if (std::ferror(in))
-        st = ioError("text file " + textPath + ": read failed: " +
-                     errnoText(errno));
+        st = ioError("text file " + textPath + ": read failed: " + errnoText(errno));
       break;
     }
     for (size_t i = 0; i < n; ++i) { // uint16 little-endian: byte, then 0

@@ -49,8 +49,8 @@ StatusOr<LogitsStep> bindLogitsStep(const Program &program) {
   const TensorType tokensType{DType::I32, {step.batch, step.seqLen}};
   if (step.fn->inputs.size() != 1 || program.buffers[step.fn->inputs[0]].name != "tokens" ||
       program.buffers[step.fn->inputs[0]].type != tokensType)
-    return invalidArgumentError("logits_step: expected one input 'tokens', " +
-                                tokensType.str() + " (batch_size x seq_len of the program info)");
+    return invalidArgumentError("logits_step: expected one input 'tokens', " + tokensType.str() +
+                                " (batch_size x seq_len of the program info)");
   step.tokens = step.fn->inputs[0];
   if (step.fn->outputs.size() != 1 || program.buffers[step.fn->outputs[0]].name != "logits")
     return invalidArgumentError("logits_step: expected one output 'logits'");
@@ -139,8 +139,7 @@ StatusOr<std::vector<int64_t>> checkGenerateOptions(const Program &program,
                                 ": expected a finite number >= 0 (0: greedy)");
   if (s.topK < 0 || s.topK > vocab)
     return invalidArgumentError("--top-k=" + std::to_string(s.topK) +
-                                ": expected at most the vocabulary size, " +
-                                std::to_string(vocab));
+                                ": expected at most the vocabulary size, " + std::to_string(vocab));
   if (options.maxNewTokens < 0)
     return invalidArgumentError("--max-new-tokens=" + std::to_string(options.maxNewTokens) +
                                 ": expected an integer >= 0");
@@ -148,10 +147,9 @@ StatusOr<std::vector<int64_t>> checkGenerateOptions(const Program &program,
   if (options.promptIsIds) {
     for (size_t i = 0; i < options.promptIds.size(); ++i)
       if (options.promptIds[i] < 0 || options.promptIds[i] >= vocab)
-        return invalidArgumentError("--prompt-ids: token " +
-                                    std::to_string(options.promptIds[i]) + " (position " +
-                                    std::to_string(i) + ") is outside the vocabulary [0, " +
-                                    std::to_string(vocab) + ")");
+        return invalidArgumentError(
+            "--prompt-ids: token " + std::to_string(options.promptIds[i]) + " (position " +
+            std::to_string(i) + ") is outside the vocabulary [0, " + std::to_string(vocab) + ")");
     ids = options.promptIds;
   } else {
     if (!isByteLevel(program))
@@ -175,8 +173,7 @@ StatusOr<std::vector<int64_t>> checkGenerateOptions(const Program &program,
 StatusOr<std::vector<int64_t>> generate(const Program &program, Backend &backend,
                                         const GenerateOptions &options, std::ostream &text,
                                         std::ostream &log) {
-  FP8RT_ASSIGN_OR_RETURN(std::vector<int64_t> sequence,
-                         checkGenerateOptions(program, options));
+  FP8RT_ASSIGN_OR_RETURN(std::vector<int64_t> sequence, checkGenerateOptions(program, options));
   FP8RT_ASSIGN_OR_RETURN(LogitsStep step, bindLogitsStep(program));
   if (options.initFromPath.empty())
     return invalidArgumentError("generation needs the trained parameters: --init-from=CKPT");
@@ -185,8 +182,8 @@ StatusOr<std::vector<int64_t>> generate(const Program &program, Backend &backend
 
   const int64_t T = step.seqLen;
   if (int64_t(sequence.size()) > T)
-    log << "note: the prompt has " << sequence.size() << " tokens; the model sees the last "
-        << T << " (its seq_len), and each new token slides that window\n";
+    log << "note: the prompt has " << sequence.size() << " tokens; the model sees the last " << T
+        << " (its seq_len), and each new token slides that window\n";
   const bool byteLevel = isByteLevel(program);
   for (size_t i = 0; i < sequence.size(); ++i)
     printToken(text, byteLevel, sequence[i], i == 0);
@@ -211,9 +208,8 @@ StatusOr<std::vector<int64_t>> generate(const Program &program, Backend &backend
     FP8RT_RETURN_IF_ERROR(backend.run(*step.fn));
     FP8RT_RETURN_IF_ERROR(backend.read(step.logits, logitsBytes.data(), logitsBytes.size()));
     if (!logitsRow(logitsBytes, logitsBuffer.type.dtype, context - 1, step.vocab, row))
-      return dataLossError("logits_step: a non-finite logit at new token " +
-                           std::to_string(n + 1) + " (position " +
-                           std::to_string(context - 1) + " of the window)");
+      return dataLossError("logits_step: a non-finite logit at new token " + std::to_string(n + 1) +
+                           " (position " + std::to_string(context - 1) + " of the window)");
     const int64_t next = sampleNextToken(row, options.sampler, rng);
     sequence.push_back(next);
     printToken(text, byteLevel, next, false);

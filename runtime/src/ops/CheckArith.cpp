@@ -20,8 +20,8 @@ Status sameTypeOperands(const OpContext &ctx, size_t arity, TypeClass cls) {
   FP8RT_RETURN_IF_ERROR(ctx.expectClass(0, "lhs", cls));
   for (size_t i = 1; i < arity; ++i)
     if (ctx.type(i) != ctx.type(0))
-      return ctx.error("operands must have one type, got " + typeString(ctx.type(0)) +
-                       " and " + typeString(ctx.type(i)));
+      return ctx.error("operands must have one type, got " + typeString(ctx.type(0)) + " and " +
+                       typeString(ctx.type(i)));
   return Status::success();
 }
 
@@ -40,8 +40,8 @@ Status intCastOp(const OpContext &ctx, bool extend) {
   const DType from = ctx.type(0).dtype, to = ctx.op.results[0].dtype;
   if (extend ? bitWidth(to) <= bitWidth(from) : bitWidth(to) >= bitWidth(from))
     return ctx.error(std::string("result type ") + dtypeName(to) + " must be " +
-                     (extend ? "wider" : "narrower") + " than the input type " +
-                     dtypeName(from) + " (i8 stands for i1)");
+                     (extend ? "wider" : "narrower") + " than the input type " + dtypeName(from) +
+                     " (i8 stands for i1)");
   return ctx.expectResults({{to, ctx.shape(0)}});
 }
 
@@ -78,8 +78,8 @@ Status checkArithSelect(const OpContext &ctx) {
   if (ctx.type(0).dtype != DType::I8)
     return ctx.error("condition must be i1 (an i8 tensor), got " + typeString(ctx.type(0)));
   if (ctx.type(1) != ctx.type(2))
-    return ctx.error("true and false values must have one type, got " +
-                     typeString(ctx.type(1)) + " and " + typeString(ctx.type(2)));
+    return ctx.error("true and false values must have one type, got " + typeString(ctx.type(1)) +
+                     " and " + typeString(ctx.type(2)));
   // A scalar condition selects whole tensors, as MLIR's select with an i1.
   const bool scalarCondition = ctx.shape(0).empty();
   if (!scalarCondition && ctx.shape(0) != ctx.shape(1))
@@ -163,8 +163,7 @@ Status checkArithConstant(const OpContext &ctx) {
   case Attr::Kind::Array:
     if (value->array.size() != n)
       return ctx.error("attribute 'value' has " + std::to_string(value->array.size()) +
-                       " elements, the result " + typeString(type) + " has " +
-                       std::to_string(n));
+                       " elements, the result " + typeString(type) + " has " + std::to_string(n));
     break;
   default:
     return ctx.error("attribute 'value' must be a number or an array of numbers");

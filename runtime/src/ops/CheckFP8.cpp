@@ -21,8 +21,7 @@ namespace {
 /// fp8::getScaleShape: the shape of the scales (and amaxes) of an operand of
 /// `shape` under `recipe`, or an error naming `operand`.
 Status scaleShape(const OpContext &ctx, int recipe, const Block &block,
-                  const vector<int64_t> &shape, const std::string &operand,
-                  vector<int64_t> &out) {
+                  const vector<int64_t> &shape, const std::string &operand, vector<int64_t> &out) {
   out.clear();
   const bool blockwise = recipe == Blockwise;
   if (blockwise && !block)
@@ -47,8 +46,7 @@ Status scaleShape(const OpContext &ctx, int recipe, const Block &block,
     if (shape[d] % b[d] != 0)
       return ctx.error(operand + ": blockwise scaling with block " + shapeString(b) +
                        " needs dimension " + std::to_string(d) + " (size " +
-                       std::to_string(shape[d]) + ") to be a multiple of " +
-                       std::to_string(b[d]));
+                       std::to_string(shape[d]) + ") to be a multiple of " + std::to_string(b[d]));
     out.push_back(shape[d] / b[d]);
   }
   return Status::success();
@@ -125,13 +123,12 @@ Status checkFp8ComputeScale(const OpContext &ctx) {
   const bool hasPrevious = ctx.numOperands() == 2;
   FP8RT_RETURN_IF_ERROR(ctx.expectClass(0, "amax", TypeClass::F32));
   if (hasPrevious && ctx.type(1) != ctx.type(0))
-    return ctx.error("previous scale type " + typeString(ctx.type(1)) +
-                     " differs from amax type " + typeString(ctx.type(0)));
+    return ctx.error("previous scale type " + typeString(ctx.type(1)) + " differs from amax type " +
+                     typeString(ctx.type(0)));
   DType fp8Type;
   FP8RT_RETURN_IF_ERROR(ctx.dtypeAttr("fp8_type", fp8Type));
   if (!isFp8(fp8Type))
-    return ctx.error(std::string("fp8_type must be f8e4m3 or f8e5m2, got ") +
-                     dtypeName(fp8Type));
+    return ctx.error(std::string("fp8_type must be f8e4m3 or f8e5m2, got ") + dtypeName(fp8Type));
   int64_t margin = 0;
   FP8RT_RETURN_IF_ERROR(ctx.i64Attr("margin", margin, 0));
   if (margin < 0)
@@ -217,8 +214,8 @@ Status scaledMatmulSegments(const OpContext &ctx, bool &hasResultScale, bool &ha
   if (ctx.attr("operandSegmentSizes")) {
     vector<int64_t> sizes;
     FP8RT_RETURN_IF_ERROR(ctx.i64ArrayAttr("operandSegmentSizes", sizes));
-    if (sizes.size() != 6 || sizes[0] != 1 || sizes[1] != 1 || sizes[2] != 1 ||
-        sizes[3] != 1 || sizes[4] < 0 || sizes[4] > 1 || sizes[5] < 0 || sizes[5] > 1 ||
+    if (sizes.size() != 6 || sizes[0] != 1 || sizes[1] != 1 || sizes[2] != 1 || sizes[3] != 1 ||
+        sizes[4] < 0 || sizes[4] > 1 || sizes[5] < 0 || sizes[5] > 1 ||
         size_t(4 + sizes[4] + sizes[5]) != ctx.numOperands())
       return ctx.error("'operandSegmentSizes' " + shapeString(sizes) + " does not describe " +
                        std::to_string(ctx.numOperands()) +
@@ -228,8 +225,7 @@ Status scaledMatmulSegments(const OpContext &ctx, bool &hasResultScale, bool &ha
   } else {
     // Without segment sizes, five operands are told apart by rank: the
     // result scale is a scalar, a bias [N].
-    hasResultScale = ctx.numOperands() == 6 ||
-                     (ctx.numOperands() == 5 && ctx.shape(4).empty());
+    hasResultScale = ctx.numOperands() == 6 || (ctx.numOperands() == 5 && ctx.shape(4).empty());
     hasBias = ctx.numOperands() == 6 || (ctx.numOperands() == 5 && !hasResultScale);
   }
   return Status::success();
@@ -244,8 +240,8 @@ Status checkFp8ScaledMatmul(const OpContext &ctx) {
   FP8RT_RETURN_IF_ERROR(ctx.expectClass(1, "rhs", TypeClass::Fp8));
   const vector<int64_t> &lhs = ctx.shape(0), &rhs = ctx.shape(1);
   if (lhs.size() != 2 || rhs.size() != 2)
-    return ctx.error("operands must be 2-D ([M, K] and [N, K]), got " + shapeString(lhs) +
-                     " and " + shapeString(rhs));
+    return ctx.error("operands must be 2-D ([M, K] and [N, K]), got " + shapeString(lhs) + " and " +
+                     shapeString(rhs));
   const DType lt = ctx.type(0).dtype, rt = ctx.type(1).dtype;
   int recipe = 0, format = 0;
   FP8RT_RETURN_IF_ERROR(recipeAttr(ctx, recipe));
@@ -267,8 +263,8 @@ Status checkFp8ScaledMatmul(const OpContext &ctx) {
                      " (both operands K-major), got " + shapeString(rhs));
   for (auto [dim, size] : {std::pair<char, int64_t>{'M', m}, {'N', n}, {'K', k}})
     if (size % 16 != 0)
-      return ctx.error(std::string("FP8 GEMM dimension ") + dim + " = " +
-                       std::to_string(size) + " is not a multiple of 16");
+      return ctx.error(std::string("FP8 GEMM dimension ") + dim + " = " + std::to_string(size) +
+                       " is not a multiple of 16");
   FP8RT_RETURN_IF_ERROR(expectScale(ctx, 2, "lhs_scale", lhs, "lhs", recipe, lhsBlock));
   FP8RT_RETURN_IF_ERROR(expectScale(ctx, 3, "rhs_scale", rhs, "rhs", recipe, rhsBlock));
   if (hasResultScale)

@@ -85,8 +85,8 @@ Status checkTrainLinear(const OpContext &ctx) {
   return Status::success();
 }
 
-Status productShape(const OpContext &ctx, bool transLhs, bool transRhs, int64_t &m,
-                    int64_t &n, int64_t &k, vector<int64_t> &shape) {
+Status productShape(const OpContext &ctx, bool transLhs, bool transRhs, int64_t &m, int64_t &n,
+                    int64_t &k, vector<int64_t> &shape) {
   const vector<int64_t> &lhs = ctx.shape(0), &rhs = ctx.shape(1);
   const size_t r = lhs.size();
   m = transLhs ? lhs[r - 1] : lhs[r - 2];
@@ -111,15 +111,14 @@ Status matmulLike(const OpContext &ctx, bool batched) {
   FP8RT_RETURN_IF_ERROR(ctx.expectSameDType({0, 1}, {"lhs", "rhs"}));
   const vector<int64_t> &lhs = ctx.shape(0), &rhs = ctx.shape(1);
   if (!batched && (lhs.size() != 2 || rhs.size() != 2))
-    return ctx.error("operands must be 2-D, got " + shapeString(lhs) + " and " +
-                     shapeString(rhs) + " (use train.batch_matmul for batches)");
+    return ctx.error("operands must be 2-D, got " + shapeString(lhs) + " and " + shapeString(rhs) +
+                     " (use train.batch_matmul for batches)");
   if (batched) {
     if (lhs.size() < 3 || lhs.size() != rhs.size())
-      return ctx.error("operands must have one rank >= 3, got " + shapeString(lhs) +
-                       " and " + shapeString(rhs));
-    if (!std::equal(lhs.begin(), lhs.end() - 2, rhs.begin()))
-      return ctx.error("batch dimensions differ: " + shapeString(lhs) + " and " +
+      return ctx.error("operands must have one rank >= 3, got " + shapeString(lhs) + " and " +
                        shapeString(rhs));
+    if (!std::equal(lhs.begin(), lhs.end() - 2, rhs.begin()))
+      return ctx.error("batch dimensions differ: " + shapeString(lhs) + " and " + shapeString(rhs));
   }
   bool transLhs = false, transRhs = false;
   FP8RT_RETURN_IF_ERROR(ctx.unitAttr("transpose_lhs", transLhs));
@@ -140,9 +139,8 @@ Status attentionConfig(const OpContext &ctx, size_t qIndex, AttentionConfig &con
   for (size_t i = 0; i < 3; ++i)
     if (ctx.shape(qIndex + i).size() != 3)
       return ctx.error("query, key and value must be [batch, seq, width], got " +
-                       shapeString(ctx.shape(qIndex)) + ", " +
-                       shapeString(ctx.shape(qIndex + 1)) + " and " +
-                       shapeString(ctx.shape(qIndex + 2)));
+                       shapeString(ctx.shape(qIndex)) + ", " + shapeString(ctx.shape(qIndex + 1)) +
+                       " and " + shapeString(ctx.shape(qIndex + 2)));
   int64_t heads = 0, kvHeads = 0;
   FP8RT_RETURN_IF_ERROR(ctx.i64Attr("n_heads", heads));
   FP8RT_RETURN_IF_ERROR(ctx.i64Attr("n_kv_heads", kvHeads));
@@ -166,11 +164,9 @@ Status attentionConfig(const OpContext &ctx, size_t qIndex, AttentionConfig &con
   FP8RT_RETURN_IF_ERROR(ctx.expectShape(qIndex + 2, "value", kvShape));
   if (theta) {
     if (!(*theta > 0.0) || !std::isfinite(*theta))
-      return ctx.error("'rope_theta' must be positive and finite, got " +
-                       std::to_string(*theta));
+      return ctx.error("'rope_theta' must be positive and finite, got " + std::to_string(*theta));
     if (headDim % 2 != 0)
-      return ctx.error("rotary embeddings need an even head_dim, got " +
-                       std::to_string(headDim));
+      return ctx.error("rotary embeddings need an even head_dim, got " + std::to_string(headDim));
   }
   config.batch = q[0];
   config.seqLen = q[1];
@@ -195,8 +191,7 @@ Status checkTrainAttention(const OpContext &ctx) {
 Status checkTrainAttentionGrad(const OpContext &ctx) {
   FP8RT_RETURN_IF_ERROR(ctx.expectOperandCount(4));
   FP8RT_RETURN_IF_ERROR(ctx.expectClass(0, "grad", TypeClass::Float));
-  FP8RT_RETURN_IF_ERROR(
-      ctx.expectSameDType({0, 1, 2, 3}, {"grad", "query", "key", "value"}));
+  FP8RT_RETURN_IF_ERROR(ctx.expectSameDType({0, 1, 2, 3}, {"grad", "query", "key", "value"}));
   AttentionConfig config;
   FP8RT_RETURN_IF_ERROR(attentionConfig(ctx, 1, config));
   FP8RT_RETURN_IF_ERROR(ctx.expectShape(0, "grad", ctx.shape(1)));
@@ -260,11 +255,10 @@ Status normGradOp(const OpContext &ctx, bool layerNorm) {
   FP8RT_RETURN_IF_ERROR(positiveEps(ctx, eps));
   const TensorType param{ctx.type(0).dtype, {d}};
   if (layerNorm)
-    FP8RT_RETURN_IF_ERROR(ctx.expectResults({ctx.type(1), param, param},
-                                            {"input_grad", "weight_grad", "bias_grad"}));
-  else
     FP8RT_RETURN_IF_ERROR(
-        ctx.expectResults({ctx.type(1), param}, {"input_grad", "weight_grad"}));
+        ctx.expectResults({ctx.type(1), param, param}, {"input_grad", "weight_grad", "bias_grad"}));
+  else
+    FP8RT_RETURN_IF_ERROR(ctx.expectResults({ctx.type(1), param}, {"input_grad", "weight_grad"}));
   return Status::success();
 }
 
@@ -287,8 +281,8 @@ Status sameTypePointwise(const OpContext &ctx, size_t arity, size_t results,
   FP8RT_RETURN_IF_ERROR(ctx.expectClass(0, names.begin()[0], TypeClass::Float));
   for (size_t i = 1; i < arity; ++i)
     if (ctx.type(i) != ctx.type(0))
-      return ctx.error(std::string("operands must have one type: ") + names.begin()[0] +
-                       " is " + typeString(ctx.type(0)) + ", " + names.begin()[i] + " is " +
+      return ctx.error(std::string("operands must have one type: ") + names.begin()[0] + " is " +
+                       typeString(ctx.type(0)) + ", " + names.begin()[i] + " is " +
                        typeString(ctx.type(i)));
   return ctx.expectResults(vector<TensorType>(results, ctx.type(0)));
 }
@@ -427,9 +421,9 @@ Status checkTrainSlice(const OpContext &ctx) {
                      std::to_string(in.size()));
   const int64_t extent = in[size_t(dim)];
   if (offset < 0 || size < 1 || offset > extent - size)
-    return ctx.error("range [" + std::to_string(offset) + ", " + std::to_string(offset) +
-                     " + " + std::to_string(size) + ") does not fit in dimension " +
-                     std::to_string(dim) + " of size " + std::to_string(extent));
+    return ctx.error("range [" + std::to_string(offset) + ", " + std::to_string(offset) + " + " +
+                     std::to_string(size) + ") does not fit in dimension " + std::to_string(dim) +
+                     " of size " + std::to_string(extent));
   vector<int64_t> shape = in;
   shape[size_t(dim)] = size;
   FP8RT_RETURN_IF_ERROR(ctx.expectResults({{ctx.type(0).dtype, shape}}));
@@ -452,9 +446,9 @@ Status checkTrainSliceGrad(const OpContext &ctx) {
                      std::to_string(out.size()));
   const int64_t size = grad[size_t(dim)], extent = out[size_t(dim)];
   if (offset < 0 || offset > extent - size)
-    return ctx.error("range [" + std::to_string(offset) + ", " + std::to_string(offset) +
-                     " + " + std::to_string(size) + ") does not fit in dimension " +
-                     std::to_string(dim) + " of size " + std::to_string(extent));
+    return ctx.error("range [" + std::to_string(offset) + ", " + std::to_string(offset) + " + " +
+                     std::to_string(size) + ") does not fit in dimension " + std::to_string(dim) +
+                     " of size " + std::to_string(extent));
   vector<int64_t> expected = out;
   expected[size_t(dim)] = size;
   FP8RT_RETURN_IF_ERROR(ctx.expectShape(0, "grad", expected));
@@ -486,8 +480,7 @@ Status logitsAndTargets(const OpContext &ctx, std::optional<int64_t> &ignoreInde
   FP8RT_RETURN_IF_ERROR(ctx.expectClass(1, "targets", TypeClass::Index));
   const vector<int64_t> &logits = ctx.shape(0);
   if (logits.size() < 2)
-    return ctx.error("logits must be [..., vocab] with rank >= 2, got " +
-                     shapeString(logits));
+    return ctx.error("logits must be [..., vocab] with rank >= 2, got " + shapeString(logits));
   FP8RT_RETURN_IF_ERROR(
       ctx.expectShape(1, "targets", vector<int64_t>(logits.begin(), logits.end() - 1)));
   return ctx.optionalI64Attr("ignore_index", ignoreIndex);
@@ -597,8 +590,8 @@ Status checkTrainAdamwUpdate(const OpContext &ctx) {
   FP8RT_RETURN_IF_ERROR(ctx.expectI64Scalar(5, "step"));
   AdamWConfig config;
   FP8RT_RETURN_IF_ERROR(adamwConfig(ctx, config));
-  for (auto [name, beta] : {std::pair<const char *, double>{"beta1", config.beta1},
-                            {"beta2", config.beta2}})
+  for (auto [name, beta] :
+       {std::pair<const char *, double>{"beta1", config.beta1}, {"beta2", config.beta2}})
     if (!(beta >= 0.0 && beta < 1.0))
       return ctx.error(std::string("'") + name + "' must be in [0, 1), got " +
                        std::to_string(beta));

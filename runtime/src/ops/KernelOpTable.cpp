@@ -49,8 +49,7 @@ Status checkKernelOp(const KernelOp &op, const std::vector<TensorType> &operandT
     FP8RT_RETURN_IF_ERROR(
         checkTypeBounds(operandTypes[i], op.op + ": operand " + std::to_string(i)));
   for (size_t i = 0; i < op.results.size(); ++i)
-    FP8RT_RETURN_IF_ERROR(
-        checkTypeBounds(op.results[i], op.op + ": result " + std::to_string(i)));
+    FP8RT_RETURN_IF_ERROR(checkTypeBounds(op.results[i], op.op + ": result " + std::to_string(i)));
   return runCheck(id, OpContext(op, operandTypes));
 }
 

@@ -24,25 +24,21 @@ Status checkBlasInt(const char *what, int64_t v) {
 
 Status verifyAttentionConfig(const AttentionConfig &c) {
   if (c.batch < 0 || c.seqLen < 0)
-    return invalidArgumentError("attention: batch " + str(c.batch) +
-                                " and sequence length " + str(c.seqLen) +
-                                " must be >= 0");
+    return invalidArgumentError("attention: batch " + str(c.batch) + " and sequence length " +
+                                str(c.seqLen) + " must be >= 0");
   if (c.nHeads <= 0 || c.nKvHeads <= 0 || c.headDim <= 0)
-    return invalidArgumentError("attention: n_heads " + str(c.nHeads) +
-                                ", n_kv_heads " + str(c.nKvHeads) +
-                                ", head_dim " + str(c.headDim) +
+    return invalidArgumentError("attention: n_heads " + str(c.nHeads) + ", n_kv_heads " +
+                                str(c.nKvHeads) + ", head_dim " + str(c.headDim) +
                                 " must be positive");
   if (c.nHeads % c.nKvHeads != 0)
     return invalidArgumentError("attention: n_kv_heads " + str(c.nKvHeads) +
                                 " does not divide n_heads " + str(c.nHeads));
   if (c.ropeTheta) {
     if (!(*c.ropeTheta > 0.0) || !std::isfinite(*c.ropeTheta))
-      return invalidArgumentError("attention: rope_theta " +
-                                  std::to_string(*c.ropeTheta) +
+      return invalidArgumentError("attention: rope_theta " + std::to_string(*c.ropeTheta) +
                                   " must be positive and finite");
     if (c.headDim % 2 != 0)
-      return invalidArgumentError("attention: RoPE needs an even head_dim, got " +
-                                  str(c.headDim));
+      return invalidArgumentError("attention: RoPE needs an even head_dim, got " + str(c.headDim));
   }
   for (int64_t v : {c.seqLen, c.nHeads * c.headDim})
     FP8RT_RETURN_IF_ERROR(checkBlasInt("attention: dimension", v));
@@ -54,8 +50,8 @@ Status validateLRSchedule(const LRSchedule &s) {
     return invalidArgumentError("lr_schedule: lr is " + std::to_string(s.lr) +
                                 ", expected a positive finite value");
   if (s.warmupSteps < 0)
-    return invalidArgumentError("lr_schedule: warmup_steps is " +
-                                std::to_string(s.warmupSteps) + ", expected >= 0");
+    return invalidArgumentError("lr_schedule: warmup_steps is " + std::to_string(s.warmupSteps) +
+                                ", expected >= 0");
   if (s.kind == LRScheduleKind::Constant) {
     if (s.totalSteps != 0 || s.minLr != 0)
       return invalidArgumentError("lr_schedule: constant schedule with total_steps " +

@@ -108,8 +108,8 @@ Status OpContext::error(const std::string &message) const {
 
 Status OpContext::expectOperandCount(size_t n) const {
   if (types.size() != n)
-    return error("expected " + std::to_string(n) + " operand" + (n == 1 ? "" : "s") +
-                 ", got " + std::to_string(types.size()));
+    return error("expected " + std::to_string(n) + " operand" + (n == 1 ? "" : "s") + ", got " +
+                 std::to_string(types.size()));
   return Status::success();
 }
 
@@ -127,11 +127,10 @@ Status OpContext::expectClass(size_t i, const char *what, TypeClass cls) const {
   return Status::success();
 }
 
-Status OpContext::expectShape(size_t i, const char *what,
-                              const std::vector<int64_t> &shape) const {
+Status OpContext::expectShape(size_t i, const char *what, const std::vector<int64_t> &shape) const {
   if (types[i].shape != shape)
-    return error(std::string(what) + " has shape " + shapeString(types[i].shape) +
-                 ", expected " + shapeString(shape));
+    return error(std::string(what) + " has shape " + shapeString(types[i].shape) + ", expected " +
+                 shapeString(shape));
   return Status::success();
 }
 
@@ -145,15 +144,13 @@ Status OpContext::expectRank(size_t i, const char *what, size_t rank, bool atLea
 
 Status OpContext::expectF32Scalar(size_t i, const char *what) const {
   if (types[i] != TensorType{DType::F32, {}})
-    return error(std::string(what) + " must be an f32 scalar (f32[]), got " +
-                 typeString(types[i]));
+    return error(std::string(what) + " must be an f32 scalar (f32[]), got " + typeString(types[i]));
   return Status::success();
 }
 
 Status OpContext::expectI64Scalar(size_t i, const char *what) const {
   if (types[i] != TensorType{DType::I64, {}})
-    return error(std::string(what) + " must be an i64 scalar (i64[]), got " +
-                 typeString(types[i]));
+    return error(std::string(what) + " must be an i64 scalar (i64[]), got " + typeString(types[i]));
   return Status::success();
 }
 
@@ -270,8 +267,8 @@ Status OpContext::enumAttr(const char *name, std::initializer_list<const char *>
   return enumAttr(name, choices, out, 0);
 }
 
-Status OpContext::enumAttr(const char *name, std::initializer_list<const char *> choices,
-                           int &out, int defaultIndex) const {
+Status OpContext::enumAttr(const char *name, std::initializer_list<const char *> choices, int &out,
+                           int defaultIndex) const {
   out = defaultIndex;
   const Attr *a = attr(name);
   if (!a)
@@ -329,14 +326,13 @@ Status OpContext::dtypeAttr(const char *name, DType &out) const {
   if (a->kind != Attr::Kind::String)
     return error(std::string("attribute '") + name + "' must be a dtype string, got " +
                  attrKindName(a->kind));
-  for (DType t : {DType::F32, DType::BF16, DType::F16, DType::F8E4M3, DType::F8E5M2,
-                  DType::I32, DType::I64, DType::I8})
+  for (DType t : {DType::F32, DType::BF16, DType::F16, DType::F8E4M3, DType::F8E5M2, DType::I32,
+                  DType::I64, DType::I8})
     if (a->s == dtypeName(t)) {
       out = t;
       return Status::success();
     }
-  return error(std::string("attribute '") + name + "' is '" + a->s +
-               "', which is not a dtype");
+  return error(std::string("attribute '") + name + "' is '" + a->s + "', which is not a dtype");
 }
 
 Status OpContext::expectResultCount(size_t n) const {
@@ -367,6 +363,5 @@ Status OpContext::expectResultClass(size_t i, const char *what, TypeClass cls) c
                  typeString(op.results[i]));
   return Status::success();
 }
-
 
 } // namespace fp8rt::ops

@@ -53,13 +53,13 @@ Status checkTypeBounds(const TensorType &type, const std::string &what);
 
 /// Type classes of the train and fp8 dialects' operand constraints.
 enum class TypeClass : uint8_t {
-  Float,     ///< f32, bf16, f16 (Train_FloatTensor, FP8_HighTensor)
-  Index,     ///< i32, i64 (Train_IndexTensor)
-  Any,       ///< float or index (Train_AnyTensor)
-  Fp8,       ///< f8e4m3, f8e5m2 (FP8_LowTensor)
-  GemmResult,///< float or FP8 (FP8_GemmResultTensor)
-  F32,       ///< f32 of any shape (FP8_ScaleTensor)
-  Int,       ///< i8 (i1), i32, i64 (arith integers)
+  Float,      ///< f32, bf16, f16 (Train_FloatTensor, FP8_HighTensor)
+  Index,      ///< i32, i64 (Train_IndexTensor)
+  Any,        ///< float or index (Train_AnyTensor)
+  Fp8,        ///< f8e4m3, f8e5m2 (FP8_LowTensor)
+  GemmResult, ///< float or FP8 (FP8_GemmResultTensor)
+  F32,        ///< f32 of any shape (FP8_ScaleTensor)
+  Int,        ///< i8 (i1), i32, i64 (arith integers)
 };
 
 class OpContext {
@@ -105,14 +105,12 @@ public:
   /// A UnitAttr / BoolAttr: absent is false.
   Status unitAttr(const char *name, bool &out) const;
   /// An enum: `out` is the index of its spelling in `choices`.
-  Status enumAttr(const char *name, std::initializer_list<const char *> choices,
-                  int &out) const;
-  Status enumAttr(const char *name, std::initializer_list<const char *> choices,
-                  int &out, int defaultIndex) const;
+  Status enumAttr(const char *name, std::initializer_list<const char *> choices, int &out) const;
+  Status enumAttr(const char *name, std::initializer_list<const char *> choices, int &out,
+                  int defaultIndex) const;
   /// An array of integers (DenseI64ArrayAttr).
   Status i64ArrayAttr(const char *name, std::vector<int64_t> &out) const;
-  Status optionalI64ArrayAttr(const char *name,
-                              std::optional<std::vector<int64_t>> &out) const;
+  Status optionalI64ArrayAttr(const char *name, std::optional<std::vector<int64_t>> &out) const;
   /// A TypeAttr given as a dtype string.
   Status dtypeAttr(const char *name, DType &out) const;
 

@@ -33,8 +33,8 @@ Status geluTanh(const OpContext &ctx, bool &tanh);
 
 /// The trailing product of matmul / batch_matmul: checks K and returns the
 /// result shape (leading dimensions of lhs, then M and N).
-Status productShape(const OpContext &ctx, bool transLhs, bool transRhs, int64_t &m,
-                    int64_t &n, int64_t &k, std::vector<int64_t> &shape);
+Status productShape(const OpContext &ctx, bool transLhs, bool transRhs, int64_t &m, int64_t &n,
+                    int64_t &k, std::vector<int64_t> &shape);
 
 /// Heads, RoPE and the shapes of query / key / value (operands qIndex ..
 /// qIndex + 2) of attention and attention_grad.

@@ -182,8 +182,7 @@ private:
     if (!h_.lr().points.empty())
       add(Panel{"Learning rate", "lr", {{&h_.lr(), "lr", kPalette[2]}}}, false);
     if (!h_.gradNorm().points.empty())
-      add(Panel{"Gradient norm", "before clipping",
-                {{&h_.gradNorm(), "grad_norm", kPalette[3]}}},
+      add(Panel{"Gradient norm", "before clipping", {{&h_.gradNorm(), "grad_norm", kPalette[3]}}},
           true);
     if (!h_.tokensPerSecond().points.empty())
       add(Panel{"Throughput", "tokens/s", {{&h_.tokensPerSecond(), "tokens/s", kPalette[4]}}},
@@ -247,8 +246,8 @@ private:
         p.legendRows = legendRows(p, plotWidth);
         rows = std::max(rows, p.legendRows);
       }
-      const double height = kTitleHeight + kPlotHeight + kAxisLabelsHeight +
-                            double(rows) * kLegendRowHeight + 12;
+      const double height =
+          kTitleHeight + kPlotHeight + kAxisLabelsHeight + double(rows) * kLegendRowHeight + 12;
       for (size_t c = 0; c < row.size(); ++c) {
         Panel &p = row[c];
         p.left = kMargin + double(c) * (width + kGap);
@@ -287,16 +286,14 @@ Figure layoutFigure(const RunHistory &history, const std::string &title) {
   if (!history.loss().points.empty())
     f.subtitle += "; last loss " + fmt("%.4f", history.loss().points.back().value);
   if (history.lossFloor() >= 0)
-    f.subtitle += "; synthetic corpus entropy " + fmt("%.4f", history.lossFloor()) +
-                  " nats/token";
+    f.subtitle += "; synthetic corpus entropy " + fmt("%.4f", history.lossFloor()) + " nats/token";
   if (history.flopsPerToken() > 0)
     f.subtitle += "; " + fmt("%.3g", history.flopsPerToken() / 1e6) + " MFLOP/token, " +
                   fmt("%.3g", history.achievedTFlops()) + " TFLOP/s";
   if (history.mfu() >= 0)
     f.subtitle += ", MFU " + fmt("%.1f", history.mfu() * 100) + "% of " + history.mfuPeak();
   if (!history.nonfiniteSteps().empty())
-    f.subtitle += "; non-finite values at " +
-                  std::to_string(history.nonfiniteSteps().size()) +
+    f.subtitle += "; non-finite values at " + std::to_string(history.nonfiniteSteps().size()) +
                   " step(s), marked with red dashes";
   f.nonfiniteSteps = history.nonfiniteSteps();
   Layout(history, f).run();
@@ -315,13 +312,11 @@ Status writeFigure(const std::string &path, const Figure &figure) {
 
 } // namespace
 
-Status writePlot(const std::string &path, const RunHistory &history,
-                 const std::string &title) {
+Status writePlot(const std::string &path, const RunHistory &history, const std::string &title) {
   return writeFigure(path, layoutFigure(history, title));
 }
 
-Status plotLogFile(const std::string &logPath, const std::string &svgPath,
-                   std::ostream &out) {
+Status plotLogFile(const std::string &logPath, const std::string &svgPath, std::ostream &out) {
   FP8RT_ASSIGN_OR_RETURN(RunHistory history, readRunLog(logPath));
   const Figure figure = layoutFigure(history, logPath);
   FP8RT_RETURN_IF_ERROR(writeFigure(svgPath, figure));

@@ -20,8 +20,7 @@ namespace plot {
 
 TensorGroup tensorGroup(std::string_view name) {
   auto endsWith = [&](std::string_view suffix) {
-    return name.size() >= suffix.size() &&
-           name.substr(name.size() - suffix.size()) == suffix;
+    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
   };
   if (endsWith(".forward.a") || endsWith(".wgrad.b"))
     return TensorGroup::Activations;
@@ -101,19 +100,17 @@ Status readNumber(const json::Value &v, const std::string &where, const std::str
     finite = std::isfinite(out);
     return Status::success();
   }
-  if (v.kind == json::Kind::String &&
-      (v.text == "nan" || v.text == "inf" || v.text == "-inf")) {
+  if (v.kind == json::Kind::String && (v.text == "nan" || v.text == "inf" || v.text == "-inf")) {
     finite = false;
     return Status::success();
   }
-  return dataLossError(where + ": \"" + key + "\": expected a number, found " +
-                       json::describe(v));
+  return dataLossError(where + ": \"" + key + "\": expected a number, found " + json::describe(v));
 }
 
 /// Reads the optional `key` of `record` into `series` at `step`. null (a
 /// program without a gradient norm) is no point.
-Status readSeries(const json::Value &record, const char *key, double step,
-                  const std::string &where, Series &series, bool &nonfinite) {
+Status readSeries(const json::Value &record, const char *key, double step, const std::string &where,
+                  Series &series, bool &nonfinite) {
   const json::Value *v = record.find(key);
   if (!v || v->kind == json::Kind::Null)
     return Status::success();
@@ -233,8 +230,7 @@ Status RunHistory::addRecord(std::string_view line, const std::string &where) {
   FP8RT_RETURN_IF_ERROR(readSeries(record, "lr", step, where, lr_, nonfinite));
   FP8RT_RETURN_IF_ERROR(readSeries(record, "grad_norm", step, where, gradNorm_, nonfinite));
   bool ignored = false;
-  FP8RT_RETURN_IF_ERROR(
-      readSeries(record, "tokens_per_s", step, where, tokensPerSecond_, ignored));
+  FP8RT_RETURN_IF_ERROR(readSeries(record, "tokens_per_s", step, where, tokensPerSecond_, ignored));
   if (const json::Value *floor = record.find("loss_floor")) {
     bool finite = true;
     double value = 0;
@@ -248,8 +244,7 @@ Status RunHistory::addRecord(std::string_view line, const std::string &where) {
       return dataLossError(where + ": \"metrics\": expected an object, found " +
                            json::describe(*metrics));
     for (size_t i = 0; i < metrics->keys.size(); ++i)
-      FP8RT_RETURN_IF_ERROR(
-          addMetric(metrics->keys[i], step, metrics->items[i], where, nonfinite));
+      FP8RT_RETURN_IF_ERROR(addMetric(metrics->keys[i], step, metrics->items[i], where, nonfinite));
   }
   if (nonfinite)
     nonfiniteSteps_.push_back(step);
@@ -274,8 +269,7 @@ StatusOr<RunHistory> readRunLog(const std::string &path) {
     begin = end + 1;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos)
       continue; // blank lines (the last newline's) carry nothing
-    FP8RT_RETURN_IF_ERROR(
-        history.addRecord(line, path + ":" + std::to_string(lineNumber)));
+    FP8RT_RETURN_IF_ERROR(history.addRecord(line, path + ":" + std::to_string(lineNumber)));
   }
   if (history.records() == 0)
     return dataLossError(path + ": no steps (an fp8-run --log file holds one JSON record "

@@ -8,8 +8,8 @@
 
 #include "fp8rt/plot/Plot.h"
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace fp8rt {
@@ -84,11 +84,20 @@ std::string escapeXml(const std::string &s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    default: out += c;
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
     }
   }
   return out;
@@ -103,12 +112,12 @@ public:
             px(y2) + "\" " + attrs + "/>\n";
   }
   void label(double x, double y, const std::string &s, const std::string &attrs = "") {
-    text += "<text x=\"" + px(x) + "\" y=\"" + px(y) + "\"" + (attrs.empty() ? "" : " ") +
-            attrs + ">" + escapeXml(s) + "</text>\n";
+    text += "<text x=\"" + px(x) + "\" y=\"" + px(y) + "\"" + (attrs.empty() ? "" : " ") + attrs +
+            ">" + escapeXml(s) + "</text>\n";
   }
   void rect(double x, double y, double w, double h, const std::string &attrs) {
-    text += "<rect x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(w) +
-            "\" height=\"" + px(h) + "\" " + attrs + "/>\n";
+    text += "<rect x=\"" + px(x) + "\" y=\"" + px(y) + "\" width=\"" + px(w) + "\" height=\"" +
+            px(h) + "\" " + attrs + "/>\n";
   }
 };
 
@@ -132,8 +141,8 @@ void drawAxes(SvgWriter &svg, const Panel &p) {
             "text-anchor=\"middle\" fill=\"#444\"");
   const double cy = (y.pixelLo + y.pixelHi) / 2, cx = p.left + 14;
   svg.label(cx, cy, p.yLabel + (y.log ? " (log)" : ""),
-            "text-anchor=\"middle\" fill=\"#444\" transform=\"rotate(-90 " + px(cx) + " " +
-                px(cy) + ")\"");
+            "text-anchor=\"middle\" fill=\"#444\" transform=\"rotate(-90 " + px(cx) + " " + px(cy) +
+                ")\"");
 }
 
 void drawLine(SvgWriter &svg, const Panel &p, const PanelLine &l) {
@@ -141,11 +150,12 @@ void drawLine(SvgWriter &svg, const Panel &p, const PanelLine &l) {
   for (const Point &q : l.series->points) {
     if (p.y.log && q.value <= 0)
       continue; // no place on a log axis
-    points += (points.empty() ? "" : " ") + px(p.x.toPixel(q.step)) + "," +
-              px(p.y.toPixel(q.value));
+    points +=
+        (points.empty() ? "" : " ") + px(p.x.toPixel(q.step)) + "," + px(p.y.toPixel(q.value));
   }
-  svg.text += "<polyline data-series=\"" + escapeXml(l.series->name) + "\" fill=\"none\" stroke=\"" +
-              l.color + "\" stroke-width=\"1.5\" stroke-linejoin=\"round\"" +
+  svg.text += "<polyline data-series=\"" + escapeXml(l.series->name) +
+              "\" fill=\"none\" stroke=\"" + l.color +
+              "\" stroke-width=\"1.5\" stroke-linejoin=\"round\"" +
               (l.dashed ? " stroke-dasharray=\"5 3\"" : "") + " points=\"" + points + "\"/>\n";
   if (!l.markers)
     return;
@@ -197,8 +207,8 @@ void drawPanel(SvgWriter &svg, const Figure &f, const Panel &p, size_t index) {
   svg.label(p.x.pixelLo, p.top + 16, p.title, "font-size=\"13\" font-weight=\"bold\"");
   drawAxes(svg, p);
   svg.text += "<clipPath id=\"" + id + "\"><rect x=\"" + px(p.x.pixelLo) + "\" y=\"" +
-              px(p.y.pixelHi) + "\" width=\"" + px(p.x.pixelHi - p.x.pixelLo) +
-              "\" height=\"" + px(p.y.pixelLo - p.y.pixelHi) + "\"/></clipPath>\n";
+              px(p.y.pixelHi) + "\" width=\"" + px(p.x.pixelHi - p.x.pixelLo) + "\" height=\"" +
+              px(p.y.pixelLo - p.y.pixelHi) + "\"/></clipPath>\n";
   svg.text += "<g clip-path=\"url(#" + id + ")\">\n";
   for (double step : f.nonfiniteSteps) {
     const double x = p.x.toPixel(step);
@@ -227,8 +237,8 @@ std::string renderSvg(const Figure &f) {
   SvgWriter svg;
   svg.text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
              "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" +
-             px(f.width) + "\" height=\"" + px(f.height) + "\" viewBox=\"0 0 " + px(f.width) +
-             " " + px(f.height) +
+             px(f.width) + "\" height=\"" + px(f.height) + "\" viewBox=\"0 0 " + px(f.width) + " " +
+             px(f.height) +
              "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" font-size=\"11\">\n";
   svg.text += "<title>" + escapeXml(f.title) + "</title>\n";
   svg.rect(0, 0, f.width, f.height, "fill=\"white\"");

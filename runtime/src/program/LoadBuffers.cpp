@@ -19,10 +19,9 @@ namespace fp8rt::loader {
 //===----------------------------------------------------------------------===//
 
 Status Loader::readBuffer(const json::Value &v, const JsonPath &p, Buffer &b) const {
-  FP8RT_RETURN_IF_ERROR(checkKeys(v, p,
-                                  {"a buffer",
-                                   {"name", "role", "dtype", "shape", "offset"},
-                                   {"init", "init_std", "data"}}));
+  FP8RT_RETURN_IF_ERROR(checkKeys(
+      v, p,
+      {"a buffer", {"name", "role", "dtype", "shape", "offset"}, {"init", "init_std", "data"}}));
   FP8RT_RETURN_IF_ERROR(readString(v, p, "name", b.name));
   std::string role;
   FP8RT_RETURN_IF_ERROR(readString(v, p, "role", role));
@@ -37,8 +36,8 @@ Status Loader::readBuffer(const json::Value &v, const JsonPath &p, Buffer &b) co
   // without forming a sum that could overflow.
   FP8RT_RETURN_IF_ERROR(readUint(v, p, "offset", 0, UINT64_MAX, b.offset));
   if (b.offset % Program::kAlignment != 0)
-    return fail(p.key("offset"), num(b.offset) + " is not a multiple of " +
-                                     num(Program::kAlignment));
+    return fail(p.key("offset"),
+                num(b.offset) + " is not a multiple of " + num(Program::kAlignment));
   const uint64_t bytes = b.bytes();
   if (bytes > program_.arenaBytes || b.offset > program_.arenaBytes - bytes)
     return fail(p.key("offset"), "the buffer's " + num(bytes) + " bytes at offset " +
@@ -49,8 +48,7 @@ Status Loader::readBuffer(const json::Value &v, const JsonPath &p, Buffer &b) co
   // Initialisation: the trainer initialises these roles, the loader fills
   // constants, nothing else keeps its bytes between calls.
   const bool initialised = b.role == BufferRole::Param || b.role == BufferRole::Optimizer ||
-                           b.role == BufferRole::FP8State ||
-                           b.role == BufferRole::GradAccum;
+                           b.role == BufferRole::FP8State || b.role == BufferRole::GradAccum;
   if (v.find("init")) {
     if (!initialised)
       return fail(p.key("init"), "only param, optimizer, fp8_state and grad_accum "
@@ -76,8 +74,8 @@ Status Loader::readBuffer(const json::Value &v, const JsonPath &p, Buffer &b) co
 
   if (const json::Value *data = v.find("data")) {
     if (b.role != BufferRole::Constant)
-      return fail(p.key("data"), "only constant buffers have data, this one is " +
-                                     std::string(roleName(b.role)));
+      return fail(p.key("data"),
+                  "only constant buffers have data, this one is " + std::string(roleName(b.role)));
     return readConstantData(*data, p.key("data"), b);
   }
   if (b.role == BufferRole::Constant)
@@ -85,14 +83,13 @@ Status Loader::readBuffer(const json::Value &v, const JsonPath &p, Buffer &b) co
   return Status::success();
 }
 
-Status Loader::readConstantData(const json::Value &v, const JsonPath &p,
-                                Buffer &b) const {
+Status Loader::readConstantData(const json::Value &v, const JsonPath &p, Buffer &b) const {
   const uint64_t count = uint64_t(b.type.numElements());
   if (v.kind != json::Kind::Array)
     return expected(p, "an array of " + num(count) + " numbers", v);
   if (v.items.size() != count)
-    return fail(p, "expected " + num(count) + " elements (shape " +
-                       shapeString(b.type.shape) + "), found " + num(v.items.size()));
+    return fail(p, "expected " + num(count) + " elements (shape " + shapeString(b.type.shape) +
+                       "), found " + num(v.items.size()));
   b.data.resize(v.items.size());
   // The backend converts these to the dtype; keep them in its range so that
   // the conversion is defined (integers exactly, floats through f32).
@@ -118,8 +115,8 @@ Status Loader::readConstantData(const json::Value &v, const JsonPath &p,
       return expected(p.index(i),
                       std::string(integer ? "an integer" : "a number") + " in [" +
                           (integer ? std::to_string(int64_t(lo)) : "-FLT_MAX") + ", " +
-                          (integer ? std::to_string(int64_t(hi)) : "FLT_MAX") +
-                          "] for a " + dtypeName(b.type.dtype) + " constant",
+                          (integer ? std::to_string(int64_t(hi)) : "FLT_MAX") + "] for a " +
+                          dtypeName(b.type.dtype) + " constant",
                       v.items[i]);
     b.data[i] = x;
   }
@@ -143,8 +140,8 @@ Status Loader::checkBufferNames() const {
   for (size_t k = 1; k < named.size(); ++k)
     if (named[k].first == named[k - 1].first)
       return fail(JsonPath().key("buffers").index(named[k].second).key("name"),
-                  "duplicate name " + json::quote(named[k].first) +
-                      " (also buffers[" + num(named[k - 1].second) +
+                  "duplicate name " + json::quote(named[k].first) + " (also buffers[" +
+                      num(named[k - 1].second) +
                       "]); persistent, input, output, metric and grad buffers "
                       "have unique names");
   return Status::success();
@@ -160,8 +157,7 @@ Status Loader::checkBufferOverlaps() const {
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return buffers[a].offset != buffers[b].offset ? buffers[a].offset < buffers[b].offset
-                                                  : a < b;
+    return buffers[a].offset != buffers[b].offset ? buffers[a].offset < buffers[b].offset : a < b;
   });
   auto end = [&](size_t i) { return buffers[i].offset + buffers[i].bytes(); };
   const size_t none = SIZE_MAX;
@@ -180,16 +176,15 @@ Status Loader::checkBufferOverlaps() const {
       };
       return fail(JsonPath().key("buffers").index(later),
                   std::string(roleName(buffers[later].role)) + " buffer " +
-                      json::quote(buffers[later].name) + " (" + range(later) +
-                      ") overlaps " + roleName(buffers[earlier].role) + " buffer " +
-                      json::quote(buffers[earlier].name) + " of buffers[" +
-                      num(earlier) + "] (" + range(earlier) +
+                      json::quote(buffers[later].name) + " (" + range(later) + ") overlaps " +
+                      roleName(buffers[earlier].role) + " buffer " +
+                      json::quote(buffers[earlier].name) + " of buffers[" + num(earlier) + "] (" +
+                      range(earlier) +
                       "); persistent buffers share their bytes with no other buffer");
     }
     if (furthest == none || end(i) > end(furthest))
       furthest = i;
-    if (isPersistent(b.role) &&
-        (furthestPersistent == none || end(i) > end(furthestPersistent)))
+    if (isPersistent(b.role) && (furthestPersistent == none || end(i) > end(furthestPersistent)))
       furthestPersistent = i;
   }
   return Status::success();

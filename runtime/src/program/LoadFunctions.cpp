@@ -19,30 +19,27 @@ namespace fp8rt::loader {
 //===----------------------------------------------------------------------===//
 
 Status Loader::readFunction(const json::Value &v, const JsonPath &p, Function &f) const {
-  FP8RT_RETURN_IF_ERROR(checkKeys(
-      v, p, {"a function", {"name", "inputs", "outputs", "instructions"}}));
+  FP8RT_RETURN_IF_ERROR(
+      checkKeys(v, p, {"a function", {"name", "inputs", "outputs", "instructions"}}));
   int which = 0;
   FP8RT_RETURN_IF_ERROR(readChoice(
       v, p, "name", {kFunctionNames[0], kFunctionNames[1], kFunctionNames[2], kFunctionNames[3]},
       which));
   f.name = kFunctionNames[which];
   FP8RT_RETURN_IF_ERROR(readFunctionBuffers(v, p, "inputs", BufferRole::Input, f.inputs));
-  FP8RT_RETURN_IF_ERROR(
-      readFunctionBuffers(v, p, "outputs", BufferRole::Output, f.outputs));
+  FP8RT_RETURN_IF_ERROR(readFunctionBuffers(v, p, "outputs", BufferRole::Output, f.outputs));
   const json::Value &instructions = *v.find("instructions");
   if (instructions.kind != json::Kind::Array)
     return expected(p.key("instructions"), "an array of instructions", instructions);
   f.instructions.resize(instructions.items.size());
   for (size_t i = 0; i < instructions.items.size(); ++i)
-    FP8RT_RETURN_IF_ERROR(readInstruction(instructions.items[i],
-                                          p.key("instructions").index(i),
-                                          f.instructions[i]));
+    FP8RT_RETURN_IF_ERROR(
+        readInstruction(instructions.items[i], p.key("instructions").index(i), f.instructions[i]));
   return Status::success();
 }
 
-Status Loader::readFunctionBuffers(const json::Value &obj, const JsonPath &p,
-                                   const char *key, BufferRole role,
-                                   std::vector<uint32_t> &out) const {
+Status Loader::readFunctionBuffers(const json::Value &obj, const JsonPath &p, const char *key,
+                                   BufferRole role, std::vector<uint32_t> &out) const {
   std::vector<const json::Value *> items;
   FP8RT_RETURN_IF_ERROR(readIndexArray(obj, p, key, items));
   for (size_t i = 0; i < items.size(); ++i) {
@@ -51,15 +48,13 @@ Status Loader::readFunctionBuffers(const json::Value &obj, const JsonPath &p,
     FP8RT_RETURN_IF_ERROR(readBufferIndex(*items[i], ip, index));
     if (program_.buffers[index].role != role)
       return fail(ip, bufferDescription(index) + " has role " +
-                          roleName(program_.buffers[index].role) + ", expected " +
-                          roleName(role));
+                          roleName(program_.buffers[index].role) + ", expected " + roleName(role));
     out.push_back(index);
   }
   return Status::success();
 }
 
-Status Loader::readInstruction(const json::Value &v, const JsonPath &p,
-                               Instruction &out) const {
+Status Loader::readInstruction(const json::Value &v, const JsonPath &p, Instruction &out) const {
   if (v.kind != json::Kind::Object)
     return expected(p, "an instruction (an object)", v);
   if (!v.find("kind"))
@@ -79,8 +74,8 @@ Status Loader::readInstruction(const json::Value &v, const JsonPath &p,
 }
 
 Status Loader::readKernel(const json::Value &v, const JsonPath &p, Kernel &k) const {
-  FP8RT_RETURN_IF_ERROR(checkKeys(
-      v, p, {"a kernel", {"kind", "name", "inputs", "outputs", "ops", "yield"}}));
+  FP8RT_RETURN_IF_ERROR(
+      checkKeys(v, p, {"a kernel", {"kind", "name", "inputs", "outputs", "ops", "yield"}}));
   FP8RT_RETURN_IF_ERROR(readString(v, p, "name", k.name));
   // Value numbers: the inputs, typed as their buffers, then each op's results.
   std::vector<TensorType> values;
@@ -109,8 +104,8 @@ Status Loader::readKernel(const json::Value &v, const JsonPath &p, Kernel &k) co
   FP8RT_RETURN_IF_ERROR(readIndexArray(v, p, "yield", items));
   if (items.size() != k.outputs.size())
     return fail(p.key("yield"), "yields " + num(items.size()) +
-                                    " values, expected one per output (" +
-                                    num(k.outputs.size()) + ")");
+                                    " values, expected one per output (" + num(k.outputs.size()) +
+                                    ")");
   for (size_t i = 0; i < items.size(); ++i) {
     const JsonPath yp = p.key("yield").index(i);
     std::optional<uint64_t> value = items[i]->asUint64();
@@ -121,9 +116,8 @@ Status Loader::readKernel(const json::Value &v, const JsonPath &p, Kernel &k) co
                           num(values.size()) + " values)");
     const TensorType &want = program_.buffers[k.outputs[i]].type;
     if (values[*value] != want)
-      return fail(yp, "value " + num(*value) + " is " + values[*value].str() +
-                          ", but output " + bufferDescription(k.outputs[i]) +
-                          " is " + want.str());
+      return fail(yp, "value " + num(*value) + " is " + values[*value].str() + ", but output " +
+                          bufferDescription(k.outputs[i]) + " is " + want.str());
     k.yields.push_back(uint32_t(*value));
   }
   return Status::success();
@@ -131,8 +125,7 @@ Status Loader::readKernel(const json::Value &v, const JsonPath &p, Kernel &k) co
 
 Status Loader::readKernelOp(const json::Value &v, const JsonPath &p,
                             std::vector<TensorType> &values, KernelOp &op) const {
-  FP8RT_RETURN_IF_ERROR(
-      checkKeys(v, p, {"a kernel op", {"op", "operands", "results"}, {"attrs"}}));
+  FP8RT_RETURN_IF_ERROR(checkKeys(v, p, {"a kernel op", {"op", "operands", "results"}, {"attrs"}}));
   FP8RT_RETURN_IF_ERROR(readString(v, p, "op", op.op));
 
   std::vector<const json::Value *> items;
@@ -144,8 +137,7 @@ Status Loader::readKernelOp(const json::Value &v, const JsonPath &p,
     if (!value)
       return expected(ip, "a value number", *items[i]);
     if (*value >= values.size())
-      return fail(ip, "value " + num(*value) +
-                          " is not defined before this op (values 0 to " +
+      return fail(ip, "value " + num(*value) + " is not defined before this op (values 0 to " +
                           std::to_string(int64_t(values.size()) - 1) + " are)");
     op.operands.push_back(uint32_t(*value));
     operandTypes.push_back(values[*value]);
@@ -214,8 +206,9 @@ Status Loader::readAttr(const json::Value &v, const JsonPath &p, Attr &a) const 
     }
     return Status::success();
   default:
-    return expected(p, "an attribute value (a number, true, a string or an array of "
-                       "numbers)",
+    return expected(p,
+                    "an attribute value (a number, true, a string or an array of "
+                    "numbers)",
                     v);
   }
 }
@@ -227,9 +220,8 @@ Status Loader::readCopy(const json::Value &v, const JsonPath &p, Copy &c) const 
   const Buffer &s = program_.buffers[c.source], &t = program_.buffers[c.target];
   if (s.bytes() != t.bytes())
     return fail(p.key("target"), bufferDescription(c.target) + " holds " + num(t.bytes()) +
-                                     " bytes, the source " +
-                                     bufferDescription(c.source) + " " + num(s.bytes()) +
-                                     ": a copy needs the same size");
+                                     " bytes, the source " + bufferDescription(c.source) + " " +
+                                     num(s.bytes()) + ": a copy needs the same size");
   return Status::success();
 }
 

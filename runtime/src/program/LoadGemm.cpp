@@ -35,10 +35,9 @@ Status Loader::readGemm(const json::Value &v, const JsonPath &p, Gemm &g) const 
   FP8RT_RETURN_IF_ERROR(checkKeys(
       v, p,
       {"a gemm",
-       {"kind", "name", "m", "n", "k", "a", "b", "d", "transpose_a", "transpose_b",
-        "fast_accum", "epilogue"},
-       {"bias", "a_scale", "b_scale", "d_scale", "amax_d", "a_scale_mode",
-        "b_scale_mode"}}));
+       {"kind", "name", "m", "n", "k", "a", "b", "d", "transpose_a", "transpose_b", "fast_accum",
+        "epilogue"},
+       {"bias", "a_scale", "b_scale", "d_scale", "amax_d", "a_scale_mode", "b_scale_mode"}}));
   FP8RT_RETURN_IF_ERROR(readString(v, p, "name", g.name));
   uint64_t dims[3];
   const char *dimKeys[3] = {"m", "n", "k"};
@@ -112,8 +111,8 @@ Status Loader::checkGemmOperands(const Gemm &g, const JsonPath &p) const {
   struct Operand {
     const char *key;
     uint32_t buffer;
-    int64_t rows, cols;  ///< expected, as stored
-    const char *layout;  ///< "[m, k]", for messages
+    int64_t rows, cols; ///< expected, as stored
+    const char *layout; ///< "[m, k]", for messages
   };
   const Operand operands[] = {
       {"a", g.a, g.transposeA ? g.k : g.m, g.transposeA ? g.m : g.k,
@@ -126,22 +125,20 @@ Status Loader::checkGemmOperands(const Gemm &g, const JsonPath &p) const {
     const TensorType &t = buffers[o.buffer].type;
     const JsonPath op = p.key(o.key);
     if (t.shape.size() < 2)
-      return fail(op, bufferDescription(o.buffer) +
-                          " is not a matrix (a buffer of rank 2 or more)");
+      return fail(op,
+                  bufferDescription(o.buffer) + " is not a matrix (a buffer of rank 2 or more)");
     if (!isWideFloat(t.dtype) && !isFp8(t.dtype))
       return fail(op, bufferDescription(o.buffer) + " is not a float buffer (f32, bf16, "
                                                     "f16, f8e4m3 or f8e5m2)");
     const Matrix m = asMatrix(t);
     if (m.rows != o.rows || m.cols != o.cols)
-      return fail(op, bufferDescription(o.buffer) + " is read as a [" +
-                          std::to_string(m.rows) + ", " + std::to_string(m.cols) +
-                          "] matrix, expected " + o.layout + " = [" +
-                          std::to_string(o.rows) + ", " + std::to_string(o.cols) + "]");
+      return fail(op, bufferDescription(o.buffer) + " is read as a [" + std::to_string(m.rows) +
+                          ", " + std::to_string(m.cols) + "] matrix, expected " + o.layout +
+                          " = [" + std::to_string(o.rows) + ", " + std::to_string(o.cols) + "]");
   }
   const DType a = buffers[g.a].type.dtype, b = buffers[g.b].type.dtype;
   if (isFp8(a) != isFp8(b))
-    return fail(p.key("b"), std::string("A is ") + dtypeName(a) + " and B is " +
-                                dtypeName(b) +
+    return fail(p.key("b"), std::string("A is ") + dtypeName(a) + " and B is " + dtypeName(b) +
                                 ": the operands of a GEMM are both FP8 or neither");
   if (isFp8(a)) {
     if (a == DType::F8E5M2 && b == DType::F8E5M2)
@@ -167,8 +164,8 @@ Status Loader::checkGemmScale(const Gemm &g, const JsonPath &p, bool isA) const 
   const TensorType &t = buffers[operand].type;
   if (!isFp8(t.dtype)) {
     if (scale != Gemm::kNone)
-      return fail(p.key(scaleKey), "only FP8 operands have scales, " +
-                                       bufferDescription(operand) + " is not FP8");
+      return fail(p.key(scaleKey),
+                  "only FP8 operands have scales, " + bufferDescription(operand) + " is not FP8");
     if (mode != GemmScaleMode::None)
       return fail(p.key(modeKey), "only FP8 operands have a scale mode, " +
                                       bufferDescription(operand) + " is not FP8");
@@ -197,11 +194,11 @@ Status Loader::checkGemmScale(const Gemm &g, const JsonPath &p, bool isA) const 
     modeName = square ? "block_128x128" : "block_1x128";
     const int64_t blockRows = square ? 128 : 1;
     if (m.rows % blockRows != 0 || m.cols % 128 != 0)
-      return fail(p.key(modeKey), std::string(modeName) + " scaling needs an operand "
-                                                        "whose stored shape is a "
-                                                        "multiple of the block, found [" +
-                                      std::to_string(m.rows) + ", " +
-                                      std::to_string(m.cols) + "]");
+      return fail(p.key(modeKey), std::string(modeName) +
+                                      " scaling needs an operand "
+                                      "whose stored shape is a "
+                                      "multiple of the block, found [" +
+                                      std::to_string(m.rows) + ", " + std::to_string(m.cols) + "]");
     want = {m.rows / blockRows, m.cols / 128};
     break;
   }

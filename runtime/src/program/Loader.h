@@ -22,7 +22,6 @@
 
 namespace fp8rt::loader {
 
-
 /// No arena (and hence no tensor) may exceed 1 TiB: far beyond any real
 /// model, and small enough that sizes and offsets below it never overflow.
 inline constexpr uint64_t kMaxArenaBytes = uint64_t(1) << 40;
@@ -91,8 +90,7 @@ private:
       m += p.str() + ": ";
     return Status(code, m + message);
   }
-  Status expected(const JsonPath &p, const std::string &what,
-                  const json::Value &found) const {
+  Status expected(const JsonPath &p, const std::string &what, const json::Value &found) const {
     return fail(p, "expected " + what + ", found " + describe(found));
   }
 
@@ -102,16 +100,15 @@ private:
                     std::string &out) const;
   Status readChoice(const json::Value &obj, const JsonPath &p, const char *key,
                     std::initializer_list<const char *> choices, int &out) const;
-  Status readBool(const json::Value &obj, const JsonPath &p, const char *key,
-                  bool &out) const;
-  Status readUint(const json::Value &obj, const JsonPath &p, const char *key,
-                  uint64_t min, uint64_t max, uint64_t &out) const;
+  Status readBool(const json::Value &obj, const JsonPath &p, const char *key, bool &out) const;
+  Status readUint(const json::Value &obj, const JsonPath &p, const char *key, uint64_t min,
+                  uint64_t max, uint64_t &out) const;
   Status readInt(const json::Value &v, const JsonPath &p, int64_t &out) const;
   Status readFiniteNumber(const json::Value &v, const JsonPath &p, double &out) const;
   Status readBufferIndex(const json::Value &v, const JsonPath &p, uint32_t &out) const;
   /// A buffer index under `key`, or Gemm::kNone when the key is absent.
-  Status readOptionalBufferIndex(const json::Value &obj, const JsonPath &p,
-                                 const char *key, uint32_t &out) const;
+  Status readOptionalBufferIndex(const json::Value &obj, const JsonPath &p, const char *key,
+                                 uint32_t &out) const;
   Status readIndexArray(const json::Value &obj, const JsonPath &p, const char *key,
                         std::vector<const json::Value *> &out) const;
   Status readShape(const json::Value &v, const JsonPath &p, DType dtype,
@@ -134,8 +131,8 @@ private:
                              BufferRole role, std::vector<uint32_t> &out) const;
   Status readInstruction(const json::Value &v, const JsonPath &p, Instruction &out) const;
   Status readKernel(const json::Value &v, const JsonPath &p, Kernel &out) const;
-  Status readKernelOp(const json::Value &v, const JsonPath &p,
-                      std::vector<TensorType> &values, KernelOp &out) const;
+  Status readKernelOp(const json::Value &v, const JsonPath &p, std::vector<TensorType> &values,
+                      KernelOp &out) const;
   Status readAttr(const json::Value &v, const JsonPath &p, Attr &out) const;
   Status readGemm(const json::Value &v, const JsonPath &p, Gemm &out) const;
   Status checkGemmOperands(const Gemm &g, const JsonPath &p) const;

@@ -71,21 +71,20 @@ int64_t Program::findBuffer(std::string_view name, BufferRole role) const {
   return -1;
 }
 
-Status checkBufferAccess(const Program *program, uint32_t buffer, size_t bytes,
-                         const char *backend, const char *what) {
+Status checkBufferAccess(const Program *program, uint32_t buffer, size_t bytes, const char *backend,
+                         const char *what) {
   const std::string prefix = std::string(backend) + ": " + what;
   if (!program)
     return invalidArgumentError(prefix + " before a program was loaded");
   if (buffer >= program->buffers.size())
     return invalidArgumentError(prefix + " of buffer " + std::to_string(buffer) +
-                                ": the program has " +
-                                std::to_string(program->buffers.size()) + " buffers");
+                                ": the program has " + std::to_string(program->buffers.size()) +
+                                " buffers");
   const Buffer &b = program->buffers[buffer];
   if (bytes != b.bytes())
-    return invalidArgumentError(prefix + " of buffer " + std::to_string(buffer) + " (\"" +
-                                b.name + "\", " + b.type.str() + "): " +
-                                std::to_string(bytes) + " bytes given, the buffer holds " +
-                                std::to_string(b.bytes()));
+    return invalidArgumentError(prefix + " of buffer " + std::to_string(buffer) + " (\"" + b.name +
+                                "\", " + b.type.str() + "): " + std::to_string(bytes) +
+                                " bytes given, the buffer holds " + std::to_string(b.bytes()));
   return Status::success();
 }
 

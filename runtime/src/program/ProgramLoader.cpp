@@ -72,8 +72,7 @@ void serialize(const json::Value &v, std::string &out) {
 // Typed reads
 //===----------------------------------------------------------------------===//
 
-Status Loader::checkKeys(const json::Value &obj, const JsonPath &p,
-                         const KeySet &keys) const {
+Status Loader::checkKeys(const json::Value &obj, const JsonPath &p, const KeySet &keys) const {
   if (obj.kind != json::Kind::Object)
     return expected(p, keys.what + std::string(" (an object)"), obj);
   for (const std::string &key : obj.keys) {
@@ -86,8 +85,8 @@ Status Loader::checkKeys(const json::Value &obj, const JsonPath &p,
       for (auto list : {keys.required, keys.optional})
         for (const char *k : list)
           all += (all.empty() ? "" : ", ") + std::string(k);
-      return fail(p, "unknown key " + json::quote(key) + " (" + keys.what +
-                         " has the keys " + all + ")");
+      return fail(p, "unknown key " + json::quote(key) + " (" + keys.what + " has the keys " + all +
+                         ")");
     }
   }
   for (const char *k : keys.required)
@@ -130,8 +129,8 @@ Status Loader::readBool(const json::Value &obj, const JsonPath &p, const char *k
   return Status::success();
 }
 
-Status Loader::readUint(const json::Value &obj, const JsonPath &p, const char *key,
-                        uint64_t min, uint64_t max, uint64_t &out) const {
+Status Loader::readUint(const json::Value &obj, const JsonPath &p, const char *key, uint64_t min,
+                        uint64_t max, uint64_t &out) const {
   const json::Value &v = *obj.find(key);
   std::optional<uint64_t> u = v.asUint64();
   if (!u || *u < min || *u > max)
@@ -150,8 +149,7 @@ Status Loader::readInt(const json::Value &v, const JsonPath &p, int64_t &out) co
   return expected(p, "a 64-bit integer", v);
 }
 
-Status Loader::readFiniteNumber(const json::Value &v, const JsonPath &p,
-                                double &out) const {
+Status Loader::readFiniteNumber(const json::Value &v, const JsonPath &p, double &out) const {
   if (v.kind != json::Kind::Number)
     return expected(p, "a number", v);
   out = std::strtod(v.text.c_str(), nullptr);
@@ -160,8 +158,7 @@ Status Loader::readFiniteNumber(const json::Value &v, const JsonPath &p,
   return Status::success();
 }
 
-Status Loader::readBufferIndex(const json::Value &v, const JsonPath &p,
-                               uint32_t &out) const {
+Status Loader::readBufferIndex(const json::Value &v, const JsonPath &p, uint32_t &out) const {
   std::optional<uint64_t> u = v.asUint64();
   if (!u)
     return expected(p, "a buffer index", v);
@@ -172,8 +169,8 @@ Status Loader::readBufferIndex(const json::Value &v, const JsonPath &p,
   return Status::success();
 }
 
-Status Loader::readOptionalBufferIndex(const json::Value &obj, const JsonPath &p,
-                                       const char *key, uint32_t &out) const {
+Status Loader::readOptionalBufferIndex(const json::Value &obj, const JsonPath &p, const char *key,
+                                       uint32_t &out) const {
   out = Gemm::kNone;
   const json::Value *v = obj.find(key);
   return v ? readBufferIndex(*v, p.key(key), out) : Status::success();
@@ -219,14 +216,12 @@ Status Loader::readShape(const json::Value &v, const JsonPath &p, DType dtype,
   return Status::success();
 }
 
-Status Loader::readTensorType(const json::Value &obj, const JsonPath &p,
-                              TensorType &out) const {
+Status Loader::readTensorType(const json::Value &obj, const JsonPath &p, TensorType &out) const {
   FP8RT_RETURN_IF_ERROR(checkKeys(obj, p, {"a tensor type", {"dtype", "shape"}}));
   return readDTypeAndShape(obj, p, out);
 }
 
-Status Loader::readDTypeAndShape(const json::Value &obj, const JsonPath &p,
-                                 TensorType &out) const {
+Status Loader::readDTypeAndShape(const json::Value &obj, const JsonPath &p, TensorType &out) const {
   std::string dtype;
   FP8RT_RETURN_IF_ERROR(readString(obj, p, "dtype", dtype));
   if (!parseDType(dtype, out.dtype))
@@ -253,8 +248,8 @@ StatusOr<Program> Loader::load(std::string_view text) {
     return expected(top.key("buffers"), "an array of buffers", buffers);
   program_.buffers.resize(buffers.items.size());
   for (size_t i = 0; i < buffers.items.size(); ++i)
-    FP8RT_RETURN_IF_ERROR(readBuffer(buffers.items[i], top.key("buffers").index(i),
-                                     program_.buffers[i]));
+    FP8RT_RETURN_IF_ERROR(
+        readBuffer(buffers.items[i], top.key("buffers").index(i), program_.buffers[i]));
   FP8RT_RETURN_IF_ERROR(checkBufferNames());
   FP8RT_RETURN_IF_ERROR(checkBufferOverlaps());
 
@@ -269,8 +264,7 @@ StatusOr<Program> Loader::load(std::string_view text) {
     for (size_t j = 0; j < i; ++j)
       if (program_.functions[j].name == f.name)
         return fail(p.key("name"), "function " + json::quote(f.name) +
-                                       " is defined twice (also functions[" + num(j) +
-                                       "])");
+                                       " is defined twice (also functions[" + num(j) + "])");
   }
   return std::move(program_);
 }
@@ -294,8 +288,7 @@ Status Loader::readHeader(const json::Value &root) {
     return fail(top.key("version"),
                 "program format version " + std::to_string(program_.version) +
                     " is not supported by this fp8-run (it reads version " +
-                    std::to_string(Program::kVersion) +
-                    "); recompile the model with this fp8c",
+                    std::to_string(Program::kVersion) + "); recompile the model with this fp8c",
                 StatusCode::kUnimplemented);
 
   FP8RT_RETURN_IF_ERROR(checkKeys(root, top,
@@ -309,21 +302,20 @@ Status Loader::readHeader(const json::Value &root) {
     return expected(top.key("config"), "an object", config);
   program_.configJson.clear();
   serialize(config, program_.configJson);
-  FP8RT_RETURN_IF_ERROR(
-      readUint(root, top, "arena_bytes", 0, kMaxArenaBytes, program_.arenaBytes));
+  FP8RT_RETURN_IF_ERROR(readUint(root, top, "arena_bytes", 0, kMaxArenaBytes, program_.arenaBytes));
   if (program_.arenaBytes % Program::kAlignment != 0)
-    return fail(top.key("arena_bytes"), num(program_.arenaBytes) +
-                                            " is not a multiple of " +
-                                            num(Program::kAlignment));
+    return fail(top.key("arena_bytes"),
+                num(program_.arenaBytes) + " is not a multiple of " + num(Program::kAlignment));
   return Status::success();
 }
 
 Status Loader::readInfo(const json::Value &v, const JsonPath &p) {
-  FP8RT_RETURN_IF_ERROR(checkKeys(
-      v, p,
-      {"info", {"family", "batch_size", "seq_len", "vocab_size", "grad_accum_steps",
-                "total_steps", "init_seed", "fp8_recipe", "fp8_format"},
-       {"model_flops_per_token", "device", "peak_bf16_tflops", "peak_fp8_tflops"}}));
+  FP8RT_RETURN_IF_ERROR(
+      checkKeys(v, p,
+                {"info",
+                 {"family", "batch_size", "seq_len", "vocab_size", "grad_accum_steps",
+                  "total_steps", "init_seed", "fp8_recipe", "fp8_format"},
+                 {"model_flops_per_token", "device", "peak_bf16_tflops", "peak_fp8_tflops"}}));
   ProgramInfo &info = program_.info;
   const auto families = {"gpt", "llama", "mlp", "custom"};
   const auto recipes = {"none", "tensorwise", "delayed", "rowwise", "blockwise"};
@@ -360,8 +352,7 @@ Status Loader::readThroughputInfo(const json::Value &v, const JsonPath &p) {
   ProgramInfo &info = program_.info;
   if (v.find("model_flops_per_token")) {
     uint64_t flops = 0;
-    FP8RT_RETURN_IF_ERROR(
-        readUint(v, p, "model_flops_per_token", 0, uint64_t(INT64_MAX), flops));
+    FP8RT_RETURN_IF_ERROR(readUint(v, p, "model_flops_per_token", 0, uint64_t(INT64_MAX), flops));
     info.modelFlopsPerToken = int64_t(flops);
   }
   if (v.find("device"))

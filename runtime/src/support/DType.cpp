@@ -16,14 +16,10 @@ struct DTypeInfo {
 
 // In the order of the DType enumerators, so that a DType indexes the table.
 constexpr DTypeInfo kDTypes[] = {
-    {DType::F32, 4, "f32", "F32", 7},
-    {DType::BF16, 2, "bf16", "BF16", 5},
-    {DType::F16, 2, "f16", "F16", 4},
-    {DType::F8E4M3, 1, "f8e4m3", "F8_E4M3", 3},
-    {DType::F8E5M2, 1, "f8e5m2", "F8_E5M2", 2},
-    {DType::I32, 4, "i32", "I32", 6},
-    {DType::I64, 8, "i64", "I64", 8},
-    {DType::I8, 1, "i8", nullptr, 0},
+    {DType::F32, 4, "f32", "F32", 7},           {DType::BF16, 2, "bf16", "BF16", 5},
+    {DType::F16, 2, "f16", "F16", 4},           {DType::F8E4M3, 1, "f8e4m3", "F8_E4M3", 3},
+    {DType::F8E5M2, 1, "f8e5m2", "F8_E5M2", 2}, {DType::I32, 4, "i32", "I32", 6},
+    {DType::I64, 8, "i64", "I64", 8},           {DType::I8, 1, "i8", nullptr, 0},
     {DType::U8, 1, nullptr, "U8", 1},
 };
 

@@ -45,8 +45,7 @@ const char *kindName(Kind k) {
 }
 
 bool Value::isInteger() const {
-  return kind == Kind::Number &&
-         text.find_first_of(".eE") == std::string::npos;
+  return kind == Kind::Number && text.find_first_of(".eE") == std::string::npos;
 }
 
 std::optional<uint64_t> Value::asUint64() const {
@@ -126,8 +125,7 @@ const char kHex[] = "0123456789abcdef";
 
 class Parser {
 public:
-  Parser(std::string_view text, const ParseLimits &limits)
-      : s_(text), limits_(limits) {}
+  Parser(std::string_view text, const ParseLimits &limits) : s_(text), limits_(limits) {}
 
   StatusOr<Value> run() {
     Value root;
@@ -146,8 +144,7 @@ private:
 
   void skipWs() {
     while (!atEnd() &&
-           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' ||
-            s_[pos_] == '\r'))
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
       ++pos_;
   }
 
@@ -163,8 +160,7 @@ private:
 
   Status fail(const std::string &what) { return failAt(what, pos_); }
   Status failAt(const std::string &what, size_t at) {
-    return dataLossError(what + " at byte " +
-                         std::to_string(limits_.baseOffset + at));
+    return dataLossError(what + " at byte " + std::to_string(limits_.baseOffset + at));
   }
   bool setError(Status s) {
     error_ = std::move(s);
@@ -173,8 +169,7 @@ private:
 
   bool parseValue(Value &v, size_t depth) {
     if (++count_ > limits_.maxValues)
-      return setError(fail("more than " + std::to_string(limits_.maxValues) +
-                           " JSON values"));
+      return setError(fail("more than " + std::to_string(limits_.maxValues) + " JSON values"));
     v.offset = limits_.baseOffset + pos_;
     if (atEnd())
       return setError(fail("expected a JSON value, found " + found()));
@@ -231,16 +226,14 @@ private:
     if (!atEnd() && cur() == '.') {
       ++pos_;
       if (!digits())
-        return setError(
-            fail("expected a digit after '.' in a number, found " + found()));
+        return setError(fail("expected a digit after '.' in a number, found " + found()));
     }
     if (!atEnd() && (cur() == 'e' || cur() == 'E')) {
       ++pos_;
       if (!atEnd() && (cur() == '+' || cur() == '-'))
         ++pos_;
       if (!digits())
-        return setError(fail(
-            "expected a digit in the exponent of a number, found " + found()));
+        return setError(fail("expected a digit in the exponent of a number, found " + found()));
     }
     v.kind = Kind::Number;
     v.text.assign(s_.substr(start, pos_ - start));
@@ -281,8 +274,7 @@ private:
         return true;
       }
       if (c < 0x20)
-        return setError(fail(std::string("control character 0x") +
-                             kHex[c >> 4] + kHex[c & 15] +
+        return setError(fail(std::string("control character 0x") + kHex[c >> 4] + kHex[c & 15] +
                              " in a string (it must be escaped)"));
       if (c == '\\') {
         const size_t escAt = pos_;
@@ -318,18 +310,15 @@ private:
         case 'u': {
           uint32_t cp;
           if (!parseHex4(cp))
-            return setError(
-                failAt("expected 4 hex digits after \\u in a string", escAt));
+            return setError(failAt("expected 4 hex digits after \\u in a string", escAt));
           if (cp >= 0xDC00 && cp <= 0xDFFF)
-            return setError(
-                failAt("lone low surrogate \\u escape in a string", escAt));
+            return setError(failAt("lone low surrogate \\u escape in a string", escAt));
           if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t lo;
-            if (s_.substr(pos_, 2) != "\\u" || (pos_ += 2, !parseHex4(lo)) ||
-                lo < 0xDC00 || lo > 0xDFFF)
-              return setError(failAt(
-                  "high surrogate \\u escape not followed by a low surrogate",
-                  escAt));
+            if (s_.substr(pos_, 2) != "\\u" || (pos_ += 2, !parseHex4(lo)) || lo < 0xDC00 ||
+                lo > 0xDFFF)
+              return setError(
+                  failAt("high surrogate \\u escape not followed by a low surrogate", escAt));
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
           }
           appendUtf8(out, cp);
@@ -342,9 +331,8 @@ private:
         continue;
       }
       uint32_t cp;
-      const size_t len =
-          decodeUtf8(reinterpret_cast<const unsigned char *>(s_.data()) + pos_,
-                     s_.size() - pos_, cp);
+      const size_t len = decodeUtf8(reinterpret_cast<const unsigned char *>(s_.data()) + pos_,
+                                    s_.size() - pos_, cp);
       if (len == 0)
         return setError(fail("invalid UTF-8 in a string"));
       out.append(s_.data() + pos_, len);
@@ -354,8 +342,8 @@ private:
 
   bool enter(size_t depth) {
     if (depth > limits_.maxDepth)
-      return setError(fail("JSON nested deeper than " +
-                           std::to_string(limits_.maxDepth) + " levels"));
+      return setError(
+          fail("JSON nested deeper than " + std::to_string(limits_.maxDepth) + " levels"));
     return true;
   }
 
@@ -383,8 +371,7 @@ private:
         ++pos_;
         return true;
       }
-      return setError(
-          fail("expected ',' or ']' after an array element, found " + found()));
+      return setError(fail("expected ',' or ']' after an array element, found " + found()));
     }
   }
 
@@ -402,9 +389,8 @@ private:
     bool afterComma = false;
     while (true) {
       if (atEnd() || cur() != '"')
-        return setError(fail(std::string(afterComma
-                                             ? "expected a string key after ','"
-                                             : "expected a string key or '}'") +
+        return setError(fail(std::string(afterComma ? "expected a string key after ','"
+                                                    : "expected a string key or '}'") +
                              ", found " + found()));
       const size_t keyAt = pos_;
       std::string key;
@@ -414,8 +400,7 @@ private:
         return setError(failAt("duplicate key " + quote(key), keyAt));
       skipWs();
       if (atEnd() || cur() != ':')
-        return setError(
-            fail("expected ':' after an object key, found " + found()));
+        return setError(fail("expected ':' after an object key, found " + found()));
       ++pos_;
       skipWs();
       v.keys.push_back(std::move(key));
@@ -433,8 +418,7 @@ private:
         ++pos_;
         return true;
       }
-      return setError(fail(
-          "expected ',' or '}' after an object member, found " + found()));
+      return setError(fail("expected ',' or '}' after an object member, found " + found()));
     }
   }
 

@@ -54,9 +54,9 @@ struct Value {
 };
 
 struct ParseLimits {
-  size_t maxDepth = 64;            ///< arrays/objects nested inside each other
+  size_t maxDepth = 64;               ///< arrays/objects nested inside each other
   size_t maxValues = size_t(1) << 22; ///< every value counts, keys excluded
-  size_t baseOffset = 0;           ///< added to the offsets in messages
+  size_t baseOffset = 0;              ///< added to the offsets in messages
 };
 
 /// Parses one JSON document. Errors (kDataLoss) read

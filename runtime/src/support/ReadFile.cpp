@@ -38,8 +38,8 @@ StatusOr<std::vector<uint8_t>> readRegularFile(const std::string &path) {
       return ioError(path + ": read failed: " + std::strerror(errno));
     }
     if (r == 0)
-      return ioError(path + ": file shrank while being read (" + std::to_string(done) +
-                     " of " + std::to_string(bytes.size()) + " bytes)");
+      return ioError(path + ": file shrank while being read (" + std::to_string(done) + " of " +
+                     std::to_string(bytes.size()) + " bytes)");
     done += static_cast<size_t>(r);
   }
   return bytes;

@@ -23,8 +23,7 @@ constexpr const char *kStepName = "trainer.step";
 constexpr const char *kRngName = "trainer.data_rng";
 
 bool isCheckpointed(BufferRole role) {
-  return role == BufferRole::Param || role == BufferRole::Optimizer ||
-         role == BufferRole::FP8State;
+  return role == BufferRole::Param || role == BufferRole::Optimizer || role == BufferRole::FP8State;
 }
 
 /// A checkpoint tensor's (unsigned) shape as Program.h's shapeString prints.
@@ -116,14 +115,12 @@ std::string metadataValue(const Metadata &metadata, const std::string &key) {
 
 } // namespace
 
-StatusOr<TensorRecord> readBufferRecord(const Program &program, Backend &backend,
-                                        uint32_t index) {
+StatusOr<TensorRecord> readBufferRecord(const Program &program, Backend &backend, uint32_t index) {
   const Buffer &b = program.buffers[index];
   const char *dtype = safetensorsDTypeName(b.type.dtype);
   if (!dtype)
     return unimplementedError("buffer '" + b.name + "' is " + b.type.str() +
-                              ": safetensors has no " +
-                              dtypeName(b.type.dtype) + " dtype");
+                              ": safetensors has no " + dtypeName(b.type.dtype) + " dtype");
   TensorRecord r;
   r.name = b.name;
   r.dtype = dtype;
@@ -133,9 +130,8 @@ StatusOr<TensorRecord> readBufferRecord(const Program &program, Backend &backend
   return r;
 }
 
-Status saveCheckpoint(const std::string &path, const Program &program,
-                      Backend &backend, const TrainerState &state,
-                      const Metadata &metadata) {
+Status saveCheckpoint(const std::string &path, const Program &program, Backend &backend,
+                      const TrainerState &state, const Metadata &metadata) {
   std::vector<TensorRecord> records;
   for (uint32_t i = 0; i < program.buffers.size(); ++i) {
     if (!isCheckpointed(program.buffers[i].role))
@@ -152,16 +148,16 @@ Status saveCheckpoint(const std::string &path, const Program &program,
   return writeTensorFile(path, records, metadata);
 }
 
-Status loadCheckpoint(const std::string &path, const Program &program,
-                      Backend &backend, bool paramsOnly, TrainerState *state) {
+Status loadCheckpoint(const std::string &path, const Program &program, Backend &backend,
+                      bool paramsOnly, TrainerState *state) {
   std::map<std::string, Expected> expected;
   for (uint32_t i = 0; i < program.buffers.size(); ++i) {
     const Buffer &b = program.buffers[i];
     if (paramsOnly ? b.role != BufferRole::Param : !isCheckpointed(b.role))
       continue;
     const char *dtype = safetensorsDTypeName(b.type.dtype);
-    expected[b.name] = Expected{dtype ? dtype : dtypeName(b.type.dtype),
-                                shapeOf(b.type), int64_t(i)};
+    expected[b.name] =
+        Expected{dtype ? dtype : dtypeName(b.type.dtype), shapeOf(b.type), int64_t(i)};
   }
   if (!paramsOnly) {
     expected[kStepName] = Expected{"I64", {}, -1};
@@ -172,8 +168,8 @@ Status loadCheckpoint(const std::string &path, const Program &program,
   StatusOr<TensorFileContents> read = readCheckpointFiles(path);
   if (!read.ok()) {
     if (std::string why = notACheckpoint(path); !why.empty())
-      return invalidArgumentError(std::string(paramsOnly ? "--init-from=" : "--resume=") +
-                                  path + ": " + why);
+      return invalidArgumentError(std::string(paramsOnly ? "--init-from=" : "--resume=") + path +
+                                  ": " + why);
     return read.status();
   }
   TensorFileContents &contents = *read;
@@ -197,11 +193,11 @@ Status loadCheckpoint(const std::string &path, const Program &program,
     const Expected &e = it->second;
     if (r.dtype != e.dtype)
       mismatched.push_back(r.name + " is " + r.dtype + " " + shapeText(r.shape) +
-                           " in the checkpoint, " + e.dtype + " " +
-                           shapeText(e.shape) + " in the program");
+                           " in the checkpoint, " + e.dtype + " " + shapeText(e.shape) +
+                           " in the program");
     else if (r.shape != e.shape)
-      mismatched.push_back(r.name + " has shape " + shapeText(r.shape) +
-                           " in the checkpoint, " + shapeText(e.shape) + " in the program" +
+      mismatched.push_back(r.name + " has shape " + shapeText(r.shape) + " in the checkpoint, " +
+                           shapeText(e.shape) + " in the program" +
                            conv1DHint(r.name, r.shape, e.shape));
     found[r.name] = &r;
   }
@@ -225,8 +221,8 @@ Status loadCheckpoint(const std::string &path, const Program &program,
       m += " it is of a '" + family + "' model, this program is '" + program.info.family + "'";
       sep = "; ";
     } else if (!mismatched.empty()) {
-      m += " it is of a model of another shape (" + std::to_string(mismatched.size()) +
-           " tensor" + (mismatched.size() == 1 ? " differs" : "s differ") + ")";
+      m += " it is of a model of another shape (" + std::to_string(mismatched.size()) + " tensor" +
+           (mismatched.size() == 1 ? " differs" : "s differ") + ")";
       sep = "; ";
     }
     if (!mismatched.empty()) {
@@ -246,8 +242,7 @@ Status loadCheckpoint(const std::string &path, const Program &program,
   for (const auto &[name, e] : expected) {
     const TensorRecord &r = *found.at(name);
     if (e.buffer >= 0) {
-      FP8RT_RETURN_IF_ERROR(
-          backend.write(uint32_t(e.buffer), r.bytes.data(), r.bytes.size()));
+      FP8RT_RETURN_IF_ERROR(backend.write(uint32_t(e.buffer), r.bytes.data(), r.bytes.size()));
     } else if (state && name == kStepName) {
       std::memcpy(&state->step, r.bytes.data(), 8);
     } else if (state && name == kRngName) {

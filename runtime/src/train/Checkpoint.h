@@ -31,13 +31,11 @@ struct TrainerState {
 };
 
 /// The record of buffer `index` read from the backend.
-StatusOr<TensorRecord> readBufferRecord(const Program &program, Backend &backend,
-                                        uint32_t index);
+StatusOr<TensorRecord> readBufferRecord(const Program &program, Backend &backend, uint32_t index);
 
 /// Writes every param, optimizer and fp8_state buffer and the trainer state.
-Status saveCheckpoint(const std::string &path, const Program &program,
-                      Backend &backend, const TrainerState &state,
-                      const Metadata &metadata);
+Status saveCheckpoint(const std::string &path, const Program &program, Backend &backend,
+                      const TrainerState &state, const Metadata &metadata);
 
 /// Loads a checkpoint into the backend. `paramsOnly` (--init-from): only the
 /// params are expected; tensors named optimizer.*, fp8.*, grad_accum.* and
@@ -45,8 +43,8 @@ Status saveCheckpoint(const std::string &path, const Program &program,
 /// writes must be there and `state` receives the trainer state. Any missing,
 /// unexpected or differently shaped tensor refuses the whole file, listing
 /// them all.
-Status loadCheckpoint(const std::string &path, const Program &program,
-                      Backend &backend, bool paramsOnly, TrainerState *state);
+Status loadCheckpoint(const std::string &path, const Program &program, Backend &backend,
+                      bool paramsOnly, TrainerState *state);
 
 } // namespace trainer
 } // namespace fp8rt

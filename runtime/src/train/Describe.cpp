@@ -44,22 +44,18 @@ void describeProgram(const Program &program, std::ostream &out) {
   const ProgramInfo &info = program.info;
   out << "program: format version " << program.version << ", producer "
       << (program.producer.empty() ? "?" : program.producer) << "\n";
-  out << "info: family " << info.family << ", batch_size " << info.batchSize
-      << ", seq_len " << info.seqLen << ", vocab_size " << info.vocabSize
-      << ", grad_accum_steps " << info.gradAccumSteps << ", total_steps "
-      << info.totalSteps << ", init_seed " << info.initSeed << ", fp8 "
-      << info.fp8Recipe << " (" << info.fp8Format << ")\n";
-  out << "config: " << (program.configJson.empty() ? "{}" : program.configJson)
-      << "\n";
-  out << "arena: " << program.arenaBytes << " bytes (" << bytesText(program.arenaBytes)
-      << ")\n";
+  out << "info: family " << info.family << ", batch_size " << info.batchSize << ", seq_len "
+      << info.seqLen << ", vocab_size " << info.vocabSize << ", grad_accum_steps "
+      << info.gradAccumSteps << ", total_steps " << info.totalSteps << ", init_seed "
+      << info.initSeed << ", fp8 " << info.fp8Recipe << " (" << info.fp8Format << ")\n";
+  out << "config: " << (program.configJson.empty() ? "{}" : program.configJson) << "\n";
+  out << "arena: " << program.arenaBytes << " bytes (" << bytesText(program.arenaBytes) << ")\n";
 
   out << "buffers: " << program.buffers.size() << "\n";
   constexpr BufferRole kRoles[] = {
-      BufferRole::Param,  BufferRole::Optimizer, BufferRole::FP8State,
-      BufferRole::GradAccum, BufferRole::Constant, BufferRole::Input,
-      BufferRole::Output, BufferRole::Metric,    BufferRole::Grad,
-      BufferRole::Scratch};
+      BufferRole::Param,    BufferRole::Optimizer, BufferRole::FP8State, BufferRole::GradAccum,
+      BufferRole::Constant, BufferRole::Input,     BufferRole::Output,   BufferRole::Metric,
+      BufferRole::Grad,     BufferRole::Scratch};
   for (BufferRole role : kRoles) {
     size_t count = 0;
     uint64_t bytes = 0;
@@ -73,9 +69,8 @@ void describeProgram(const Program &program, std::ostream &out) {
     if (!count)
       continue;
     char line[160];
-    std::snprintf(line, sizeof line, "  %-10s %5zu buffers %14llu bytes (%s)",
-                  roleName(role), count, (unsigned long long)bytes,
-                  bytesText(bytes).c_str());
+    std::snprintf(line, sizeof line, "  %-10s %5zu buffers %14llu bytes (%s)", roleName(role),
+                  count, (unsigned long long)bytes, bytesText(bytes).c_str());
     out << line;
     if (role == BufferRole::Param)
       out << ", " << elements << " parameters";
@@ -83,8 +78,7 @@ void describeProgram(const Program &program, std::ostream &out) {
       out << " (views may share bytes)";
     out << "\n";
     // Parameters and host-visible buffers by name; scratch is too many.
-    if (role == BufferRole::Param || role == BufferRole::Input ||
-        role == BufferRole::Output)
+    if (role == BufferRole::Param || role == BufferRole::Input || role == BufferRole::Output)
       for (const Buffer &b : program.buffers)
         if (b.role == role)
           out << "    " << b.name << " " << b.type.str() << "\n";
@@ -107,9 +101,9 @@ void describeProgram(const Program &program, std::ostream &out) {
         break;
       }
     }
-    out << "  " << f.name << ": " << f.instructions.size() << " instructions ("
-        << kernels << " kernels with " << ops << " ops, " << gemms << " GEMMs, "
-        << copies << " copies); inputs";
+    out << "  " << f.name << ": " << f.instructions.size() << " instructions (" << kernels
+        << " kernels with " << ops << " ops, " << gemms << " GEMMs, " << copies
+        << " copies); inputs";
     for (uint32_t i : f.inputs)
       out << " " << program.buffers[i].name;
     out << "; outputs";
@@ -127,12 +121,11 @@ void describeProgram(const Program &program, std::ostream &out) {
         fp8.emplace(f.name + ": " + inst.gemm.name, &inst.gemm);
   out << "FP8 GEMMs: " << fp8.size() << "\n";
   for (const auto &[name, g] : fp8) {
-    out << "  " << name << "  m=" << g->m << " n=" << g->n << " k=" << g->k
-        << "  " << dtypeName(program.buffers[g->a].type.dtype) << " x "
+    out << "  " << name << "  m=" << g->m << " n=" << g->n << " k=" << g->k << "  "
+        << dtypeName(program.buffers[g->a].type.dtype) << " x "
         << dtypeName(program.buffers[g->b].type.dtype) << " -> "
         << dtypeName(program.buffers[g->d].type.dtype) << "  scales "
-        << scaleModeName(g->aScaleMode) << "/" << scaleModeName(g->bScaleMode)
-        << "\n";
+        << scaleModeName(g->aScaleMode) << "/" << scaleModeName(g->bScaleMode) << "\n";
   }
 }
 

@@ -19,8 +19,7 @@ TensorRecord scalarRecord(const std::string &name, float value) {
 
 } // namespace
 
-StatusOr<std::vector<TensorRecord>> readParams(const Program &program,
-                                               Backend &backend) {
+StatusOr<std::vector<TensorRecord>> readParams(const Program &program, Backend &backend) {
   std::vector<TensorRecord> params;
   for (uint32_t i = 0; i < program.buffers.size(); ++i)
     if (program.buffers[i].role == BufferRole::Param) {
@@ -30,9 +29,8 @@ StatusOr<std::vector<TensorRecord>> readParams(const Program &program,
   return params;
 }
 
-Status writeDump(const std::string &path, const Program &program, Backend &backend,
-                 DumpedStep step, const std::vector<uint32_t> &grads,
-                 const Metadata &metadata) {
+Status writeDump(const std::string &path, const Program &program, Backend &backend, DumpedStep step,
+                 const std::vector<uint32_t> &grads, const Metadata &metadata) {
   std::vector<TensorRecord> records = std::move(step.paramsBefore);
   const std::vector<Batch> &batches = *step.batches;
   std::vector<uint64_t> shape = {uint64_t(batches.front().batchSize),

@@ -23,8 +23,7 @@ namespace fp8rt {
 namespace trainer {
 
 /// Every param buffer, read before the step updates it.
-StatusOr<std::vector<TensorRecord>> readParams(const Program &program,
-                                               Backend &backend);
+StatusOr<std::vector<TensorRecord>> readParams(const Program &program, Backend &backend);
 
 /// What a dump holds besides the parameters and gradients.
 struct DumpedStep {
@@ -37,9 +36,8 @@ struct DumpedStep {
 /// Writes the dump of a step to `path`: paramsBefore, batch.tokens and
 /// batch.targets ([micro-batches,] batch, seq_len), the `grads` buffers,
 /// loss and grad_norm.
-Status writeDump(const std::string &path, const Program &program, Backend &backend,
-                 DumpedStep step, const std::vector<uint32_t> &grads,
-                 const Metadata &metadata);
+Status writeDump(const std::string &path, const Program &program, Backend &backend, DumpedStep step,
+                 const std::vector<uint32_t> &grads, const Metadata &metadata);
 
 } // namespace trainer
 } // namespace fp8rt

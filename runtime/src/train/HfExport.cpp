@@ -118,8 +118,9 @@ std::string hfConfigJson(const HfModelShape &s) {
   j << "{\n  \"architectures\": [\"LlamaForCausalLM\"],\n  \"model_type\": \"llama\",\n"
     << "  \"vocab_size\": " << s.vocabSize << ",\n  \"hidden_size\": " << s.dModel
     << ",\n  \"intermediate_size\": " << s.ffnDim << ",\n  \"num_hidden_layers\": " << s.nLayers
-    << ",\n  \"num_attention_heads\": " << s.nHeads << ",\n  \"num_key_value_heads\": "
-    << s.nKVHeads << ",\n  \"head_dim\": " << s.dModel / s.nHeads
+    << ",\n  \"num_attention_heads\": " << s.nHeads
+    << ",\n  \"num_key_value_heads\": " << s.nKVHeads
+    << ",\n  \"head_dim\": " << s.dModel / s.nHeads
     << ",\n  \"hidden_act\": \"silu\",\n  \"max_position_embeddings\": " << s.seqLen
     << ",\n  \"rms_norm_eps\": " << s.normEpsText << ",\n  \"rope_theta\": " << s.ropeThetaText
     << ",\n  \"rope_scaling\": null,\n  \"attention_bias\": false,\n  \"attention_dropout\": "
@@ -183,8 +184,8 @@ StatusOr<std::vector<TensorRecord>> toHfRecords(const std::string &path, const H
     TensorRecord r = std::move(*it->second);
     params.erase(it);
     if (r.shape != p.shape || r.dtype != "F32") {
-      problems.push_back(p.name + " is " + r.dtype + " " + shapeText(r.shape) +
-                         ", expected F32 " + shapeText(p.shape));
+      problems.push_back(p.name + " is " + r.dtype + " " + shapeText(r.shape) + ", expected F32 " +
+                         shapeText(p.shape));
       continue;
     }
     if (s.family == "gpt" && trainer::isConv1DWeight(r.name))
@@ -195,8 +196,8 @@ StatusOr<std::vector<TensorRecord>> toHfRecords(const std::string &path, const H
     problems.push_back("unexpected " + name + " " + shapeText(r->shape));
   if (problems.empty())
     return out;
-  std::string m = "checkpoint " + path + " does not hold the " + s.family +
-                  " model of the description:";
+  std::string m =
+      "checkpoint " + path + " does not hold the " + s.family + " model of the description:";
   for (size_t i = 0; i < problems.size() && i < 12; ++i)
     m += (i ? "; " : " ") + problems[i];
   if (problems.size() > 12)

@@ -68,8 +68,7 @@ StatusOr<TensorFileContents> readShardedModel(const std::string &indexPath) {
   return all;
 }
 
-const TensorRecord *findRecord(const std::vector<TensorRecord> &records,
-                               const std::string &name) {
+const TensorRecord *findRecord(const std::vector<TensorRecord> &records, const std::string &name) {
   for (const TensorRecord &r : records)
     if (r.name == name)
       return &r;
@@ -114,10 +113,9 @@ void convertGpt(const HfModelShape &s, std::vector<TensorRecord> &records) {
 /// HF's LlamaForCausalLM has fp8c's names and layouts; older files keep the
 /// RoPE inverse frequencies, and a tied model has no lm_head.
 void convertLlama(std::vector<TensorRecord> &records) {
-  records.erase(std::remove_if(records.begin(), records.end(),
-                               [](const TensorRecord &r) {
-                                 return endsWith(r.name, ".rotary_emb.inv_freq");
-                               }),
+  records.erase(std::remove_if(
+                    records.begin(), records.end(),
+                    [](const TensorRecord &r) { return endsWith(r.name, ".rotary_emb.inv_freq"); }),
                 records.end());
   const TensorRecord *embed = findRecord(records, "model.embed_tokens.weight");
   if (embed && !findRecord(records, "lm_head.weight")) {

@@ -54,8 +54,7 @@ void readBool(const json::Value &model, const char *key, bool &out) {
 
 } // namespace
 
-StatusOr<HfModelShape> parseHfModelShape(const std::string &configJson,
-                                         const std::string &where) {
+StatusOr<HfModelShape> parseHfModelShape(const std::string &configJson, const std::string &where) {
   StatusOr<json::Value> config = json::parse(configJson);
   if (!config.ok())
     return invalidArgumentError(where + ": config: " + config.status().message());

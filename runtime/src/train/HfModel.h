@@ -27,8 +27,7 @@ namespace trainer {
 /// The `model` part of a program's config (docs/model-description.md).
 struct HfModelShape {
   std::string family; ///< "gpt" or "llama"
-  int64_t vocabSize = 0, seqLen = 0, dModel = 0, nLayers = 0, nHeads = 0, nKVHeads = 0,
-          ffnDim = 0;
+  int64_t vocabSize = 0, seqLen = 0, dModel = 0, nLayers = 0, nHeads = 0, nKVHeads = 0, ffnDim = 0;
   double normEps = 1e-5, ropeTheta = 10000.0;
   bool bias = true, tieEmbeddings = false;
   bool geluTanh = false; ///< gpt: `gelu: tanh` (HF's "gelu_new")
@@ -38,8 +37,7 @@ struct HfModelShape {
 
 /// Reads the model shape from a program's config JSON; `where` prefixes the
 /// errors. Refuses families Hugging Face has no class for (mlp).
-StatusOr<HfModelShape> parseHfModelShape(const std::string &configJson,
-                                         const std::string &where);
+StatusOr<HfModelShape> parseHfModelShape(const std::string &configJson, const std::string &where);
 
 /// Whether HF's GPT-2 keeps the fp8c weight `name` transposed (Conv1D):
 /// `*.attn.c_attn.weight`, `*.attn.c_proj.weight`, `*.mlp.c_fc.weight`,

@@ -78,8 +78,7 @@ void storeElement(DType dtype, double value, uint8_t *out) {
 
 } // namespace
 
-std::vector<uint8_t> initialBufferBytes(const Program &program,
-                                        const Buffer &buffer) {
+std::vector<uint8_t> initialBufferBytes(const Program &program, const Buffer &buffer) {
   const size_t elemSize = dtypeSize(buffer.type.dtype);
   const int64_t n = buffer.type.numElements();
   std::vector<uint8_t> bytes(buffer.bytes(), 0);

@@ -39,9 +39,7 @@ public:
   JsonWriter &number(std::string_view name, double value, int digits = 9) {
     return key(name).number(value, digits);
   }
-  JsonWriter &integer(std::string_view name, int64_t value) {
-    return key(name).integer(value);
-  }
+  JsonWriter &integer(std::string_view name, int64_t value) { return key(name).integer(value); }
 
   /// The text so far.
   const std::string &text() const { return text_; }

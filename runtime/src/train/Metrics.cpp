@@ -17,8 +17,8 @@
 namespace fp8rt {
 namespace trainer {
 
-Status readMetrics(const Program &program, Backend &backend,
-                   const std::vector<uint32_t> &metrics, StepMetrics &out) {
+Status readMetrics(const Program &program, Backend &backend, const std::vector<uint32_t> &metrics,
+                   StepMetrics &out) {
   std::vector<double> values;
   for (uint32_t index : metrics) {
     MetricValue m;
@@ -61,8 +61,7 @@ StatusOr<int64_t> countNonfinite(const Program &program, Backend &backend,
   return count;
 }
 
-Throughput stepThroughput(const Program &program, const Backend &backend,
-                          double tokensPerSecond) {
+Throughput stepThroughput(const Program &program, const Backend &backend, double tokensPerSecond) {
   Throughput t;
   const ProgramInfo &info = program.info;
   t.flopsPerToken = info.modelFlopsPerToken;
@@ -72,8 +71,7 @@ Throughput stepThroughput(const Program &program, const Backend &backend,
   bool fp8 = false;
   for (const Function &f : program.functions)
     for (const Instruction &i : f.instructions)
-      fp8 = fp8 || (i.kind == Instruction::Kind::Gemm &&
-                    i.gemm.aScaleMode != GemmScaleMode::None);
+      fp8 = fp8 || (i.kind == Instruction::Kind::Gemm && i.gemm.aScaleMode != GemmScaleMode::None);
   const double peak = fp8 ? info.peakFP8TFlops : info.peakBF16TFlops;
   if (peak > 0) {
     t.mfu = t.achievedTFlops / peak;

@@ -43,8 +43,8 @@ struct StepMetrics {
 };
 
 /// Reads the metric buffers `metrics` after a step.
-Status readMetrics(const Program &program, Backend &backend,
-                   const std::vector<uint32_t> &metrics, StepMetrics &out);
+Status readMetrics(const Program &program, Backend &backend, const std::vector<uint32_t> &metrics,
+                   StepMetrics &out);
 /// Counts the non-finite elements of the gradient buffers `grads`.
 StatusOr<int64_t> countNonfinite(const Program &program, Backend &backend,
                                  const std::vector<uint32_t> &grads);
@@ -61,8 +61,7 @@ struct Throughput {
 };
 
 /// The throughput at `tokensPerSecond` of `program` on `backend`.
-Throughput stepThroughput(const Program &program, const Backend &backend,
-                          double tokensPerSecond);
+Throughput stepThroughput(const Program &program, const Backend &backend, double tokensPerSecond);
 
 struct StepRecord {
   int64_t step = 0;

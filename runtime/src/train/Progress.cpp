@@ -20,22 +20,19 @@ std::string durationText(double seconds) {
   int64_t s = int64_t(seconds + 0.5);
   char buf[32];
   if (s >= 3600)
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(s / 3600),
-                  (long long)(s / 60 % 60));
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(s / 3600), (long long)(s / 60 % 60));
   else if (s >= 60)
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(s / 60),
-                  (long long)(s % 60));
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
   else
     std::snprintf(buf, sizeof buf, "%llds", (long long)s);
   return buf;
 }
 
-void printProgress(std::ostream &out, const StepRecord &r, int64_t totalSteps,
-                   double etaSeconds) {
+void printProgress(std::ostream &out, const StepRecord &r, int64_t totalSteps, double etaSeconds) {
   char line[256];
   std::snprintf(line, sizeof line, "step %*lld/%lld  loss %.4f",
-                int(std::to_string(totalSteps).size()), (long long)r.step,
-                (long long)totalSteps, r.loss);
+                int(std::to_string(totalSteps).size()), (long long)r.step, (long long)totalSteps,
+                r.loss);
   out << line;
   if (r.lr)
     out << "  lr " << formatNumber("%.3e", *r.lr);
@@ -67,9 +64,8 @@ void printSummary(std::ostream &out, const TrainSummary &summary, size_t lastN) 
   if (summary.lossFloor < 0)
     return;
   const double gap = summary.meanLast10 - summary.lossFloor;
-  out << "loss floor (entropy of the synthetic corpus) "
-      << formatNumber("%.4f", summary.lossFloor) << ": mean of last " << lastN
-      << " is " << formatNumber("%.4f", std::fabs(gap)) << " nats "
+  out << "loss floor (entropy of the synthetic corpus) " << formatNumber("%.4f", summary.lossFloor)
+      << ": mean of last " << lastN << " is " << formatNumber("%.4f", std::fabs(gap)) << " nats "
       << (summary.meanLast10 >= summary.lossFloor ? "above" : "below") << " it\n";
 }
 

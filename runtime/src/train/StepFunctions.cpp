@@ -15,8 +15,8 @@ namespace {
 
 std::string typeText(const Buffer &b) { return b.type.str(); }
 
-Status bindInputs(const Program &program, const Function &fn, int64_t batch,
-                  int64_t seqLen, BoundFunction &out) {
+Status bindInputs(const Program &program, const Function &fn, int64_t batch, int64_t seqLen,
+                  BoundFunction &out) {
   for (uint32_t index : fn.inputs) {
     const Buffer &b = program.buffers[index];
     const std::string where = fn.name + ": input '" + b.name + "' is " + typeText(b);
@@ -32,13 +32,14 @@ Status bindInputs(const Program &program, const Function &fn, int64_t batch,
       out.step = index;
     } else {
       return unimplementedError(where + ": fp8-run feeds only 'tokens', "
-                                "'targets' and 'step'");
+                                        "'targets' and 'step'");
     }
   }
   if (out.tokens < 0 || out.targets < 0)
-    return invalidArgumentError(fn.name + ": expected inputs 'tokens' and "
-                                "'targets', i32[" + std::to_string(batch) + "," +
-                                std::to_string(seqLen) + "]");
+    return invalidArgumentError(fn.name +
+                                ": expected inputs 'tokens' and "
+                                "'targets', i32[" +
+                                std::to_string(batch) + "," + std::to_string(seqLen) + "]");
   return Status::success();
 }
 
@@ -52,8 +53,8 @@ Status bindOutputs(const Program &program, const Function &fn, BoundFunction &ou
     if (!slot)
       continue;
     if (b.type != TensorType{DType::F32, {}})
-      return invalidArgumentError(fn.name + ": output '" + b.name + "' is " +
-                                  typeText(b) + ", expected f32[]");
+      return invalidArgumentError(fn.name + ": output '" + b.name + "' is " + typeText(b) +
+                                  ", expected f32[]");
     *slot = index;
   }
   if (out.loss < 0)
@@ -91,8 +92,8 @@ void bindWritten(const Program &program, const Function &fn, BoundFunction &out)
 
 } // namespace
 
-Status bindFunction(const Program &program, const Function &fn, int64_t batch,
-                    int64_t seqLen, BoundFunction &out) {
+Status bindFunction(const Program &program, const Function &fn, int64_t batch, int64_t seqLen,
+                    BoundFunction &out) {
   out.fn = &fn;
   FP8RT_RETURN_IF_ERROR(bindInputs(program, fn, batch, seqLen, out));
   FP8RT_RETURN_IF_ERROR(bindOutputs(program, fn, out));

@@ -32,8 +32,8 @@ struct BoundFunction {
 /// Binds `fn` of `program`: inputs 'tokens' and 'targets' (i32[batch,
 /// seqLen]) and optionally 'step' (i64[]), output 'loss' and optionally
 /// 'grad_norm' and 'lr' (f32[]). Errors name the function and the buffer.
-Status bindFunction(const Program &program, const Function &fn, int64_t batch,
-                    int64_t seqLen, BoundFunction &out);
+Status bindFunction(const Program &program, const Function &fn, int64_t batch, int64_t seqLen,
+                    BoundFunction &out);
 
 /// Buffer values as doubles (floating-point dtypes only).
 Status readAsDoubles(const Program &program, Backend &backend, uint32_t index,

@@ -13,8 +13,7 @@
 namespace fp8rt {
 namespace trainer {
 
-Status writeTensorFile(const std::string &path,
-                       const std::vector<TensorRecord> &tensors,
+Status writeTensorFile(const std::string &path, const std::vector<TensorRecord> &tensors,
                        const Metadata &metadata) {
   SafetensorsWriter writer;
   for (const TensorRecord &t : tensors) {
@@ -22,9 +21,8 @@ Status writeTensorFile(const std::string &path,
     if (!dtype)
       return internalError(path + ": tensor '" + t.name + "': dtype " + t.dtype +
                            " is not a safetensors dtype");
-    FP8RT_RETURN_IF_ERROR(
-        writer.addTensor(t.name, *dtype, t.shape, t.bytes.data(), t.bytes.size())
-            .withContext(path));
+    FP8RT_RETURN_IF_ERROR(writer.addTensor(t.name, *dtype, t.shape, t.bytes.data(), t.bytes.size())
+                              .withContext(path));
   }
   for (const auto &[key, value] : metadata)
     FP8RT_RETURN_IF_ERROR(writer.addMetadata(key, value).withContext(path));

@@ -29,8 +29,7 @@ struct TensorRecord {
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 
 /// Writes a safetensors file atomically (temporary file + rename).
-Status writeTensorFile(const std::string &path,
-                       const std::vector<TensorRecord> &tensors,
+Status writeTensorFile(const std::string &path, const std::vector<TensorRecord> &tensors,
                        const Metadata &metadata);
 
 struct TensorFileContents {

@@ -15,8 +15,8 @@
 
 #include "fp8rt/Trainer.h"
 
-#include "fp8rt/support/AtomicFile.h"
 #include "fp8rt/data/BatchSource.h"
+#include "fp8rt/support/AtomicFile.h"
 #include "train/Checkpoint.h"
 #include "train/Dump.h"
 #include "train/Metrics.h"
@@ -45,8 +45,7 @@ double secondsSince(Clock::time_point t0) {
 
 class Run {
 public:
-  Run(const Program &program, Backend &backend, const TrainOptions &options,
-      std::ostream &out)
+  Run(const Program &program, Backend &backend, const TrainOptions &options, std::ostream &out)
       : program_(program), backend_(backend), options_(options), out_(out) {}
 
   /// The algorithm: prepare, then for every step train, evaluate when due,
@@ -122,8 +121,8 @@ private:
   int64_t stepsRun_ = 0;
   std::string lastSaved_;
   int64_t lastSavedStep_ = 0;
-  int stopSignal_ = 0; // the signal that stops the run after this step
-  std::vector<Batch> batches_; // the micro-batches of the current step
+  int stopSignal_ = 0;                              // the signal that stops the run after this step
+  std::vector<Batch> batches_;                      // the micro-batches of the current step
   std::vector<trainer::TensorRecord> paramsBefore_; // of a dumped step
 };
 
@@ -140,19 +139,16 @@ Status Run::prepare() {
   data.valDataPath = options_.valDataPath;
   data.synthetic = options_.synthetic;
   data.seed = options_.seed;
-  FP8RT_ASSIGN_OR_RETURN(data_, BatchSource::open(data, program_.info.vocabSize,
-                                                  batch_, seqLen_));
+  FP8RT_ASSIGN_OR_RETURN(data_, BatchSource::open(data, program_.info.vocabSize, batch_, seqLen_));
   FP8RT_RETURN_IF_ERROR(backend_.load(program_));
 
   // State: fresh, fine-tuned from parameters, or resumed.
   FP8RT_RETURN_IF_ERROR(initialise());
   FP8RT_RETURN_IF_ERROR(restore());
-  if (options_.dumpStep > 0 &&
-      (options_.dumpStep <= startStep_ || options_.dumpStep > totalSteps_))
+  if (options_.dumpStep > 0 && (options_.dumpStep <= startStep_ || options_.dumpStep > totalSteps_))
     return invalidArgumentError(
-        "dump step " + std::to_string(options_.dumpStep) +
-        " is not run: this run covers steps " + std::to_string(startStep_ + 1) +
-        " to " + std::to_string(totalSteps_));
+        "dump step " + std::to_string(options_.dumpStep) + " is not run: this run covers steps " +
+        std::to_string(startStep_ + 1) + " to " + std::to_string(totalSteps_));
 
   printPlan();
   FP8RT_RETURN_IF_ERROR(openLog());
@@ -170,22 +166,20 @@ Status Run::checkSettings() {
   const ProgramInfo &info = program_.info;
   accum_ = info.gradAccumSteps;
   if (accum_ < 1)
-    return invalidArgumentError("program info: grad_accum_steps is " +
-                                std::to_string(accum_) + ", expected >= 1");
+    return invalidArgumentError("program info: grad_accum_steps is " + std::to_string(accum_) +
+                                ", expected >= 1");
   totalSteps_ = options_.steps > 0 ? options_.steps : info.totalSteps;
   if (totalSteps_ <= 0)
     return invalidArgumentError("no step count: the program's total_steps is " +
-                                std::to_string(info.totalSteps) +
-                                "; give --steps=N");
+                                std::to_string(info.totalSteps) + "; give --steps=N");
   if (options_.synthetic == !options_.dataPath.empty())
     return invalidArgumentError(
         "give exactly one data source: a token file or the synthetic corpus");
   if (info.vocabSize <= 0)
-    return invalidArgumentError("program info: vocab_size is " +
-                                std::to_string(info.vocabSize) +
+    return invalidArgumentError("program info: vocab_size is " + std::to_string(info.vocabSize) +
                                 ": fp8-run trains models that take tokens");
-  if (options_.logInterval < 1 || options_.evalBatches < 1 ||
-      options_.evalEvery < 0 || options_.saveEvery < 0 || options_.dumpStep < 0)
+  if (options_.logInterval < 1 || options_.evalBatches < 1 || options_.evalEvery < 0 ||
+      options_.saveEvery < 0 || options_.dumpStep < 0)
     return invalidArgumentError("log interval and evaluation batches must be "
                                 "positive; eval, save and dump steps not negative");
   if (options_.dumpStep > 0 && options_.dumpPath.empty())
@@ -229,8 +223,7 @@ Status Run::bindFunctions() {
     }
   if (batch_ <= 0 || seqLen_ <= 0)
     return invalidArgumentError("program info: batch_size " + std::to_string(batch_) +
-                                " and seq_len " + std::to_string(seqLen_) +
-                                " must be positive");
+                                " and seq_len " + std::to_string(seqLen_) + " must be positive");
   FP8RT_RETURN_IF_ERROR(bindFunction(program_, *trainFn, batch_, seqLen_, train_));
   if (train_.step < 0)
     return invalidArgumentError("train_step: no input named 'step'");
@@ -268,15 +261,14 @@ Status Run::initialise() {
 Status Run::restore() {
   if (!options_.resumePath.empty()) {
     trainer::TrainerState state;
-    FP8RT_RETURN_IF_ERROR(trainer::loadCheckpoint(options_.resumePath, program_,
-                                                  backend_, false, &state));
+    FP8RT_RETURN_IF_ERROR(
+        trainer::loadCheckpoint(options_.resumePath, program_, backend_, false, &state));
     startStep_ = state.step;
     data_->rng().setState(state.dataRng);
-    out_ << "resumed from " << options_.resumePath << " at step " << startStep_
-         << "\n";
+    out_ << "resumed from " << options_.resumePath << " at step " << startStep_ << "\n";
   } else if (!options_.initFromPath.empty()) {
-    FP8RT_RETURN_IF_ERROR(trainer::loadCheckpoint(options_.initFromPath, program_,
-                                                  backend_, true, nullptr));
+    FP8RT_RETURN_IF_ERROR(
+        trainer::loadCheckpoint(options_.initFromPath, program_, backend_, true, nullptr));
     out_ << "parameters from " << options_.initFromPath << "\n";
   }
   return Status::success();
@@ -292,14 +284,13 @@ void Run::printPlan() {
       out_ << "nothing to train: the checkpoint " << options_.resumePath << " is at step "
            << startStep_ << ", and --steps=" << options_.steps << " is not past it\n";
     else
-      out_ << "the run in " << options_.resumePath << " is finished: it is at step "
-           << startStep_ << ", the program's total_steps; to train further, give --steps=N "
+      out_ << "the run in " << options_.resumePath << " is finished: it is at step " << startStep_
+           << ", the program's total_steps; to train further, give --steps=N "
            << "with N > " << startStep_ << "\n";
     return;
   }
-  out_ << "training steps " << startStep_ + 1 << " to " << totalSteps_ << ": "
-       << accum_ << " x " << batch_ << " x " << seqLen_ << " = "
-       << accum_ * batch_ * seqLen_ << " tokens per step\n";
+  out_ << "training steps " << startStep_ + 1 << " to " << totalSteps_ << ": " << accum_ << " x "
+       << batch_ << " x " << seqLen_ << " = " << accum_ * batch_ * seqLen_ << " tokens per step\n";
   const int64_t scheduleEnd = program_.info.totalSteps;
   if (scheduleEnd > 0 && totalSteps_ > scheduleEnd)
     out_ << "warning: training to step " << totalSteps_
@@ -310,20 +301,17 @@ void Run::printPlan() {
   if (heldOut > 0 && heldOut < options_.evalBatches)
     out_ << "warning: --eval-batches=" << options_.evalBatches << ": the held-out data holds "
          << heldOut << " batch" << (heldOut == 1 ? "" : "es") << " of " << batch_ << " x "
-         << seqLen_ << " tokens; every evaluation uses " << (heldOut == 1 ? "it" : "those")
-         << "\n";
+         << seqLen_ << " tokens; every evaluation uses " << (heldOut == 1 ? "it" : "those") << "\n";
 }
 
 Status Run::openLog() {
   if (options_.logPath.empty())
     return Status::success();
   // A resumed run continues its log; a fresh one starts it.
-  log_.open(options_.logPath, options_.resumePath.empty()
-                                  ? std::ios::out | std::ios::trunc
-                                  : std::ios::out | std::ios::app);
+  log_.open(options_.logPath, options_.resumePath.empty() ? std::ios::out | std::ios::trunc
+                                                          : std::ios::out | std::ios::app);
   if (!log_)
-    return ioError("log file " + options_.logPath + ": cannot open: " +
-                   std::strerror(errno));
+    return ioError("log file " + options_.logPath + ": cannot open: " + std::strerror(errno));
   return Status::success();
 }
 
@@ -353,15 +341,13 @@ Status Run::trainStep(int64_t step, StepRecord &record) {
   }
 
   // Metrics of the step (train_step's: the last micro-batch).
-  FP8RT_RETURN_IF_ERROR(
-      trainer::readMetrics(program_, backend_, train_.metrics, record.metrics));
+  FP8RT_RETURN_IF_ERROR(trainer::readMetrics(program_, backend_, train_.metrics, record.metrics));
   if (dumping) {
     FP8RT_ASSIGN_OR_RETURN(record.metrics.nonfiniteGrads,
                            trainer::countNonfinite(program_, backend_, train_.grads));
   }
   record.tokens = accum_ * batch_ * seqLen_;
-  record.tokensPerSecond =
-      double(stepsRun_ * record.tokens) / std::max(trainSeconds_, 1e-9);
+  record.tokensPerSecond = double(stepsRun_ * record.tokens) / std::max(trainSeconds_, 1e-9);
   record.throughput = trainer::stepThroughput(program_, backend_, record.tokensPerSecond);
   record.lossFloor = data_->lossFloor();
   return Status::success();
@@ -385,8 +371,8 @@ Status Run::runMicroBatches(int64_t step, StepRecord &record) {
     FP8RT_ASSIGN_OR_RETURN(float loss, trainer::readScalar(backend_, uint32_t(f.loss)));
     if (!std::isfinite(loss) && record.badLoss.empty())
       record.badLoss = trainer::formatNumber("%g", loss) +
-                       (accum_ > 1 ? " (micro-batch " + std::to_string(micro + 1) +
-                                         " of " + std::to_string(accum_) + ")"
+                       (accum_ > 1 ? " (micro-batch " + std::to_string(micro + 1) + " of " +
+                                         std::to_string(accum_) + ")"
                                    : std::string());
     lossSum += loss;
   }
@@ -405,8 +391,7 @@ Status Run::feed(const BoundFunction &f, const Batch &batch, int64_t step) {
 }
 
 bool Run::evaluationDue(int64_t step) const {
-  return options_.evalEvery > 0 &&
-         (step % options_.evalEvery == 0 || step == totalSteps_);
+  return options_.evalEvery > 0 && (step % options_.evalEvery == 0 || step == totalSteps_);
 }
 
 /// The mean eval_step loss over the held-out batches, into the record and the
@@ -416,8 +401,9 @@ Status Run::evaluate(int64_t step, StepRecord &record) {
   if (available <= 0)
     return invalidArgumentError(
         "no held-out data for --eval-every: the data file is too short to hold "
-        "out a whole batch of " + std::to_string(batch_) + " x " +
-        std::to_string(seqLen_) + " tokens in its last 10 %; give --val-data");
+        "out a whole batch of " +
+        std::to_string(batch_) + " x " + std::to_string(seqLen_) +
+        " tokens in its last 10 %; give --val-data");
   const int64_t n = std::min(available, options_.evalBatches);
   data_->beginEval();
   Batch batch;
@@ -455,21 +441,20 @@ Status Run::log(const StepRecord &record) {
 Status Run::dump(const StepRecord &record) {
   trainer::DumpedStep dumped{std::move(paramsBefore_), &batches_, float(record.loss),
                              record.gradNorm};
-  FP8RT_RETURN_IF_ERROR(trainer::writeDump(options_.dumpPath, program_, backend_,
-                                           std::move(dumped), train_.grads,
-                                           metadata(record.step)));
+  FP8RT_RETURN_IF_ERROR(trainer::writeDump(options_.dumpPath, program_, backend_, std::move(dumped),
+                                           train_.grads, metadata(record.step)));
   out_ << "dumped step " << record.step << " to " << options_.dumpPath << "\n";
   return Status::success();
 }
 
 Status Run::stoppedError(const StepRecord &record) const {
-  std::string m = "step " + std::to_string(record.step) + ": " +
-                  (!record.badLoss.empty() ? "loss is " + record.badLoss
-                                           : record.metrics.firstNonfinite) +
-                  "; training stopped, nothing saved";
+  std::string m =
+      "step " + std::to_string(record.step) + ": " +
+      (!record.badLoss.empty() ? "loss is " + record.badLoss : record.metrics.firstNonfinite) +
+      "; training stopped, nothing saved";
   if (!lastSaved_.empty())
-    m += " (the last checkpoint, " + lastSaved_ + " at step " +
-         std::to_string(lastSavedStep_) + ", is kept)";
+    m += " (the last checkpoint, " + lastSaved_ + " at step " + std::to_string(lastSavedStep_) +
+         ", is kept)";
   else if (!options_.savePath.empty())
     m += " (" + options_.savePath + " not written)";
   return invalidArgumentError(m);
@@ -481,8 +466,8 @@ void Run::report(const StepRecord &record) {
   losses_.push_back(record.loss);
   summary_.lastStep = step;
   summary_.finalLoss = record.loss;
-  if (step == startStep_ + 1 || step % options_.logInterval == 0 ||
-      step == totalSteps_ || record.valLoss) {
+  if (step == startStep_ + 1 || step % options_.logInterval == 0 || step == totalSteps_ ||
+      record.valLoss) {
     const double eta = trainSeconds_ / double(stepsRun_) * double(totalSteps_ - step);
     trainer::printProgress(out_, record, totalSteps_, eta);
     out_.flush(); // a pipe sees each line as it is printed
@@ -490,8 +475,8 @@ void Run::report(const StepRecord &record) {
 }
 
 Status Run::checkpoint(int64_t step) {
-  if (options_.savePath.empty() || options_.saveEvery <= 0 ||
-      step % options_.saveEvery != 0 || step == totalSteps_)
+  if (options_.savePath.empty() || options_.saveEvery <= 0 || step % options_.saveEvery != 0 ||
+      step == totalSteps_)
     return Status::success();
   FP8RT_RETURN_IF_ERROR(save(options_.savePath, step));
   lastSaved_ = options_.savePath;
@@ -523,8 +508,7 @@ trainer::Metadata Run::metadata(int64_t step) const {
 /// The temporaries of earlier runs killed while saving to `path`: removed,
 /// and reported in one line.
 Status Run::cleanStaleTemporaries(const std::string &path) {
-  FP8RT_ASSIGN_OR_RETURN(std::vector<StaleTemporary> removed,
-                         fp8rt::removeStaleTemporaries(path));
+  FP8RT_ASSIGN_OR_RETURN(std::vector<StaleTemporary> removed, fp8rt::removeStaleTemporaries(path));
   if (removed.empty())
     return Status::success();
   out_ << "removed " << removed.size() << " temporary file" << (removed.size() == 1 ? "" : "s")
@@ -540,8 +524,7 @@ Status Run::save(const std::string &path, int64_t step) {
   trainer::TrainerState state;
   state.step = step;
   state.dataRng = data_->rng().state();
-  FP8RT_RETURN_IF_ERROR(
-      trainer::saveCheckpoint(path, program_, backend_, state, metadata(step)));
+  FP8RT_RETURN_IF_ERROR(trainer::saveCheckpoint(path, program_, backend_, state, metadata(step)));
   out_ << "saved checkpoint " << path << " (step " << step << ")\n";
   return Status::success();
 }
@@ -578,8 +561,7 @@ void Run::reportStop() {
   const std::string name = stopSignal_ == SIGINT    ? "SIGINT"
                            : stopSignal_ == SIGTERM ? "SIGTERM"
                                                     : "signal " + std::to_string(stopSignal_);
-  out_ << "stopped by " << name << " after step " << summary_.lastStep << " of "
-       << totalSteps_;
+  out_ << "stopped by " << name << " after step " << summary_.lastStep << " of " << totalSteps_;
   if (options_.savePath.empty())
     out_ << "; nothing saved (no --save)\n";
   else if (stepsRun_ == 0)
@@ -590,8 +572,8 @@ void Run::reportStop() {
 
 } // namespace
 
-StatusOr<TrainSummary> train(const Program &program, Backend &backend,
-                             const TrainOptions &options, std::ostream &out) {
+StatusOr<TrainSummary> train(const Program &program, Backend &backend, const TrainOptions &options,
+                             std::ostream &out) {
   Run run(program, backend, options, out);
   return run.run();
 }

@@ -25,8 +25,8 @@ namespace {
 RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()); }
 
 /// Checks that `scale` has the shape the recipe gives to an operand `operand`.
-LogicalResult verifyScaleFor(Operation *op, StringRef scaleName, Value scale,
-                             StringRef operandName, RankedTensorType operand, Recipe recipe,
+LogicalResult verifyScaleFor(Operation *op, StringRef scaleName, Value scale, StringRef operandName,
+                             RankedTensorType operand, Recipe recipe,
                              std::optional<ArrayRef<int64_t>> block) {
   SmallVector<int64_t> expected;
   std::string error;
@@ -35,8 +35,8 @@ LogicalResult verifyScaleFor(Operation *op, StringRef scaleName, Value scale,
   if (tensorType(scale).getShape() != ArrayRef<int64_t>(expected))
     return op->emitOpError() << scaleName << " has shape "
                              << shapeString(tensorType(scale).getShape()) << ", but "
-                             << stringifyRecipe(recipe) << " scaling of " << operandName
-                             << " " << shapeString(operand.getShape()) << " needs "
+                             << stringifyRecipe(recipe) << " scaling of " << operandName << " "
+                             << shapeString(operand.getShape()) << " needs "
                              << shapeString(expected);
   return success();
 }
@@ -70,8 +70,7 @@ std::optional<double> fp8c::fp8::getFP8Max(Type type) {
 
 LogicalResult fp8c::fp8::getScaleShape(Recipe recipe, std::optional<ArrayRef<int64_t>> block,
                                        ArrayRef<int64_t> shape,
-                                       SmallVectorImpl<int64_t> &scaleShape,
-                                       std::string &error) {
+                                       SmallVectorImpl<int64_t> &scaleShape, std::string &error) {
   scaleShape.clear();
   llvm::raw_string_ostream os(error);
   bool blockwise = recipe == Recipe::blockwise;
@@ -80,8 +79,7 @@ LogicalResult fp8c::fp8::getScaleShape(Recipe recipe, std::optional<ArrayRef<int
     return failure();
   }
   if (!blockwise && block) {
-    os << "a block is only meaningful with blockwise scaling, not "
-       << stringifyRecipe(recipe);
+    os << "a block is only meaningful with blockwise scaling, not " << stringifyRecipe(recipe);
     return failure();
   }
   if (recipe == Recipe::tensorwise || recipe == Recipe::delayed)
@@ -124,18 +122,18 @@ LogicalResult AmaxOp::verify() {
   if (in.getRank() != 2)
     return emitOpError() << "'transposed' needs a 2-D input, got shape "
                          << shapeString(in.getShape());
-  return verifyScaleFor(*this, "result", getResult(), "transposed input",
-                        RankedTensorType::get({in.getDimSize(1), in.getDimSize(0)},
-                                              in.getElementType()),
-                        recipe, getBlock());
+  return verifyScaleFor(
+      *this, "result", getResult(), "transposed input",
+      RankedTensorType::get({in.getDimSize(1), in.getDimSize(0)}, in.getElementType()), recipe,
+      getBlock());
 }
 
 LogicalResult ComputeScaleOp::verify() {
   if (!getFP8Max(getFp8Type()))
     return emitOpError() << "fp8_type must be f8E4M3FN or f8E5M2, got " << getFp8Type();
   if (Value prev = getPrevious(); prev && prev.getType() != getAmax().getType())
-    return emitOpError() << "previous scale type " << prev.getType()
-                         << " differs from amax type " << getAmax().getType();
+    return emitOpError() << "previous scale type " << prev.getType() << " differs from amax type "
+                         << getAmax().getType();
   int64_t margin = getMarginAttr().getInt();
   if (margin < 0)
     return emitOpError() << "margin must be >= 0, got " << margin;
@@ -162,8 +160,8 @@ LogicalResult CastTransposeOp::verify() {
     return emitOpError() << "input must be 2-D, got shape " << shapeString(in.getShape());
   RankedTensorType out = tensorType(getResult()), outT = tensorType(getTransposed());
   if (out.getElementType() != outT.getElementType())
-    return emitOpError() << "both results must have one FP8 type, got "
-                         << out.getElementType() << " and " << outT.getElementType();
+    return emitOpError() << "both results must have one FP8 type, got " << out.getElementType()
+                         << " and " << outT.getElementType();
   if (failed(verifySameShape(*this, in, out)))
     return failure();
   SmallVector<int64_t> transposedShape = {in.getDimSize(1), in.getDimSize(0)};
@@ -196,15 +194,14 @@ LogicalResult ScaledMatmulOp::verify() {
   RankedTensorType lhs = tensorType(getLhs()), rhs = tensorType(getRhs());
   if (lhs.getRank() != 2 || rhs.getRank() != 2)
     return emitOpError() << "operands must be 2-D ([M, K] and [N, K]), got "
-                         << shapeString(lhs.getShape()) << " and "
-                         << shapeString(rhs.getShape());
+                         << shapeString(lhs.getShape()) << " and " << shapeString(rhs.getShape());
   Type lt = lhs.getElementType(), rt = rhs.getElementType();
   if (isa<Float8E5M2Type>(lt) && isa<Float8E5M2Type>(rt))
     return emitOpError() << "f8E5M2 x f8E5M2 GEMMs are not supported by cuBLASLt; "
                             "one operand must be f8E4M3FN";
   if (getFormat() == Format::e4m3 && (isa<Float8E5M2Type>(lt) || isa<Float8E5M2Type>(rt)))
-    return emitOpError() << "format e4m3 uses f8E4M3FN for every operand, got " << lt
-                         << " and " << rt;
+    return emitOpError() << "format e4m3 uses f8E4M3FN for every operand, got " << lt << " and "
+                         << rt;
   int64_t m = lhs.getDimSize(0), k = lhs.getDimSize(1), n = rhs.getDimSize(0);
   if (rhs.getDimSize(1) != k)
     return emitOpError() << "rhs must be [N, K] with K = " << k << " (both operands K-major), got "
@@ -216,8 +213,8 @@ LogicalResult ScaledMatmulOp::verify() {
   RankedTensorType res = tensorType(getResult());
   SmallVector<int64_t> expected = {m, n};
   if (res.getShape() != ArrayRef<int64_t>(expected))
-    return emitOpError() << "result has shape " << shapeString(res.getShape())
-                         << ", expected " << shapeString(expected);
+    return emitOpError() << "result has shape " << shapeString(res.getShape()) << ", expected "
+                         << shapeString(expected);
   bool fp8Result = getFP8Max(res.getElementType()).has_value();
   if (fp8Result && !getResultScale())
     return emitOpError() << "an FP8 result needs 'result_scale'";
@@ -226,25 +223,20 @@ LogicalResult ScaledMatmulOp::verify() {
   if (Value bias = getBias()) {
     RankedTensorType b = tensorType(bias);
     if (b.getShape() != ArrayRef<int64_t>{n})
-      return emitOpError() << "bias has shape " << shapeString(b.getShape()) << ", expected ["
-                           << n << "]";
+      return emitOpError() << "bias has shape " << shapeString(b.getShape()) << ", expected [" << n
+                           << "]";
   }
   Recipe recipe = getRecipe();
-  if (failed(verifyScaleFor(*this, "lhs_scale", getLhsScale(), "lhs", lhs, recipe,
-                            getLhsBlock())) ||
-      failed(verifyScaleFor(*this, "rhs_scale", getRhsScale(), "rhs", rhs, recipe,
-                            getRhsBlock())))
+  if (failed(
+          verifyScaleFor(*this, "lhs_scale", getLhsScale(), "lhs", lhs, recipe, getLhsBlock())) ||
+      failed(verifyScaleFor(*this, "rhs_scale", getRhsScale(), "rhs", rhs, recipe, getRhsBlock())))
     return failure();
   return success();
 }
 
-LogicalResult AmaxHistoryUpdateOp::verify() {
-  return verifyHistory(*this, getHistory());
-}
+LogicalResult AmaxHistoryUpdateOp::verify() { return verifyHistory(*this, getHistory()); }
 
-LogicalResult AmaxFromHistoryOp::verify() {
-  return verifyHistory(*this, getHistory());
-}
+LogicalResult AmaxFromHistoryOp::verify() { return verifyHistory(*this, getHistory()); }
 
 //===----------------------------------------------------------------------===//
 // Folds and canonicalization patterns
@@ -300,8 +292,7 @@ struct DropUnusedGemmAmax : OpRewritePattern<ScaledMatmulOp> {
 
 } // namespace
 
-ScaledMatmulOp fp8c::fp8::cloneScaledMatmul(OpBuilder &builder, ScaledMatmulOp op,
-                                            bool withAmax) {
+ScaledMatmulOp fp8c::fp8::cloneScaledMatmul(OpBuilder &builder, ScaledMatmulOp op, bool withAmax) {
   OperationState state(op.getLoc(), op->getName());
   state.addOperands(op->getOperands());
   state.addTypes(op.getResult().getType());
@@ -338,14 +329,13 @@ ScaledMatmulOp fp8c::fp8::cloneScaledMatmul(OpBuilder &builder, ScaledMatmulOp o
 /// rather than saturated.
 OpFoldResult QuantizeOp::fold(FoldAdaptor) {
   auto dequantize = getInput().getDefiningOp<DequantizeOp>();
-  if (!dequantize || dequantize.getScale() != getScale() ||
-      dequantize.getRecipe() != getRecipe() || dequantize.getBlockAttr() != getBlockAttr())
+  if (!dequantize || dequantize.getScale() != getScale() || dequantize.getRecipe() != getRecipe() ||
+      dequantize.getBlockAttr() != getBlockAttr())
     return {};
   Value q = dequantize.getInput();
   if (q.getType() != getResult().getType())
     return {};
-  if (!roundTripsThrough(tensorType(getInput()).getElementType(),
-                         tensorType(q).getElementType()))
+  if (!roundTripsThrough(tensorType(getInput()).getElementType(), tensorType(q).getElementType()))
     return {};
   return q;
 }
@@ -355,7 +345,6 @@ void CastTransposeOp::getCanonicalizationPatterns(RewritePatternSet &results,
   results.add<CastTransposeToQuantize>(context);
 }
 
-void ScaledMatmulOp::getCanonicalizationPatterns(RewritePatternSet &results,
-                                                 MLIRContext *context) {
+void ScaledMatmulOp::getCanonicalizationPatterns(RewritePatternSet &results, MLIRContext *context) {
   results.add<DropUnusedGemmAmax>(context);
 }

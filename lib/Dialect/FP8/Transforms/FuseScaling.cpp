@@ -148,8 +148,8 @@ private:
 /// before `point` so that `value` dominates it: side-effect-free ops of
 /// `point`'s block and, recursively, those defining their operands. Fails when
 /// a definition cannot move (another block, an effect, a region).
-LogicalResult collectHoist(Value value, Operation *point, const OpOrder &order,
-                           DominanceInfo &dom, llvm::SetVector<Operation *> &toMove) {
+LogicalResult collectHoist(Value value, Operation *point, const OpOrder &order, DominanceInfo &dom,
+                           llvm::SetVector<Operation *> &toMove) {
   if (order.properlyDominates(value, point, dom))
     return success();
   Operation *def = value.getDefiningOp();
@@ -169,8 +169,8 @@ LogicalResult collectHoist(Value value, Operation *point, const OpOrder &order,
 /// same value, moving the cast_transpose (and the scale computations only it
 /// reads, such as a rowwise `transposed_scale`) up when the quantize comes first.
 /// Returns false, changing nothing, when that is impossible.
-bool mergeIntoCastTranspose(QuantizeOp quantize, CastTransposeOp castTranspose,
-                            OpOrder &order, DominanceInfo &dom) {
+bool mergeIntoCastTranspose(QuantizeOp quantize, CastTransposeOp castTranspose, OpOrder &order,
+                            DominanceInfo &dom) {
   if (!order.properlyDominates(castTranspose, quantize, dom)) {
     if (castTranspose->getBlock() != quantize->getBlock())
       return false;

@@ -83,9 +83,9 @@ StringRef kindSuffix(GemmKind kind) {
 
 /// One operand of the TN GEMM (`lhs [M, K]`, `rhs [N, K]`), before quantization.
 struct Operand {
-  Value value;                  // as the program holds it (N-D for a linear input)
+  Value value;                   // as the program holds it (N-D for a linear input)
   SmallVector<int64_t, 2> shape; // the 2-D tensor that is quantized
-  bool transpose = false;       // the TN operand is the transpose of `shape`
+  bool transpose = false;        // the TN operand is the transpose of `shape`
   Role role = Role::input;
 
   SmallVector<int64_t, 2> tnShape() const {
@@ -122,8 +122,8 @@ struct ScalingState {
   std::string key; // <layer>.<role>
   Type fp8Type;
   Location loc;
-  Value history;             // incoming history (state-updating function only)
-  Value scale;               // incoming scale: what this step quantizes with
+  Value history;              // incoming history (state-updating function only)
+  Value scale;                // incoming scale: what this step quantizes with
   SmallVector<Value> sources; // tensors quantized with it this step
   SmallVector<Value> amaxes;  // their amax, pushed into the history
 };
@@ -131,8 +131,7 @@ struct ScalingState {
 class FunctionRewriter {
 public:
   FunctionRewriter(func::FuncOp func, const FP8Settings &settings, bool updatesState)
-      : func(func), settings(settings), updatesState(updatesState),
-        ctx(func.getContext()) {}
+      : func(func), settings(settings), updatesState(updatesState), ctx(func.getContext()) {}
 
   /// Rewrites every fp8 GEMM of the function; false after a located error.
   bool run();
@@ -229,8 +228,8 @@ FailureOr<std::optional<GemmPlan>> FunctionRewriter::analyze(Operation *op) {
   if (failed(decision))
     return failure();
   if (*decision != "fp8" && *decision != "bf16")
-    return op->emitError() << "'" << kGemmAttrName << "' decision must be \"fp8\" or \"bf16\", got \""
-                           << *decision << "\"";
+    return op->emitError() << "'" << kGemmAttrName
+                           << "' decision must be \"fp8\" or \"bf16\", got \"" << *decision << "\"";
   if (*decision == "bf16")
     return std::optional<GemmPlan>();
   FailureOr<StringRef> name = field("name"), kind = field("kind");
@@ -272,10 +271,10 @@ FailureOr<std::optional<GemmPlan>> FunctionRewriter::analyze(Operation *op) {
   // op(lhs) = [M, K] is the TN lhs unless transposed; op(rhs) = [K, N] must become
   // [N, K], which it is as stored only with transpose_rhs.
   RankedTensorType l = tensorType(matmul.getLhs()), r = tensorType(matmul.getRhs());
-  plan.lhs = {matmul.getLhs(), {l.getDimSize(0), l.getDimSize(1)}, matmul.getTransposeLhs(),
-              Role::input};
-  plan.rhs = {matmul.getRhs(), {r.getDimSize(0), r.getDimSize(1)}, !matmul.getTransposeRhs(),
-              Role::weight};
+  plan.lhs = {
+      matmul.getLhs(), {l.getDimSize(0), l.getDimSize(1)}, matmul.getTransposeLhs(), Role::input};
+  plan.rhs = {
+      matmul.getRhs(), {r.getDimSize(0), r.getDimSize(1)}, !matmul.getTransposeRhs(), Role::weight};
   if (plan.kind == GemmKind::forward)
     return std::optional<GemmPlan>(std::move(plan)); // lhs: input, rhs: weight (positional)
 
@@ -366,7 +365,8 @@ Value FunctionRewriter::source2D(ImplicitLocOpBuilder &b, const Operand &operand
 /// amax → compute_scale of `src` for `fp8Type`, once per function.
 Value FunctionRewriter::scaleOf(ImplicitLocOpBuilder &b, Value src, Type fp8Type,
                                 DenseI64ArrayAttr block, bool transposedGroups) {
-  auto key = std::make_tuple(src, fp8Type, unsigned(transposedGroups), block ? block[0] : int64_t(0));
+  auto key =
+      std::make_tuple(src, fp8Type, unsigned(transposedGroups), block ? block[0] : int64_t(0));
   if (Value cached = scales.lookup(key))
     return cached;
   ArrayRef<int64_t> shape = tensorType(src).getShape();
@@ -376,9 +376,9 @@ Value FunctionRewriter::scaleOf(ImplicitLocOpBuilder &b, Value src, Type fp8Type
   RankedTensorType type = scaleType(groups, block);
   Value amax = AmaxOp::create(b, type, src, RecipeAttr::get(ctx, recipe()), block,
                               transposedGroups ? UnitAttr::get(ctx) : UnitAttr());
-  Value scale = ComputeScaleOp::create(b, type, amax, Value(), fp8Type,
-                                       static_cast<uint64_t>(settings.margin),
-                                       settings.powerOf2Scales);
+  Value scale =
+      ComputeScaleOp::create(b, type, amax, Value(), fp8Type,
+                             static_cast<uint64_t>(settings.margin), settings.powerOf2Scales);
   scales[key] = scale;
   return scale;
 }
@@ -412,8 +412,8 @@ ScalingState &FunctionRewriter::state(const GemmPlan &plan, const Operand &opera
   if (updatesState)
     s.history = newArgument(RankedTensorType::get({settings.amaxHistoryLen}, f32),
                             argAttrs("fp8.amax_history.", train::InitKind::zeros));
-  s.scale = newArgument(RankedTensorType::get({}, f32),
-                        argAttrs("fp8.scale.", train::InitKind::ones));
+  s.scale =
+      newArgument(RankedTensorType::get({}, f32), argAttrs("fp8.scale.", train::InitKind::ones));
   states.push_back(std::move(s));
   return states.back();
 }
@@ -455,7 +455,8 @@ std::pair<Value, Value> FunctionRewriter::prepare(ImplicitLocOpBuilder &b, const
   Value src = source2D(b, operand);
   Type fp8Type = fp8TypeOf(operand.role);
   DenseI64ArrayAttr block = blockOf(operand.role);
-  auto key = std::make_tuple(src, fp8Type, unsigned(operand.transpose), block ? block[0] : int64_t(0));
+  auto key =
+      std::make_tuple(src, fp8Type, unsigned(operand.transpose), block ? block[0] : int64_t(0));
   if (auto it = prepared.find(key); it != prepared.end())
     return it->second;
 
@@ -477,8 +478,8 @@ std::pair<Value, Value> FunctionRewriter::prepare(ImplicitLocOpBuilder &b, const
       result = {QuantizeOp::create(b, qType, src, scale, recipeAttr, block), scale};
     if (updatesState && !llvm::is_contained(st.sources, src)) {
       st.sources.push_back(src);
-      st.amaxes.push_back(AmaxOp::create(b, RankedTensorType::get({}, Float32Type::get(ctx)),
-                                         src, recipeAttr, block));
+      st.amaxes.push_back(AmaxOp::create(b, RankedTensorType::get({}, Float32Type::get(ctx)), src,
+                                         recipeAttr, block));
     }
   } else if (!operand.transpose) {
     Value scale = scaleOf(b, src, fp8Type, block, /*transposedGroups=*/false);
@@ -516,10 +517,10 @@ void FunctionRewriter::rewrite(const GemmPlan &plan) {
                                       resultType.getElementType());
   bool forward = plan.kind == GemmKind::forward;
   auto gemm = ScaledMatmulOp::create(
-      b, type2D, /*amax=*/Type(), lhs, rhs, lhsScale, rhsScale, /*result_scale=*/Value(),
-      plan.bias, RecipeAttr::get(ctx, recipe()), FormatAttr::get(ctx, settings.format),
-      blockOf(plan.lhs.role), blockOf(plan.rhs.role),
-      forward ? UnitAttr::get(ctx) : UnitAttr(), StringAttr::get(ctx, plan.gemmName()));
+      b, type2D, /*amax=*/Type(), lhs, rhs, lhsScale, rhsScale, /*result_scale=*/Value(), plan.bias,
+      RecipeAttr::get(ctx, recipe()), FormatAttr::get(ctx, settings.format), blockOf(plan.lhs.role),
+      blockOf(plan.rhs.role), forward ? UnitAttr::get(ctx) : UnitAttr(),
+      StringAttr::get(ctx, plan.gemmName()));
   gemm->setAttr(kGemmAttrName, plan.info);
   Value result = gemm.getResult();
   if (type2D != resultType)
@@ -550,8 +551,7 @@ bool FunctionRewriter::finishStates() {
   if (settings.interval > 1) {
     Value step;
     for (unsigned i = 0, e = func.getNumArguments(); i < e; ++i)
-      if (auto name =
-              func.getArgAttrOfType<StringAttr>(i, train::TrainDialect::getNameAttrName());
+      if (auto name = func.getArgAttrOfType<StringAttr>(i, train::TrainDialect::getNameAttrName());
           name && name.getValue() == "step")
         step = func.getArgument(i);
     auto i64 = RankedTensorType::get({}, IntegerType::get(ctx, 64));
@@ -582,11 +582,11 @@ bool FunctionRewriter::finishStates() {
     for (Value other : ArrayRef<Value>(st.amaxes).drop_front())
       amax = arith::MaximumFOp::create(b, amax, other);
     Value history = AmaxHistoryUpdateOp::create(b, st.history.getType(), st.history, amax);
-    Value fromHistory = AmaxFromHistoryOp::create(b, amax.getType(), history,
-                                                  settings.amaxComputeAlgo);
-    Value scale = ComputeScaleOp::create(b, st.scale.getType(), fromHistory, st.scale,
-                                         st.fp8Type, static_cast<uint64_t>(settings.margin),
-                                         settings.powerOf2Scales);
+    Value fromHistory =
+        AmaxFromHistoryOp::create(b, amax.getType(), history, settings.amaxComputeAlgo);
+    Value scale =
+        ComputeScaleOp::create(b, st.scale.getType(), fromHistory, st.scale, st.fp8Type,
+                               static_cast<uint64_t>(settings.margin), settings.powerOf2Scales);
     if (refresh)
       scale = arith::SelectOp::create(b, refresh, scale, st.scale);
     newResults.append({history, scale});
@@ -660,8 +660,11 @@ struct InsertCastsPass : fp8c::fp8::impl::InsertCastsBase<InsertCastsPass> {
     // @train_step first: it owns the delayed-scaling state that the other step
     // functions read.
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
-    std::stable_partition(funcs.begin(), funcs.end(), [](func::FuncOp f) { return f.getSymName() == train::TrainDialect::getTrainStepFuncName(); });
-    bool hasTrainStep = !funcs.empty() && funcs.front().getSymName() == train::TrainDialect::getTrainStepFuncName();
+    std::stable_partition(funcs.begin(), funcs.end(), [](func::FuncOp f) {
+      return f.getSymName() == train::TrainDialect::getTrainStepFuncName();
+    });
+    bool hasTrainStep =
+        !funcs.empty() && funcs.front().getSymName() == train::TrainDialect::getTrainStepFuncName();
     llvm::StringSet<> updated;
     for (func::FuncOp func : funcs) {
       bool updates = func.getSymName() == train::TrainDialect::getTrainStepFuncName();

@@ -31,9 +31,9 @@
 #include "fp8c/Dialect/FP8/Transforms/Passes.h"
 #include "fp8c/Dialect/FP8/Transforms/ProducerFusion.h"
 
-#include "fp8c/CostModel/CostModel.h"
 #include "fp8c/Analysis/FP8Settings.h"
 #include "fp8c/Analysis/GemmAnnotation.h"
+#include "fp8c/CostModel/CostModel.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/DenseMap.h"
@@ -255,10 +255,10 @@ public:
 
 private:
   void applyRules(Gemm &g, const LayerRule &layers);
-  cost::GemmEstimate estimate(const Gemm &g, ArrayRef<Gemm> gemms,
-                              const llvm::DenseMap<Value, SmallVector<std::pair<unsigned, bool>>>
-                                  &users,
-                              const std::vector<bool> &inFP8) const;
+  cost::GemmEstimate
+  estimate(const Gemm &g, ArrayRef<Gemm> gemms,
+           const llvm::DenseMap<Value, SmallVector<std::pair<unsigned, bool>>> &users,
+           const std::vector<bool> &inFP8) const;
 
   const FP8Settings &settings;
   cost::CostModel model;
@@ -308,9 +308,8 @@ void Selector::applyRules(Gemm &g, const LayerRule &layers) {
     if (*wanted && hardRule) {
       g.fp8 = false;
       g.reason = *hardRule + "; " + overrideText + " not applied";
-      g.op->emitWarning() << "train.config.fp8.overrides: " << overrideText
-                          << " cannot apply to '" << g.name << "': " << *hardRule
-                          << "; kept bf16";
+      g.op->emitWarning() << "train.config.fp8.overrides: " << overrideText << " cannot apply to '"
+                          << g.name << "': " << *hardRule << "; kept bf16";
       return;
     }
     g.fp8 = *wanted;
@@ -364,10 +363,10 @@ void Selector::applyRules(Gemm &g, const LayerRule &layers) {
   g.reason = "auto_filter none";
 }
 
-cost::GemmEstimate Selector::estimate(
-    const Gemm &g, ArrayRef<Gemm> gemms,
-    const llvm::DenseMap<Value, SmallVector<std::pair<unsigned, bool>>> &users,
-    const std::vector<bool> &inFP8) const {
+cost::GemmEstimate
+Selector::estimate(const Gemm &g, ArrayRef<Gemm> gemms,
+                   const llvm::DenseMap<Value, SmallVector<std::pair<unsigned, bool>>> &users,
+                   const std::vector<bool> &inFP8) const {
   cost::GemmDesc desc;
   desc.m = g.m;
   desc.k = g.k;
@@ -522,8 +521,9 @@ void SelectGemmsPass::runOnOperation() {
   // train_step first: the other step functions repeat its GEMMs and copy its
   // decisions.
   SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
-  std::stable_partition(funcs.begin(), funcs.end(),
-                        [](func::FuncOp f) { return f.getSymName() == train::TrainDialect::getTrainStepFuncName(); });
+  std::stable_partition(funcs.begin(), funcs.end(), [](func::FuncOp f) {
+    return f.getSymName() == train::TrainDialect::getTrainStepFuncName();
+  });
   std::vector<std::vector<Gemm>> perFunc;
   for (func::FuncOp func : funcs)
     perFunc.push_back(collectGemms(func));
@@ -599,9 +599,8 @@ void SelectGemmsPass::runOnOperation() {
     };
     for (auto [index, filter] : llvm::enumerate(settings->filterFQNs))
       if (!selector.usedFilters.test(index)) {
-        InFlightDiagnostic diag = module.emitWarning()
-                                  << "train.config.fp8.filter_fqns: '" << filter
-                                  << "' matches no GEMM";
+        InFlightDiagnostic diag = module.emitWarning() << "train.config.fp8.filter_fqns: '"
+                                                       << filter << "' matches no GEMM";
         hint(diag);
       }
     for (auto [index, ov] : llvm::enumerate(settings->overrides))

@@ -44,8 +44,7 @@ bool isFP8(Type t) { return isa<Float8E4M3FNType, Float8E5M2Type>(t); }
 
 LogicalResult verifyDense(Operation *op, StringRef what, MemRefType type) {
   if (!type.hasStaticShape() || !type.getLayout().isIdentity())
-    return op->emitOpError() << what << " must be a static, dense row-major memref, got "
-                             << type;
+    return op->emitOpError() << what << " must be a static, dense row-major memref, got " << type;
   // A wrapped-around size would let a huge view pass the arena bounds check.
   if (!checkedByteSize(type))
     return op->emitOpError() << what << " " << type << " spans more than 2^63 - 1 bytes";
@@ -86,8 +85,8 @@ LogicalResult BufferOp::verify() {
 /// initialises persistent state from `init`, and constants from `data`.
 LogicalResult BufferOp::verifyBufferAttributes() {
   Role role = getRoleOrScratch();
-  bool initializable = role == Role::param || role == Role::optimizer ||
-                       role == Role::fp8_state || role == Role::grad_accum;
+  bool initializable = role == Role::param || role == Role::optimizer || role == Role::fp8_state ||
+                       role == Role::grad_accum;
   if (std::optional<Init> init = getInit()) {
     if (!initializable)
       return emitOpError() << "'init' is only for the roles param, optimizer, fp8_state and "
@@ -173,8 +172,8 @@ LogicalResult FusionOp::verify() {
     return emitOpError() << "fusion name '" << getName() << "' is not a C identifier";
   if (getResults().empty())
     return emitOpError() << "a fusion must produce at least one result";
-  return verifyBody(*this, getBody().front(), getInputs().getTypes(), getResultTypes(),
-                    "operand", "result");
+  return verifyBody(*this, getBody().front(), getInputs().getTypes(), getResultTypes(), "operand",
+                    "result");
 }
 
 LogicalResult GemmOp::verify() {
@@ -199,8 +198,8 @@ LogicalResult GemmOp::verify() {
   if (ka != kb)
     return emitOpError() << "A gives K = " << ka << ", B gives K = " << kb;
   if (d.getShape() != ArrayRef<int64_t>{m, n})
-    return emitOpError() << "D has shape " << shapeString(d.getShape()) << ", expected ["
-                         << m << ", " << n << "]";
+    return emitOpError() << "D has shape " << shapeString(d.getShape()) << ", expected [" << m
+                         << ", " << n << "]";
   Type at = a.getElementType(), bt = b.getElementType();
   if (isFP8(at) != isFP8(bt))
     return emitOpError() << "A and B must both be FP8 or both not, got " << at << " and " << bt;
@@ -256,8 +255,8 @@ LogicalResult GemmOp::verifyScale(StringRef what, Value scale, ScaleModeAttr mod
   case ScaleMode::block_128x128: {
     bool square = mode == ScaleMode::block_128x128;
     if (cols % 128 != 0 || (square && rows % 128 != 0))
-      return emitOpError() << stringifyScaleMode(mode) << " scales need " << operand
-                           << "'s " << (square ? "rows and columns" : "columns")
+      return emitOpError() << stringifyScaleMode(mode) << " scales need " << operand << "'s "
+                           << (square ? "rows and columns" : "columns")
                            << " to be multiples of 128, got " << shapeString(stored.getShape());
     expected = {square ? rows / 128 : rows, cols / 128};
     break;

@@ -63,7 +63,8 @@ std::string fusionName(const KernelGroup &group, unsigned index) {
   };
   if (group.anchor && group.anchor != first) {
     // The anchor says what the kernel is; it may take more than two words.
-    wordsLeft = std::max<unsigned>(wordsLeft, group.anchor->getName().stripDialect().count('_') + 1);
+    wordsLeft =
+        std::max<unsigned>(wordsLeft, group.anchor->getName().stripDialect().count('_') + 1);
     append(group.anchor);
   }
   for (Operation *member : group.members)
@@ -78,8 +79,7 @@ std::string fusionName(const KernelGroup &group, unsigned index) {
 class FusionBuilder {
 public:
   FusionBuilder(const KernelGroup &group, std::string name)
-      : group(group), name(std::move(name)),
-        members(group.members.begin(), group.members.end()) {}
+      : group(group), name(std::move(name)), members(group.members.begin(), group.members.end()) {}
 
   LogicalResult build();
 
@@ -176,13 +176,12 @@ LogicalResult FusionBuilder::build() {
   if (results.empty())
     return success();
 
-  SmallVector<Location> locs = llvm::map_to_vector(group.members, [](Operation *op) {
-    return op->getLoc();
-  });
+  SmallVector<Location> locs =
+      llvm::map_to_vector(group.members, [](Operation *op) { return op->getLoc(); });
   OpBuilder builder(group.position);
   Location loc = builder.getFusedLoc(locs);
-  auto fusion = FusionOp::create(builder, loc, ValueRange(results).getTypes(), name,
-                                 inputs.getArrayRef());
+  auto fusion =
+      FusionOp::create(builder, loc, ValueRange(results).getTypes(), name, inputs.getArrayRef());
   Block &body = fusion.getBody().emplaceBlock();
   for (Value input : inputs)
     mapping.map(input, body.addArgument(input.getType(), input.getLoc()));

@@ -85,11 +85,9 @@ FusionRole fp8c::rt::getFusionRole(Operation *op) {
                ? FusionRole::ProducerEpilogue
                : FusionRole::Anchor;
   if (auto quantize = dyn_cast<fp8::QuantizeOp>(op))
-    return quantize.getFusedIntoProducer() ? FusionRole::ProducerEpilogue
-                                           : FusionRole::Pointwise;
+    return quantize.getFusedIntoProducer() ? FusionRole::ProducerEpilogue : FusionRole::Pointwise;
   if (auto castTranspose = dyn_cast<fp8::CastTransposeOp>(op))
-    return castTranspose.getFusedIntoProducer() ? FusionRole::ProducerEpilogue
-                                                : FusionRole::Anchor;
+    return castTranspose.getFusedIntoProducer() ? FusionRole::ProducerEpilogue : FusionRole::Anchor;
   if (isa<fp8::AmaxFromHistoryOp>(op))
     return FusionRole::FollowerReduction;
 

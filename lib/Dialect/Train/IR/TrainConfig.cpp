@@ -39,16 +39,16 @@ struct KeySpec {
 };
 
 const KeySpec modelKeys[] = {
-    {"family", Kind::String},        {"vocab_size", Kind::Integer},  {"seq_len", Kind::Integer},
-    {"d_model", Kind::Integer},      {"n_layers", Kind::Integer},    {"ffn_dim", Kind::Integer},
-    {"n_heads", Kind::Integer},      {"n_kv_heads", Kind::Integer},  {"norm_eps", Kind::Number},
-    {"bias", Kind::Flag},            {"tie_embeddings", Kind::Flag}, {"rope_theta", Kind::Number},
+    {"family", Kind::String},   {"vocab_size", Kind::Integer},  {"seq_len", Kind::Integer},
+    {"d_model", Kind::Integer}, {"n_layers", Kind::Integer},    {"ffn_dim", Kind::Integer},
+    {"n_heads", Kind::Integer}, {"n_kv_heads", Kind::Integer},  {"norm_eps", Kind::Number},
+    {"bias", Kind::Flag},       {"tie_embeddings", Kind::Flag}, {"rope_theta", Kind::Number},
     {"gelu", Kind::String}};
 
-const KeySpec optimizerKeys[] = {
-    {"name", Kind::String}, {"lr", Kind::Number},           {"beta1", Kind::Number},
-    {"beta2", Kind::Number}, {"eps", Kind::Number},         {"weight_decay", Kind::Number},
-    {"grad_clip", Kind::Number}, {"momentum", Kind::Number}};
+const KeySpec optimizerKeys[] = {{"name", Kind::String},      {"lr", Kind::Number},
+                                 {"beta1", Kind::Number},     {"beta2", Kind::Number},
+                                 {"eps", Kind::Number},       {"weight_decay", Kind::Number},
+                                 {"grad_clip", Kind::Number}, {"momentum", Kind::Number}};
 
 const KeySpec lrScheduleKeys[] = {{"kind", Kind::String},
                                   {"warmup_steps", Kind::Integer},
@@ -78,14 +78,11 @@ const KeySpec fp8Keys[] = {{"enabled", Kind::Flag},
                            {"threshold", Kind::Number},
                            {"overrides", Kind::SectionList, overrideKeys}};
 
-const KeySpec configKeys[] = {{"model", Kind::Section, modelKeys},
-                              {"batch_size", Kind::Integer},
-                              {"grad_accum_steps", Kind::Integer},
-                              {"precision", Kind::String},
-                              {"optimizer", Kind::Section, optimizerKeys},
-                              {"lr_schedule", Kind::Section, lrScheduleKeys},
-                              {"init", Kind::Section, initKeys},
-                              {"fp8", Kind::Section, fp8Keys}};
+const KeySpec configKeys[] = {
+    {"model", Kind::Section, modelKeys},         {"batch_size", Kind::Integer},
+    {"grad_accum_steps", Kind::Integer},         {"precision", Kind::String},
+    {"optimizer", Kind::Section, optimizerKeys}, {"lr_schedule", Kind::Section, lrScheduleKeys},
+    {"init", Kind::Section, initKeys},           {"fp8", Kind::Section, fp8Keys}};
 
 StringRef describe(Kind kind) {
   switch (kind) {
@@ -114,11 +111,9 @@ bool isInteger(Attribute a) {
 }
 
 /// Checks `dict` against `keys`; `path` names it in messages ("" for the top).
-LogicalResult verifySection(Operation *op, DictionaryAttr dict, SectionSpec keys,
-                            StringRef path);
+LogicalResult verifySection(Operation *op, DictionaryAttr dict, SectionSpec keys, StringRef path);
 
-LogicalResult verifyValue(Operation *op, Attribute value, const KeySpec &spec,
-                          StringRef path) {
+LogicalResult verifyValue(Operation *op, Attribute value, const KeySpec &spec, StringRef path) {
   auto error = [&]() {
     return op->emitError() << TrainDialect::getConfigAttrName() << ": '" << path << "' must be "
                            << describe(spec.kind) << ", got " << value;
@@ -165,8 +160,7 @@ LogicalResult verifyValue(Operation *op, Attribute value, const KeySpec &spec,
   return success();
 }
 
-LogicalResult verifySection(Operation *op, DictionaryAttr dict, SectionSpec keys,
-                            StringRef path) {
+LogicalResult verifySection(Operation *op, DictionaryAttr dict, SectionSpec keys, StringRef path) {
   for (NamedAttribute entry : dict) {
     StringRef name = entry.getName().getValue();
     std::string keyPath = path.empty() ? name.str() : (path + "." + name).str();
@@ -174,10 +168,9 @@ LogicalResult verifySection(Operation *op, DictionaryAttr dict, SectionSpec keys
     if (spec == keys.end())
       return op->emitError() << TrainDialect::getConfigAttrName() << ": '" << keyPath
                              << "' is not a known key; expected one of: "
-                             << llvm::join(llvm::map_range(keys, [](const KeySpec &k) {
-                                             return k.name;
-                                           }),
-                                           ", ");
+                             << llvm::join(
+                                    llvm::map_range(keys, [](const KeySpec &k) { return k.name; }),
+                                    ", ");
     if (failed(verifyValue(op, entry.getValue(), *spec, keyPath)))
       return failure();
   }
@@ -193,8 +186,8 @@ LogicalResult TrainDialect::verifyOperationAttribute(Operation *op, NamedAttribu
     return op->emitError() << "unknown train dialect attribute '" << attr.getName().getValue()
                            << "'";
   if (!isa<ModuleOp>(op))
-    return op->emitError() << "'" << getConfigAttrName()
-                           << "' is a module attribute, found on '" << op->getName() << "'";
+    return op->emitError() << "'" << getConfigAttrName() << "' is a module attribute, found on '"
+                           << op->getName() << "'";
   auto config = dyn_cast<DictionaryAttr>(attr.getValue());
   if (!config)
     return op->emitError() << getConfigAttrName() << " must be a dictionary, got "

@@ -31,8 +31,7 @@ void TrainDialect::initialize() {
 // attributes; the name must obey the same rules as `train.param`. State arguments
 // (parameters, optimizer state) also say how to initialise them: `train.init`
 // and, for normal initialisation, `train.init_std`.
-LogicalResult TrainDialect::verifyRegionArgAttribute(Operation *op, unsigned,
-                                                     unsigned argIndex,
+LogicalResult TrainDialect::verifyRegionArgAttribute(Operation *op, unsigned, unsigned argIndex,
                                                      NamedAttribute attr) {
   if (attr.getName() == getInitAttrName()) {
     if (!isa<InitKindAttr>(attr.getValue()))
@@ -55,9 +54,8 @@ LogicalResult TrainDialect::verifyRegionArgAttribute(Operation *op, unsigned,
     return op->emitOpError() << "argument " << argIndex
                              << ": 'train.name' must be a string attribute";
   if (!isValidQualifiedName(name.getValue()))
-    return op->emitOpError()
-           << "argument " << argIndex << ": '" << name.getValue()
-           << "' is not a qualified name (dot-separated identifiers or numbers)";
+    return op->emitOpError() << "argument " << argIndex << ": '" << name.getValue()
+                             << "' is not a qualified name (dot-separated identifiers or numbers)";
   // Names identify checkpoint entries and metrics: two arguments may not share one.
   // Checked once per function, at its last named argument: linear, not quadratic.
   auto func = dyn_cast<FunctionOpInterface>(op);

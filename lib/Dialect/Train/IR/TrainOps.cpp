@@ -33,9 +33,8 @@ LogicalResult verifySameElementType(Operation *op, ValueRange values) {
   for (Value v : values.drop_front()) {
     Type t = getElementTypeOrSelf(v.getType());
     if (t != first)
-      return op->emitOpError() << "expects one floating-point element type, got "
-                               << first << " and " << t
-                               << " (insert a train.convert)";
+      return op->emitOpError() << "expects one floating-point element type, got " << first
+                               << " and " << t << " (insert a train.convert)";
   }
   return success();
 }
@@ -49,8 +48,7 @@ LogicalResult verifyExpectedShape(Operation *op, StringRef what, RankedTensorTyp
 }
 
 /// Names declared by train.param / train.input share one namespace per block.
-template <typename OpT>
-LogicalResult verifyDeclaredName(OpT op) {
+template <typename OpT> LogicalResult verifyDeclaredName(OpT op) {
   StringRef name = op.getName();
   if (!isValidQualifiedName(name))
     return op.emitOpError() << "name '" << name
@@ -127,8 +125,7 @@ LogicalResult ParamOp::verify() {
   FloatAttr std = getStdAttr();
   if (getInit() == InitKind::normal) {
     if (!std)
-      return emitOpError() << "'normal' initialisation of '" << getName()
-                           << "' requires 'std'";
+      return emitOpError() << "'normal' initialisation of '" << getName() << "' requires 'std'";
     if (failed(verifyPositive(*this, "std", std.getValueAsDouble())))
       return failure();
   } else if (std) {
@@ -163,9 +160,8 @@ LogicalResult LinearOp::verify() {
     return emitOpError() << "weight must be [out, in], got shape " << shapeString(w.getShape());
   int64_t in = x.getDimSize(x.getRank() - 1), out = w.getDimSize(0);
   if (w.getDimSize(1) != in)
-    return emitOpError() << "weight " << shapeString(w.getShape())
-                         << " expects " << w.getDimSize(1) << " input features, input has "
-                         << in;
+    return emitOpError() << "weight " << shapeString(w.getShape()) << " expects " << w.getDimSize(1)
+                         << " input features, input has " << in;
   SmallVector<Value> floats = {getInput(), getWeight(), getResult()};
   if (Value b = getBias()) {
     if (failed(verifyExpectedShape(*this, "bias", tensorType(b), {out})))
@@ -182,9 +178,8 @@ LogicalResult LinearOp::verify() {
 LogicalResult MatmulOp::verify() {
   RankedTensorType lhs = tensorType(getLhs()), rhs = tensorType(getRhs());
   if (lhs.getRank() != 2 || rhs.getRank() != 2)
-    return emitOpError() << "operands must be 2-D, got " << shapeString(lhs.getShape())
-                         << " and " << shapeString(rhs.getShape())
-                         << " (use train.batch_matmul for batches)";
+    return emitOpError() << "operands must be 2-D, got " << shapeString(lhs.getShape()) << " and "
+                         << shapeString(rhs.getShape()) << " (use train.batch_matmul for batches)";
   SmallVector<int64_t> expected;
   if (failed(verifyProduct(*this, lhs, rhs, getTransposeLhs(), getTransposeRhs(), expected)) ||
       failed(verifyExpectedShape(*this, "result", tensorType(getResult()), expected)))
@@ -195,9 +190,8 @@ LogicalResult MatmulOp::verify() {
 LogicalResult BatchMatmulOp::verify() {
   RankedTensorType lhs = tensorType(getLhs()), rhs = tensorType(getRhs());
   if (lhs.getRank() < 3 || lhs.getRank() != rhs.getRank())
-    return emitOpError() << "operands must have one rank >= 3, got "
-                         << shapeString(lhs.getShape()) << " and "
-                         << shapeString(rhs.getShape());
+    return emitOpError() << "operands must have one rank >= 3, got " << shapeString(lhs.getShape())
+                         << " and " << shapeString(rhs.getShape());
   if (lhs.getShape().drop_back(2) != rhs.getShape().drop_back(2))
     return emitOpError() << "batch dimensions differ: " << shapeString(lhs.getShape().drop_back(2))
                          << " and " << shapeString(rhs.getShape().drop_back(2));
@@ -212,9 +206,8 @@ LogicalResult BatchMatmulOp::verify() {
 /// query, key and value, of the values shaped like the query (`likeQuery`) or like
 /// the key (`likeKey`), and RoPE's needs.
 using NamedValue = std::pair<StringRef, Value>;
-static LogicalResult verifyAttentionOperands(Operation *op, Value query, Value key,
-                                             Value value, int64_t heads, int64_t kvHeads,
-                                             FloatAttr ropeTheta,
+static LogicalResult verifyAttentionOperands(Operation *op, Value query, Value key, Value value,
+                                             int64_t heads, int64_t kvHeads, FloatAttr ropeTheta,
                                              ArrayRef<NamedValue> likeQuery,
                                              ArrayRef<NamedValue> likeKey) {
   RankedTensorType q = tensorType(query), k = tensorType(key), v = tensorType(value);
@@ -224,14 +217,13 @@ static LogicalResult verifyAttentionOperands(Operation *op, Value query, Value k
     return op->emitOpError() << "head counts must be positive, got n_heads = " << heads
                              << ", n_kv_heads = " << kvHeads;
   if (heads % kvHeads != 0)
-    return op->emitOpError() << "n_kv_heads (" << kvHeads << ") must divide n_heads ("
-                             << heads << ")";
+    return op->emitOpError() << "n_kv_heads (" << kvHeads << ") must divide n_heads (" << heads
+                             << ")";
   int64_t width = q.getDimSize(2);
   if (width == 0)
     return op->emitOpError() << "query width must be positive";
   if (width % heads != 0)
-    return op->emitOpError() << "query width " << width << " is not divisible by n_heads "
-                             << heads;
+    return op->emitOpError() << "query width " << width << " is not divisible by n_heads " << heads;
   int64_t headDim = width / heads;
   SmallVector<int64_t> kvShape = {q.getDimSize(0), q.getDimSize(1), kvHeads * headDim};
   if (failed(verifyExpectedShape(op, "key", k, kvShape)) ||
@@ -254,15 +246,15 @@ static LogicalResult verifyAttentionOperands(Operation *op, Value query, Value k
 
 LogicalResult AttentionOp::verify() {
   if (failed(verifyAttentionOperands(*this, getQuery(), getKey(), getValue(), getNHeads(),
-                                     getNKvHeads(), getRopeThetaAttr(),
-                                     {{"result", getResult()}}, {})))
+                                     getNKvHeads(), getRopeThetaAttr(), {{"result", getResult()}},
+                                     {})))
     return failure();
   return verifySameElementType(*this, {getQuery(), getKey(), getValue(), getResult()});
 }
 
 /// Shared by the two norms: `[D]` affine parameters over the last dimension.
-static LogicalResult verifyNorm(Operation *op, Value input, Value weight, Value bias,
-                                Value result, double eps) {
+static LogicalResult verifyNorm(Operation *op, Value input, Value weight, Value bias, Value result,
+                                double eps) {
   RankedTensorType x = tensorType(input);
   if (x.getRank() < 1)
     return op->emitOpError() << "input must have rank >= 1";
@@ -303,13 +295,12 @@ LogicalResult ConvertOp::verify() {
 LogicalResult ReshapeOp::verify() {
   RankedTensorType in = tensorType(getInput()), out = tensorType(getResult());
   if (in.getElementType() != out.getElementType())
-    return emitOpError() << "cannot change the element type (" << in.getElementType()
-                         << " to " << out.getElementType() << ")";
+    return emitOpError() << "cannot change the element type (" << in.getElementType() << " to "
+                         << out.getElementType() << ")";
   if (in.getNumElements() != out.getNumElements())
     return emitOpError() << "cannot reshape " << shapeString(in.getShape()) << " ("
-                         << in.getNumElements() << " elements) to "
-                         << shapeString(out.getShape()) << " (" << out.getNumElements()
-                         << " elements)";
+                         << in.getNumElements() << " elements) to " << shapeString(out.getShape())
+                         << " (" << out.getNumElements() << " elements)";
   return success();
 }
 
@@ -323,14 +314,14 @@ LogicalResult TransposeOp::verify() {
   SmallVector<int64_t> expected;
   for (int64_t p : perm) {
     if (p < 0 || p >= in.getRank() || seen[p])
-      return emitOpError() << "permutation " << shapeString(perm)
-                           << " is not a permutation of 0.." << in.getRank() - 1;
+      return emitOpError() << "permutation " << shapeString(perm) << " is not a permutation of 0.."
+                           << in.getRank() - 1;
     seen[p] = true;
     expected.push_back(in.getDimSize(p));
   }
   if (in.getElementType() != out.getElementType())
-    return emitOpError() << "cannot change the element type (" << in.getElementType()
-                         << " to " << out.getElementType() << ")";
+    return emitOpError() << "cannot change the element type (" << in.getElementType() << " to "
+                         << out.getElementType() << ")";
   return verifyExpectedShape(*this, "result", out, expected);
 }
 
@@ -360,8 +351,9 @@ static LogicalResult verifyOptimizerOperands(Operation *op, ValueRange values,
   for (auto [v, name] : llvm::zip(values, names)) {
     RankedTensorType t = tensorType(v);
     if (!t.getElementType().isF32())
-      return op->emitOpError() << name << " must be f32 (master weights and optimizer "
-                                          "state are f32), got "
+      return op->emitOpError() << name
+                               << " must be f32 (master weights and optimizer "
+                                  "state are f32), got "
                                << t.getElementType();
     if (failed(verifyExpectedShape(op, name, t, param.getShape())))
       return failure();
@@ -370,12 +362,11 @@ static LogicalResult verifyOptimizerOperands(Operation *op, ValueRange values,
 }
 
 LogicalResult AdamWUpdateOp::verify() {
-  if (failed(verifyOptimizerOperands(
-          *this,
-          {getParam(), getGrad(), getExpAvg(), getExpAvgSq(), getNewParam(), getNewExpAvg(),
-           getNewExpAvgSq()},
-          {"param", "grad", "exp_avg", "exp_avg_sq", "new_param", "new_exp_avg",
-           "new_exp_avg_sq"})))
+  if (failed(verifyOptimizerOperands(*this,
+                                     {getParam(), getGrad(), getExpAvg(), getExpAvgSq(),
+                                      getNewParam(), getNewExpAvg(), getNewExpAvgSq()},
+                                     {"param", "grad", "exp_avg", "exp_avg_sq", "new_param",
+                                      "new_exp_avg", "new_exp_avg_sq"})))
     return failure();
   for (auto [name, beta] : {std::pair<StringRef, double>{"beta1", getBeta1().convertToDouble()},
                             {"beta2", getBeta2().convertToDouble()}})
@@ -431,22 +422,20 @@ LogicalResult EmbeddingGradOp::verify() {
 
 LogicalResult ReduceSumOp::verify() {
   RankedTensorType in = tensorType(getInput()), out = tensorType(getResult());
-  if (out.getRank() > in.getRank() ||
-      in.getShape().take_back(out.getRank()) != out.getShape())
+  if (out.getRank() > in.getRank() || in.getShape().take_back(out.getRank()) != out.getShape())
     return emitOpError() << "result shape " << shapeString(out.getShape())
                          << " is not a trailing part of the input shape "
                          << shapeString(in.getShape());
   if (in.getElementType() != out.getElementType())
-    return emitOpError() << "cannot change the element type (" << in.getElementType()
-                         << " to " << out.getElementType() << ")";
+    return emitOpError() << "cannot change the element type (" << in.getElementType() << " to "
+                         << out.getElementType() << ")";
   return success();
 }
 
 /// Shared by the two norm gradients: `grad` and `input_grad` have the input's
 /// shape, `weight` and the parameter gradients are `[D]`.
 static LogicalResult verifyNormGrad(Operation *op, Value grad, Value input, Value weight,
-                                    Value inputGrad, ArrayRef<NamedValue> paramGrads,
-                                    double eps) {
+                                    Value inputGrad, ArrayRef<NamedValue> paramGrads, double eps) {
   RankedTensorType x = tensorType(input);
   if (x.getRank() < 1)
     return op->emitOpError() << "input must have rank >= 1";
@@ -478,13 +467,13 @@ LogicalResult RMSNormGradOp::verify() {
 }
 
 LogicalResult AttentionGradOp::verify() {
-  if (failed(verifyAttentionOperands(
-          *this, getQuery(), getKey(), getValue(), getNHeads(), getNKvHeads(),
-          getRopeThetaAttr(), {{"grad", getGrad()}, {"query_grad", getQueryGrad()}},
-          {{"key_grad", getKeyGrad()}, {"value_grad", getValueGrad()}})))
+  if (failed(verifyAttentionOperands(*this, getQuery(), getKey(), getValue(), getNHeads(),
+                                     getNKvHeads(), getRopeThetaAttr(),
+                                     {{"grad", getGrad()}, {"query_grad", getQueryGrad()}},
+                                     {{"key_grad", getKeyGrad()}, {"value_grad", getValueGrad()}})))
     return failure();
-  return verifySameElementType(*this, {getGrad(), getQuery(), getKey(), getValue(),
-                                       getQueryGrad(), getKeyGrad(), getValueGrad()});
+  return verifySameElementType(*this, {getGrad(), getQuery(), getKey(), getValue(), getQueryGrad(),
+                                       getKeyGrad(), getValueGrad()});
 }
 
 LogicalResult SoftmaxCrossEntropyGradOp::verify() {
@@ -494,8 +483,7 @@ LogicalResult SoftmaxCrossEntropyGradOp::verify() {
                          << shapeString(logits.getShape());
   if (failed(verifyExpectedShape(*this, "targets", tensorType(getTargets()),
                                  logits.getShape().drop_back())) ||
-      failed(verifyExpectedShape(*this, "result", tensorType(getResult()),
-                                 logits.getShape())))
+      failed(verifyExpectedShape(*this, "result", tensorType(getResult()), logits.getShape())))
     return failure();
   return verifySameElementType(*this, {getLogits(), getResult()});
 }
@@ -559,8 +547,8 @@ LogicalResult SliceOp::verify() {
     return emitOpError() << "range [" << offset << ", " << offset << " + " << size
                          << ") does not fit in dimension " << dim << " of size " << extent;
   if (in.getElementType() != out.getElementType())
-    return emitOpError() << "cannot change the element type (" << in.getElementType()
-                         << " to " << out.getElementType() << ")";
+    return emitOpError() << "cannot change the element type (" << in.getElementType() << " to "
+                         << out.getElementType() << ")";
   SmallVector<int64_t> expected(in.getShape());
   expected[dim] = size;
   return verifyExpectedShape(*this, "result", out, expected);

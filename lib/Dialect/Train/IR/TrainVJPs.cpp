@@ -26,8 +26,7 @@ RankedTensorType tensorType(Value v) { return cast<RankedTensorType>(v.getType()
 
 /// The gradient of the op's only result. A null gradient means that nothing
 /// flows back: every operand gradient is null then.
-Value resultGrad(Operation *op, ValueRange resultGrads,
-                 SmallVectorImpl<Value> &operandGrads) {
+Value resultGrad(Operation *op, ValueRange resultGrads, SmallVectorImpl<Value> &operandGrads) {
   operandGrads.assign(op->getNumOperands(), Value());
   return resultGrads.empty() ? Value() : resultGrads.front();
 }
@@ -42,8 +41,8 @@ Value reshapeTo(ImplicitLocOpBuilder &b, Value value, ArrayRef<int64_t> shape) {
 
 /// `op(lhs) · op(rhs)` as train.matmul (rank 2) or train.batch_matmul, with the
 /// result type derived from the operands.
-Value product(ImplicitLocOpBuilder &b, Value lhs, Value rhs, bool transposeLhs,
-              bool transposeRhs, StringAttr name) {
+Value product(ImplicitLocOpBuilder &b, Value lhs, Value rhs, bool transposeLhs, bool transposeRhs,
+              StringAttr name) {
   RankedTensorType l = tensorType(lhs), r = tensorType(rhs);
   int64_t rank = l.getRank();
   SmallVector<int64_t> shape(l.getShape().drop_back(2));
@@ -70,8 +69,8 @@ StringAttr suffixed(StringAttr name, StringRef suffix) {
 ///   both:           dA = Bᵀ·dCᵀ         dB = dCᵀ·Aᵀ
 /// Each case produces dA with A's shape and dB with B's shape, with no explicit
 /// transpose op.
-std::pair<Value, Value> productVJP(ImplicitLocOpBuilder &b, Value dc, Value a, Value bv,
-                                   bool ta, bool tb, StringAttr name) {
+std::pair<Value, Value> productVJP(ImplicitLocOpBuilder &b, Value dc, Value a, Value bv, bool ta,
+                                   bool tb, StringAttr name) {
   StringAttr dgrad = suffixed(name, "dgrad"), wgrad = suffixed(name, "wgrad");
   if (!ta && !tb)
     return {product(b, dc, bv, false, true, dgrad), product(b, a, dc, true, false, wgrad)};
@@ -134,8 +133,7 @@ LogicalResult MatmulOp::buildVJP(OpBuilder &builder, ValueRange resultGrads,
     return success();
   ImplicitLocOpBuilder b(getLoc(), builder);
   std::tie(operandGrads[0], operandGrads[1]) =
-      productVJP(b, dy, getLhs(), getRhs(), getTransposeLhs(), getTransposeRhs(),
-                 getNameAttr());
+      productVJP(b, dy, getLhs(), getRhs(), getTransposeLhs(), getTransposeRhs(), getNameAttr());
   return success();
 }
 
@@ -146,8 +144,8 @@ LogicalResult BatchMatmulOp::buildVJP(OpBuilder &builder, ValueRange resultGrads
   if (!dy)
     return success();
   ImplicitLocOpBuilder b(getLoc(), builder);
-  std::tie(operandGrads[0], operandGrads[1]) = productVJP(
-      b, dy, getLhs(), getRhs(), getTransposeLhs(), getTransposeRhs(), StringAttr());
+  std::tie(operandGrads[0], operandGrads[1]) =
+      productVJP(b, dy, getLhs(), getRhs(), getTransposeLhs(), getTransposeRhs(), StringAttr());
   return success();
 }
 
@@ -160,9 +158,8 @@ LogicalResult AttentionOp::buildVJP(OpBuilder &builder, ValueRange resultGrads,
     return success();
   ImplicitLocOpBuilder b(getLoc(), builder);
   auto grad = AttentionGradOp::create(
-      b, getQuery().getType(), getKey().getType(), getValue().getType(), dy, getQuery(),
-      getKey(), getValue(), getNHeadsAttr(), getNKvHeadsAttr(), getCausalAttr(),
-      getRopeThetaAttr());
+      b, getQuery().getType(), getKey().getType(), getValue().getType(), dy, getQuery(), getKey(),
+      getValue(), getNHeadsAttr(), getNKvHeadsAttr(), getCausalAttr(), getRopeThetaAttr());
   llvm::copy(grad->getResults(), operandGrads.begin());
   return success();
 }
@@ -193,8 +190,8 @@ LogicalResult RMSNormOp::buildVJP(OpBuilder &builder, ValueRange resultGrads,
   if (!dy)
     return success();
   ImplicitLocOpBuilder b(getLoc(), builder);
-  auto grad = RMSNormGradOp::create(b, getInput().getType(), getWeight().getType(), dy,
-                                    getInput(), getWeight(), getEpsAttr());
+  auto grad = RMSNormGradOp::create(b, getInput().getType(), getWeight().getType(), dy, getInput(),
+                                    getWeight(), getEpsAttr());
   operandGrads[0] = grad.getInputGrad();
   operandGrads[1] = grad.getWeightGrad();
   return success();
@@ -325,8 +322,7 @@ LogicalResult SliceOp::buildVJP(OpBuilder &builder, ValueRange resultGrads,
   if (!dy || !isFloatTensor(getInput()))
     return success();
   ImplicitLocOpBuilder b(getLoc(), builder);
-  operandGrads[0] = SliceGradOp::create(b, getInput().getType(), dy, getDimAttr(),
-                                        getOffsetAttr());
+  operandGrads[0] = SliceGradOp::create(b, getInput().getType(), dy, getDimAttr(), getOffsetAttr());
   return success();
 }
 
@@ -342,7 +338,7 @@ LogicalResult SoftmaxCrossEntropyOp::buildVJP(OpBuilder &builder, ValueRange res
   if (!dloss)
     return success();
   ImplicitLocOpBuilder b(getLoc(), builder);
-  operandGrads[0] = SoftmaxCrossEntropyGradOp::create(
-      b, getLogits().getType(), getLogits(), getTargets(), dloss, getIgnoreIndexAttr());
+  operandGrads[0] = SoftmaxCrossEntropyGradOp::create(b, getLogits().getType(), getLogits(),
+                                                      getTargets(), dloss, getIgnoreIndexAttr());
   return success();
 }

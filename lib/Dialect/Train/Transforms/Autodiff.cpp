@@ -69,21 +69,20 @@ FailureOr<TrainConfig> readTrainConfig(ModuleOp module, TrainConfig config) {
     if (Attribute accum = top.get("grad_accum_steps")) {
       auto steps = dyn_cast<IntegerAttr>(accum);
       if (!steps || steps.getType().isInteger(1))
-        return emitError(loc) << kConfigAttrName
-                              << ": 'grad_accum_steps' must be an integer, got " << accum;
+        return emitError(loc) << kConfigAttrName << ": 'grad_accum_steps' must be an integer, got "
+                              << accum;
       config.gradAccumSteps = steps.getInt();
     }
 
     // One section: a dictionary whose keys are all known.
-    auto section = [&](StringRef name,
-                       ArrayRef<StringRef> keys) -> FailureOr<DictionaryAttr> {
+    auto section = [&](StringRef name, ArrayRef<StringRef> keys) -> FailureOr<DictionaryAttr> {
       Attribute attr = top.get(name);
       if (!attr)
         return DictionaryAttr();
       auto dict = dyn_cast<DictionaryAttr>(attr);
       if (!dict)
-        return emitError(loc) << kConfigAttrName << ": '" << name
-                              << "' must be a dictionary, got " << attr;
+        return emitError(loc) << kConfigAttrName << ": '" << name << "' must be a dictionary, got "
+                              << attr;
       for (NamedAttribute entry : dict)
         if (!llvm::is_contained(keys, entry.getName().getValue()))
           return keyError(name, entry.getName().getValue())
@@ -126,9 +125,8 @@ FailureOr<TrainConfig> readTrainConfig(ModuleOp module, TrainConfig config) {
       return success();
     };
 
-    FailureOr<DictionaryAttr> opt =
-        section("optimizer", {"name", "lr", "beta1", "beta2", "eps", "weight_decay",
-                              "grad_clip", "momentum"});
+    FailureOr<DictionaryAttr> opt = section("optimizer", {"name", "lr", "beta1", "beta2", "eps",
+                                                          "weight_decay", "grad_clip", "momentum"});
     FailureOr<DictionaryAttr> sched =
         section("lr_schedule", {"kind", "warmup_steps", "total_steps", "min_lr"});
     if (failed(opt) || failed(sched) ||
@@ -156,15 +154,14 @@ FailureOr<TrainConfig> readTrainConfig(ModuleOp module, TrainConfig config) {
            << "must be one of: adamw, sgd; got '" << config.optimizer << "'";
   if (!(config.lr > 0.0))
     return valueError("optimizer", "lr") << "must be positive, got " << config.lr;
-  for (auto [key, beta] : {std::pair<StringRef, double>{"beta1", config.beta1},
-                           {"beta2", config.beta2}})
+  for (auto [key, beta] :
+       {std::pair<StringRef, double>{"beta1", config.beta1}, {"beta2", config.beta2}})
     if (!(beta >= 0.0 && beta < 1.0))
       return valueError("optimizer", key) << "must be in [0, 1), got " << beta;
   if (!(config.eps > 0.0))
     return valueError("optimizer", "eps") << "must be positive, got " << config.eps;
   if (!(config.weightDecay >= 0.0))
-    return valueError("optimizer", "weight_decay")
-           << "must be >= 0, got " << config.weightDecay;
+    return valueError("optimizer", "weight_decay") << "must be >= 0, got " << config.weightDecay;
   if (!(config.gradClip >= 0.0))
     return valueError("optimizer", "grad_clip")
            << "must be >= 0 (0 disables clipping), got " << config.gradClip;
@@ -177,8 +174,7 @@ FailureOr<TrainConfig> readTrainConfig(ModuleOp module, TrainConfig config) {
     return emitError(loc) << "optimizer setting 'grad_accum_steps' must be >= 1, got "
                           << config.gradAccumSteps;
   if (config.warmupSteps < 0)
-    return valueError("lr_schedule", "warmup_steps")
-           << "must be >= 0, got " << config.warmupSteps;
+    return valueError("lr_schedule", "warmup_steps") << "must be >= 0, got " << config.warmupSteps;
   if (config.schedule == "cosine") {
     if (config.totalSteps <= config.warmupSteps)
       return valueError("lr_schedule", "total_steps")
@@ -236,16 +232,14 @@ LogicalResult buildBackward(OpBuilder &builder, ArrayRef<Operation *> ops, Value
       return failure();
     if (operandGrads.size() != op->getNumOperands())
       return op->emitOpError() << "VJP returned " << operandGrads.size()
-                               << " operand gradients for " << op->getNumOperands()
-                               << " operands";
+                               << " operand gradients for " << op->getNumOperands() << " operands";
 
     for (auto [index, operand, grad] : llvm::enumerate(op->getOperands(), operandGrads)) {
       if (!grad || !active.contains(operand))
         continue;
       if (grad.getType() != operand.getType())
         return op->emitOpError() << "VJP built a gradient of type " << grad.getType()
-                                 << " for operand " << index << " of type "
-                                 << operand.getType();
+                                 << " for operand " << index << " of type " << operand.getType();
       Value &sum = grads[operand];
       sum = sum ? Value(AddOp::create(builder, op->getLoc(), sum, grad)) : grad;
     }
@@ -279,13 +273,12 @@ FailureOr<Forward> findForward(ModuleOp module) {
            << "fp8-autodiff needs a 'func.func @forward' that returns the loss";
   if (func.isExternal() || !func.getBody().hasOneBlock())
     return func.emitError() << "@forward must have a body of one block";
-  for (StringRef name : {TrainDialect::getTrainStepFuncName(),
-                          TrainDialect::getAccumulateStepFuncName(),
-                          TrainDialect::getEvalStepFuncName(),
-                          TrainDialect::getLogitsStepFuncName()})
+  for (StringRef name :
+       {TrainDialect::getTrainStepFuncName(), TrainDialect::getAccumulateStepFuncName(),
+        TrainDialect::getEvalStepFuncName(), TrainDialect::getLogitsStepFuncName()})
     if (Operation *existing = module.lookupSymbol(name))
-      return existing->emitError() << "@" << name
-                                   << " already exists; fp8-autodiff creates it from @forward";
+      return existing->emitError()
+             << "@" << name << " already exists; fp8-autodiff creates it from @forward";
   auto scalarF32 = RankedTensorType::get({}, Float32Type::get(func.getContext()));
   if (func.getNumResults() != 1 || func.getResultTypes().front() != scalarF32)
     return func.emitError() << "@forward must return the loss as one tensor<f32>, got "
@@ -378,8 +371,7 @@ public:
       return signalPassFailure();
     (void)buildStep(builder, *forward, *config, StepKind::eval);
     // For generation; a loss other than softmax cross-entropy has no logits.
-    (void)buildLogitsStep(
-        module.lookupSymbol<func::FuncOp>(TrainDialect::getEvalStepFuncName()));
+    (void)buildLogitsStep(module.lookupSymbol<func::FuncOp>(TrainDialect::getEvalStepFuncName()));
     forward->func.erase();
   }
 
@@ -387,9 +379,8 @@ private:
   MLIRContext *ctx() { return &getContext(); }
 
   DictionaryAttr named(StringRef name, ArrayRef<NamedAttribute> extra = {}) {
-    SmallVector<NamedAttribute> attrs = {
-        NamedAttribute(StringAttr::get(ctx(), TrainDialect::getNameAttrName()),
-                       StringAttr::get(ctx(), name))};
+    SmallVector<NamedAttribute> attrs = {NamedAttribute(
+        StringAttr::get(ctx(), TrainDialect::getNameAttrName()), StringAttr::get(ctx(), name))};
     attrs.append(extra.begin(), extra.end());
     return DictionaryAttr::get(ctx(), attrs);
   }
@@ -400,9 +391,8 @@ private:
 
   /// A parameter's argument attributes: its name and its initialisation.
   DictionaryAttr paramAttrs(ParamOp param) {
-    SmallVector<NamedAttribute> init = {
-        NamedAttribute(StringAttr::get(ctx(), TrainDialect::getInitAttrName()),
-                       param.getInitAttr())};
+    SmallVector<NamedAttribute> init = {NamedAttribute(
+        StringAttr::get(ctx(), TrainDialect::getInitAttrName()), param.getInitAttr())};
     if (FloatAttr std = param.getStdAttr())
       init.emplace_back(StringAttr::get(ctx(), TrainDialect::getInitStdAttrName()), std);
     return named(param.getName(), init);
@@ -517,8 +507,8 @@ private:
     returned.push_back(loss);
 
     if (kind != StepKind::eval &&
-        failed(buildBackwardAndUpdate(forward, config, kind, layout, entry, ops, loss,
-                                      results, returned))) {
+        failed(buildBackwardAndUpdate(forward, config, kind, layout, entry, ops, loss, results,
+                                      returned))) {
       func.erase();
       return failure();
     }
@@ -533,8 +523,8 @@ private:
 
   /// Appends the backward pass and, for train_step, clipping and the optimizer
   /// update; adds what the step returns after the loss to `results` / `returned`.
-  LogicalResult buildBackwardAndUpdate(Forward &forward, const TrainConfig &config,
-                                       StepKind kind, const StepLayout &layout, Block &entry,
+  LogicalResult buildBackwardAndUpdate(Forward &forward, const TrainConfig &config, StepKind kind,
+                                       const StepLayout &layout, Block &entry,
                                        ArrayRef<Operation *> ops, Value loss, Signature &results,
                                        SmallVectorImpl<Value> &returned) {
     ValueRange args = entry.getArguments();
@@ -611,19 +601,18 @@ private:
       double decay = param.getType().getRank() >= 2 ? config.weightDecay : 0.0;
       Value p = params[i];
       if (config.optimizer == "adamw") {
-        auto update = AdamWUpdateOp::create(
-            b, p.getType(), p.getType(), p.getType(), p, grad, state[slots * i],
-            state[slots * i + 1], lrValue, step, b.getF64FloatAttr(config.beta1),
-            b.getF64FloatAttr(config.beta2), b.getF64FloatAttr(config.eps),
-            b.getF64FloatAttr(decay));
+        auto update =
+            AdamWUpdateOp::create(b, p.getType(), p.getType(), p.getType(), p, grad,
+                                  state[slots * i], state[slots * i + 1], lrValue, step,
+                                  b.getF64FloatAttr(config.beta1), b.getF64FloatAttr(config.beta2),
+                                  b.getF64FloatAttr(config.eps), b.getF64FloatAttr(decay));
         newParams[i] = update.getNewParam();
         newState[slots * i] = update.getNewExpAvg();
         newState[slots * i + 1] = update.getNewExpAvgSq();
       } else {
         Value buffer = slots ? state[i] : Value();
-        auto update = SGDUpdateOp::create(b, p.getType(), slots ? p.getType() : Type(), p,
-                                          grad, lrValue, buffer,
-                                          b.getF64FloatAttr(config.momentum),
+        auto update = SGDUpdateOp::create(b, p.getType(), slots ? p.getType() : Type(), p, grad,
+                                          lrValue, buffer, b.getF64FloatAttr(config.momentum),
                                           b.getF64FloatAttr(decay));
         newParams[i] = update.getNewParam();
         if (slots)
@@ -644,8 +633,7 @@ private:
       returned.push_back(newParams[i]);
     }
     for (unsigned i = 0; i < layout.numState; ++i) {
-      results.add(newState[i].getType(),
-                  named(nameOf(layout.args.attrs[layout.stateBegin + i])));
+      results.add(newState[i].getType(), named(nameOf(layout.args.attrs[layout.stateBegin + i])));
       returned.push_back(newState[i]);
     }
     return success();
@@ -654,8 +642,8 @@ private:
   Value buildLearningRate(ImplicitLocOpBuilder &b, Value step, const TrainConfig &config) {
     auto scalarF32 = RankedTensorType::get({}, b.getF32Type());
     bool cosine = config.schedule == "cosine";
-    auto kind = LRScheduleKindAttr::get(ctx(), cosine ? LRScheduleKind::cosine
-                                                      : LRScheduleKind::constant);
+    auto kind =
+        LRScheduleKindAttr::get(ctx(), cosine ? LRScheduleKind::cosine : LRScheduleKind::constant);
     // The constant schedule takes no total_steps / min_lr (its verifier says so).
     return LRScheduleOp::create(b, scalarF32, step, kind, b.getF64FloatAttr(config.lr),
                                 b.getI64IntegerAttr(config.warmupSteps),

@@ -24,9 +24,8 @@ namespace fp8c::train {
 
 bool buildLogitsStep(func::FuncOp evalStep) {
   auto ret = cast<func::ReturnOp>(evalStep.front().getTerminator());
-  auto loss = ret.getNumOperands() == 1
-                  ? ret.getOperand(0).getDefiningOp<SoftmaxCrossEntropyOp>()
-                  : SoftmaxCrossEntropyOp();
+  auto loss = ret.getNumOperands() == 1 ? ret.getOperand(0).getDefiningOp<SoftmaxCrossEntropyOp>()
+                                        : SoftmaxCrossEntropyOp();
   if (!loss)
     return false;
 

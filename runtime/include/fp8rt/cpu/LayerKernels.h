@@ -35,9 +35,9 @@ namespace fp8rt::cpu {
 /// when transB), C is [M, N]. Leading dimensions are row strides in elements.
 /// With beta == 0, C is not read (NaNs in it do not propagate). M, N or K may
 /// be 0 (K == 0 gives C = beta · C).
-Status gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K,
-            const float *A, int64_t lda, const float *B, int64_t ldb, float *C,
-            int64_t ldc, float alpha = 1.0f, float beta = 0.0f);
+Status gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+            const float *B, int64_t ldb, float *C, int64_t ldc, float alpha = 1.0f,
+            float beta = 0.0f);
 
 /// The scale layouts of `fp8.scaled_matmul` (fp8::getScaleShape), for an
 /// operand of shape [rows, cols]:
@@ -69,9 +69,8 @@ struct Fp8Operand {
 /// receives fp8rt::amax of the f32 result (bias included). The two operands
 /// may use different scale modes; fp8 dialect rules (at most one E5M2, M/N/K
 /// multiples of 16) are the compiler's business, not checked here.
-Status scaledGemmTN(int64_t M, int64_t N, int64_t K, const Fp8Operand &lhs,
-                    const Fp8Operand &rhs, const float *bias, float *out,
-                    float *amax = nullptr);
+Status scaledGemmTN(int64_t M, int64_t N, int64_t K, const Fp8Operand &lhs, const Fp8Operand &rhs,
+                    const float *bias, float *out, float *amax = nullptr);
 
 //===----------------------------------------------------------------------===//
 // Embedding
@@ -80,18 +79,18 @@ Status scaledGemmTN(int64_t M, int64_t N, int64_t K, const Fp8Operand &lhs,
 /// `train.embedding`: out[i, :] = table[ids[i], :] for i < n; table is
 /// [vocab, dim], out [n, dim]. An id outside [0, vocab) is an error (nothing
 /// is promised about `out` then).
-Status embedding(const float *table, int64_t vocab, int64_t dim,
-                 const int32_t *ids, int64_t n, float *out);
-Status embedding(const float *table, int64_t vocab, int64_t dim,
-                 const int64_t *ids, int64_t n, float *out);
+Status embedding(const float *table, int64_t vocab, int64_t dim, const int32_t *ids, int64_t n,
+                 float *out);
+Status embedding(const float *table, int64_t vocab, int64_t dim, const int64_t *ids, int64_t n,
+                 float *out);
 
 /// `train.embedding_grad`: out = 0; out[ids[i], :] += grad[i, :] for
 /// i = 0, 1, …, n-1 in that order (deterministic), f32 accumulation. grad is
 /// [n, dim], out [vocab, dim]. Ids are all checked before anything is written.
-Status embeddingGrad(const float *grad, const int32_t *ids, int64_t n,
-                     int64_t vocab, int64_t dim, float *out);
-Status embeddingGrad(const float *grad, const int64_t *ids, int64_t n,
-                     int64_t vocab, int64_t dim, float *out);
+Status embeddingGrad(const float *grad, const int32_t *ids, int64_t n, int64_t vocab, int64_t dim,
+                     float *out);
+Status embeddingGrad(const float *grad, const int64_t *ids, int64_t n, int64_t vocab, int64_t dim,
+                     float *out);
 
 //===----------------------------------------------------------------------===//
 // Attention
@@ -106,21 +105,20 @@ using ops::verifyAttentionConfig;
 /// a = (float)t · inv_freq_i (f32 product, as HF), c = cos a, s = sin a:
 ///   x'[i]     = x[i] · c − x[i + d/2] · s
 ///   x'[i+d/2] = x[i+d/2] · c + x[i] · s
-void applyRope(float *x, int64_t batch, int64_t seqLen, int64_t nHeads,
-               int64_t headDim, double theta, bool inverse);
+void applyRope(float *x, int64_t batch, int64_t seqLen, int64_t nHeads, int64_t headDim,
+               double theta, bool inverse);
 
 /// `train.attention`: out = softmax(q'·k'ᵀ / sqrt(headDim), causal mask) · v
 /// per batch and head, q', k' after RoPE. Max-subtracted softmax, f32.
-Status attention(const AttentionConfig &config, const float *q, const float *k,
-                 const float *v, float *out);
+Status attention(const AttentionConfig &config, const float *q, const float *k, const float *v,
+                 float *out);
 
 /// `train.attention_grad`: from dout (the output's shape) and the forward
 /// operands, recomputes the probabilities and writes dq (q's shape) and dk,
 /// dv (k's shape); see TrainOps.td for the formulas. Grouped heads' dk, dv
 /// sum the query heads of the group in increasing head order.
-Status attentionGrad(const AttentionConfig &config, const float *dout,
-                     const float *q, const float *k, const float *v, float *dq,
-                     float *dk, float *dv);
+Status attentionGrad(const AttentionConfig &config, const float *dout, const float *q,
+                     const float *k, const float *v, float *dq, float *dk, float *dv);
 
 //===----------------------------------------------------------------------===//
 // Softmax cross-entropy
@@ -131,23 +129,19 @@ Status attentionGrad(const AttentionConfig &config, const float *dout,
 /// over the rows whose target is not `ignoreIndex` (the sum accumulated in
 /// double, divided once, rounded to f32). No counted row → NaN, as PyTorch.
 /// A counted target outside [0, vocab) is an error.
-Status softmaxCrossEntropy(const float *logits, const int32_t *targets,
-                           int64_t n, int64_t vocab,
+Status softmaxCrossEntropy(const float *logits, const int32_t *targets, int64_t n, int64_t vocab,
                            std::optional<int64_t> ignoreIndex, float *loss);
-Status softmaxCrossEntropy(const float *logits, const int64_t *targets,
-                           int64_t n, int64_t vocab,
+Status softmaxCrossEntropy(const float *logits, const int64_t *targets, int64_t n, int64_t vocab,
                            std::optional<int64_t> ignoreIndex, float *loss);
 
 /// `train.softmax_cross_entropy_grad`: dlogits[i, :] = lossGrad / N ·
 /// (softmax(logits[i, :]) − onehot(targets[i])), N the number of counted
 /// rows; ignored rows are zero (everything is zero when N == 0).
-Status softmaxCrossEntropyGrad(const float *logits, const int32_t *targets,
-                               int64_t n, int64_t vocab, float lossGrad,
-                               std::optional<int64_t> ignoreIndex,
+Status softmaxCrossEntropyGrad(const float *logits, const int32_t *targets, int64_t n,
+                               int64_t vocab, float lossGrad, std::optional<int64_t> ignoreIndex,
                                float *dlogits);
-Status softmaxCrossEntropyGrad(const float *logits, const int64_t *targets,
-                               int64_t n, int64_t vocab, float lossGrad,
-                               std::optional<int64_t> ignoreIndex,
+Status softmaxCrossEntropyGrad(const float *logits, const int64_t *targets, int64_t n,
+                               int64_t vocab, float lossGrad, std::optional<int64_t> ignoreIndex,
                                float *dlogits);
 
 } // namespace fp8rt::cpu

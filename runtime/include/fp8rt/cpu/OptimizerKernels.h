@@ -57,10 +57,9 @@ using ops::AdamWConfig;
 ///   v' = beta2·v + (1-beta2)·g²
 ///   p' = p·(1 - lr·wd) - lr·(m'/(1-beta1^t)) / (sqrt(v'/(1-beta2^t)) + eps)
 /// Outputs may alias their own input exactly (in-place update).
-void adamwUpdate(const float *param, const float *grad, const float *expAvg,
-                 const float *expAvgSq, size_t n, float lr, int64_t step,
-                 const AdamWConfig &config, float *newParam, float *newExpAvg,
-                 float *newExpAvgSq);
+void adamwUpdate(const float *param, const float *grad, const float *expAvg, const float *expAvgSq,
+                 size_t n, float lr, int64_t step, const AdamWConfig &config, float *newParam,
+                 float *newExpAvg, float *newExpAvgSq);
 
 using ops::SGDConfig;
 

@@ -33,8 +33,7 @@ void gelu(const float *x, size_t n, GeluApproximation approximate, float *y);
 /// dx = dy·gelu'(x):
 ///   none: Φ(x) + x·φ(x)
 ///   tanh: 0.5·(1 + t) + 0.5·x·(1 - t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(u)
-void geluGrad(const float *dy, const float *x, size_t n, GeluApproximation approximate,
-              float *dx);
+void geluGrad(const float *dy, const float *x, size_t n, GeluApproximation approximate, float *dx);
 
 /// y = x·σ(x).
 void silu(const float *x, size_t n, float *y);

@@ -28,10 +28,10 @@ namespace fp8rt::cuda {
 /// The GPU the backend would use (device 0).
 struct CudaDeviceInfo {
   int device = 0;
-  std::string name;          ///< "NVIDIA H100 80GB HBM3"
-  int major = 0, minor = 0;  ///< compute capability
+  std::string name;         ///< "NVIDIA H100 80GB HBM3"
+  int major = 0, minor = 0; ///< compute capability
   int multiprocessors = 0;
-  uint64_t totalMemory = 0;  ///< bytes
+  uint64_t totalMemory = 0;                  ///< bytes
   int driverVersion = 0, runtimeVersion = 0; ///< 13000 for 13.0
 };
 
@@ -69,10 +69,10 @@ StatusOr<std::unique_ptr<Backend>> createCudaBackend(const CudaBackendOptions &o
 
 /// Statistics of the last load() of a CUDA backend (for fp8-run and tests).
 struct CudaLoadStats {
-  int kernels = 0;          ///< kernel instructions
-  int uniqueSources = 0;    ///< distinct generated sources
-  int compiled = 0;         ///< compiled by NVRTC in this load
-  int cacheHits = 0;        ///< read from the cubin cache
+  int kernels = 0;       ///< kernel instructions
+  int uniqueSources = 0; ///< distinct generated sources
+  int compiled = 0;      ///< compiled by NVRTC in this load
+  int cacheHits = 0;     ///< read from the cubin cache
   double compileSeconds = 0;
   uint64_t extraDeviceBytes = 0; ///< beyond the arena: scratch, workspace, scales
 };

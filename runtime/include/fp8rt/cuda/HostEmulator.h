@@ -53,11 +53,11 @@ struct HostEmulatorOptions {
 };
 
 struct HostEmulatorStats {
-  int sources = 0;          ///< distinct kernel bodies compiled
-  int chunks = 0;           ///< translation units (compiled in parallel)
+  int sources = 0; ///< distinct kernel bodies compiled
+  int chunks = 0;  ///< translation units (compiled in parallel)
   double compileSeconds = 0;
   uint64_t launches = 0, blocks = 0, threads = 0;
-  uint64_t barriers = 0;    ///< __syncthreads and shuffle releases
+  uint64_t barriers = 0; ///< __syncthreads and shuffle releases
 };
 
 /// Generated kernels compiled for the host.

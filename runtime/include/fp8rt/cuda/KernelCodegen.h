@@ -27,7 +27,7 @@ namespace fp8rt::cuda {
 
 /// One kernel launch of a generated kernel.
 struct Launch {
-  std::string entry;       ///< an extern "C" __global__ function of the source
+  std::string entry; ///< an extern "C" __global__ function of the source
   uint32_t grid[3] = {1, 1, 1};
   uint32_t block[3] = {1, 1, 1};
   uint32_t sharedBytes = 0; ///< dynamic shared memory
@@ -48,12 +48,12 @@ struct Launch {
 /// initialised: each launch sequence writes before it reads. The launches
 /// run in order on one stream.
 struct GeneratedKernel {
-  std::string name;            ///< the rt kernel's name
-  std::string source;          ///< one CUDA C++ translation unit: cudaPrelude()
-                               ///< + body; includes no header
-  std::string body;            ///< the entries alone (combinedSource joins bodies)
+  std::string name;   ///< the rt kernel's name
+  std::string source; ///< one CUDA C++ translation unit: cudaPrelude()
+                      ///< + body; includes no header
+  std::string body;   ///< the entries alone (combinedSource joins bodies)
   std::vector<Launch> launches;
-  uint64_t scratchBytes = 0;   ///< a multiple of 256
+  uint64_t scratchBytes = 0;           ///< a multiple of 256
   std::vector<int64_t> offsets;        ///< the values of `off`
   std::vector<uint32_t> offsetBuffers; ///< the buffer of each offset
 };

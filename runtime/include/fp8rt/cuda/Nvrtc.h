@@ -22,14 +22,13 @@ namespace fp8rt::cuda {
 /// returns the cubin (`cubin` true) or the PTX text. An error names the
 /// kernel (`name`) and carries NVRTC's log. The CUDA include directory
 /// (cuda_fp8.h, cuda_bf16.h) is found at build time.
-StatusOr<std::string> compileWithNvrtc(const std::string &source,
-                                       const std::string &name,
+StatusOr<std::string> compileWithNvrtc(const std::string &source, const std::string &name,
                                        const std::string &arch, bool cubin);
 
 /// One translation unit for compileMany. The views must outlive the call.
 struct NvrtcJob {
   std::string_view source, name; ///< as for compileWithNvrtc
-  std::string arch;               ///< "sm_90a", ...
+  std::string arch;              ///< "sm_90a", ...
   bool cubin = true;
 };
 

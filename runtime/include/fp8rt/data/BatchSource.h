@@ -43,9 +43,8 @@ struct DataOptions {
 class BatchSource {
 public:
   /// Opens the source `options` names for a model of `vocabSize` tokens.
-  static StatusOr<std::unique_ptr<BatchSource>>
-  open(const DataOptions &options, int64_t vocabSize, int64_t batchSize,
-       int64_t seqLen);
+  static StatusOr<std::unique_ptr<BatchSource>> open(const DataOptions &options, int64_t vocabSize,
+                                                     int64_t batchSize, int64_t seqLen);
 
   virtual ~BatchSource();
 
@@ -78,16 +77,14 @@ protected:
 class TokenFileSource : public BatchSource {
 public:
   static StatusOr<std::unique_ptr<TokenFileSource>>
-  open(const DataOptions &options, int64_t vocabSize, int64_t batchSize,
-       int64_t seqLen);
+  open(const DataOptions &options, int64_t vocabSize, int64_t batchSize, int64_t seqLen);
 
   Status trainBatch(Batch &out) override;
   int64_t numEvalBatches() const override;
   Status evalBatch(int64_t i, Batch &out) override;
 
 private:
-  TokenFileSource(TokenFile file, int64_t batchSize, int64_t seqLen,
-                  uint64_t seed);
+  TokenFileSource(TokenFile file, int64_t batchSize, int64_t seqLen, uint64_t seed);
 
   TokenFile file_;
   std::optional<TokenFile> valFile_;
@@ -99,8 +96,7 @@ private:
 class SyntheticSource : public BatchSource {
 public:
   static StatusOr<std::unique_ptr<SyntheticSource>>
-  open(const DataOptions &options, int64_t vocabSize, int64_t batchSize,
-       int64_t seqLen);
+  open(const DataOptions &options, int64_t vocabSize, int64_t batchSize, int64_t seqLen);
 
   Status trainBatch(Batch &out) override;
   int64_t numEvalBatches() const override;
@@ -109,8 +105,7 @@ public:
   double lossFloor() const override;
 
 private:
-  SyntheticSource(MarkovSource markov, int64_t batchSize, int64_t seqLen,
-                  uint64_t seed);
+  SyntheticSource(MarkovSource markov, int64_t batchSize, int64_t seqLen, uint64_t seed);
 
   MarkovSource markov_;
   uint64_t seed_;

@@ -78,8 +78,7 @@ public:
 
   /// A chain given explicitly: `rows[s]` for every state s < V^order.
   /// Errors name the first offending row.
-  static StatusOr<MarkovSource> fromRows(int64_t vocabSize, int order,
-                                         std::vector<Row> rows);
+  static StatusOr<MarkovSource> fromRows(int64_t vocabSize, int order, std::vector<Row> rows);
 
   int64_t vocabSize() const { return vocabSize_; }
   int order() const { return order_; }
@@ -133,12 +132,12 @@ private:
 
   int64_t vocabSize_ = 0;
   int order_ = 1;
-  int64_t numStates_ = 0; ///< vocabSize^order
-  std::string origin_; ///< for describe(): how the rows were made
+  int64_t numStates_ = 0;         ///< vocabSize^order
+  std::string origin_;            ///< for describe(): how the rows were made
   std::vector<int64_t> rowStart_; ///< numStates + 1 offsets
   std::vector<int32_t> next_;
   std::vector<double> prob_;
-  std::vector<double> cdf_;        ///< per-row cumulative probabilities
+  std::vector<double> cdf_; ///< per-row cumulative probabilities
   std::vector<double> stationary_;
   std::vector<double> stationaryCdf_;
   int64_t powerIterations_ = 0;

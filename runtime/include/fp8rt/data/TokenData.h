@@ -26,8 +26,8 @@
 #define FP8RT_DATA_TOKENDATA_H
 
 #include "fp8rt/Rng.h"
-#include "fp8rt/data/Batch.h"
 #include "fp8rt/Status.h"
+#include "fp8rt/data/Batch.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -66,8 +66,8 @@ public:
   ///   data file P has N bytes, not a multiple of the uint16 token size (2 bytes)
   ///   data file P holds N tokens, shorter than one sequence of seq_len+1 = M
   ///   data file P: token at position I is V, not below vocab_size W
-  static StatusOr<TokenFile> open(const std::string &path, TokenWidth width,
-                                  int64_t vocabSize, int64_t seqLen);
+  static StatusOr<TokenFile> open(const std::string &path, TokenWidth width, int64_t vocabSize,
+                                  int64_t seqLen);
 
   TokenFile(TokenFile &&other) noexcept;
   TokenFile &operator=(TokenFile &&other) noexcept;
@@ -91,21 +91,18 @@ public:
   StatusOr<Batch> getBatch(Rng &rng, int64_t batchSize, int64_t seqLen) const;
   /// getBatch over the tokens of `range` only (N = range.size(), offsets from
   /// range.begin): the same draws as getBatch on a file holding just them.
-  Status getBatch(Rng &rng, TokenRange range, int64_t batchSize, int64_t seqLen,
-                  Batch &out) const;
+  Status getBatch(Rng &rng, TokenRange range, int64_t batchSize, int64_t seqLen, Batch &out) const;
 
   /// Number of whole evaluation batches: floor(floor((N - 1) / T) / B), 0 for
   /// a non-positive batchSize or seqLen.
   int64_t numSequentialBatches(int64_t batchSize, int64_t seqLen) const;
-  int64_t numSequentialBatches(TokenRange range, int64_t batchSize,
-                               int64_t seqLen) const;
+  int64_t numSequentialBatches(TokenRange range, int64_t batchSize, int64_t seqLen) const;
   /// Evaluation batch `index` (0 <= index < numSequentialBatches), see the
   /// file comment. Errors on a bad size or index.
-  Status getSequentialBatch(int64_t index, int64_t batchSize, int64_t seqLen,
-                            Batch &out) const;
+  Status getSequentialBatch(int64_t index, int64_t batchSize, int64_t seqLen, Batch &out) const;
   /// getSequentialBatch over the tokens of `range` only.
-  Status getSequentialBatch(TokenRange range, int64_t index, int64_t batchSize,
-                            int64_t seqLen, Batch &out) const;
+  Status getSequentialBatch(TokenRange range, int64_t index, int64_t batchSize, int64_t seqLen,
+                            Batch &out) const;
   /// All of the file's tokens.
   TokenRange all() const { return {0, numTokens_}; }
 
@@ -132,8 +129,7 @@ Status writeTokenFile(const std::string &path, const std::vector<uint32_t> &toke
 /// one uint16 token, written to `outPath` through a temporary file and a
 /// rename. Returns the number of tokens written. Errors on an empty or
 /// unreadable input and on any write failure.
-StatusOr<int64_t> prepareByteTokens(const std::string &textPath,
-                                    const std::string &outPath);
+StatusOr<int64_t> prepareByteTokens(const std::string &textPath, const std::string &outPath);
 
 } // namespace fp8rt
 

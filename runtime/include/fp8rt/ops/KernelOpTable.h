@@ -34,9 +34,7 @@ OpId findOp(std::string_view name);
 
 /// `op.id` when the loader resolved it, otherwise the id of `op.op` (an op
 /// built by hand).
-inline OpId idOf(const KernelOp &op) {
-  return op.id != kUnresolvedOp ? op.id : findOp(op.op);
-}
+inline OpId idOf(const KernelOp &op) { return op.id != kUnresolvedOp ? op.id : findOp(op.op); }
 
 /// Checks a kernel op given its operands' types: that the op is supported
 /// (kUnimplemented otherwise), the rank and size of every operand and

@@ -63,7 +63,7 @@ struct Figure {
   std::string title, subtitle;
   std::vector<Panel> panels;
   std::vector<double> nonfiniteSteps; ///< marked in every panel
-  std::string note; ///< a line under the panels ("no FP8 metrics ...")
+  std::string note;                   ///< a line under the panels ("no FP8 metrics ...")
 };
 
 /// The figure of `history` (which it points into: keep it alive), titled
@@ -75,13 +75,11 @@ std::string renderSvg(const Figure &figure);
 
 /// Lays out and renders `history` and writes it to `path` atomically (a
 /// temporary beside it, renamed over it: AtomicFile).
-Status writePlot(const std::string &path, const RunHistory &history,
-                 const std::string &title);
+Status writePlot(const std::string &path, const RunHistory &history, const std::string &title);
 
 /// `fp8-run --plot-log LOG -o SVG`: reads the log, writes the plot and says
 /// so on `out` ("wrote plot run.svg: 200 steps, 14 panels").
-Status plotLogFile(const std::string &logPath, const std::string &svgPath,
-                   std::ostream &out);
+Status plotLogFile(const std::string &logPath, const std::string &svgPath, std::ostream &out);
 
 } // namespace plot
 } // namespace fp8rt

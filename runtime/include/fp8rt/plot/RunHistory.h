@@ -101,8 +101,8 @@ private:
   double firstStep_ = 0, lastStep_ = 0, lossFloor_ = -1;
   double flopsPerToken_ = 0, achievedTFlops_ = 0, mfu_ = -1;
   std::string mfuPeak_;
-  Series loss_{"loss", {}}, valLoss_{"val_loss", {}}, lr_{"lr", {}},
-      gradNorm_{"grad_norm", {}}, tokensPerSecond_{"tokens_per_s", {}};
+  Series loss_{"loss", {}}, valLoss_{"val_loss", {}}, lr_{"lr", {}}, gradNorm_{"grad_norm", {}},
+      tokensPerSecond_{"tokens_per_s", {}};
   std::vector<TensorMetrics> tensors_;
   std::vector<double> nonfiniteSteps_;
 };

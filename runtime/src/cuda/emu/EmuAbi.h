@@ -24,7 +24,7 @@
     void *scheduler;                                                                               \
     void (*syncthreads)(void *scheduler);                                                          \
     void (*shflXor)(void *scheduler, void *value, unsigned bytes, int laneMask, unsigned mask);    \
-    unsigned char *(*sharedArray)(void *scheduler, int site, unsigned long long bytes);           \
+    unsigned char *(*sharedArray)(void *scheduler, int site, unsigned long long bytes);            \
     void (*warpGather)(void *scheduler, const void *mine, void *all, unsigned bytes);              \
   };
 

@@ -72,13 +72,13 @@ void makeFiberContext(FiberContext &context, void *stack, size_t bytes, void (*e
   std::memcpy(&controls, &mxcsr, 4);
   std::memcpy(reinterpret_cast<char *>(&controls) + 4, &fpcw, 2);
   sp[0] = controls;
-  sp[1] = 0;                                                // r15
-  sp[2] = 0;                                                // r14
-  sp[3] = reinterpret_cast<uint64_t>(entry);                // r13
-  sp[4] = reinterpret_cast<uint64_t>(argument);             // r12
-  sp[5] = 0;                                                // rbx
-  sp[6] = 0;                                                // rbp
-  sp[7] = reinterpret_cast<uint64_t>(&fp8emu_start);        // return address
+  sp[1] = 0;                                         // r15
+  sp[2] = 0;                                         // r14
+  sp[3] = reinterpret_cast<uint64_t>(entry);         // r13
+  sp[4] = reinterpret_cast<uint64_t>(argument);      // r12
+  sp[5] = 0;                                         // rbx
+  sp[6] = 0;                                         // rbp
+  sp[7] = reinterpret_cast<uint64_t>(&fp8emu_start); // return address
   context.stackPointer = sp;
 }
 

@@ -31,8 +31,8 @@ struct FiberContext {
 /// Makes `context` start `entry(argument)` on the stack [stack, stack + bytes)
 /// at its first switchContext. `entry` must never return: it switches away
 /// for the last time instead.
-void makeFiberContext(FiberContext &context, void *stack, size_t bytes,
-                      void (*entry)(void *), void *argument);
+void makeFiberContext(FiberContext &context, void *stack, size_t bytes, void (*entry)(void *),
+                      void *argument);
 
 /// Saves the running context into `from` and resumes `to`.
 void switchFiberContext(FiberContext &from, FiberContext &to);

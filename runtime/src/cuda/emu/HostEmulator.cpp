@@ -294,15 +294,14 @@ Status BlockScheduler::releaseShuffles(uint32_t count, bool &released) {
       const uint32_t lane = i - base, source = lane ^ uint32_t(t.laneMask);
       if (source >= kWarp || base + source >= count ||
           threads_[base + source].state != ThreadState::AtShuffle)
-        return internalError("cuda emulator: " + entryName_ + ", " + where(t) +
-                             ": __shfl_xor_sync reads lane " + std::to_string(source) +
-                             ", which " +
-                             (base + source >= count ? "does not exist in the block"
-                                                     : "has exited"));
+        return internalError(
+            "cuda emulator: " + entryName_ + ", " + where(t) + ": __shfl_xor_sync reads lane " +
+            std::to_string(source) + ", which " +
+            (base + source >= count ? "does not exist in the block" : "has exited"));
       if (((t.shuffleMask >> lane) & 1u) == 0 || ((t.shuffleMask >> source) & 1u) == 0)
         return internalError("cuda emulator: " + entryName_ + ", " + where(t) +
-                             ": __shfl_xor_sync mask does not name lanes " +
-                             std::to_string(lane) + " and " + std::to_string(source));
+                             ": __shfl_xor_sync mask does not name lanes " + std::to_string(lane) +
+                             " and " + std::to_string(source));
       const EmulatedThread &from = threads_[base + source];
       if (from.shuffleBytes != t.shuffleBytes)
         return internalError("cuda emulator: " + entryName_ + ", " + where(t) +
@@ -321,21 +320,19 @@ Status BlockScheduler::releaseShuffles(uint32_t count, bool &released) {
 // none at a shuffle.
 Status BlockScheduler::releaseGather(uint32_t base, uint32_t count) {
   if (base + kWarp > count)
-    return internalError("cuda emulator: " + entryName_ + ", block " +
-                         dim3String(state_.blockIdx) +
+    return internalError("cuda emulator: " + entryName_ + ", block " + dim3String(state_.blockIdx) +
                          ": a warp-wide tensor-core instruction in a warp of " +
                          std::to_string(count - base) + " threads (all 32 must take part)");
   const unsigned bytes = threads_[base].shuffleBytes;
   for (uint32_t i = base; i < base + kWarp; ++i) {
     const EmulatedThread &t = threads_[i];
     if (t.state != ThreadState::AtGather || t.shuffleBytes != bytes)
-      return internalError("cuda emulator: " + entryName_ + ", " + where(t) +
-                           ": lane " + std::to_string(i - base) +
-                           (t.state == ThreadState::Done ? " has exited"
-                            : t.state == ThreadState::AtShuffle
-                                ? " waits at __shfl_xor_sync"
-                                : " gathers a different fragment size") +
-                           " while its warp executes a tensor-core instruction");
+      return internalError(
+          "cuda emulator: " + entryName_ + ", " + where(t) + ": lane " + std::to_string(i - base) +
+          (t.state == ThreadState::Done        ? " has exited"
+           : t.state == ThreadState::AtShuffle ? " waits at __shfl_xor_sync"
+                                               : " gathers a different fragment size") +
+          " while its warp executes a tensor-core instruction");
   }
   for (uint32_t i = base; i < base + kWarp; ++i) {
     uint8_t *out = static_cast<uint8_t *>(threads_[i].gatherOut);
@@ -403,9 +400,8 @@ Status BlockScheduler::runBlock(uint32_t count, std::mt19937_64 *rng, HostEmulat
           list += (list.empty() ? "" : " ") + std::to_string(i);
       }
       return internalError("cuda emulator: " + entryName_ + ", block " +
-                           dim3String(state_.blockIdx) +
-                           ": divergent barrier: threads [" + atBarrier +
-                           "...] wait at __syncthreads while threads [" + atShuffle +
+                           dim3String(state_.blockIdx) + ": divergent barrier: threads [" +
+                           atBarrier + "...] wait at __syncthreads while threads [" + atShuffle +
                            "...] wait at __shfl_xor_sync");
     }
     ++stats.barriers;
@@ -575,8 +571,8 @@ HostKernelModule::compile(const std::vector<GeneratedKernel> &kernels,
       continue;
     std::string rewritten, error;
     if (!emu::rewriteSharedDeclarations(prelude + parts[p], rewritten, error))
-      return abandon(internalError("cuda emulator: part " + std::to_string(p) +
-                                   " of the sources: " + error));
+      return abandon(
+          internalError("cuda emulator: part " + std::to_string(p) + " of the sources: " + error));
     const std::string name = "part" + std::to_string(p), base = dir + "/" + name;
     files.push_back(name + ".cpp");
     files.push_back(name + ".so");
@@ -589,9 +585,18 @@ HostKernelModule::compile(const std::vector<GeneratedKernel> &kernels,
     }
     // Exactly rounded float arithmetic, as NVRTC with --fmad=false; the
     // prelude reinterprets bytes of the arena, so no strict aliasing.
-    const std::vector<std::string> argv = {
-        compiler, "-std=c++17", "-O1", "-fPIC", "-shared", "-ffp-contract=off",
-        "-fno-strict-aliasing", "-fno-math-errno", "-w", "-o", base + ".so", base + ".cpp"};
+    const std::vector<std::string> argv = {compiler,
+                                           "-std=c++17",
+                                           "-O1",
+                                           "-fPIC",
+                                           "-shared",
+                                           "-ffp-contract=off",
+                                           "-fno-strict-aliasing",
+                                           "-fno-math-errno",
+                                           "-w",
+                                           "-o",
+                                           base + ".so",
+                                           base + ".cpp"};
     const pid_t pid = spawnLogged(argv, base + ".log");
     if (pid < 0)
       return abandon(unavailableError("cuda emulator: cannot run the C++ compiler '" + compiler +
@@ -604,8 +609,8 @@ HostKernelModule::compile(const std::vector<GeneratedKernel> &kernels,
     int status = 0;
     waitpid(pids[i], &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      failures += "\n" + compiler + " failed on " + bases[i] + ".cpp (kept):" +
-                  firstLines(bases[i] + ".log", 20);
+      failures += "\n" + compiler + " failed on " + bases[i] +
+                  ".cpp (kept):" + firstLines(bases[i] + ".log", 20);
   }
   if (!failures.empty())
     return internalError("cuda emulator: the generated kernels do not compile for the host:" +
@@ -714,8 +719,8 @@ public:
       munmap(scratch_, scratchMapped_);
     scratchUsable_ = (size_t(most) + page - 1) / page * page;
     scratchMapped_ = scratchUsable_ + page;
-    void *p = mmap(nullptr, scratchMapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    void *p =
+        mmap(nullptr, scratchMapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
       return outOfRangeError("cuda emulator: cannot map " + std::to_string(most) +
                              " bytes of scratch");

@@ -222,16 +222,16 @@ bool rewriteSharedDeclarations(const std::string &source, std::string &rewritten
     // `extern` directly before the keyword (on the same line).
     size_t declStart = at;
     const std::string before = source.substr(lineStart, at - lineStart);
-    const bool isExtern = trim(before).size() >= 6 &&
-                          trim(before).compare(trim(before).size() - 6, 6, "extern") == 0;
+    const bool isExtern =
+        trim(before).size() >= 6 && trim(before).compare(trim(before).size() - 6, 6, "extern") == 0;
     if (isExtern)
       declStart = lineStart + before.rfind("extern");
     // "T name[A][B]" or "T name[]".
     const std::string decl = trim(source.substr(at + kKeyword.size(), end - at - kKeyword.size()));
     const size_t bracket = decl.find('[');
     if (bracket == std::string::npos) {
-      error = "line " + std::to_string(line) + ": a __shared__ declaration that is not an array: " +
-              decl;
+      error = "line " + std::to_string(line) +
+              ": a __shared__ declaration that is not an array: " + decl;
       return false;
     }
     const std::string head = trim(decl.substr(0, bracket)), dims = decl.substr(bracket);
@@ -246,11 +246,12 @@ bool rewriteSharedDeclarations(const std::string &source, std::string &rewritten
     rewritten.append(source, copied, declStart - copied);
     if (isExtern) {
       if (trim(dims) != "[]") {
-        error = "line " + std::to_string(line) + ": an extern __shared__ array with a size: " + decl;
+        error =
+            "line " + std::to_string(line) + ": an extern __shared__ array with a size: " + decl;
         return false;
       }
-      rewritten += type + " *" + name + " = reinterpret_cast<" + type +
-                   " *>(fp8emuState->dynamicShared);";
+      rewritten +=
+          type + " *" + name + " = reinterpret_cast<" + type + " *>(fp8emuState->dynamicShared);";
     } else {
       rewritten += type + " (&" + name + ")" + dims + " = *reinterpret_cast<" + type + " (*)" +
                    dims + ">(fp8emuState->sharedArray(fp8emuState->scheduler, " +

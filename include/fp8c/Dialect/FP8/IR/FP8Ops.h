@@ -34,8 +34,7 @@ std::optional<double> getFP8Max(mlir::Type type);
 /// (the text a verifier emits).
 mlir::LogicalResult getScaleShape(Recipe recipe, std::optional<llvm::ArrayRef<int64_t>> block,
                                   llvm::ArrayRef<int64_t> shape,
-                                  llvm::SmallVectorImpl<int64_t> &scaleShape,
-                                  std::string &error);
+                                  llvm::SmallVectorImpl<int64_t> &scaleShape, std::string &error);
 
 /// A copy of `op` (operands, attributes, `fp8.gemm` record) with or without the
 /// optional `amax` result (the GEMM epilogue's amax), built at the builder's
