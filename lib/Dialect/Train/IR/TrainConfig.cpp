@@ -77,6 +77,8 @@ const KeySpec fp8Keys[] = {{"enabled", Kind::Flag},
                            {"threshold", Kind::Number},
                            {"overrides", Kind::SectionList, overrideKeys}};
 
+const KeySpec distributedKeys[] = {{"strategy", Kind::String}, {"world_size", Kind::Integer}};
+
 const KeySpec configKeys[] = {{"model", Kind::Section, modelKeys},
                               {"batch_size", Kind::Integer},
                               {"grad_accum_steps", Kind::Integer},
@@ -84,7 +86,8 @@ const KeySpec configKeys[] = {{"model", Kind::Section, modelKeys},
                               {"optimizer", Kind::Section, optimizerKeys},
                               {"lr_schedule", Kind::Section, lrScheduleKeys},
                               {"init", Kind::Section, initKeys},
-                              {"fp8", Kind::Section, fp8Keys}};
+                              {"fp8", Kind::Section, fp8Keys},
+                              {"distributed", Kind::Section, distributedKeys}};
 
 StringRef describe(Kind kind) {
   switch (kind) {
