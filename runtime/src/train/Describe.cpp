@@ -92,7 +92,7 @@ void describeProgram(const Program &program, std::ostream &out) {
 
   out << "functions:\n";
   for (const Function &f : program.functions) {
-    size_t kernels = 0, gemms = 0, copies = 0, ops = 0;
+    size_t kernels = 0, gemms = 0, copies = 0, allReduces = 0, ops = 0;
     for (const Instruction &inst : f.instructions) {
       switch (inst.kind) {
       case Instruction::Kind::Kernel:
@@ -105,11 +105,16 @@ void describeProgram(const Program &program, std::ostream &out) {
       case Instruction::Kind::Copy:
         ++copies;
         break;
+      case Instruction::Kind::AllReduce:
+        ++allReduces;
+        break;
       }
     }
     out << "  " << f.name << ": " << f.instructions.size() << " instructions ("
         << kernels << " kernels with " << ops << " ops, " << gemms << " GEMMs, "
-        << copies << " copies); inputs";
+        << copies << " copies"
+        << (allReduces ? ", " + std::to_string(allReduces) + " all-reduces" : "")
+        << "); inputs";
     for (uint32_t i : f.inputs)
       out << " " << program.buffers[i].name;
     out << "; outputs";
