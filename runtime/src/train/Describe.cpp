@@ -48,7 +48,8 @@ void describeProgram(const Program &program, std::ostream &out) {
       << ", seq_len " << info.seqLen << ", vocab_size " << info.vocabSize
       << ", grad_accum_steps " << info.gradAccumSteps << ", total_steps "
       << info.totalSteps << ", init_seed " << info.initSeed << ", fp8 "
-      << info.fp8Recipe << " (" << info.fp8Format << ")\n";
+      << info.fp8Recipe << " (" << info.fp8Format << ")"
+      << (info.worldSize > 1 ? ", world_size " + std::to_string(info.worldSize) : "") << "\n";
   out << "config: " << (program.configJson.empty() ? "{}" : program.configJson)
       << "\n";
   out << "arena: " << program.arenaBytes << " bytes (" << bytesText(program.arenaBytes)
