@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ python3 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-          libgtest-dev clang-14 libclang-rt-14-dev libopenblas-dev clang-format-14 universal-ctags)
+          libgtest-dev clang-14 libclang-rt-14-dev libopenblas-dev clang-format-14 universal-ctags
+          libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

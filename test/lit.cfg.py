@@ -18,3 +18,10 @@ config.substitutions.append(("%examples", os.path.join(config.fp8c_src_root, "ex
 
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["fp8-opt", "fp8c", "fp8-run"], [config.fp8c_tools_dir])
+
+# Data-parallel tests (test/e2e/ddp.test) run fp8-run under Open MPI's mpirun
+# (scripts/setup.sh installs openmpi-bin); without it they are UNSUPPORTED.
+import shutil
+
+if shutil.which("mpirun"):
+    config.available_features.add("mpirun")

@@ -113,7 +113,7 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
   }
   fp8.push_back(b.getNamedAttr("overrides", b.getArrayAttr(overrides)));
 
-  return b.getDictionaryAttr({
+  SmallVector<NamedAttribute> top = {
       b.getNamedAttr("model", b.getDictionaryAttr(model)),
       b.getNamedAttr("batch_size", i64(t.batchSize)),
       b.getNamedAttr("grad_accum_steps", i64(t.gradAccumSteps)),
@@ -123,7 +123,16 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
       b.getNamedAttr("init", b.getDictionaryAttr({b.getNamedAttr("std", f64(t.init.std)),
                                                   b.getNamedAttr("seed", i64(t.init.seed))})),
       b.getNamedAttr("fp8", b.getDictionaryAttr(fp8)),
-  });
+  };
+  // Only a written section: single-process programs stay as they were.
+  const DistributedSection &d = config.distributed;
+  if (d.present)
+    top.push_back(b.getNamedAttr(
+        "distributed",
+        b.getDictionaryAttr(
+            {b.getNamedAttr("strategy", str(stringifyDistributedStrategy(d.strategy))),
+             b.getNamedAttr("world_size", i64(d.worldSize))})));
+  return b.getDictionaryAttr(top);
 }
 
 //===----------------------------------------------------------------------===//

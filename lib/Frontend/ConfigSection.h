@@ -3,8 +3,8 @@
 // The pieces every section of the YAML model description is validated with:
 // the spellings of each choice, typed reads of scalar values, and Section, one
 // mapping being read key by key. ConfigParser walks the sections; its parts
-// live in ModelConfig.cpp (the root), ModelSection.cpp, TrainSection.cpp and
-// FP8Section.cpp.
+// live in ModelConfig.cpp (the root), ModelSection.cpp, TrainSection.cpp,
+// FP8Section.cpp and DistributedSection.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,6 +59,10 @@ inline const std::pair<StringRef, Device> deviceChoices[] = {{"h100-sxm", Device
                                                              {"b200", Device::B200}};
 inline const std::pair<StringRef, GemmPrecision> gemmPrecisionChoices[] = {
     {"fp8", GemmPrecision::FP8}, {"bf16", GemmPrecision::BF16}};
+inline const std::pair<StringRef, DistributedStrategy> strategyChoices[] = {
+    {"ddp", DistributedStrategy::DDP},
+    {"zero1", DistributedStrategy::Zero1},
+    {"fsdp", DistributedStrategy::FSDP}};
 
 //===----------------------------------------------------------------------===//
 // Scalar values
@@ -234,6 +238,7 @@ private:
   void parseInit(const YNode &node, SMLoc keyLoc);
   void parseFP8(const YNode &node, SMLoc keyLoc);
   void parseOverride(const YNode &node, StringRef path);
+  void parseDistributed(const YNode &node, SMLoc keyLoc);
 
   Diagnostics &diags;
   ModelConfig config;

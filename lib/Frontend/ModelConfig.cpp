@@ -56,12 +56,15 @@ StringRef fp8c::stringifyDevice(Device v) { return spell<Device>(deviceChoices, 
 StringRef fp8c::stringifyGemmPrecision(GemmPrecision v) {
   return spell<GemmPrecision>(gemmPrecisionChoices, v);
 }
+StringRef fp8c::stringifyDistributedStrategy(DistributedStrategy v) {
+  return spell<DistributedStrategy>(strategyChoices, v);
+}
 
 //===----------------------------------------------------------------------===//
 // The document
 //===----------------------------------------------------------------------===//
 
-constexpr StringRef rootKeys[] = {"model", "train", "fp8"};
+constexpr StringRef rootKeys[] = {"model", "train", "fp8", "distributed"};
 
 void ConfigParser::parseRoot(const YNode &root, SMLoc start) {
   if (root.kind != YNode::Kind::Mapping) {
@@ -84,6 +87,8 @@ void ConfigParser::parseRoot(const YNode &root, SMLoc start) {
     parseTrain(*train, s.keyLocOf("train"));
   if (const YNode *fp8 = s.get("fp8"))
     parseFP8(*fp8, s.keyLocOf("fp8"));
+  if (const YNode *distributed = s.get("distributed"))
+    parseDistributed(*distributed, s.keyLocOf("distributed"));
 
   // The graph holds [batch_size, seq_len] tensors (token ids, positions).
   if (diags.getNumErrors() != 0)

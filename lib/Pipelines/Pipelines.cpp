@@ -54,6 +54,9 @@ void addFP8(OpPassManager &pm) {
   perFunction.addPass(fp8c::fp8::createFuseScaling());
   perFunction.addPass(createCanonicalizerPass());
   perFunction.addPass(createCSEPass());
+  // Data-parallel collectives last, after every cleanup: a no-op without a
+  // distributed section (docs/distributed.md).
+  pm.addPass(fp8c::train::createInsertCollectives());
 }
 
 /// fp8-select-gemms has run: a GEMM carries its decision, or fp8 ops exist.

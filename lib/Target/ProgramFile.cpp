@@ -312,6 +312,7 @@ private:
         {"init_seed", integer({"init", "seed"}, 0)},
         {"fp8_recipe", fp8 ? string({"fp8", "recipe"}, "tensorwise") : "none"},
         {"fp8_format", string({"fp8", "format"}, "hybrid")},
+        {"world_size", integer({"distributed", "world_size"}, 1)},
     };
   }
 
@@ -409,6 +410,8 @@ private:
         inst = writeGemm(gemm);
       else if (auto copy = dyn_cast<fp8c::rt::CopyOp>(op))
         inst = writeCopy(copy);
+      else if (auto allReduce = dyn_cast<fp8c::rt::AllReduceOp>(op))
+        inst = writeAllReduce(allReduce);
       else
         return op.emitError("cannot write '")
                    << op.getName() << "' to the program file: run fp8-lower-to-rt first",
@@ -536,6 +539,18 @@ private:
     if (failed(s) || failed(t))
       return failure();
     return json::Value(json::Object{{"kind", "copy"}, {"source", *s}, {"target", *t}});
+  }
+
+  FailureOr<json::Value> writeAllReduce(fp8c::rt::AllReduceOp allReduce) {
+    FailureOr<int64_t> s = bufferIndex(allReduce.getSource(), allReduce);
+    FailureOr<int64_t> t = bufferIndex(allReduce.getTarget(), allReduce);
+    if (failed(s) || failed(t))
+      return failure();
+    return json::Value(
+        json::Object{{"kind", "all_reduce"},
+                     {"reduction", fp8c::rt::stringifyReduction(allReduce.getReduction())},
+                     {"source", *s},
+                     {"target", *t}});
   }
 
   ModuleOp module;

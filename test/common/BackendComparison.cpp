@@ -129,6 +129,7 @@ void operandsOf(const Instruction &inst, std::vector<uint32_t> &in, std::vector<
     break;
   }
   case Instruction::Kind::Copy:
+  case Instruction::Kind::AllReduce:
     in.push_back(inst.copy.source);
     out.push_back(inst.copy.target);
     break;

@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Distributed.h"
+
 #include "fp8rt/Backend.h"
 #include "fp8rt/HfExport.h"
 #include "fp8rt/Program.h"
@@ -702,13 +704,21 @@ int main(int argc, char **argv) {
     break;
   }
 
+  // Under mpirun: this process is one rank of a data-parallel job.
+  fp8run::Ranks ranks;
+  if (args.mode == Args::Mode::Train)
+    if (std::string message = ranks.start(&argc, &argv); !message.empty())
+      return error(message);
+  if (std::string message = ranks.prepare(args.program, args.train, args.plotPath);
+      !message.empty())
+    return ranks.finish(error(message));
   // Before anything is loaded, as the trainer does for --save, --log and --dump.
   if (!args.plotPath.empty())
     if (fp8rt::Status s = fp8rt::checkWritable(args.plotPath); !s.ok())
       return error("--plot=" + args.plotPath + ": cannot be written: " + s.message());
   fp8rt::StatusOr<fp8rt::Program> program = fp8rt::loadProgram(args.program);
   if (!program.ok())
-    return error(programError(args.program, program.status().message()));
+    return ranks.finish(error(programError(args.program, program.status().message())));
   if (args.mode == Args::Mode::Describe) {
     fp8rt::describeProgram(*program, std::cout);
     return kExitOk;
@@ -728,7 +738,7 @@ int main(int argc, char **argv) {
     return tokens.ok() ? kExitOk : error(tokens.status().message());
   }
   if (int code = selectBackend(args, *program, backend); code != kExitOk)
-    return code;
+    return ranks.finish(code);
 
   installStopHandlers(/*atOnce=*/false);
   args.train.stopSignal = &stopSignal;
@@ -746,8 +756,8 @@ int main(int argc, char **argv) {
   // A run stopped by a non-finite value is plotted too: that is when it helps.
   if (!args.plotPath.empty())
     if (fp8rt::Status s = writeRunPlot(args, history, historyStatus); !s.ok() && summary.ok())
-      return error(s.message());
+      return ranks.finish(error(s.message()));
   if (!summary.ok())
-    return error(summary.status().message());
-  return summary->stoppedBySignal ? 128 + summary->stoppedBySignal : kExitOk;
+    return ranks.finish(error(summary.status().message()));
+  return ranks.finish(summary->stoppedBySignal ? 128 + summary->stoppedBySignal : kExitOk);
 }

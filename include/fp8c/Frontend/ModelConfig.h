@@ -33,6 +33,7 @@ enum class AmaxComputeAlgo { Max, MostRecent };
 enum class AutoFilter { Roofline, None };
 enum class Device { H100SXM, H100PCIe, H200, L40S, B200 };
 enum class GemmPrecision { FP8, BF16 };
+enum class DistributedStrategy { DDP, Zero1, FSDP };
 
 /// The spelling used in YAML and in the `train.config` attribute.
 llvm::StringRef stringifyModelFamily(ModelFamily value);
@@ -45,6 +46,7 @@ llvm::StringRef stringifyAmaxComputeAlgo(AmaxComputeAlgo value);
 llvm::StringRef stringifyAutoFilter(AutoFilter value);
 llvm::StringRef stringifyDevice(Device value);
 llvm::StringRef stringifyGemmPrecision(GemmPrecision value);
+llvm::StringRef stringifyDistributedStrategy(DistributedStrategy value);
 
 /// `model:`. Keys that do not apply to the family keep their defaults and are
 /// rejected in YAML.
@@ -137,10 +139,19 @@ struct FP8Section {
   std::vector<FP8Override> overrides;
 };
 
+/// `distributed:`: data-parallel training over world_size ranks (docs/distributed.md).
+struct DistributedSection {
+  /// Only a written section is carried into train.config.
+  bool present = false;
+  DistributedStrategy strategy = DistributedStrategy::DDP;
+  int64_t worldSize = 1;
+};
+
 struct ModelConfig {
   ModelSection model;
   TrainSection train;
   FP8Section fp8;
+  DistributedSection distributed;
   /// Position of the `model:` key: the built graph is located there.
   unsigned modelLine = 1, modelColumn = 1;
 };

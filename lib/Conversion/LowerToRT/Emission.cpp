@@ -202,6 +202,17 @@ void FunctionLowering::emit() {
     if (isInstruction(op)) {
       if (isGemm(op)) {
         emitGemm(op);
+      } else if (auto allReduce = dyn_cast<train::AllReduceOp>(op)) {
+        // A collective, not a kernel: its own instruction kind.
+        OpBuilder ab(ctx);
+        ab.setInsertionPoint(firstOld);
+        auto reduction = static_cast<rt::Reduction>(allReduce.getReduction());
+        auto inst = rt::AllReduceOp::create(ab, op->getLoc(), view(allReduce.getInput()),
+                                            view(allReduce.getResult()), reduction,
+                                            allReduce.getWorldSize());
+        if (!firstInstruction)
+          firstInstruction = inst;
+        ++instructionCount;
       } else if (auto fusion = dyn_cast<rt::FusionOp>(op)) {
         emitKernel(op, fusion.getName());
       } else {

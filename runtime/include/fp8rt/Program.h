@@ -110,12 +110,17 @@ struct Copy {
   uint32_t source = 0, target = 0;
 };
 
+/// Version 4: combines an f32 buffer across the ranks of a data-parallel job
+/// (docs/distributed.md). `copy` holds its source and target.
+enum class Reduction : uint8_t { Sum, Avg, Max };
+
 struct Instruction {
-  enum class Kind : uint8_t { Kernel, Gemm, Copy };
+  enum class Kind : uint8_t { Kernel, Gemm, Copy, AllReduce };
   Kind kind = Kind::Kernel;
-  Kernel kernel; ///< Kind::Kernel
-  Gemm gemm;     ///< Kind::Gemm
-  Copy copy;     ///< Kind::Copy
+  Kernel kernel;                        ///< Kind::Kernel
+  Gemm gemm;                            ///< Kind::Gemm
+  Copy copy;                            ///< Kind::Copy, Kind::AllReduce (source and target)
+  Reduction reduction = Reduction::Avg; ///< Kind::AllReduce
 };
 
 struct Function {
@@ -136,10 +141,12 @@ struct ProgramInfo {
   int64_t modelFlopsPerToken = 0;
   std::string device;
   double peakBF16TFlops = 0, peakFP8TFlops = 0;
+  /// Version 4: ranks the program was compiled for (1: one process).
+  int64_t worldSize = 1;
 };
 
 struct Program {
-  static constexpr int64_t kVersion = 3;
+  static constexpr int64_t kVersion = 4;
   static constexpr uint64_t kAlignment = 256;
   int64_t version = kVersion;
   std::string producer;

@@ -3,14 +3,17 @@
 // Runs a loaded program on the host. The arena is one zeroed, 256-byte aligned
 // allocation; kernels are interpreted op by op on cpu::Value (KernelOps.h),
 // GEMMs go through OpenBLAS (cpu::gemm) or the exact FP8 GEMM
-// (cpu::scaledGemmTN), copies are memmove. The program has been validated by
-// parseProgram, so buffer views and value numbers are used unchecked.
+// (cpu::scaledGemmTN), copies are memmove, all-reduces go through the
+// process's communicator (fp8rt/comm/Communicator.h). The program has been
+// validated by parseProgram, so buffer views and value numbers are used
+// unchecked.
 //
 //===----------------------------------------------------------------------===//
 
 #include "fp8rt/Backend.h"
 
 #include "fp8rt/Numerics.h"
+#include "fp8rt/comm/Communicator.h"
 #include "fp8rt/cpu/KernelOps.h"
 #include "fp8rt/cpu/LayerKernels.h"
 #include "fp8rt/cpu/PointwiseKernels.h"
@@ -52,6 +55,8 @@ const char *kindName(Instruction::Kind k) {
     return "gemm";
   case Instruction::Kind::Copy:
     return "copy";
+  case Instruction::Kind::AllReduce:
+    return "all_reduce";
   }
   return "?";
 }
@@ -83,6 +88,7 @@ private:
   Status runKernel(const Kernel &kernel);
   Status runGemm(const Gemm &gemm);
   void runCopy(const Copy &copy);
+  Status runAllReduce(const Instruction &inst);
 
   uint8_t *at(uint32_t buffer) const { return arena_ + program_->buffers[buffer].offset; }
   /// A buffer's elements as f32 (its dtype's numbers, exactly).
@@ -174,6 +180,9 @@ Status CpuBackend::run(const Function &function) {
       break;
     case Instruction::Kind::Copy:
       runCopy(inst.copy);
+      break;
+    case Instruction::Kind::AllReduce:
+      s = runAllReduce(inst);
       break;
     }
     if (!s.ok())
@@ -273,6 +282,15 @@ Status CpuBackend::runGemm(const Gemm &g) {
 void CpuBackend::runCopy(const Copy &copy) {
   // Views of one arena may overlap: memmove.
   std::memmove(at(copy.target), at(copy.source), program_->buffers[copy.source].bytes());
+}
+
+Status CpuBackend::runAllReduce(const Instruction &inst) {
+  // The loader checked two f32 buffers of one shape.
+  const Buffer &source = program_->buffers[inst.copy.source];
+  return comm::processCommunicator().allReduce(
+      reinterpret_cast<const float *>(at(inst.copy.source)),
+      reinterpret_cast<float *>(at(inst.copy.target)), size_t(source.type.numElements()),
+      inst.reduction);
 }
 
 } // namespace

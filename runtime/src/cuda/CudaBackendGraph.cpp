@@ -54,6 +54,11 @@ Status CudaBackend::planFunctions(const Program &program) {
         mark(inst.copy.target);
         break;
       }
+      case Instruction::Kind::AllReduce:
+        return unimplementedError(f.name + ": instruction " + std::to_string(i) +
+                                  " (all_reduce): NCCL collectives not built yet; "
+                                  "data-parallel programs run on the cpu backend "
+                                  "(docs/distributed.md)");
       }
       step.label = "instruction " + std::to_string(i) + " (" + step.label + ")";
       plan.steps.push_back(std::move(step));
@@ -94,6 +99,9 @@ Status CudaBackend::enqueue(const FunctionPlan &plan, bool syncEach) {
       break;
     case Instruction::Kind::Copy:
       s = enqueueCopy(copies_[step.index]);
+      break;
+    case Instruction::Kind::AllReduce: // refused when planned
+      s = unimplementedError("NCCL collectives not built yet");
       break;
     }
     if (s.ok() && syncEach)

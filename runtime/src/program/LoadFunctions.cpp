@@ -58,9 +58,9 @@ Status Loader::readInstruction(const json::Value &v, const JsonPath &p, Instruct
   if (v.kind != json::Kind::Object)
     return expected(p, "an instruction (an object)", v);
   if (!v.find("kind"))
-    return fail(p, "missing key \"kind\" (kernel, gemm or copy)");
+    return fail(p, "missing key \"kind\" (kernel, gemm, copy or all_reduce)");
   int kind = 0;
-  FP8RT_RETURN_IF_ERROR(readChoice(v, p, "kind", {"kernel", "gemm", "copy"}, kind));
+  FP8RT_RETURN_IF_ERROR(readChoice(v, p, "kind", {"kernel", "gemm", "copy", "all_reduce"}, kind));
   out.kind = static_cast<Instruction::Kind>(kind);
   switch (out.kind) {
   case Instruction::Kind::Kernel:
@@ -69,6 +69,8 @@ Status Loader::readInstruction(const json::Value &v, const JsonPath &p, Instruct
     return readGemm(v, p, out.gemm);
   case Instruction::Kind::Copy:
     return readCopy(v, p, out.copy);
+  case Instruction::Kind::AllReduce:
+    return readAllReduce(v, p, out);
   }
   return Status::success();
 }
@@ -222,6 +224,25 @@ Status Loader::readCopy(const json::Value &v, const JsonPath &p, Copy &c) const 
     return fail(p.key("target"), bufferDescription(c.target) + " holds " + num(t.bytes()) +
                                      " bytes, the source " + bufferDescription(c.source) + " " +
                                      num(s.bytes()) + ": a copy needs the same size");
+  return Status::success();
+}
+
+/// Version 4 (docs/distributed.md): an all-reduce of an f32 buffer into one of
+/// the same shape (or itself).
+Status Loader::readAllReduce(const json::Value &v, const JsonPath &p, Instruction &out) const {
+  FP8RT_RETURN_IF_ERROR(
+      checkKeys(v, p, {"an all_reduce", {"kind", "reduction", "source", "target"}}));
+  int reduction = 0;
+  FP8RT_RETURN_IF_ERROR(readChoice(v, p, "reduction", {"sum", "avg", "max"}, reduction));
+  out.reduction = static_cast<Reduction>(reduction);
+  Copy &c = out.copy;
+  FP8RT_RETURN_IF_ERROR(readBufferIndex(*v.find("source"), p.key("source"), c.source));
+  FP8RT_RETURN_IF_ERROR(readBufferIndex(*v.find("target"), p.key("target"), c.target));
+  const Buffer &s = program_.buffers[c.source], &t = program_.buffers[c.target];
+  if (s.type.dtype != DType::F32 || s.type != t.type)
+    return fail(p.key("target"), bufferDescription(c.target) + " and the source " +
+                                     bufferDescription(c.source) +
+                                     ": an all_reduce needs two f32 buffers of one shape");
   return Status::success();
 }
 

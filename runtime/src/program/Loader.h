@@ -138,6 +138,7 @@ private:
   Status checkGemmOperands(const Gemm &g, const JsonPath &p) const;
   Status checkGemmScale(const Gemm &g, const JsonPath &p, bool isA) const;
   Status readCopy(const json::Value &v, const JsonPath &p, Copy &out) const;
+  Status readAllReduce(const json::Value &v, const JsonPath &p, Instruction &out) const;
 
   /// "buffer 3 (\"w\", f32[4,8])", for messages about a buffer's type.
   std::string bufferDescription(uint32_t index) const {

@@ -310,12 +310,12 @@ Status Loader::readHeader(const json::Value &root) {
 }
 
 Status Loader::readInfo(const json::Value &v, const JsonPath &p) {
-  FP8RT_RETURN_IF_ERROR(
-      checkKeys(v, p,
-                {"info",
-                 {"family", "batch_size", "seq_len", "vocab_size", "grad_accum_steps",
-                  "total_steps", "init_seed", "fp8_recipe", "fp8_format"},
-                 {"model_flops_per_token", "device", "peak_bf16_tflops", "peak_fp8_tflops"}}));
+  FP8RT_RETURN_IF_ERROR(checkKeys(
+      v, p,
+      {"info",
+       {"family", "batch_size", "seq_len", "vocab_size", "grad_accum_steps", "total_steps",
+        "init_seed", "fp8_recipe", "fp8_format"},
+       {"model_flops_per_token", "device", "peak_bf16_tflops", "peak_fp8_tflops", "world_size"}}));
   ProgramInfo &info = program_.info;
   const auto families = {"gpt", "llama", "mlp", "custom"};
   const auto recipes = {"none", "tensorwise", "delayed", "rowwise", "blockwise"};
@@ -357,6 +357,12 @@ Status Loader::readThroughputInfo(const json::Value &v, const JsonPath &p) {
   }
   if (v.find("device"))
     FP8RT_RETURN_IF_ERROR(readString(v, p, "device", info.device));
+  // Version 4, optional (absent: one process).
+  if (v.find("world_size")) {
+    uint64_t worldSize = 1;
+    FP8RT_RETURN_IF_ERROR(readUint(v, p, "world_size", 1, 65536, worldSize));
+    info.worldSize = int64_t(worldSize);
+  }
   for (auto [key, out] : {std::pair{"peak_bf16_tflops", &info.peakBF16TFlops},
                           std::pair{"peak_fp8_tflops", &info.peakFP8TFlops}})
     if (const json::Value *peak = v.find(key)) {

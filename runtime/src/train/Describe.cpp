@@ -47,7 +47,8 @@ void describeProgram(const Program &program, std::ostream &out) {
   out << "info: family " << info.family << ", batch_size " << info.batchSize << ", seq_len "
       << info.seqLen << ", vocab_size " << info.vocabSize << ", grad_accum_steps "
       << info.gradAccumSteps << ", total_steps " << info.totalSteps << ", init_seed "
-      << info.initSeed << ", fp8 " << info.fp8Recipe << " (" << info.fp8Format << ")\n";
+      << info.initSeed << ", fp8 " << info.fp8Recipe << " (" << info.fp8Format << ")"
+      << (info.worldSize > 1 ? ", world_size " + std::to_string(info.worldSize) : "") << "\n";
   out << "config: " << (program.configJson.empty() ? "{}" : program.configJson) << "\n";
   out << "arena: " << program.arenaBytes << " bytes (" << bytesText(program.arenaBytes) << ")\n";
 
@@ -86,7 +87,7 @@ void describeProgram(const Program &program, std::ostream &out) {
 
   out << "functions:\n";
   for (const Function &f : program.functions) {
-    size_t kernels = 0, gemms = 0, copies = 0, ops = 0;
+    size_t kernels = 0, gemms = 0, copies = 0, allReduces = 0, ops = 0;
     for (const Instruction &inst : f.instructions) {
       switch (inst.kind) {
       case Instruction::Kind::Kernel:
@@ -99,11 +100,14 @@ void describeProgram(const Program &program, std::ostream &out) {
       case Instruction::Kind::Copy:
         ++copies;
         break;
+      case Instruction::Kind::AllReduce:
+        ++allReduces;
+        break;
       }
     }
     out << "  " << f.name << ": " << f.instructions.size() << " instructions (" << kernels
-        << " kernels with " << ops << " ops, " << gemms << " GEMMs, " << copies
-        << " copies); inputs";
+        << " kernels with " << ops << " ops, " << gemms << " GEMMs, " << copies << " copies"
+        << (allReduces ? ", " + std::to_string(allReduces) + " all-reduces" : "") << "); inputs";
     for (uint32_t i : f.inputs)
       out << " " << program.buffers[i].name;
     out << "; outputs";

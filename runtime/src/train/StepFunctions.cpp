@@ -77,6 +77,7 @@ void bindWritten(const Program &program, const Function &fn, BoundFunction &out)
         written.insert(inst.gemm.amaxD);
       break;
     case Instruction::Kind::Copy:
+    case Instruction::Kind::AllReduce:
       written.insert(inst.copy.target);
       break;
     }

@@ -15,6 +15,7 @@
 
 #include "fp8rt/Trainer.h"
 
+#include "fp8rt/comm/Communicator.h"
 #include "fp8rt/data/BatchSource.h"
 #include "fp8rt/support/AtomicFile.h"
 #include "train/Checkpoint.h"
@@ -175,6 +176,15 @@ Status Run::checkSettings() {
   if (options_.synthetic == !options_.dataPath.empty())
     return invalidArgumentError(
         "give exactly one data source: a token file or the synthetic corpus");
+  const int ranks = comm::processCommunicator().size();
+  if (info.worldSize != ranks)
+    return invalidArgumentError(
+        "the program was compiled for " + std::to_string(info.worldSize) + " rank" +
+        (info.worldSize == 1 ? "" : "s") + " (distributed.world_size) but runs on " +
+        std::to_string(ranks) + " process" + (ranks == 1 ? "" : "es") +
+        (info.worldSize > 1
+             ? "; start it with mpirun -np " + std::to_string(info.worldSize)
+             : "; compile it with distributed.world_size: " + std::to_string(ranks)));
   if (info.vocabSize <= 0)
     return invalidArgumentError("program info: vocab_size is " + std::to_string(info.vocabSize) +
                                 ": fp8-run trains models that take tokens");
@@ -201,6 +211,9 @@ Status Run::checkOutputPaths() const {
   const Output outputs[] = {{"--log=" + options_.logPath, options_.logPath, true},
                             {"--save=" + options_.savePath, options_.savePath, false},
                             {"--dump file " + options_.dumpPath, options_.dumpPath, false}};
+  // Data parallel: rank 0 writes every file (docs/distributed.md).
+  if (comm::processCommunicator().rank() != 0)
+    return Status::success();
   for (const Output &o : outputs)
     if (!o.path.empty())
       if (Status s = checkWritable(o.path, o.inPlace); !s.ok())
@@ -362,6 +375,18 @@ Status Run::runMicroBatches(int64_t step, StepRecord &record) {
     FP8RT_RETURN_IF_ERROR(backend_.write(index, zeros.data(), zeros.size()));
   }
   double lossSum = 0;
+  // Data parallel (docs/distributed.md): every rank draws the job's whole
+  // stream of ranks x accum micro-batches per step and trains on its share,
+  // rank r on micro-batches r*accum ... r*accum + accum-1, so that N ranks
+  // see what one process with N x accum micro-batches would.
+  const comm::Communicator &ranks = comm::processCommunicator();
+  Batch skipped;
+  auto skip = [&](int64_t count) -> Status {
+    for (int64_t i = 0; i < count; ++i)
+      FP8RT_RETURN_IF_ERROR(data_->trainBatch(skipped));
+    return Status::success();
+  };
+  FP8RT_RETURN_IF_ERROR(skip(ranks.rank() * accum_));
   for (int64_t micro = 0; micro < accum_; ++micro) {
     const BoundFunction &f = micro + 1 < accum_ ? accumulate_ : train_;
     Batch &batch = batches_[size_t(micro)];
@@ -377,7 +402,7 @@ Status Run::runMicroBatches(int64_t step, StepRecord &record) {
     lossSum += loss;
   }
   record.loss = lossSum / double(accum_);
-  return Status::success();
+  return skip((ranks.size() - 1 - ranks.rank()) * accum_);
 }
 
 Status Run::feed(const BoundFunction &f, const Batch &batch, int64_t step) {
@@ -520,6 +545,12 @@ Status Run::cleanStaleTemporaries(const std::string &path) {
 }
 
 Status Run::save(const std::string &path, int64_t step) {
+  // Data parallel: every rank has finished the step (and holds the same
+  // state); rank 0 writes.
+  comm::Communicator &ranks = comm::processCommunicator();
+  FP8RT_RETURN_IF_ERROR(ranks.barrier());
+  if (ranks.rank() != 0)
+    return Status::success();
   FP8RT_RETURN_IF_ERROR(cleanStaleTemporaries(path));
   trainer::TrainerState state;
   state.step = step;

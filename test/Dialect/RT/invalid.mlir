@@ -693,3 +693,19 @@ func.func @gemm_fp8_dims(%a: memref<256x520xf8E4M3FN>, %b: memref<1024x520xf8E4M
   rt.gemm %a, %b -> %d a_scale(%s) b_scale(%s) {transpose_b} : memref<256x520xf8E4M3FN>, memref<1024x520xf8E4M3FN>, memref<256x1024xbf16>, memref<f32>, memref<f32>
   return
 }
+
+// -----
+
+func.func @all_reduce_shape(%a: memref<64x64xf32>, %b: memref<4096xf32>) {
+  // expected-error @+1 {{'rt.all_reduce' op source and target must have the same shape, got 'memref<64x64xf32>' and 'memref<4096xf32>'}}
+  rt.all_reduce %a, %b reduction avg world_size 2 : memref<64x64xf32>, memref<4096xf32>
+  return
+}
+
+// -----
+
+func.func @all_reduce_one_rank(%a: memref<64xf32>) {
+  // expected-error @+1 {{'rt.all_reduce' op world_size must be at least 2, got 1}}
+  rt.all_reduce %a, %a reduction sum world_size 1 : memref<64xf32>, memref<64xf32>
+  return
+}

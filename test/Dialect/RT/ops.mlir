@@ -275,3 +275,14 @@ func.func @predicate_buffer(%x: memref<f32>) {
   }
   return
 }
+
+// CHECK-LABEL: func.func @all_reduce(
+// CHECK-SAME:    %[[A:[a-z0-9_]+]]: memref<64x64xf32>, %[[B:[a-z0-9_]+]]: memref<64x64xf32>)
+func.func @all_reduce(%a: memref<64x64xf32>, %b: memref<64x64xf32>) {
+  // CHECK: rt.all_reduce %[[A]], %[[B]] reduction avg world_size 2 : memref<64x64xf32>, memref<64x64xf32>
+  rt.all_reduce %a, %b reduction avg world_size 2 : memref<64x64xf32>, memref<64x64xf32>
+  // In place.
+  // CHECK: rt.all_reduce %[[A]], %[[A]] reduction max world_size 4 : memref<64x64xf32>, memref<64x64xf32>
+  rt.all_reduce %a, %a reduction max world_size 4 : memref<64x64xf32>, memref<64x64xf32>
+  return
+}

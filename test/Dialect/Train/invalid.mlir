@@ -1165,3 +1165,29 @@ module attributes {train.config = {fp8 = {overrides = [{match = "lm_head", forwa
 // expected-error @+1 {{train.config: 'fp8.overrides[0].match' must be a string, got 0 : i64}}
 module attributes {train.config = {fp8 = {overrides = [{match = 0, forward = "bf16"}]}}} {
 }
+
+// -----
+
+func.func @all_reduce_one_rank(%g: tensor<64xf32>) -> tensor<64xf32> {
+  // expected-error @+1 {{'train.all_reduce' op world_size must be at least 2, got 1}}
+  %r = train.all_reduce %g reduction avg world_size 1 : tensor<64xf32>
+  return %r : tensor<64xf32>
+}
+
+// -----
+
+func.func @all_reduce_bf16(%g: tensor<64xbf16>) -> tensor<64xbf16> {
+  // Gradients are averaged in f32.
+  // expected-error @+1 {{'train.all_reduce' op operand #0 must be statically shaped tensor of 32-bit float values, but got 'tensor<64xbf16>'}}
+  %r = "train.all_reduce"(%g) {reduction = #train<reduction avg>, world_size = 2 : i64} : (tensor<64xbf16>) -> tensor<64xbf16>
+  return %r : tensor<64xbf16>
+}
+
+// -----
+
+func.func @all_reduce_reduction(%g: tensor<64xf32>) -> tensor<64xf32> {
+  // expected-error @+2 {{expected ::fp8c::train::Reduction to be one of: sum, avg, max}}
+  // expected-error @+1 {{failed to parse Train_ReductionAttr parameter 'value' which is to be a `::fp8c::train::Reduction`}}
+  %r = train.all_reduce %g reduction min world_size 2 : tensor<64xf32>
+  return %r : tensor<64xf32>
+}

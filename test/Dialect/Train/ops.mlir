@@ -300,3 +300,16 @@ func.func @sgd_update(%p: tensor<256xf32>, %g: tensor<256xf32>, %lr: tensor<f32>
   // CHECK: return %[[P1]], %[[P2]], %[[B2]] : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>
   return %p1, %p2, %b2 : tensor<256xf32>, tensor<256xf32>, tensor<256xf32>
 }
+
+// CHECK-LABEL: func.func @all_reduce(
+// CHECK-SAME:    %[[G:[a-z0-9_]+]]: tensor<512x128xf32>, %[[L:[a-z0-9_]+]]: tensor<f32>)
+func.func @all_reduce(%g: tensor<512x128xf32>, %loss: tensor<f32>)
+    -> (tensor<512x128xf32>, tensor<f32>, tensor<f32>) {
+  // CHECK: %[[A:.*]] = train.all_reduce %[[G]] reduction avg world_size 2 : tensor<512x128xf32>
+  %a = train.all_reduce %g reduction avg world_size 2 : tensor<512x128xf32>
+  // CHECK: %[[S:.*]] = train.all_reduce %[[L]] reduction sum world_size 8 : tensor<f32>
+  %s = train.all_reduce %loss reduction sum world_size 8 : tensor<f32>
+  // CHECK: %[[M:.*]] = train.all_reduce %[[L]] reduction max world_size 4 : tensor<f32>
+  %m = train.all_reduce %loss reduction max world_size 4 : tensor<f32>
+  return %a, %s, %m : tensor<512x128xf32>, tensor<f32>, tensor<f32>
+}

@@ -278,3 +278,14 @@ LogicalResult CopyOp::verify() {
     return emitOpError() << "source has " << byteSize(s) << " bytes, target " << byteSize(t);
   return success();
 }
+
+LogicalResult AllReduceOp::verify() {
+  MemRefType s = memrefType(getSource()), t = memrefType(getTarget());
+  if (failed(verifyDense(*this, "source", s)) || failed(verifyDense(*this, "target", t)))
+    return failure();
+  if (s.getShape() != t.getShape())
+    return emitOpError() << "source and target must have the same shape, got " << s << " and " << t;
+  if (getWorldSize() < 2)
+    return emitOpError() << "world_size must be at least 2, got " << getWorldSize();
+  return success();
+}

@@ -78,11 +78,17 @@ const KeySpec fp8Keys[] = {{"enabled", Kind::Flag},
                            {"threshold", Kind::Number},
                            {"overrides", Kind::SectionList, overrideKeys}};
 
-const KeySpec configKeys[] = {
-    {"model", Kind::Section, modelKeys},         {"batch_size", Kind::Integer},
-    {"grad_accum_steps", Kind::Integer},         {"precision", Kind::String},
-    {"optimizer", Kind::Section, optimizerKeys}, {"lr_schedule", Kind::Section, lrScheduleKeys},
-    {"init", Kind::Section, initKeys},           {"fp8", Kind::Section, fp8Keys}};
+const KeySpec distributedKeys[] = {{"strategy", Kind::String}, {"world_size", Kind::Integer}};
+
+const KeySpec configKeys[] = {{"model", Kind::Section, modelKeys},
+                              {"batch_size", Kind::Integer},
+                              {"grad_accum_steps", Kind::Integer},
+                              {"precision", Kind::String},
+                              {"optimizer", Kind::Section, optimizerKeys},
+                              {"lr_schedule", Kind::Section, lrScheduleKeys},
+                              {"init", Kind::Section, initKeys},
+                              {"fp8", Kind::Section, fp8Keys},
+                              {"distributed", Kind::Section, distributedKeys}};
 
 StringRef describe(Kind kind) {
   switch (kind) {

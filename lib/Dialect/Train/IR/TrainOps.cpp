@@ -553,3 +553,14 @@ LogicalResult SliceOp::verify() {
   expected[dim] = size;
   return verifyExpectedShape(*this, "result", out, expected);
 }
+
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+LogicalResult AllReduceOp::verify() {
+  // Over one rank the input already is the result: the pass emits none.
+  if (getWorldSize() < 2)
+    return emitOpError() << "world_size must be at least 2, got " << getWorldSize();
+  return success();
+}

@@ -87,6 +87,16 @@ def RT_ScaleMode : I32EnumAttr<"ScaleMode", "granularity of an FP8 GEMM operand'
 }
 def RT_ScaleModeAttr : EnumAttr<RT_Dialect, RT_ScaleMode, "scale_mode">;
 
+def RT_Reduction : I32EnumAttr<"Reduction", "how an all-reduce combines the ranks' values", [
+    I32EnumAttrCase<"sum", 0>,
+    I32EnumAttrCase<"avg", 1>,
+    I32EnumAttrCase<"max", 2>
+  ]> {
+  let cppNamespace = "::fp8c::rt";
+  let genSpecializedAttr = 0;
+}
+def RT_ReductionAttr : EnumAttr<RT_Dialect, RT_Reduction, "reduction">;
+
 // i1 is stored as one byte per element (the program file calls it i8).
 def RT_Buffer : MemRefOf<[F32, BF16, F16, F8E4M3FN, F8E5M2, I32, I64, I8, I1]>;
 def RT_ScalarBuffer : MemRefRankOf<[F32], [0]>;
@@ -306,6 +316,33 @@ def RT_CopyOp : RT_Op<"copy"> {
   let arguments = (ins Arg<RT_Buffer, "", [MemRead]>:$source,
                        Arg<RT_Buffer, "", [MemWrite]>:$target);
   let assemblyFormat = "$source `,` $target attr-dict `:` type($source) `,` type($target)";
+  let hasVerifier = 1;
+}
+
+def RT_AllReduceOp : RT_Op<"all_reduce"> {
+  let summary = "combines one f32 buffer across the ranks of a data-parallel job";
+  let description = [{
+    The lowering of `train.all_reduce`: every rank sends `source`; `target`
+    receives the elementwise `sum`, `avg` or `max` over the `world_size`
+    ranks. An `all_reduce` instruction of the program file
+    (docs/program-format.md); the CPU backend runs it through its
+    communicator (MPI), docs/distributed.md.
+
+    Memory effects: reads `source`, writes `target`.
+
+    Example:
+
+    ```mlir
+    rt.all_reduce %g, %r reduction avg world_size 2 : memref<512x128xf32>, memref<512x128xf32>
+    ```
+  }];
+  let arguments = (ins Arg<MemRefOf<[F32]>, "", [MemRead]>:$source,
+                       Arg<MemRefOf<[F32]>, "", [MemWrite]>:$target,
+                       RT_ReductionAttr:$reduction, I64Attr:$world_size);
+  let assemblyFormat = [{
+    $source `,` $target `reduction` `` $reduction `world_size` $world_size attr-dict `:`
+    type($source) `,` type($target)
+  }];
   let hasVerifier = 1;
 }
 

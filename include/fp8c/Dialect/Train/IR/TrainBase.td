@@ -83,6 +83,17 @@ def Train_GeluApproximation : I32EnumAttr<"GeluApproximation",
 def Train_GeluApproximationAttr
     : EnumAttr<Train_Dialect, Train_GeluApproximation, "gelu_approximation">;
 
+def Train_Reduction : I32EnumAttr<"Reduction",
+    "how a collective combines the ranks' values", [
+    I32EnumAttrCase<"sum", 0>,
+    I32EnumAttrCase<"avg", 1>,
+    I32EnumAttrCase<"max", 2>
+  ]> {
+  let cppNamespace = "::fp8c::train";
+  let genSpecializedAttr = 0;
+}
+def Train_ReductionAttr : EnumAttr<Train_Dialect, Train_Reduction, "reduction">;
+
 def Train_LRScheduleKind : I32EnumAttr<"LRScheduleKind",
     "learning-rate schedule", [
     I32EnumAttrCase<"constant", 0>,
@@ -102,6 +113,7 @@ def Train_FloatTensor : StaticShapeTensorOf<[F32, BF16, F16]>;
 def Train_IndexTensor : StaticShapeTensorOf<[I32, I64]>;
 def Train_AnyTensor : StaticShapeTensorOf<[F32, BF16, F16, I32, I64]>;
 def Train_F32Scalar : 0DTensorOf<[F32]>;
+def Train_F32Tensor : StaticShapeTensorOf<[F32]>;
 def Train_StepScalar : 0DTensorOf<[I64]>;
 
 class Train_Op<string mnemonic, list<Trait> traits = []>

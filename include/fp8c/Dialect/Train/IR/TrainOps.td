@@ -537,4 +537,35 @@ def Train_SliceOp : Train_Op<"slice", [Pure, Train_Differentiable]> {
   let hasFolder = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Collectives
+//===----------------------------------------------------------------------===//
+
+def Train_AllReduceOp : Train_Op<"all_reduce", [SameOperandsAndResultType,
+                                                 MemoryEffects<[MemWrite]>]> {
+  let summary = "combines one tensor across the world_size ranks of a data-parallel job";
+  let description = [{
+    Every rank passes its `input`; every rank gets the elementwise `sum`,
+    `avg` (the sum divided by `world_size`) or `max` over all ranks.
+    fp8-insert-collectives places one per gradient (and one on the loss) when
+    `train.config` asks for `distributed.world_size` > 1 (docs/distributed.md).
+    It is a collective, not a pure function: every rank must reach the same
+    all-reduces in the same order, so it is never moved, merged or erased
+    (the write effect says so to CSE and canonicalization).
+
+    Example:
+
+    ```mlir
+    %g = train.all_reduce %grad reduction avg world_size 2 : tensor<512x128xf32>
+    ```
+  }];
+  let arguments = (ins Train_F32Tensor:$input, Train_ReductionAttr:$reduction,
+                       I64Attr:$world_size);
+  let results = (outs Train_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `reduction` `` $reduction `world_size` $world_size attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // FP8C_DIALECT_TRAIN_IR_TRAINOPS_TD

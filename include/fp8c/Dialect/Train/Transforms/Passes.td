@@ -58,4 +58,21 @@ def Autodiff : Pass<"fp8-autodiff", "::mlir::ModuleOp"> {
   ];
 }
 
+def InsertCollectives : Pass<"fp8-insert-collectives", "::mlir::ModuleOp"> {
+  let summary = "data-parallel (ddp) training: gradients and the loss averaged across ranks";
+  let description = [{
+    When `train.config` holds `distributed = {strategy = "ddp", world_size = N}`
+    with N > 1: in `@train_step`, one `train.all_reduce avg` per gradient (the
+    operands of `train.global_norm`), placed right after the gradient is
+    produced, so they run in the order backward produces them; every use of the
+    gradient (the norm, clipping, the update) reads the average. The gradient
+    norm is then computed from averaged gradients and is the same on every
+    rank without a collective of its own. The returned `loss` of `@train_step`
+    and `@accumulate_step` is averaged too, so every rank reports the job's
+    loss. Without the section, or with world_size 1, the module is unchanged.
+    Runs after the fp8 stage (docs/distributed.md).
+  }];
+  let dependentDialects = ["::fp8c::train::TrainDialect"];
+}
+
 #endif // FP8C_DIALECT_TRAIN_TRANSFORMS_PASSES_TD

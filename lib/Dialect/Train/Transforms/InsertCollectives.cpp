@@ -1,0 +1,109 @@
+//===- InsertCollectives.cpp - ddp: average gradients and loss across ranks ===//
+//
+// fp8-insert-collectives (Passes.td, docs/distributed.md). The collectives are
+// tensor ops (train.all_reduce) rather than rt ops placed during lowering: the
+// pass works on dataflow (which values are gradients, where backward produces
+// them), and the memory planner then sees each averaged gradient as one more
+// value with a lifetime, like any other op's result. fp8-lower-to-rt turns each
+// into an rt.all_reduce, an `all_reduce` instruction of the program file.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fp8c/Dialect/Train/Transforms/Passes.h"
+
+namespace fp8c::train {
+#define GEN_PASS_DEF_INSERTCOLLECTIVES
+#include "fp8c/Dialect/Train/Transforms/Passes.h.inc"
+} // namespace fp8c::train
+
+using namespace mlir;
+using namespace fp8c::train;
+
+namespace {
+
+/// The world size train.config asks for: 1 without a distributed section.
+FailureOr<int64_t> worldSizeOf(ModuleOp module) {
+  auto config = module->getAttrOfType<DictionaryAttr>(TrainDialect::getConfigAttrName());
+  auto distributed = config ? config.getAs<DictionaryAttr>("distributed") : nullptr;
+  if (!distributed)
+    return 1;
+  auto strategy = distributed.getAs<StringAttr>("strategy");
+  if (strategy && strategy.getValue() != "ddp")
+    return module.emitError() << TrainDialect::getConfigAttrName() << ": distributed strategy '"
+                              << strategy.getValue()
+                              << "' is not built yet; only 'ddp' is (docs/distributed.md)",
+           failure();
+  auto worldSize = distributed.getAs<IntegerAttr>("world_size");
+  if (!worldSize || worldSize.getInt() < 1)
+    return module.emitError() << TrainDialect::getConfigAttrName()
+                              << ": distributed.world_size must be an integer >= 1",
+           failure();
+  return worldSize.getInt();
+}
+
+AllReduceOp createAverage(OpBuilder &b, Location loc, Value v, int64_t worldSize) {
+  return AllReduceOp::create(b, loc, v.getType(), v,
+                             ReductionAttr::get(b.getContext(), Reduction::avg),
+                             b.getI64IntegerAttr(worldSize));
+}
+
+/// Averages the returned `loss` (only the returned value: the backward pass
+/// keeps using this rank's own).
+void averageLoss(func::FuncOp func, int64_t worldSize) {
+  auto ret = cast<func::ReturnOp>(func.getBody().front().getTerminator());
+  for (unsigned i = 0; i < func.getNumResults(); ++i) {
+    auto name = func.getResultAttrOfType<StringAttr>(i, TrainDialect::getNameAttrName());
+    if (!name || name.getValue() != "loss")
+      continue;
+    OpBuilder b(ret);
+    ret.setOperand(i, createAverage(b, ret.getLoc(), ret.getOperand(i), worldSize));
+  }
+}
+
+/// One average per gradient, right after backward produces it.
+LogicalResult averageGradients(func::FuncOp trainStep, int64_t worldSize) {
+  SmallVector<GlobalNormOp> norms(trainStep.getOps<GlobalNormOp>());
+  if (norms.size() != 1)
+    return trainStep.emitError() << "fp8-insert-collectives: expected one train.global_norm "
+                                    "over the gradients in @train_step, found "
+                                 << norms.size();
+  SmallVector<Value> grads(norms.front()->getOperands());
+  for (Value grad : grads) {
+    Operation *producer = grad.getDefiningOp();
+    OpBuilder b(trainStep.getContext());
+    if (producer)
+      b.setInsertionPointAfter(producer);
+    else
+      b.setInsertionPointToStart(&trainStep.getBody().front());
+    AllReduceOp average = createAverage(b, grad.getLoc(), grad, worldSize);
+    grad.replaceAllUsesExcept(average.getResult(), average);
+  }
+  return success();
+}
+
+struct InsertCollectivesPass : fp8c::train::impl::InsertCollectivesBase<InsertCollectivesPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FailureOr<int64_t> worldSize = worldSizeOf(module);
+    if (failed(worldSize))
+      return signalPassFailure();
+    if (*worldSize == 1)
+      return;
+    auto trainStep = module.lookupSymbol<func::FuncOp>(TrainDialect::getTrainStepFuncName());
+    if (!trainStep) {
+      module.emitError() << "fp8-insert-collectives: no @train_step: run fp8-autodiff first";
+      return signalPassFailure();
+    }
+    // Already placed (a module run through the pass before): nothing to add.
+    if (!trainStep.getOps<AllReduceOp>().empty())
+      return;
+    if (failed(averageGradients(trainStep, *worldSize)))
+      return signalPassFailure();
+    averageLoss(trainStep, *worldSize);
+    if (auto accumulate =
+            module.lookupSymbol<func::FuncOp>(TrainDialect::getAccumulateStepFuncName()))
+      averageLoss(accumulate, *worldSize);
+  }
+};
+
+} // namespace

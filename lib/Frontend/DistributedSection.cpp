@@ -1,0 +1,30 @@
+//===- DistributedSection.cpp - the `distributed` section -----------------===//
+//
+// Data-parallel training over world_size ranks. Only ddp is built; zero1 and
+// fsdp are spelled (so a description written for them gets a clear message)
+// but refused (docs/distributed.md).
+//
+//===----------------------------------------------------------------------===//
+
+#include "ConfigSection.h"
+
+using namespace fp8c;
+using namespace fp8c::frontend;
+
+/// Ranks a program can be compiled for: MPI itself allows more, but a larger
+/// world would be a typo here long before it is a real job.
+constexpr int64_t maxWorldSize = 65536;
+
+void ConfigParser::parseDistributed(const YNode &node, SMLoc keyLoc) {
+  Section s(diags, node, "distributed", keyLoc);
+  if (!s.isMapping())
+    return;
+  DistributedSection &d = config.distributed;
+  d.present = true;
+  s.checkKeys({"strategy", "world_size"});
+  if (s.readEnum<DistributedStrategy>("strategy", strategyChoices, d.strategy) &&
+      d.strategy != DistributedStrategy::DDP)
+    s.error("strategy", "'" + stringifyDistributedStrategy(d.strategy) +
+                            "' is not built yet; only 'ddp' is (docs/distributed.md)");
+  s.readInt("world_size", 1, maxWorldSize, d.worldSize, /*required=*/true);
+}

@@ -1,0 +1,124 @@
+//===- CommunicatorTest.cpp - all_reduce instructions and communicators ---===//
+//
+// The single-process communicator, and a program's `all_reduce` instruction
+// (docs/program-format.md) run by the CPU backend through the process's
+// communicator: here a fake second rank, so that sum, avg and max differ
+// from a copy. The MPI communicator is tested under mpirun (test/e2e/ddp.test).
+//
+//===----------------------------------------------------------------------===//
+
+#include "fp8rt/Backend.h"
+#include "fp8rt/Program.h"
+#include "fp8rt/comm/Communicator.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+using namespace fp8rt;
+
+namespace {
+
+// t = reduce(s) with the reduction substituted for REDUCTION.
+const char *const kProgram = R"({
+  "format": "fp8c-program", "version": 4, "producer": "test",
+  "info": {"family": "custom", "batch_size": 0, "seq_len": 0, "vocab_size": 0,
+           "grad_accum_steps": 1, "total_steps": 0, "init_seed": 0,
+           "fp8_recipe": "none", "fp8_format": "hybrid", "world_size": 2},
+  "config": {},
+  "arena_bytes": 512,
+  "buffers": [
+    {"name": "s", "role": "input", "dtype": "f32", "shape": [3], "offset": 0},
+    {"name": "t", "role": "output", "dtype": "TDTYPE", "shape": [3], "offset": 256}
+  ],
+  "functions": [
+    {"name": "train_step", "inputs": [0], "outputs": [1], "instructions": [
+      {"kind": "all_reduce", "reduction": "REDUCTION", "source": 0, "target": 1}
+    ]}
+  ]
+})";
+
+std::string program(const std::string &reduction, const std::string &targetType = "f32") {
+  std::string text = kProgram;
+  text.replace(text.find("REDUCTION"), 9, reduction);
+  text.replace(text.find("TDTYPE"), 6, targetType);
+  return text;
+}
+
+/// Rank 0 of two, the other rank holding `other`.
+class TwoRanks final : public comm::Communicator {
+public:
+  std::string name() const override { return "two ranks (test)"; }
+  int rank() const override { return 0; }
+  int size() const override { return 2; }
+  Status allReduce(const float *in, float *out, size_t count, Reduction r) override {
+    for (size_t i = 0; i < count; ++i) {
+      const float a = in[i], b = other[i];
+      out[i] = r == Reduction::Max ? std::max(a, b) : r == Reduction::Sum ? a + b : (a + b) / 2;
+    }
+    return Status::success();
+  }
+  Status barrier() override { return Status::success(); }
+  Status broadcast(void *, size_t, int) override { return Status::success(); }
+  float other[3] = {1, -4, 10};
+};
+
+std::vector<float> runWithTwoRanks(const std::string &reduction) {
+  StatusOr<Program> p = parseProgram(program(reduction), "test.fp8prog");
+  EXPECT_TRUE(p.ok()) << p.status().toString();
+  if (!p.ok())
+    return {};
+  EXPECT_EQ(p->info.worldSize, 2);
+  TwoRanks ranks;
+  comm::setProcessCommunicator(&ranks);
+  std::unique_ptr<Backend> backend = createCpuBackend();
+  EXPECT_TRUE(backend->load(*p).ok());
+  const float s[3] = {3, 2, -1};
+  EXPECT_TRUE(backend->write(0, s, sizeof s).ok());
+  Status run = backend->run(*p->function("train_step"));
+  comm::setProcessCommunicator(nullptr);
+  EXPECT_TRUE(run.ok()) << run.toString();
+  std::vector<float> t(3);
+  EXPECT_TRUE(backend->read(1, t.data(), 3 * sizeof(float)).ok());
+  return t;
+}
+
+TEST(Communicator, SingleProcessIsTheDefault) {
+  comm::Communicator &c = comm::processCommunicator();
+  EXPECT_EQ(c.rank(), 0);
+  EXPECT_EQ(c.size(), 1);
+  float in[2] = {1.5f, -2}, out[2] = {0, 0};
+  ASSERT_TRUE(c.allReduce(in, out, 2, Reduction::Avg).ok());
+  EXPECT_EQ(out[0], 1.5f);
+  EXPECT_EQ(out[1], -2);
+  ASSERT_TRUE(c.allReduce(in, in, 2, Reduction::Sum).ok()); // in place
+  EXPECT_EQ(in[0], 1.5f);
+  EXPECT_TRUE(c.barrier().ok());
+  EXPECT_TRUE(c.broadcast(in, sizeof in, 0).ok());
+  Status s = c.broadcast(in, sizeof in, 1);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "broadcast from rank 1 in a job of one process");
+}
+
+TEST(Communicator, CpuBackendRunsAllReduce) {
+  EXPECT_EQ(runWithTwoRanks("sum"), (std::vector<float>{4, -2, 9}));
+  EXPECT_EQ(runWithTwoRanks("avg"), (std::vector<float>{2, -1, 4.5f}));
+  EXPECT_EQ(runWithTwoRanks("max"), (std::vector<float>{3, 2, 10}));
+}
+
+TEST(Communicator, LoaderChecksAllReduce) {
+  StatusOr<Program> bf16 = parseProgram(program("avg", "bf16"), "test.fp8prog");
+  ASSERT_FALSE(bf16.ok());
+  EXPECT_NE(bf16.status().message().find(
+                "functions[0].instructions[0].target: buffer 1 (\"t\", bf16[3]) and the source "
+                "buffer 0 (\"s\", f32[3]): an all_reduce needs two f32 buffers of one shape"),
+            std::string::npos)
+      << bf16.status().message();
+  StatusOr<Program> min = parseProgram(program("min"), "test.fp8prog");
+  ASSERT_FALSE(min.ok());
+  EXPECT_NE(min.status().message().find("reduction"), std::string::npos)
+      << min.status().message();
+}
+
+} // namespace

@@ -1,0 +1,51 @@
+//===- Distributed.h - fp8-run as one rank of a data-parallel job -*- C++ -*-===//
+//
+// Under mpirun (or srun), with fp8rt_mpi linked: MPI initialised and
+// installed as the process's communicator (fp8rt/comm/Communicator.h), the
+// ranks checked to run the same program file, and the outputs of every rank
+// but 0 silenced (docs/distributed.md). Without a launcher: one process, as
+// before.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FP8RUN_DISTRIBUTED_H
+#define FP8RUN_DISTRIBUTED_H
+
+#include "fp8rt/Trainer.h"
+#include "fp8rt/comm/Communicator.h"
+
+#include <memory>
+#include <streambuf>
+#include <string>
+
+namespace fp8run {
+
+class Ranks {
+public:
+  Ranks() = default;
+  Ranks(const Ranks &) = delete;
+  Ranks &operator=(const Ranks &) = delete;
+  ~Ranks();
+
+  /// Joins the job when an MPI launcher started this process; returns an
+  /// error message, empty on success.
+  std::string start(int *argc, char ***argv);
+  /// Every rank runs the file rank 0 runs (an FNV-1a hash of its bytes,
+  /// broadcast from rank 0); then the train options of ranks other than 0
+  /// lose their outputs (log, dump, plot; rank 0 writes the checkpoint) and
+  /// stdout is silenced there. Returns an error message, empty on success.
+  std::string prepare(const std::string &programPath, fp8rt::TrainOptions &train,
+                      std::string &plotPath);
+  /// The exit of the process with `code`: a failing rank of a job of several
+  /// ends the whole job (MPI_Abort), so no rank waits in a collective forever.
+  int finish(int code);
+  bool distributed() const { return communicator_ != nullptr; }
+
+private:
+  std::unique_ptr<fp8rt::comm::Communicator> communicator_;
+  std::streambuf *savedCout_ = nullptr;
+};
+
+} // namespace fp8run
+
+#endif // FP8RUN_DISTRIBUTED_H
