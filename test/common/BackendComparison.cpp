@@ -309,7 +309,9 @@ void compareTraining(const Program &p, const BackendFactory &other, int steps,
     options.steps = steps;
     options.synthetic = true;
     options.logInterval = 10;
-    options.logPath = dir + "/" + (otherRun ? label : std::string("cpu")) + ".jsonl";
+    // Named after the test too: ctest runs the cases in parallel, in one TempDir.
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    options.logPath = dir + "/" + test + "." + (otherRun ? label : std::string("cpu")) + ".jsonl";
     std::ostringstream progress;
     StatusOr<TrainSummary> summary = train(p, *backend, options, progress);
     ASSERT_TRUE(summary.ok()) << summary.status().message();
