@@ -5,7 +5,7 @@
 # toward the entropy floor of the built-in synthetic corpus. On the way it shows
 # which GEMMs run in FP8 and the planned memory, writes gpt-tiny's IR after
 # every pass to build/examples/gpt-tiny.passes.mlir, and compiles every other
-# example to its program file in build/examples/.
+# example to its program file in build/examples/; the run is drawn in build/examples/gpt-tiny.svg.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -28,6 +28,7 @@ for model in examples/*.yaml; do
   printf '%-26s -> build/examples/%s.fp8prog\n' "$model" "$name"
 done
 
-echo "=== fp8-run build/examples/gpt-tiny.fp8prog --synthetic --log=build/examples/gpt-tiny.jsonl"
+echo "=== fp8-run build/examples/gpt-tiny.fp8prog --synthetic --log=build/examples/gpt-tiny.jsonl --plot=build/examples/gpt-tiny.svg"
 build/bin/fp8-run build/examples/gpt-tiny.fp8prog --synthetic --log-interval=10 \
-  --log=build/examples/gpt-tiny.jsonl --save=build/examples/gpt-tiny.safetensors
+  --log=build/examples/gpt-tiny.jsonl --save=build/examples/gpt-tiny.safetensors \
+  --plot=build/examples/gpt-tiny.svg
