@@ -26,15 +26,9 @@ Status checkNonNegative(const char *what, int64_t v) {
   return Status::success();
 }
 
-/// BLAS takes int (LP64 OpenBLAS).
-Status checkBlasInt(const char *what, int64_t v) {
-  if (v > INT_MAX)
-    return outOfRangeError(std::string(what) + " is " + str(v) + ", beyond the BLAS limit " +
-                           str(INT_MAX));
-  return Status::success();
-}
-
 } // namespace
+
+using ops::checkBlasInt; // LP64 OpenBLAS takes int
 
 //===----------------------------------------------------------------------===//
 // GEMMs

@@ -12,15 +12,14 @@ namespace {
 
 std::string str(int64_t v) { return std::to_string(v); }
 
-/// Dimensions handed to a GEMM library (OpenBLAS, cuBLASLt) are ints.
+} // namespace
+
 Status checkBlasInt(const char *what, int64_t v) {
   if (v > INT_MAX)
     return outOfRangeError(std::string(what) + " is " + str(v) + ", beyond the BLAS limit " +
                            str(INT_MAX));
   return Status::success();
 }
-
-} // namespace
 
 Status verifyAttentionConfig(const AttentionConfig &c) {
   if (c.batch < 0 || c.seqLen < 0)

@@ -37,6 +37,10 @@ struct AttentionConfig {
 /// even headDim and a positive finite theta with RoPE.
 Status verifyAttentionConfig(const AttentionConfig &config);
 
+/// A dimension handed to a GEMM library (OpenBLAS, cuBLASLt), which take int:
+/// kOutOfRange "<what> is N, beyond the BLAS limit 2147483647" above INT_MAX.
+Status checkBlasInt(const char *what, int64_t v);
+
 enum class LRScheduleKind : uint8_t { Constant, Cosine };
 
 /// The attributes of train.lr_schedule.
