@@ -8,12 +8,13 @@
 
 #include "fp8rt/support/AtomicFile.h"
 
+#include "TempDir.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <dirent.h>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,37 +24,7 @@
 namespace {
 
 using fp8rt::AtomicFile;
-
-class ScratchDir {
-public:
-  ScratchDir() {
-    std::string tmpl = ::testing::TempDir() + "fp8rt-atomic-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    const char *p = ::mkdtemp(buf.data());
-    path_ = p ? p : "";
-  }
-  ~ScratchDir() {
-    for (const std::string &name : list())
-      ::unlink((path_ + "/" + name).c_str());
-    ::rmdir(path_.c_str());
-  }
-  const std::string &path() const { return path_; }
-  std::vector<std::string> list() const {
-    std::vector<std::string> names;
-    if (DIR *d = ::opendir(path_.c_str())) {
-      while (dirent *e = ::readdir(d))
-        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
-          names.push_back(e->d_name);
-      ::closedir(d);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
-private:
-  std::string path_;
-};
+using fp8rt::test::TempDir;
 
 void writeFile(const std::string &path, const std::string &text) {
   std::FILE *f = std::fopen(path.c_str(), "wb");
@@ -63,19 +34,19 @@ void writeFile(const std::string &path, const std::string &text) {
 }
 
 TEST(SafetensorsAtomicFile, RemoveOpenTemporariesUnlinksWhatIsBeingWritten) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir.path() + "/ckpt.safetensors";
   AtomicFile file;
   ASSERT_TRUE(AtomicFile::open(path, file).ok());
   ASSERT_TRUE(file.write("abc", 3).ok());
   const std::string tmp = "ckpt.safetensors.tmp." + std::to_string(long(::getpid()));
-  EXPECT_EQ(dir.list(), std::vector<std::string>{tmp});
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{tmp});
   AtomicFile::removeOpenTemporaries();
-  EXPECT_TRUE(dir.list().empty());
+  EXPECT_TRUE(dir.entries().empty());
 }
 
 TEST(SafetensorsAtomicFile, CommittedFilesAreNoLongerTracked) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir.path() + "/done.bin";
   {
     AtomicFile file;
@@ -86,11 +57,11 @@ TEST(SafetensorsAtomicFile, CommittedFilesAreNoLongerTracked) {
   // A later temporary of the same name must survive: nothing stale is tracked.
   writeFile(path + ".tmp." + std::to_string(long(::getpid())), "keep");
   AtomicFile::removeOpenTemporaries();
-  EXPECT_EQ(dir.list().size(), 2u);
+  EXPECT_EQ(dir.entries().size(), 2u);
 }
 
 TEST(SafetensorsAtomicFile, StaleTemporariesOfDeadProcessesAreRemoved) {
-  ScratchDir dir;
+  TempDir dir;
   const std::string path = dir.path() + "/ckpt";
   // A child writes and dies without cleaning up, as a killed run does.
   const pid_t child = ::fork();
@@ -109,7 +80,7 @@ TEST(SafetensorsAtomicFile, StaleTemporariesOfDeadProcessesAreRemoved) {
   writeFile(dir.path() + "/" + mine, "live");       // this process: alive
   writeFile(dir.path() + "/ckpt.tmp.x1", "other");  // not a pid
   writeFile(dir.path() + "/ckpt2.tmp.1", "other");  // another destination
-  ASSERT_EQ(dir.list().size(), 4u);
+  ASSERT_EQ(dir.entries().size(), 4u);
 
   fp8rt::StatusOr<std::vector<fp8rt::StaleTemporary>> removed =
       fp8rt::removeStaleTemporaries(path);
@@ -118,15 +89,15 @@ TEST(SafetensorsAtomicFile, StaleTemporariesOfDeadProcessesAreRemoved) {
   EXPECT_EQ((*removed)[0].path, dir.path() + "/" + stale);
   EXPECT_EQ((*removed)[0].pid, int64_t(child));
   EXPECT_EQ((*removed)[0].bytes, 10u);
-  EXPECT_EQ(dir.list(), (std::vector<std::string>{"ckpt.tmp." + std::to_string(long(::getpid())),
+  EXPECT_EQ(dir.entries(), (std::vector<std::string>{"ckpt.tmp." + std::to_string(long(::getpid())),
                                                   "ckpt.tmp.x1", "ckpt2.tmp.1"}));
 }
 
 TEST(SafetensorsAtomicFile, CheckWritableNamesTheProblemAndLeavesNothing) {
-  ScratchDir dir;
+  TempDir dir;
   EXPECT_TRUE(fp8rt::checkWritable(dir.path() + "/new.ckpt").ok());
   EXPECT_TRUE(fp8rt::checkWritable(dir.path() + "/new.jsonl", /*inPlace=*/true).ok());
-  EXPECT_TRUE(dir.list().empty());
+  EXPECT_TRUE(dir.entries().empty());
 
   fp8rt::Status missing = fp8rt::checkWritable(dir.path() + "/no/x.ckpt");
   EXPECT_EQ(missing.message(), "directory " + dir.path() + "/no does not exist");
@@ -136,7 +107,7 @@ TEST(SafetensorsAtomicFile, CheckWritableNamesTheProblemAndLeavesNothing) {
   fp8rt::Status under = fp8rt::checkWritable(dir.path() + "/file/x.ckpt");
   EXPECT_EQ(under.message(), dir.path() + "/file is not a directory");
   EXPECT_TRUE(fp8rt::checkWritable(dir.path() + "/file", /*inPlace=*/true).ok());
-  EXPECT_EQ(dir.list(), std::vector<std::string>{"file"});
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"file"});
 }
 
 } // namespace

@@ -21,6 +21,8 @@
 #include "fp8rt/data/Synthetic.h"
 #include "fp8rt/data/TokenData.h"
 
+#include "TempDir.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -33,52 +35,17 @@
 #include <string>
 #include <vector>
 
-#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 using namespace fp8rt;
+using fp8rt::test::TempDir;
 
 namespace {
 
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
-
-/// A fresh directory under the test temp dir, removed with its files.
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "fp8rt-data-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    const char *made = ::mkdtemp(buf.data());
-    path_ = made ? made : "";
-  }
-  ~TempDir() {
-    for (const std::string &name : entries())
-      std::remove((path_ + "/" + name).c_str());
-    ::rmdir(path_.c_str());
-  }
-  const std::string &path() const { return path_; }
-  std::string file(const std::string &name) const { return path_ + "/" + name; }
-  /// Names in the directory (no "." / "..").
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    if (DIR *d = ::opendir(path_.c_str())) {
-      while (dirent *e = ::readdir(d)) {
-        const std::string n = e->d_name;
-        if (n != "." && n != "..")
-          names.push_back(n);
-      }
-      ::closedir(d);
-    }
-    return names;
-  }
-
-private:
-  std::string path_;
-};
 
 void writeBytes(const std::string &path, const std::vector<unsigned char> &bytes) {
   std::ofstream out(path, std::ios::binary);

@@ -10,13 +10,14 @@
 #include "fp8rt/Numerics.h"
 #include "fp8rt/Safetensors.h"
 
+#include "TempDir.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <dirent.h>
 #include <optional>
 #include <random>
 #include <string>
@@ -25,6 +26,7 @@
 #include <vector>
 
 using namespace fp8rt;
+using fp8rt::test::TempDir;
 
 namespace {
 
@@ -51,41 +53,6 @@ std::vector<uint8_t> floatsLE(std::initializer_list<float> xs) {
   }
   return out;
 }
-
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "fp8rt-st-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    const char *p = ::mkdtemp(buf.data());
-    path_ = p ? p : "";
-  }
-  ~TempDir() {
-    if (DIR *d = ::opendir(path_.c_str())) {
-      while (dirent *e = ::readdir(d))
-        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
-          ::unlink((path_ + "/" + e->d_name).c_str());
-      ::closedir(d);
-    }
-    ::rmdir(path_.c_str());
-  }
-  const std::string &path() const { return path_; }
-  std::vector<std::string> list() const {
-    std::vector<std::string> names;
-    if (DIR *d = ::opendir(path_.c_str())) {
-      while (dirent *e = ::readdir(d))
-        if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
-          names.push_back(e->d_name);
-      ::closedir(d);
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
-private:
-  std::string path_;
-};
 
 //===----------------------------------------------------------------------===//
 // Round trips and layout
@@ -144,7 +111,7 @@ TEST(Safetensors, RoundTripAllDTypesAndMetadata) {
 
   const std::string path = dir.path() + "/ckpt.safetensors";
   ASSERT_TRUE(w.writeFile(path).ok());
-  EXPECT_EQ(dir.list(), std::vector<std::string>{"ckpt.safetensors"});
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"ckpt.safetensors"});
 
   StatusOr<SafetensorsReader> r = SafetensorsReader::open(path);
   ASSERT_TRUE(r.ok()) << r.status().toString();
@@ -197,7 +164,7 @@ TEST(Safetensors, RoundTripAllDTypesAndMetadata) {
   const std::vector<uint8_t> one = floatsLE({1.0f});
   ASSERT_TRUE(w2.addTensor("x", DType::F32, {1}, one.data(), one.size()).ok());
   ASSERT_TRUE(w2.writeFile(path).ok());
-  EXPECT_EQ(dir.list(), std::vector<std::string>{"ckpt.safetensors"});
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"ckpt.safetensors"});
   StatusOr<SafetensorsReader> r2 = SafetensorsReader::open(path);
   ASSERT_TRUE(r2.ok()) << r2.status().toString();
   EXPECT_EQ(r2->tensors().size(), 1u);
@@ -345,7 +312,7 @@ TEST(Safetensors, IoErrors) {
   EXPECT_EQ(s.message(), target + ": cannot create " + target + ".tmp." +
                              std::to_string(::getpid()) +
                              ": No such file or directory");
-  EXPECT_TRUE(dir.list().empty());
+  EXPECT_TRUE(dir.entries().empty());
 }
 
 //===----------------------------------------------------------------------===//
