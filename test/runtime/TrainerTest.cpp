@@ -17,6 +17,7 @@
 #include "fp8rt/data/Synthetic.h"
 #include "fp8rt/data/TokenData.h"
 #include "fp8rt/Trainer.h"
+#include "fp8rt/Safetensors.h"
 
 #include <gtest/gtest.h>
 
@@ -31,13 +32,37 @@
 #include <vector>
 
 namespace trainer_test {
+
+/// A tensor of a checkpoint or dump the trainer wrote, dtype in safetensors'
+/// spelling.
 struct FileTensor {
   std::string dtype;
   std::vector<uint64_t> shape;
   std::vector<uint8_t> bytes;
 };
+
 bool readTensors(const std::string &path, std::map<std::string, FileTensor> &out,
-                 std::map<std::string, std::string> &metadata, std::string &error);
+                 std::map<std::string, std::string> &metadata, std::string &error) {
+  fp8rt::StatusOr<fp8rt::SafetensorsReader> reader = fp8rt::SafetensorsReader::open(path);
+  if (!reader.ok()) {
+    error = reader.status().toString();
+    return false;
+  }
+  out.clear();
+  for (const fp8rt::SafetensorsEntry &e : reader->tensors()) {
+    FileTensor t;
+    t.dtype = fp8rt::safetensorsDTypeName(e.dtype);
+    t.shape = e.shape;
+    const uint8_t *d = reader->data(e);
+    t.bytes.assign(d, d + e.numBytes());
+    out[e.name] = std::move(t);
+  }
+  metadata.clear();
+  for (const auto &[k, v] : reader->metadata())
+    metadata[k] = v;
+  return true;
+}
+
 } // namespace trainer_test
 
 using namespace fp8rt;
