@@ -55,13 +55,11 @@ Status runTrainLinear(const OpRun &ctx) {
 namespace {
 
 Status matmulLike(const OpRun &ctx) {
-  bool transLhs = false, transRhs = false;
-  FP8RT_RETURN_IF_ERROR(ctx.unitAttr("transpose_lhs", transLhs));
-  FP8RT_RETURN_IF_ERROR(ctx.unitAttr("transpose_rhs", transRhs));
-  int64_t m = 0, n = 0, k = 0;
-  vector<int64_t> shape;
-  FP8RT_RETURN_IF_ERROR(productShape(ctx, transLhs, transRhs, m, n, k, shape));
-  const int64_t batch = elementCount(shape) / (m * n);
+  MatmulParams mm;
+  FP8RT_RETURN_IF_ERROR(matmulParams(ctx, mm));
+  const bool transLhs = mm.transLhs, transRhs = mm.transRhs;
+  const int64_t m = mm.m, n = mm.n, k = mm.k;
+  const int64_t batch = elementCount(mm.shape) / (m * n);
   for (int64_t b = 0; b < batch; ++b)
     FP8RT_RETURN_IF_ERROR(kernelError(
         ctx, cpu::gemm(transLhs, transRhs, m, n, k, ctx.inF(0) + b * m * k, transLhs ? m : k,

@@ -85,22 +85,23 @@ Status checkTrainLinear(const OpContext &ctx) {
   return Status::success();
 }
 
-Status productShape(const OpContext &ctx, bool transLhs, bool transRhs, int64_t &m, int64_t &n,
-                    int64_t &k, vector<int64_t> &shape) {
+Status matmulParams(const OpContext &ctx, MatmulParams &out) {
+  FP8RT_RETURN_IF_ERROR(ctx.unitAttr("transpose_lhs", out.transLhs));
+  FP8RT_RETURN_IF_ERROR(ctx.unitAttr("transpose_rhs", out.transRhs));
   const vector<int64_t> &lhs = ctx.shape(0), &rhs = ctx.shape(1);
   const size_t r = lhs.size();
-  m = transLhs ? lhs[r - 1] : lhs[r - 2];
-  k = transLhs ? lhs[r - 2] : lhs[r - 1];
-  const int64_t kr = transRhs ? rhs[r - 1] : rhs[r - 2];
-  n = transRhs ? rhs[r - 2] : rhs[r - 1];
-  if (k != kr)
+  out.m = out.transLhs ? lhs[r - 1] : lhs[r - 2];
+  out.k = out.transLhs ? lhs[r - 2] : lhs[r - 1];
+  const int64_t kr = out.transRhs ? rhs[r - 1] : rhs[r - 2];
+  out.n = out.transRhs ? rhs[r - 2] : rhs[r - 1];
+  if (out.k != kr)
     return ctx.error("contraction dimensions differ: lhs " + shapeString(lhs) +
-                     (transLhs ? " (transposed)" : "") + " has K = " + std::to_string(k) +
-                     ", rhs " + shapeString(rhs) + (transRhs ? " (transposed)" : "") +
+                     (out.transLhs ? " (transposed)" : "") + " has K = " + std::to_string(out.k) +
+                     ", rhs " + shapeString(rhs) + (out.transRhs ? " (transposed)" : "") +
                      " has K = " + std::to_string(kr));
-  shape.assign(lhs.begin(), lhs.end() - 2);
-  shape.push_back(m);
-  shape.push_back(n);
+  out.shape.assign(lhs.begin(), lhs.end() - 2);
+  out.shape.push_back(out.m);
+  out.shape.push_back(out.n);
   return Status::success();
 }
 
@@ -120,13 +121,9 @@ Status matmulLike(const OpContext &ctx, bool batched) {
     if (!std::equal(lhs.begin(), lhs.end() - 2, rhs.begin()))
       return ctx.error("batch dimensions differ: " + shapeString(lhs) + " and " + shapeString(rhs));
   }
-  bool transLhs = false, transRhs = false;
-  FP8RT_RETURN_IF_ERROR(ctx.unitAttr("transpose_lhs", transLhs));
-  FP8RT_RETURN_IF_ERROR(ctx.unitAttr("transpose_rhs", transRhs));
-  int64_t m = 0, n = 0, k = 0;
-  vector<int64_t> shape;
-  FP8RT_RETURN_IF_ERROR(productShape(ctx, transLhs, transRhs, m, n, k, shape));
-  FP8RT_RETURN_IF_ERROR(ctx.expectResults({{ctx.type(0).dtype, shape}}));
+  MatmulParams mm;
+  FP8RT_RETURN_IF_ERROR(matmulParams(ctx, mm));
+  FP8RT_RETURN_IF_ERROR(ctx.expectResults({{ctx.type(0).dtype, mm.shape}}));
   return Status::success();
 }
 

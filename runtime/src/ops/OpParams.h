@@ -31,10 +31,14 @@ Status kernelError(const OpContext &ctx, const Status &s);
 /// train.gelu(_grad)'s `approximate` (default tanh).
 Status geluTanh(const OpContext &ctx, bool &tanh);
 
-/// The trailing product of matmul / batch_matmul: checks K and returns the
-/// result shape (leading dimensions of lhs, then M and N).
-Status productShape(const OpContext &ctx, bool transLhs, bool transRhs, int64_t &m, int64_t &n,
-                    int64_t &k, std::vector<int64_t> &shape);
+/// The product of matmul / batch_matmul: its transposes, M, N, K (checked to
+/// agree) and the result shape (leading dimensions of lhs, then M and N).
+struct MatmulParams {
+  bool transLhs = false, transRhs = false;
+  int64_t m = 0, n = 0, k = 0;
+  std::vector<int64_t> shape;
+};
+Status matmulParams(const OpContext &ctx, MatmulParams &out);
 
 /// Heads, RoPE and the shapes of query / key / value (operands qIndex ..
 /// qIndex + 2) of attention and attention_grad.
