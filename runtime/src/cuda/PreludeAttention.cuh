@@ -213,6 +213,19 @@ __device__ __forceinline__ void flashRopeInverse(float (&acc)[HD / 8][4], const 
       acc[n + HD / 16][i] = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s));
     }
 }
+// A gradient accumulator of dK or dQ made final: times the softmax scale,
+// then (with RoPE) rotated back to the unrotated inputs' frame.
+template <int HD>
+__device__ __forceinline__ void flashFinishGrad(float (&acc)[HD / 8][4], const i64 (&pos)[2],
+                                                float scale, bool rope, double theta) {
+#pragma unroll
+  for (int n = 0; n < HD / 8; ++n)
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+      acc[n][i] = __fmul_rn(scale, acc[n][i]);
+  if (rope)
+    flashRopeInverse<HD>(acc, pos, theta);
+}
 // Sum of the 4 lanes of a row group (they hold one row's columns).
 __device__ __forceinline__ float flashRowSum(float x) {
   x = __fadd_rn(x, __shfl_xor_sync(0xFFFFFFFFu, x, 1));
@@ -444,13 +457,7 @@ __device__ void flashAttentionBackwardKeyValue(AttentionShape a, const u8 *dout,
         flashAccumulate<HD>(dkAcc, dp, qTile);
       }
     }
-#pragma unroll
-    for (int n = 0; n < HD / 8; ++n)
-#pragma unroll
-      for (int i = 0; i < 4; ++i)
-        dkAcc[n][i] = __fmul_rn(scale, dkAcc[n][i]);
-    if (rope)
-      flashRopeInverse<HD>(dkAcc, key, theta);
+    flashFinishGrad<HD>(dkAcc, key, scale, rope, theta);
 #pragma unroll
     for (int n = 0; n < HD / 8; ++n)
 #pragma unroll
@@ -500,13 +507,7 @@ __device__ void flashAttentionBackwardQuery(AttentionShape a, const u8 *dout, co
       flashGradScores(a, s, dp, row, k0, false, rowStats, nullptr, scale);
       flashAccumulate<HD>(dqAcc, dp, kTile);
     }
-#pragma unroll
-    for (int n = 0; n < HD / 8; ++n)
-#pragma unroll
-      for (int i = 0; i < 4; ++i)
-        dqAcc[n][i] = __fmul_rn(scale, dqAcc[n][i]);
-    if (rope)
-      flashRopeInverse<HD>(dqAcc, row, theta);
+    flashFinishGrad<HD>(dqAcc, row, scale, rope, theta);
 #pragma unroll
     for (int n = 0; n < HD / 8; ++n)
 #pragma unroll
