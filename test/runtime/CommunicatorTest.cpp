@@ -59,6 +59,12 @@ public:
     }
     return Status::success();
   }
+  Status reduceScatter(const float *, float *, size_t, Reduction) override {
+    return unimplementedError("not used by these programs");
+  }
+  Status allGather(const void *, void *, size_t) override {
+    return unimplementedError("not used by these programs");
+  }
   Status barrier() override { return Status::success(); }
   Status broadcast(void *, size_t, int) override { return Status::success(); }
   float other[3] = {1, -4, 10};
@@ -99,6 +105,17 @@ TEST(Communicator, SingleProcessIsTheDefault) {
   Status s = c.broadcast(in, sizeof in, 1);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message(), "broadcast from rank 1 in a job of one process");
+}
+
+TEST(Communicator, SingleProcessShardsAreTheWholeTensor) {
+  comm::Communicator &c = comm::processCommunicator();
+  float in[3] = {1, -2, 0.5f}, out[3] = {};
+  ASSERT_TRUE(c.reduceScatter(in, out, 3, Reduction::Avg).ok());
+  EXPECT_EQ(std::vector<float>(out, out + 3), std::vector<float>(in, in + 3));
+  unsigned char codes[4] = {0x7e, 0x01, 0xfe, 0x80}, gathered[4] = {};
+  ASSERT_TRUE(c.allGather(codes, gathered, sizeof codes).ok());
+  EXPECT_EQ(std::vector<unsigned char>(gathered, gathered + 4),
+            std::vector<unsigned char>(codes, codes + 4));
 }
 
 TEST(Communicator, CpuBackendRunsAllReduce) {

@@ -13,6 +13,17 @@ Status SingleProcessCommunicator::allReduce(const float *in, float *out, size_t 
   return Status::success();
 }
 
+Status SingleProcessCommunicator::reduceScatter(const float *in, float *out, size_t shardCount,
+                                                Reduction reduction) {
+  return allReduce(in, out, shardCount, reduction);
+}
+
+Status SingleProcessCommunicator::allGather(const void *in, void *out, size_t shardBytes) {
+  if (in != out)
+    std::memmove(out, in, shardBytes);
+  return Status::success();
+}
+
 Status SingleProcessCommunicator::broadcast(void *, size_t, int root) {
   if (root != 0)
     return invalidArgumentError("broadcast from rank " + std::to_string(root) +

@@ -59,6 +59,32 @@ public:
     return Status::success();
   }
 
+  Status reduceScatter(const float *in, float *out, size_t shardCount,
+                       Reduction reduction) override {
+    if (shardCount > size_t(INT32_MAX))
+      return outOfRangeError("reduce-scatter of " + std::to_string(shardCount) +
+                             " floats per rank: more than MPI's int count");
+    MPI_Op op = reduction == Reduction::Max ? MPI_MAX : MPI_SUM;
+    FP8RT_RETURN_IF_ERROR(
+        mpiStatus(MPI_Reduce_scatter_block(in, out, int(shardCount), MPI_FLOAT, op, MPI_COMM_WORLD),
+                  "MPI_Reduce_scatter_block"));
+    if (reduction == Reduction::Avg) {
+      const float ranks = float(size_);
+      for (size_t i = 0; i < shardCount; ++i)
+        out[i] /= ranks;
+    }
+    return Status::success();
+  }
+
+  Status allGather(const void *in, void *out, size_t shardBytes) override {
+    if (shardBytes > size_t(INT32_MAX))
+      return outOfRangeError("all-gather of " + std::to_string(shardBytes) +
+                             " bytes per rank: more than MPI's int count");
+    return mpiStatus(MPI_Allgather(in, int(shardBytes), MPI_BYTE, out, int(shardBytes), MPI_BYTE,
+                                   MPI_COMM_WORLD),
+                     "MPI_Allgather");
+  }
+
   Status barrier() override { return mpiStatus(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
 
   Status broadcast(void *data, size_t bytes, int root) override {
