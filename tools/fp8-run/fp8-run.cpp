@@ -83,6 +83,8 @@ Training options:
   --init-from=CKPT          load the parameters only (fine-tuning); also a Hugging Face
                             model.safetensors, model.safetensors.index.json or their directory
   --dump=STEP:FILE          write step STEP's batch, parameters, gradients and loss
+  --collective-timeout=S    under mpirun: end the job when one collective waits longer
+                            than S seconds (a rank died or hangs; default 600)
   --plot=FILE.svg           after training, an SVG of loss, lr, grad norm and the FP8
                             amax/scale of every tensor (of the whole --log when given)
 
@@ -144,6 +146,7 @@ struct Args {
   std::string plotLog, plotOutput; ///< --plot-log and its -o
   std::string backend = "auto";
   std::string fastAccum = "as-compiled"; ///< --fast-accum, checked by parseArgs
+  double collectiveTimeout = 600;        ///< --collective-timeout, seconds
   fp8rt::TrainOptions train;
   fp8rt::GenerateOptions generate; ///< --init-from and --seed are taken from `train`
 };
@@ -182,6 +185,15 @@ std::string setFastAccum(const std::string &value, Args &args, CommandLine &) {
   if (value != "as-compiled" && value != "on" && value != "off")
     return "--fast-accum=" + value + ": expected as-compiled, on or off";
   args.fastAccum = value;
+  return "";
+}
+
+std::string setCollectiveTimeout(const std::string &value, Args &args, CommandLine &) {
+  char *end = nullptr;
+  const double t = std::strtod(value.c_str(), &end);
+  if (end != value.c_str() + value.size() || !(t > 0) || !std::isfinite(t))
+    return "--collective-timeout=" + value + ": expected a positive number of seconds";
+  args.collectiveTimeout = t;
   return "";
 }
 
@@ -311,6 +323,7 @@ const Flag kFlags[] = {
     {"--resume", &TrainOptions::resumePath},
     {"--init-from", &TrainOptions::initFromPath},
     {"--dump", nullptr, nullptr, setDump},
+    {"--collective-timeout", nullptr, nullptr, setCollectiveTimeout},
     {"--prepare", nullptr, nullptr, setPrepare},
     {"--plot", nullptr, nullptr, setPlot},
     {"--plot-log", nullptr, nullptr, setPlotLog},
@@ -707,7 +720,7 @@ int main(int argc, char **argv) {
   // Under mpirun: this process is one rank of a data-parallel job.
   fp8run::Ranks ranks;
   if (args.mode == Args::Mode::Train)
-    if (std::string message = ranks.start(&argc, &argv); !message.empty())
+    if (std::string message = ranks.start(&argc, &argv, args.collectiveTimeout); !message.empty())
       return error(message);
   if (std::string message = ranks.prepare(args.program, args.train, args.plotPath);
       !message.empty())

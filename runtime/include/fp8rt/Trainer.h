@@ -69,6 +69,9 @@ struct TrainOptions {
   /// Called with each step's JSONL record (as --log writes it, without the
   /// newline), whether or not logPath is set: fp8-run --plot collects them.
   std::function<void(const std::string &record)> onRecord;
+  /// Called with each optimizer step's number before it runs: fp8-run's
+  /// collective watchdog names the step it reports.
+  std::function<void(int64_t step)> onStepBegin;
 };
 
 struct TrainSummary {

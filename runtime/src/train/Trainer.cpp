@@ -58,6 +58,8 @@ public:
       if (stopRequested())
         break;
       StepRecord record;
+      if (options_.onStepBegin)
+        options_.onStepBegin(step);
       FP8RT_RETURN_IF_ERROR(trainStep(step, record));
       if (!record.stopping() && evaluationDue(step))
         FP8RT_RETURN_IF_ERROR(evaluate(step, record));
