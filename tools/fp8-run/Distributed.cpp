@@ -84,6 +84,9 @@ Ranks::~Ranks() {
   if (savedCout_)
     std::cout.rdbuf(savedCout_);
   fp8rt::comm::setProcessCommunicator(nullptr);
+#ifdef FP8RUN_HAVE_NCCL
+  nccl_.reset();
+#endif
   watched_.reset();
   watchdog_.reset(); // before MPI is finalized
 }
@@ -97,6 +100,7 @@ std::string Ranks::start(int *argc, char ***argv, double collectiveTimeout) {
   if (!mpi.ok())
     return mpi.status().message();
   communicator_ = std::move(*mpi);
+  collectiveTimeout_ = collectiveTimeout;
   // A collective that does not return (a peer died, or hangs) ends the job.
   watchdog_ = std::make_unique<fp8rt::comm::Watchdog>(
       communicator_->rank(), collectiveTimeout, [](const std::string &message) {
@@ -187,6 +191,27 @@ std::string Ranks::prepare(const std::string &programPath, fp8rt::TrainOptions &
   savedCout_ = std::cout.rdbuf(&nullBuffer);
   return "";
 }
+
+#ifdef FP8RUN_HAVE_CUDA
+std::string Ranks::setUpCuda(fp8rt::cuda::CudaBackendOptions &options) {
+  if (!communicator_)
+    return "";
+#ifdef FP8RUN_HAVE_NCCL
+  options.device = fp8rt::comm::localRankFromEnvironment();
+  fp8rt::StatusOr<std::unique_ptr<fp8rt::comm::NcclCommunicator>> nccl =
+      fp8rt::comm::createNcclCommunicator(*watched_, options.device, collectiveTimeout_);
+  if (!nccl.ok())
+    return "rank " + std::to_string(communicator_->rank()) + ": NCCL: " + nccl.status().message();
+  nccl_ = std::move(*nccl);
+  options.collectives = nccl_.get();
+  if (communicator_->rank() == 0)
+    std::cout << "collectives: " << nccl_->name() << "\n";
+#else
+  options.device = 0; // the backend refuses the collectives: no NCCL here
+#endif
+  return "";
+}
+#endif
 
 int Ranks::finish(int code) {
 #ifdef FP8RUN_HAVE_MPI

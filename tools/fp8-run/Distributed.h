@@ -14,6 +14,12 @@
 #include "fp8rt/Trainer.h"
 #include "fp8rt/comm/Communicator.h"
 #include "fp8rt/comm/Watchdog.h"
+#ifdef FP8RUN_HAVE_CUDA
+#include "fp8rt/cuda/CudaBackend.h"
+#endif
+#ifdef FP8RUN_HAVE_NCCL
+#include "fp8rt/comm/NcclCommunicator.h"
+#endif
 
 #include <atomic>
 #include <cstdint>
@@ -46,6 +52,13 @@ public:
   /// says which rank failed at which step and ends the whole job
   /// (MPI_Abort), so no rank waits in a collective forever.
   int finish(int code);
+#ifdef FP8RUN_HAVE_CUDA
+  /// The CUDA backend of a rank of a job: its GPU (the rank's local index on
+  /// its host) and the job's NCCL communicator, created over MPI; nothing
+  /// for one process. Returns an error message, empty on success. Without
+  /// NCCL the backend refuses the program's collectives at load.
+  std::string setUpCuda(fp8rt::cuda::CudaBackendOptions &options);
+#endif
   bool distributed() const { return communicator_ != nullptr; }
 
 private:
@@ -54,6 +67,10 @@ private:
   std::unique_ptr<fp8rt::comm::Communicator> communicator_;
   std::unique_ptr<fp8rt::comm::Watchdog> watchdog_;
   std::unique_ptr<fp8rt::comm::WatchedCommunicator> watched_;
+#ifdef FP8RUN_HAVE_NCCL
+  std::unique_ptr<fp8rt::comm::NcclCommunicator> nccl_;
+#endif
+  double collectiveTimeout_ = 600;
   std::atomic<int64_t> step_{0}; ///< the step running; 0 before the first
   std::streambuf *savedCout_ = nullptr;
 };

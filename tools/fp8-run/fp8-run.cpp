@@ -504,7 +504,7 @@ int parseArgs(int argc, char **argv, Args &args) {
 
 /// --backend: auto takes the GPU when one is usable, else the CPU; cuda
 /// insists. Prints one line naming the backend and why it was chosen.
-int selectBackend(const Args &args, const fp8rt::Program &program,
+int selectBackend(const Args &args, const fp8rt::Program &program, fp8run::Ranks &ranks,
                   std::unique_ptr<fp8rt::Backend> &backend) {
   const std::string &choice = args.backend;
   std::string why = "--backend=cpu";
@@ -532,6 +532,8 @@ int selectBackend(const Args &args, const fp8rt::Program &program,
       options.fastAccum = args.fastAccum == "on"    ? fp8rt::cuda::FastAccum::On
                           : args.fastAccum == "off" ? fp8rt::cuda::FastAccum::Off
                                                     : fp8rt::cuda::FastAccum::AsCompiled;
+      if (std::string message = ranks.setUpCuda(options); !message.empty())
+        return error(message);
       fp8rt::StatusOr<std::unique_ptr<fp8rt::Backend>> cuda =
           fp8rt::cuda::createCudaBackend(options);
       if (!cuda.ok())
@@ -547,6 +549,7 @@ int selectBackend(const Args &args, const fp8rt::Program &program,
     why = device.status().message() + "; using the CPU backend";
 #else
     (void)program;
+    (void)ranks;
     if (choice == "cuda")
       return error("--backend=cuda: this fp8-run was built without the CUDA toolkit; use "
                    "--backend=cpu or auto");
@@ -741,7 +744,7 @@ int main(int argc, char **argv) {
   if (args.mode == Args::Mode::Generate) {
     // stdout is the generated text's: the backend line goes to stderr.
     std::streambuf *text = std::cout.rdbuf(std::cerr.rdbuf());
-    int code = selectBackend(args, *program, backend);
+    int code = selectBackend(args, *program, ranks, backend);
     std::cout.rdbuf(text);
     if (code != kExitOk)
       return code;
@@ -750,7 +753,7 @@ int main(int argc, char **argv) {
     std::cout.flush();
     return tokens.ok() ? kExitOk : error(tokens.status().message());
   }
-  if (int code = selectBackend(args, *program, backend); code != kExitOk)
+  if (int code = selectBackend(args, *program, ranks, backend); code != kExitOk)
     return ranks.finish(code);
 
   installStopHandlers(/*atOnce=*/false);
