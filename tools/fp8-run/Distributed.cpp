@@ -67,6 +67,11 @@ struct Inputs {
   uint64_t seed = 0, synthetic = 0, steps = 0;
 };
 
+/// signalNote's text: two buffers, so that the one the handler may read is
+/// never the one being written.
+char signalNotes[2][160];
+std::atomic<const char *> currentSignalNote{nullptr};
+
 /// Swallows what rank > 0 would print.
 class NullBuffer : public std::streambuf {
 protected:
@@ -80,7 +85,10 @@ std::string describeFile(const std::string &flag, const std::string &path, FileD
 
 } // namespace
 
+const char *signalNote() { return currentSignalNote.load(); }
+
 Ranks::~Ranks() {
+  currentSignalNote = nullptr;
   if (savedCout_)
     std::cout.rdbuf(savedCout_);
   fp8rt::comm::setProcessCommunicator(nullptr);
@@ -172,11 +180,17 @@ std::string Ranks::prepare(const std::string &programPath, fp8rt::TrainOptions &
     return "";
   if (std::string message = checkSameInputs(programPath, train); !message.empty())
     return message;
-  train.onStepBegin = [this](int64_t step) {
+  fp8rt::comm::Communicator &c = *communicator_;
+  train.onStepBegin = [this, rank = c.rank(), size = c.size()](int64_t step) {
     step_ = step;
     watchdog_->setStep(step);
+    char *note = signalNotes[step % 2];
+    std::snprintf(note, sizeof signalNotes[0],
+                  "fp8-run: rank %d of %d: signal during step %lld (under mpirun: the launcher "
+                  "may be ending the job because another rank failed)\n",
+                  rank, size, (long long)step);
+    currentSignalNote = note;
   };
-  fp8rt::comm::Communicator &c = *communicator_;
   if (c.rank() == 0) {
     std::cout << "ranks: " << c.size() << " (" << c.name()
               << "); progress, log and checkpoint from rank 0; collective timeout "

@@ -29,6 +29,12 @@
 
 namespace fp8run {
 
+/// "fp8-run: rank 0 of 2: signal during step 4 (...)\n" while a job of
+/// several ranks trains, for the stop-signal handler (reading it is
+/// async-signal-safe); nullptr otherwise. Under mpirun a signal usually means
+/// the launcher is ending the job because another rank failed.
+const char *signalNote();
+
 class Ranks {
 public:
   Ranks() = default;

@@ -637,6 +637,8 @@ extern "C" void onStopSignal(int signal) {
   static const char message[] =
       "\nfp8-run: stopping after the current step (press Ctrl-C again to stop at once)\n";
   (void)!::write(2, message, sizeof message - 1);
+  if (const char *note = fp8run::signalNote()) // rank and step of a job of several
+    (void)!::write(2, note, std::strlen(note));
 }
 
 /// Catches SIGINT and SIGTERM, except a SIGINT the shell ignores for a

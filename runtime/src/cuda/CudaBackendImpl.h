@@ -95,7 +95,7 @@ struct CollectivePlan {
   Instruction::Kind kind = Instruction::Kind::AllReduce;
   const void *source = nullptr;
   void *target = nullptr;
-  uint64_t sourceElements = 0, targetElements = 0;
+  uint64_t sourceElements = 0, targetElements = 0, sourceBytes = 0;
   Reduction reduction = Reduction::Avg;
 };
 

@@ -28,6 +28,9 @@ Status enqueueAllReduce(comm::NcclCommunicator &nccl, const CollectivePlan &c, v
                         c.sourceElements, c.reduction, stream);
 }
 
+// reduce_scatter (format v5) would be a row with
+//   nccl.reduceScatter(source, target, c.targetElements, c.reduction, stream)
+// and all_gather one with nccl.allGather(source, target, c.sourceBytes, stream).
 const CollectiveKind kCollectiveKinds[] = {
     {Instruction::Kind::AllReduce, "all_reduce", enqueueAllReduce},
 };
@@ -73,6 +76,7 @@ Status CudaBackend::planCollective(const Program &program, const Function &f, si
   c.target = at(inst.copy.target);
   c.sourceElements = uint64_t(source.type.numElements());
   c.targetElements = uint64_t(target.type.numElements());
+  c.sourceBytes = source.bytes();
   c.reduction = inst.reduction;
   step.index = collectives_.size();
   step.label = std::string(kind->name) + " " + source.name + " -> " + target.name;
