@@ -21,11 +21,14 @@ namespace fp8rt::comm {
 
 namespace {
 
+/// No GPU or driver is kUnavailable (as the CUDA backend's probe says), the
+/// rest kInternal.
 Status cudaCallStatus(cudaError_t e, const std::string &call) {
   if (e == cudaSuccess)
     return Status::success();
-  return internalError(call + " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) +
-                       ")");
+  const bool noGpu = e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver;
+  return Status(noGpu ? StatusCode::kUnavailable : StatusCode::kInternal,
+                call + " failed: " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
 }
 
 ncclRedOp_t ncclOp(Reduction reduction) {
