@@ -111,9 +111,7 @@ StatusOr<CudaDeviceInfo> probeCudaDevice(int device) {
     return unavailableError("no CUDA device: cudaGetDeviceCount found 0");
   if (device < 0 || device >= count)
     return unavailableError("no CUDA device " + std::to_string(device) +
-                            ": cudaGetDeviceCount "
-                            "found " +
-                            std::to_string(count));
+                            ": cudaGetDeviceCount found " + std::to_string(count));
   CudaDeviceInfo info;
   cudaDeviceProp prop{};
   FP8RT_RETURN_IF_ERROR(
