@@ -1,6 +1,7 @@
 //===- NcclGpuTest.cpp - the CUDA backend's collectives over NCCL ---------===//
 //
-// Needs a GPU: exits 77 (ctest: skipped) when cudaGetDeviceCount finds none.
+// Needs a GPU and NCCL: exits 77 (ctest: skipped) when cudaGetDeviceCount
+// finds no GPU or libnccl.so.2 cannot be loaded.
 // World size 1 on one GPU (docs/distributed.md, "NCCL"): an NCCL communicator
 // bootstrapped by the single-process communicator; all_reduce instructions
 // (avg, sum, max) run by the CUDA backend through it give what the CPU
@@ -152,6 +153,11 @@ int main(int argc, char **argv) {
   if (!device.ok()) {
     std::printf("skipped: %s\n", device.status().message().c_str());
     return 77; // ctest SKIP_RETURN_CODE
+  }
+  // libnccl is loaded, not linked: a GPU image without it cannot run these.
+  if (StatusOr<int> nccl = comm::ncclVersion(); !nccl.ok()) {
+    std::printf("skipped: %s\n", nccl.status().message().c_str());
+    return 77;
   }
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();

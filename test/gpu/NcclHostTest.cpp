@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 namespace {
@@ -35,6 +36,20 @@ TEST(NcclHost, LocalRankComesFromTheLauncher) {
   EXPECT_EQ(comm::localRankFromEnvironment(), 3);
   for (const char *name : kLocalRankVariables)
     unsetenv(name);
+}
+
+TEST(NcclHost, TheLibraryIsLoadedWhenNeeded) {
+  // Not linked: fp8-run starts without it; here it is installed (CUDA 13's
+  // toolkit), elsewhere the message says what to do.
+  StatusOr<int> version = comm::ncclVersion();
+  if (version.ok()) {
+    std::printf("  NCCL %d\n", *version);
+    EXPECT_GE(*version, 21000); // ncclAvg: 2.10
+  } else {
+    EXPECT_EQ(version.status().code(), StatusCode::kUnavailable);
+    EXPECT_NE(version.status().message().find("cannot load NCCL ("), std::string::npos)
+        << version.status().message();
+  }
 }
 
 TEST(NcclHost, WithoutAGpuCreatingACommunicatorFailsWithAStatus) {

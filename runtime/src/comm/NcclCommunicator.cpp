@@ -2,7 +2,8 @@
 //
 // f32 reductions with ncclSum / ncclAvg / ncclMax (NCCL averages itself, so
 // every rank holds the same bits), all-gathers as bytes (ncclUint8: any
-// dtype, FP8 codes included). docs/distributed.md, "NCCL".
+// dtype, FP8 codes included). docs/distributed.md, "NCCL". NCCL itself is
+// loaded by the first communicator (NcclApi.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,16 +46,18 @@ ncclRedOp_t ncclOp(Reduction reduction) {
 
 class NcclCommunicatorImpl final : public NcclCommunicator {
 public:
-  NcclCommunicatorImpl(ncclComm_t comm, int rank, int size, int device, double timeoutSeconds)
-      : comm_(comm), rank_(rank), size_(size), device_(device), timeout_(timeoutSeconds) {}
+  NcclCommunicatorImpl(const NcclApi &api, ncclComm_t comm, int rank, int size, int device,
+                       double timeoutSeconds)
+      : api_(api), comm_(comm), rank_(rank), size_(size), device_(device),
+        timeout_(timeoutSeconds) {}
   ~NcclCommunicatorImpl() override {
     if (comm_)
-      (void)ncclCommDestroy(comm_);
+      (void)api_.ncclCommDestroy(comm_);
   }
 
   std::string name() const override {
     int version = 0;
-    (void)ncclGetVersion(&version);
+    (void)api_.ncclGetVersion(&version);
     char text[96];
     std::snprintf(text, sizeof text, "NCCL %d.%d.%d (rank %d of %d, GPU %d)", version / 10000,
                   version / 100 % 100, version % 100, rank_, size_, device_);
@@ -67,27 +70,28 @@ public:
   Status allReduce(const float *in, float *out, size_t count, Reduction reduction,
                    void *stream) override {
     FP8RT_RETURN_IF_ERROR(usable());
-    return ncclStatus(ncclAllReduce(in, out, count, ncclFloat32, ncclOp(reduction), comm_,
-                                    static_cast<cudaStream_t>(stream)),
-                      "ncclAllReduce", comm_);
+    FP8RT_NCCL_RETURN_IF_ERROR(api_, ncclAllReduce, in, out, count, ncclFloat32, ncclOp(reduction),
+                               comm_, static_cast<cudaStream_t>(stream));
+    return Status::success();
   }
 
   Status reduceScatter(const float *in, float *out, size_t shardCount, Reduction reduction,
                        void *stream) override {
     FP8RT_RETURN_IF_ERROR(usable());
-    return ncclStatus(ncclReduceScatter(in, out, shardCount, ncclFloat32, ncclOp(reduction), comm_,
-                                        static_cast<cudaStream_t>(stream)),
-                      "ncclReduceScatter", comm_);
+    FP8RT_NCCL_RETURN_IF_ERROR(api_, ncclReduceScatter, in, out, shardCount, ncclFloat32,
+                               ncclOp(reduction), comm_, static_cast<cudaStream_t>(stream));
+    return Status::success();
   }
 
   Status allGather(const void *in, void *out, size_t shardBytes, void *stream) override {
     FP8RT_RETURN_IF_ERROR(usable());
-    return ncclStatus(
-        ncclAllGather(in, out, shardBytes, ncclUint8, comm_, static_cast<cudaStream_t>(stream)),
-        "ncclAllGather", comm_);
+    FP8RT_NCCL_RETURN_IF_ERROR(api_, ncclAllGather, in, out, shardBytes, ncclUint8, comm_,
+                               static_cast<cudaStream_t>(stream));
+    return Status::success();
   }
 
   Status synchronize(void *stream) override {
+    FP8RT_RETURN_IF_ERROR(usable());
     const auto start = std::chrono::steady_clock::now();
     cudaStream_t s = static_cast<cudaStream_t>(stream);
     for (int polls = 0;; ++polls) {
@@ -97,11 +101,11 @@ public:
       if (e != cudaErrorNotReady)
         return cudaCallStatus(e, "cudaStreamQuery");
       ncclResult_t async = ncclSuccess;
-      FP8RT_RETURN_IF_ERROR(
-          ncclStatus(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError", comm_));
+      FP8RT_NCCL_RETURN_IF_ERROR(api_, ncclCommGetAsyncError, comm_, &async);
       if (async != ncclSuccess && async != ncclInProgress) {
+        Status error = ncclStatus(api_, async, "an NCCL collective");
         abort();
-        return ncclStatus(async, "an NCCL collective").withContext("rank " + std::to_string(rank_));
+        return error.withContext("rank " + std::to_string(rank_));
       }
       const double waited =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -128,10 +132,11 @@ private:
     return Status::success();
   }
   void abort() {
-    (void)ncclCommAbort(comm_);
+    (void)api_.ncclCommAbort(comm_);
     comm_ = nullptr;
   }
 
+  const NcclApi &api_;
   ncclComm_t comm_;
   const int rank_, size_, device_;
   const double timeout_;
@@ -148,15 +153,23 @@ createNcclCommunicator(Communicator &bootstrap, int device, double timeoutSecond
         "rank " + std::to_string(bootstrap.rank()) + ": GPU " + std::to_string(device) +
         " (the rank's local index) but this host has " + std::to_string(devices) +
         " GPU(s); start at most one rank per GPU on each host");
+  FP8RT_ASSIGN_OR_RETURN(const NcclApi *api, loadNccl());
   FP8RT_RETURN_IF_ERROR(cudaCallStatus(cudaSetDevice(device), "cudaSetDevice"));
   ncclUniqueId id{};
   if (bootstrap.rank() == 0)
-    FP8RT_NCCL_RETURN_IF_ERROR(ncclGetUniqueId(&id));
+    FP8RT_NCCL_RETURN_IF_ERROR(*api, ncclGetUniqueId, &id);
   FP8RT_RETURN_IF_ERROR(bootstrap.broadcast(&id, sizeof id, 0));
   ncclComm_t comm = nullptr;
-  FP8RT_NCCL_RETURN_IF_ERROR(ncclCommInitRank(&comm, bootstrap.size(), id, bootstrap.rank()));
-  return std::unique_ptr<NcclCommunicator>(
-      new NcclCommunicatorImpl(comm, bootstrap.rank(), bootstrap.size(), device, timeoutSeconds));
+  FP8RT_NCCL_RETURN_IF_ERROR(*api, ncclCommInitRank, &comm, bootstrap.size(), id, bootstrap.rank());
+  return std::unique_ptr<NcclCommunicator>(new NcclCommunicatorImpl(
+      *api, comm, bootstrap.rank(), bootstrap.size(), device, timeoutSeconds));
+}
+
+StatusOr<int> ncclVersion() {
+  FP8RT_ASSIGN_OR_RETURN(const NcclApi *api, loadNccl());
+  int version = 0;
+  FP8RT_NCCL_RETURN_IF_ERROR(*api, ncclGetVersion, &version);
+  return version;
 }
 
 int localRankFromEnvironment() {

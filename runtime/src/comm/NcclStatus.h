@@ -9,36 +9,33 @@
 #ifndef FP8RT_SRC_COMM_NCCLSTATUS_H
 #define FP8RT_SRC_COMM_NCCLSTATUS_H
 
-#include "fp8rt/Status.h"
-
-#include <nccl.h>
+#include "NcclApi.h"
 
 #include <string>
 
 namespace fp8rt::comm {
 
-/// "call failed: ncclUnhandledCudaError (unhandled cuda error ...)" plus
-/// NCCL's last message when there is one. A system or remote error (a peer
-/// gone) is kUnavailable, an invalid argument kInvalidArgument, the rest
-/// kInternal.
-inline Status ncclStatus(ncclResult_t r, const std::string &call, ncclComm_t comm = nullptr) {
+/// "call failed: unhandled cuda error (...)" plus NCCL's last message when
+/// there is one. A system or remote error (a peer gone) is kUnavailable, an
+/// invalid argument or usage kInvalidArgument, the rest kInternal.
+inline Status ncclStatus(const NcclApi &api, ncclResult_t r, const std::string &call) {
   if (r == ncclSuccess)
     return Status::success();
   const StatusCode code = r == ncclSystemError || r == ncclRemoteError ? StatusCode::kUnavailable
                           : r == ncclInvalidArgument || r == ncclInvalidUsage
                               ? StatusCode::kInvalidArgument
                               : StatusCode::kInternal;
-  std::string message = call + " failed: " + ncclGetErrorString(r);
-  if (const char *last = ncclGetLastError(comm); last && *last)
+  std::string message = call + " failed: " + api.ncclGetErrorString(r);
+  if (const char *last = api.ncclGetLastError(nullptr); last && *last)
     message += std::string(" (") + last + ")";
   return Status(code, message);
 }
 
 } // namespace fp8rt::comm
 
-/// Returns from the enclosing function when an NCCL call fails; the message
-/// names the call as written.
-#define FP8RT_NCCL_RETURN_IF_ERROR(call)                                                           \
-  FP8RT_RETURN_IF_ERROR(::fp8rt::comm::ncclStatus((call), #call))
+/// FP8RT_NCCL_RETURN_IF_ERROR(api, ncclGetUniqueId, &id): calls
+/// api.ncclGetUniqueId(&id) and returns "ncclGetUniqueId failed: ..." on error.
+#define FP8RT_NCCL_RETURN_IF_ERROR(api, function, ...)                                             \
+  FP8RT_RETURN_IF_ERROR(::fp8rt::comm::ncclStatus((api), (api).function(__VA_ARGS__), #function))
 
 #endif // FP8RT_SRC_COMM_NCCLSTATUS_H

@@ -58,6 +58,11 @@ public:
 StatusOr<std::unique_ptr<NcclCommunicator>>
 createNcclCommunicator(Communicator &bootstrap, int device, double timeoutSeconds);
 
+/// The version of NCCL (2.28.9 as 22809) that communicators use, loading the
+/// library if no communicator has yet (it is loaded with dlopen, not linked:
+/// docs/distributed.md, "NCCL"), or kUnavailable saying why it cannot be.
+StatusOr<int> ncclVersion();
+
 /// The rank's index among the ranks of its host, which picks its GPU: from
 /// the launcher's environment (OMPI_COMM_WORLD_LOCAL_RANK, SLURM_LOCALID,
 /// MPI_LOCALRANKID, LOCAL_RANK); 0 when none says.
