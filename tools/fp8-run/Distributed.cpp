@@ -232,9 +232,12 @@ int Ranks::finish(int code) {
   if (communicator_ && code != 0 && communicator_->size() > 1) {
     std::cout.flush();
     const int64_t step = step_;
-    std::fprintf(stderr, "fp8-run: rank %d of %d failed %s; ending the job\n",
-                 communicator_->rank(), communicator_->size(),
-                 step > 0 ? ("at step " + std::to_string(step)).c_str() : "before the first step");
+    // A rank stopped by a signal (128 + it) said so in the handler.
+    if (code < 128)
+      std::fprintf(stderr, "fp8-run: rank %d of %d failed %s; ending the job\n",
+                   communicator_->rank(), communicator_->size(),
+                   step > 0 ? ("at step " + std::to_string(step)).c_str()
+                            : "before the first step");
     std::fflush(stderr);
     fp8rt::comm::abortMpiJob(code);
   }
