@@ -83,6 +83,8 @@ Training options:
   --init-from=CKPT          load the parameters only (fine-tuning); also a Hugging Face
                             model.safetensors, model.safetensors.index.json or their directory
   --dump=STEP:FILE          write step STEP's batch, parameters, gradients and loss
+  --collective-timeout=S    under mpirun: end the job when one collective waits longer
+                            than S seconds (a rank died or hangs; default 600)
   --plot=FILE.svg           after training, an SVG of loss, lr, grad norm and the FP8
                             amax/scale of every tensor (of the whole --log when given)
 
@@ -144,6 +146,7 @@ struct Args {
   std::string plotLog, plotOutput; ///< --plot-log and its -o
   std::string backend = "auto";
   std::string fastAccum = "as-compiled"; ///< --fast-accum, checked by parseArgs
+  double collectiveTimeout = 600;        ///< --collective-timeout, seconds
   fp8rt::TrainOptions train;
   fp8rt::GenerateOptions generate; ///< --init-from and --seed are taken from `train`
 };
@@ -182,6 +185,15 @@ std::string setFastAccum(const std::string &value, Args &args, CommandLine &) {
   if (value != "as-compiled" && value != "on" && value != "off")
     return "--fast-accum=" + value + ": expected as-compiled, on or off";
   args.fastAccum = value;
+  return "";
+}
+
+std::string setCollectiveTimeout(const std::string &value, Args &args, CommandLine &) {
+  char *end = nullptr;
+  const double t = std::strtod(value.c_str(), &end);
+  if (end != value.c_str() + value.size() || !(t > 0) || !std::isfinite(t))
+    return "--collective-timeout=" + value + ": expected a positive number of seconds";
+  args.collectiveTimeout = t;
   return "";
 }
 
@@ -311,6 +323,7 @@ const Flag kFlags[] = {
     {"--resume", &TrainOptions::resumePath},
     {"--init-from", &TrainOptions::initFromPath},
     {"--dump", nullptr, nullptr, setDump},
+    {"--collective-timeout", nullptr, nullptr, setCollectiveTimeout},
     {"--prepare", nullptr, nullptr, setPrepare},
     {"--plot", nullptr, nullptr, setPlot},
     {"--plot-log", nullptr, nullptr, setPlotLog},
@@ -491,7 +504,7 @@ int parseArgs(int argc, char **argv, Args &args) {
 
 /// --backend: auto takes the GPU when one is usable, else the CPU; cuda
 /// insists. Prints one line naming the backend and why it was chosen.
-int selectBackend(const Args &args, const fp8rt::Program &program,
+int selectBackend(const Args &args, const fp8rt::Program &program, fp8run::Ranks &ranks,
                   std::unique_ptr<fp8rt::Backend> &backend) {
   const std::string &choice = args.backend;
   std::string why = "--backend=cpu";
@@ -519,6 +532,8 @@ int selectBackend(const Args &args, const fp8rt::Program &program,
       options.fastAccum = args.fastAccum == "on"    ? fp8rt::cuda::FastAccum::On
                           : args.fastAccum == "off" ? fp8rt::cuda::FastAccum::Off
                                                     : fp8rt::cuda::FastAccum::AsCompiled;
+      if (std::string message = ranks.setUpCuda(options); !message.empty())
+        return error(message);
       fp8rt::StatusOr<std::unique_ptr<fp8rt::Backend>> cuda =
           fp8rt::cuda::createCudaBackend(options);
       if (!cuda.ok())
@@ -534,6 +549,7 @@ int selectBackend(const Args &args, const fp8rt::Program &program,
     why = device.status().message() + "; using the CPU backend";
 #else
     (void)program;
+    (void)ranks;
     if (choice == "cuda")
       return error("--backend=cuda: this fp8-run was built without the CUDA toolkit; use "
                    "--backend=cpu or auto");
@@ -621,6 +637,8 @@ extern "C" void onStopSignal(int signal) {
   static const char message[] =
       "\nfp8-run: stopping after the current step (press Ctrl-C again to stop at once)\n";
   (void)!::write(2, message, sizeof message - 1);
+  if (const char *note = fp8run::signalNote()) // rank and step of a job of several
+    (void)!::write(2, note, std::strlen(note));
 }
 
 /// Catches SIGINT and SIGTERM, except a SIGINT the shell ignores for a
@@ -707,7 +725,7 @@ int main(int argc, char **argv) {
   // Under mpirun: this process is one rank of a data-parallel job.
   fp8run::Ranks ranks;
   if (args.mode == Args::Mode::Train)
-    if (std::string message = ranks.start(&argc, &argv); !message.empty())
+    if (std::string message = ranks.start(&argc, &argv, args.collectiveTimeout); !message.empty())
       return error(message);
   if (std::string message = ranks.prepare(args.program, args.train, args.plotPath);
       !message.empty())
@@ -728,7 +746,7 @@ int main(int argc, char **argv) {
   if (args.mode == Args::Mode::Generate) {
     // stdout is the generated text's: the backend line goes to stderr.
     std::streambuf *text = std::cout.rdbuf(std::cerr.rdbuf());
-    int code = selectBackend(args, *program, backend);
+    int code = selectBackend(args, *program, ranks, backend);
     std::cout.rdbuf(text);
     if (code != kExitOk)
       return code;
@@ -737,7 +755,7 @@ int main(int argc, char **argv) {
     std::cout.flush();
     return tokens.ok() ? kExitOk : error(tokens.status().message());
   }
-  if (int code = selectBackend(args, *program, backend); code != kExitOk)
+  if (int code = selectBackend(args, *program, ranks, backend); code != kExitOk)
     return ranks.finish(code);
 
   installStopHandlers(/*atOnce=*/false);

@@ -69,6 +69,9 @@ struct TrainOptions {
   /// Called with each step's JSONL record (as --log writes it, without the
   /// newline), whether or not logPath is set: fp8-run --plot collects them.
   std::function<void(const std::string &record)> onRecord;
+  /// Called with each optimizer step's number before it runs: fp8-run's
+  /// collective watchdog names the step it reports.
+  std::function<void(int64_t step)> onStepBegin;
 };
 
 struct TrainSummary {
@@ -78,7 +81,8 @@ struct TrainSummary {
   double meanLast10 = 0;   ///< mean loss of the last (up to) 10 steps
   double bestValLoss = -1; ///< -1: no evaluation ran
   double lastValLoss = -1;
-  double tokensPerSecond = 0; ///< training steps only (no eval, no saves)
+  double tokensPerSecond = 0; ///< this rank's; training steps only (no eval, no saves)
+  int ranks = 1;              ///< of the job: its tokens/s is ranks x tokensPerSecond
   double wallSeconds = 0;
   /// The synthetic corpus's loss floor (nats/token), -1 for a token file.
   double lossFloor = -1;

@@ -83,7 +83,7 @@ Status CudaBackend::load(const Program &program) {
   return Status::success();
 }
 
-StatusOr<CudaDeviceInfo> probeCudaDevice() {
+StatusOr<CudaDeviceInfo> probeCudaDevice(int device) {
   int count = 0; // left untouched when the call fails
   cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
@@ -109,10 +109,14 @@ StatusOr<CudaDeviceInfo> probeCudaDevice() {
   }
   if (count == 0)
     return unavailableError("no CUDA device: cudaGetDeviceCount found 0");
+  if (device < 0 || device >= count)
+    return unavailableError("no CUDA device " + std::to_string(device) +
+                            ": cudaGetDeviceCount found " + std::to_string(count));
   CudaDeviceInfo info;
   cudaDeviceProp prop{};
-  FP8RT_RETURN_IF_ERROR(cudaStatus(cudaGetDeviceProperties(&prop, 0), "cudaGetDeviceProperties"));
-  info.device = 0;
+  FP8RT_RETURN_IF_ERROR(
+      cudaStatus(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties"));
+  info.device = device;
   info.name = prop.name;
   info.major = prop.major;
   info.minor = prop.minor;
@@ -141,7 +145,7 @@ Status checkDeviceFor(const Program &program, const CudaDeviceInfo &device) {
 }
 
 StatusOr<std::unique_ptr<Backend>> createCudaBackend(const CudaBackendOptions &options) {
-  FP8RT_ASSIGN_OR_RETURN(CudaDeviceInfo device, probeCudaDevice());
+  FP8RT_ASSIGN_OR_RETURN(CudaDeviceInfo device, probeCudaDevice(options.device));
   CudaBackendOptions o = options;
   if (const char *sync = std::getenv("FP8RT_CUDA_SYNC"); sync && std::strcmp(sync, "0") != 0)
     o.debugSync = true;

@@ -13,6 +13,7 @@ namespace fp8rt::cuda {
 
 Status CudaBackend::planFunctions(const Program &program) {
   copies_.clear();
+  collectives_.clear();
   functions_.clear();
   size_t kernel = 0, gemm = 0;
   for (const Function &f : program.functions) {
@@ -54,11 +55,11 @@ Status CudaBackend::planFunctions(const Program &program) {
         mark(inst.copy.target);
         break;
       }
-      case Instruction::Kind::AllReduce:
-        return unimplementedError(f.name + ": instruction " + std::to_string(i) +
-                                  " (all_reduce): NCCL collectives not built yet; "
-                                  "data-parallel programs run on the cpu backend "
-                                  "(docs/distributed.md)");
+      case Instruction::Kind::AllReduce: // CudaCollectives.cpp
+        FP8RT_RETURN_IF_ERROR(planCollective(program, f, i, step));
+        plan.collectives = true;
+        mark(inst.copy.target);
+        break;
       }
       step.label = "instruction " + std::to_string(i) + " (" + step.label + ")";
       plan.steps.push_back(std::move(step));
@@ -100,8 +101,8 @@ Status CudaBackend::enqueue(const FunctionPlan &plan, bool syncEach) {
     case Instruction::Kind::Copy:
       s = enqueueCopy(copies_[step.index]);
       break;
-    case Instruction::Kind::AllReduce: // refused when planned
-      s = unimplementedError("NCCL collectives not built yet");
+    case Instruction::Kind::AllReduce:
+      s = enqueueCollective(collectives_[step.index]);
       break;
     }
     if (s.ok() && syncEach)
@@ -143,6 +144,9 @@ Status CudaBackend::run(const Function &function) {
     FP8RT_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(mirror + mirrorOffset_[b], at(b),
                                                program_->buffers[b].bytes(), cudaMemcpyDeviceToHost,
                                                stream_));
+  // Collectives wait for the other ranks: with a timeout (NcclCommunicator.h).
+  if (plan->collectives)
+    FP8RT_RETURN_IF_ERROR(options_.collectives->synchronize(stream_).withContext(function.name));
   cudaError_t e = cudaStreamSynchronize(stream_);
   if (e != cudaSuccess)
     return cudaStatus(e, function.name + " failed on the GPU (run with FP8RT_CUDA_SYNC=1 to "

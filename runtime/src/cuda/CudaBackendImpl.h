@@ -6,7 +6,8 @@
 //   CudaBackendKernels.cpp  kernel generation, NVRTC and the cubin cache,
 //                           module loading, kernel launches;
 //   CudaBackendGemms.cpp    cuBLASLt plans and the FP8 scale staging kernel;
-//   CudaBackendGraph.cpp    each function's steps, CUDA graph capture, run.
+//   CudaBackendGraph.cpp    each function's steps, CUDA graph capture, run;
+//   CudaCollectives.cpp     collective instructions through NCCL.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +17,7 @@
 #include "CublasLtMatmul.h"
 #include "CudaStatus.h"
 #include "fp8rt/TokenBounds.h"
+#include "fp8rt/comm/NcclCommunicator.h"
 #include "fp8rt/cuda/CudaBackend.h"
 #include "fp8rt/cuda/KernelCodegen.h"
 
@@ -88,9 +90,18 @@ struct CopyPlan {
   bool overlaps = false;
 };
 
+/// A collective instruction (all_reduce) on the device arena.
+struct CollectivePlan {
+  Instruction::Kind kind = Instruction::Kind::AllReduce;
+  const void *source = nullptr;
+  void *target = nullptr;
+  uint64_t sourceElements = 0, targetElements = 0, sourceBytes = 0;
+  Reduction reduction = Reduction::Avg;
+};
+
 struct Step {
   Instruction::Kind kind = Instruction::Kind::Kernel;
-  size_t index = 0;  ///< into kernels_, gemms_ or copies_
+  size_t index = 0;  ///< into kernels_, gemms_, copies_ or collectives_
   std::string label; ///< "instruction 12 (kernel k12_layer_norm)"
 };
 
@@ -99,6 +110,7 @@ struct FunctionPlan {
   std::vector<Step> steps;
   std::vector<uint32_t> readback; ///< output and metric buffers it writes
   cudaGraphExec_t graph = nullptr;
+  bool collectives = false; ///< run() waits through the NCCL communicator
 };
 
 class CudaBackend final : public Backend {
@@ -129,6 +141,8 @@ private:
   Status enqueueKernel(const KernelPlan &k);
   Status enqueueGemm(const GemmPlan &g);
   Status enqueueCopy(const CopyPlan &c);
+  Status planCollective(const Program &program, const Function &f, size_t i, Step &step);
+  Status enqueueCollective(const CollectivePlan &c);
 
   uint8_t *at(uint32_t buffer) const { return arena_ + program_->buffers[buffer].offset; }
 
@@ -152,6 +166,7 @@ private:
   std::vector<KernelPlan> kernels_;
   std::vector<GemmPlan> gemms_;
   std::vector<CopyPlan> copies_;
+  std::vector<CollectivePlan> collectives_;
   std::vector<FunctionPlan> functions_;
   /// Buffers that kernels read as token ids: write() checks their data,
   /// since the generated kernels turn an id outside the table into NaN where

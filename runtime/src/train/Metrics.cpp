@@ -122,6 +122,10 @@ std::string jsonlRecord(const StepRecord &r) {
   json.integer("tokens", r.tokens)
       .number("tokens_per_s", r.tokensPerSecond, 6)
       .number("step_time_ms", r.stepSeconds * 1e3, 6);
+  if (r.ranks > 1) // the whole job (docs/distributed.md, "Throughput")
+    json.integer("world_size", r.ranks)
+        .integer("job_tokens", r.tokens * r.ranks)
+        .number("job_tokens_per_s", r.tokensPerSecond * double(r.ranks), 6);
   // Keys added later: between the throughput and the metrics, which stay last.
   writeThroughput(json, r.throughput);
   if (r.lossFloor >= 0)

@@ -72,8 +72,12 @@ struct StepRecord {
   std::optional<float> gradNorm; ///< when train_step returns one
   std::optional<float> lr;       ///< when train_step returns one
   std::optional<double> valLoss; ///< when the step evaluated
-  int64_t tokens = 0;            ///< tokens per step
-  double tokensPerSecond = 0;    ///< over the session's steps so far
+  int64_t tokens = 0;            ///< this rank's tokens per step
+  double tokensPerSecond = 0;    ///< this rank's, over the session's steps so far
+  /// Ranks of the job (data parallel): each trains `tokens` per step in the
+  /// same time (the all-reduces keep them in step), so the job's tokens/s is
+  /// ranks x tokensPerSecond.
+  int64_t ranks = 1;
   double stepSeconds = 0;
   StepMetrics metrics;
   Throughput throughput;

@@ -38,7 +38,11 @@ void printProgress(std::ostream &out, const StepRecord &r, int64_t totalSteps, d
     out << "  lr " << formatNumber("%.3e", *r.lr);
   if (r.gradNorm)
     out << "  grad_norm " << formatNumber("%.4f", *r.gradNorm);
-  out << "  " << formatNumber("%.0f", r.tokensPerSecond) << " tok/s";
+  if (r.ranks > 1) // the job's, then each rank's (docs/distributed.md, "Throughput")
+    out << "  " << formatNumber("%.0f", r.tokensPerSecond * double(r.ranks)) << " tok/s ("
+        << formatNumber("%.0f", r.tokensPerSecond) << " per rank)";
+  else
+    out << "  " << formatNumber("%.0f", r.tokensPerSecond) << " tok/s";
   if (const Throughput &t = r.throughput; t.flopsPerToken > 0) {
     out << "  " << formatNumber("%.3g", double(t.flopsPerToken) / 1e6) << " MFLOP/tok  "
         << formatNumber("%.3g", t.achievedTFlops) << " TFLOP/s";
@@ -55,9 +59,12 @@ void printProgress(std::ostream &out, const StepRecord &r, int64_t totalSteps, d
 void printSummary(std::ostream &out, const TrainSummary &summary, size_t lastN) {
   out << "done: steps " << summary.firstStep << "-" << summary.lastStep << " in "
       << formatNumber("%.1f", summary.wallSeconds) << " s, "
-      << formatNumber("%.0f", summary.tokensPerSecond) << " tok/s; final loss "
-      << formatNumber("%.4f", summary.finalLoss) << ", mean of last " << lastN << " "
-      << formatNumber("%.4f", summary.meanLast10);
+      << formatNumber("%.0f", summary.tokensPerSecond * double(summary.ranks)) << " tok/s";
+  if (summary.ranks > 1)
+    out << " (" << formatNumber("%.0f", summary.tokensPerSecond) << " per rank, " << summary.ranks
+        << " ranks)";
+  out << "; final loss " << formatNumber("%.4f", summary.finalLoss) << ", mean of last " << lastN
+      << " " << formatNumber("%.4f", summary.meanLast10);
   if (summary.bestValLoss >= 0)
     out << ", best val loss " << formatNumber("%.4f", summary.bestValLoss);
   out << "\n";

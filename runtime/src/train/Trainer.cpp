@@ -58,6 +58,8 @@ public:
       if (stopRequested())
         break;
       StepRecord record;
+      if (options_.onStepBegin)
+        options_.onStepBegin(step);
       FP8RT_RETURN_IF_ERROR(trainStep(step, record));
       if (!record.stopping() && evaluationDue(step))
         FP8RT_RETURN_IF_ERROR(evaluate(step, record));
@@ -302,8 +304,10 @@ void Run::printPlan() {
            << "with N > " << startStep_ << "\n";
     return;
   }
-  out_ << "training steps " << startStep_ + 1 << " to " << totalSteps_ << ": " << accum_ << " x "
-       << batch_ << " x " << seqLen_ << " = " << accum_ * batch_ * seqLen_ << " tokens per step\n";
+  const int ranks = comm::processCommunicator().size();
+  out_ << "training steps " << startStep_ + 1 << " to " << totalSteps_ << ": "
+       << (ranks > 1 ? std::to_string(ranks) + " ranks x " : "") << accum_ << " x " << batch_
+       << " x " << seqLen_ << " = " << ranks * accum_ * batch_ * seqLen_ << " tokens per step\n";
   const int64_t scheduleEnd = program_.info.totalSteps;
   if (scheduleEnd > 0 && totalSteps_ > scheduleEnd)
     out_ << "warning: training to step " << totalSteps_
@@ -360,6 +364,7 @@ Status Run::trainStep(int64_t step, StepRecord &record) {
                            trainer::countNonfinite(program_, backend_, train_.grads));
   }
   record.tokens = accum_ * batch_ * seqLen_;
+  record.ranks = comm::processCommunicator().size();
   record.tokensPerSecond = double(stepsRun_ * record.tokens) / std::max(trainSeconds_, 1e-9);
   record.throughput = trainer::stepThroughput(program_, backend_, record.tokensPerSecond);
   record.lossFloor = data_->lossFloor();
@@ -578,6 +583,7 @@ StatusOr<TrainSummary> Run::finish(Clock::time_point wallStart) {
   summary_.tokensPerSecond =
       double(stepsRun_ * accum_ * batch_ * seqLen_) / std::max(trainSeconds_, 1e-9);
   summary_.wallSeconds = secondsSince(wallStart);
+  summary_.ranks = comm::processCommunicator().size();
 
   if (stepsRun_ == 0) // printPlan said why, or reportStop
     return summary_;

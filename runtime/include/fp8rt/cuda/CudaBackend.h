@@ -23,9 +23,13 @@
 #include <memory>
 #include <string>
 
+namespace fp8rt::comm {
+class NcclCommunicator;
+} // namespace fp8rt::comm
+
 namespace fp8rt::cuda {
 
-/// The GPU the backend would use (device 0).
+/// The GPU the backend would use (device 0, or CudaBackendOptions::device).
 struct CudaDeviceInfo {
   int device = 0;
   std::string name;         ///< "NVIDIA H100 80GB HBM3"
@@ -38,7 +42,7 @@ struct CudaDeviceInfo {
 /// Device 0, or an kUnavailable error that says why there is no usable GPU
 /// ("no NVIDIA driver", "NVIDIA driver 12.4 but no GPU (...)", a driver older
 /// than the runtime, "no CUDA device: cudaGetDeviceCount found 0", ...).
-StatusOr<CudaDeviceInfo> probeCudaDevice();
+StatusOr<CudaDeviceInfo> probeCudaDevice(int device = 0);
 /// probeCudaDevice's error message, or "" when device 0 is usable.
 std::string cudaUnavailableReason();
 
@@ -61,6 +65,12 @@ struct CudaBackendOptions {
   /// Run each instruction directly and synchronise after it instead of
   /// replaying a CUDA graph: slow, but an error names its instruction.
   bool debugSync = false;
+  /// The GPU to run on: fp8-run under mpirun gives each rank its local index.
+  int device = 0;
+  /// The job's NCCL communicator, through which `all_reduce` instructions
+  /// run (CudaCollectives.cpp); not owned, it outlives the backend. nullptr:
+  /// a program with a collective is refused at load.
+  comm::NcclCommunicator *collectives = nullptr;
 };
 
 /// A CUDA backend on device 0, or the reason there is none (probeCudaDevice).
