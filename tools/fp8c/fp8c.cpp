@@ -7,7 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "fp8c/Analysis/GemmReport.h"
+#include "fp8c/Analysis/LossChunkReport.h"
 #include "fp8c/Analysis/MemoryReport.h"
+#include "fp8c/Dialect/Train/Transforms/ChunkLoss.h"
 #include "fp8c/Frontend/BuildForwardGraph.h"
 #include "fp8c/Frontend/HfConfig.h"
 #include "fp8c/Pipelines/Pipelines.h"
@@ -100,6 +102,12 @@ static cl::opt<bool> memoryReport(
              "split into parameters, optimizer state, FP8 scaling state, activations,\n"
              "FP8 copies, and the cuBLASLt workspace (docs/memory-plan.md)"),
     cl::cat(fp8cCategory));
+
+static cl::opt<std::string> lossChunkTokens(
+    "loss-chunk-tokens",
+    cl::desc("Tokens per chunk of lm_head and the loss: auto, 0 (off) or a divisor of\n"
+             "batch_size x seq_len; overrides train.loss_chunk_tokens (docs/memory-plan.md)"),
+    cl::value_desc("auto|0|N"), cl::cat(fp8cCategory));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "fp8c") << message << "\n";
@@ -312,6 +320,13 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
+  if (lossChunkTokens.getNumOccurrences())
+    if (std::string error = fp8c::train::setLossChunkTokens(*module, lossChunkTokens);
+        !error.empty())
+      return fail("--loss-chunk-tokens: " + error);
+  // --memory-report compiles the input again with the loss whole, for the peak before chunking.
+  OwningOpRef<ModuleOp> beforePipeline = memoryReport ? module->clone() : nullptr;
+
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
     return 1;
@@ -349,6 +364,15 @@ int main(int argc, char **argv) {
   }
   if (memoryReport) {
     fp8c::rt::printMemoryReport(*module, output->os());
+    auto compileWhole = [&](ModuleOp whole) {
+      fp8c::train::setLossChunkTokens(whole, "0");
+      PassManager again(&context);
+      fp8c::buildPipeline(again, from, *stage);
+      return again.run(whole);
+    };
+    if (failed(
+            fp8c::rt::printLossChunkReport(*module, *beforePipeline, compileWhole, output->os())))
+      return 1;
     output->keep();
     return 0;
   }
