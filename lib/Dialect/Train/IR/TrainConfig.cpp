@@ -83,13 +83,13 @@ const KeySpec distributedKeys[] = {{"strategy", Kind::String}, {"world_size", Ki
 const KeySpec configKeys[] = {{"model", Kind::Section, modelKeys},
                               {"batch_size", Kind::Integer},
                               {"grad_accum_steps", Kind::Integer},
-                              {"loss_chunk_tokens", Kind::Integer},
                               {"precision", Kind::String},
                               {"optimizer", Kind::Section, optimizerKeys},
                               {"lr_schedule", Kind::Section, lrScheduleKeys},
                               {"init", Kind::Section, initKeys},
                               {"fp8", Kind::Section, fp8Keys},
-                              {"distributed", Kind::Section, distributedKeys}};
+                              {"distributed", Kind::Section, distributedKeys},
+                              {"loss_chunk_tokens", Kind::Integer}};
 
 StringRef describe(Kind kind) {
   switch (kind) {

@@ -120,6 +120,29 @@ int64_t autoChunkTokens(int64_t tokens, int64_t tokenBytes) {
   return best;
 }
 
+/// Tokens [first, first + count) of `targets` ([..., seq]) as a [count] tensor.
+/// The whole rows that hold them are sliced first: a reshape of the targets
+/// argument itself would be a second view of an input buffer, which the
+/// program file cannot name twice; a slice is a small scratch copy.
+Value sliceTokens(OpBuilder &b, Location loc, Value targets, int64_t first, int64_t count) {
+  auto type = cast<RankedTensorType>(targets.getType());
+  int64_t rowTokens = type.getNumElements() / type.getShape().front(); // per index of dim 0
+  int64_t firstRow = first / rowTokens, endRow = (first + count + rowTokens - 1) / rowTokens;
+  SmallVector<int64_t> shape(type.getShape());
+  shape[0] = endRow - firstRow;
+  Value rows = SliceOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), targets,
+                               b.getI64IntegerAttr(0), b.getI64IntegerAttr(firstRow),
+                               b.getI64IntegerAttr(endRow - firstRow));
+  int64_t rowsTokens = (endRow - firstRow) * rowTokens;
+  auto flatType = RankedTensorType::get({rowsTokens}, type.getElementType());
+  Value flat = ReshapeOp::create(b, loc, flatType, rows);
+  if (rowsTokens == count)
+    return flat;
+  return SliceOp::create(b, loc, RankedTensorType::get({count}, type.getElementType()), flat,
+                         b.getI64IntegerAttr(0), b.getI64IntegerAttr(first - firstRow * rowTokens),
+                         b.getI64IntegerAttr(count));
+}
+
 /// The group as `chunks` forward-and-backward groups of `chunkTokens` tokens,
 /// each next to the other so that the planner frees chunk c before chunk c+1.
 void rewriteGroup(LossGroup &g, int64_t chunks, int64_t chunkTokens) {
@@ -134,9 +157,8 @@ void rewriteGroup(LossGroup &g, int64_t chunks, int64_t chunkTokens) {
     return RankedTensorType::get(shape, element);
   };
   Type f32 = b.getF32Type();
-  Type hElement = hType.getElementType(), index = getElementTypeOrSelf(targets.getType());
+  Type hElement = hType.getElementType();
   Value hFlat = ReshapeOp::create(b, loc, tensor({tokens, width}, hElement), h);
-  Value targetsFlat = ReshapeOp::create(b, loc, tensor({tokens}, index), targets);
   auto scalar = tensor({}, f32);
   Value perChunk = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(scalar, b.getF32FloatAttr(1.0f / float(chunks)).getValue()));
@@ -152,8 +174,7 @@ void rewriteGroup(LossGroup &g, int64_t chunks, int64_t chunkTokens) {
                 size = b.getI64IntegerAttr(chunkTokens);
     Value hChunk =
         SliceOp::create(b, loc, tensor({chunkTokens, width}, hElement), hFlat, dim0, offset, size);
-    Value targetsChunk =
-        SliceOp::create(b, loc, tensor({chunkTokens}, index), targetsFlat, dim0, offset, size);
+    Value targetsChunk = sliceTokens(b, loc, targets, c * chunkTokens, chunkTokens);
     auto logits =
         LinearOp::create(b, loc, tensor({chunkTokens, vocab}, logitsType.getElementType()), hChunk,
                          weight, Value(), g.logits.getNameAttr());
@@ -186,8 +207,9 @@ void rewriteGroup(LossGroup &g, int64_t chunks, int64_t chunkTokens) {
   }
   Value loss = MulScalarOp::create(b, loc, lossSum, perChunk);
   g.loss.getResult().replaceAllUsesWith(loss);
-  g.dgrad.getResult().replaceAllUsesWith(
-      ReshapeOp::create(b, loc, g.dgrad.getType(), dh).getResult());
+  if (dh.getType() != g.dgrad.getType())
+    dh = ReshapeOp::create(b, loc, g.dgrad.getType(), dh);
+  g.dgrad.getResult().replaceAllUsesWith(dh);
   g.wgrad.getResult().replaceAllUsesWith(ConvertOp::create(b, loc, wgradType, dw).getResult());
   Operation *hView = g.wgrad.getRhs().getDefiningOp();
   for (Operation *op : {g.wgrad.getOperation(), g.dgrad.getOperation(), g.gradView.getOperation(),
@@ -229,6 +251,10 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
         if (failed(chunk(func, grad, requested)))
           return signalPassFailure();
     }
+    // The key is consumed here: each function records what it did, and a loss left in one
+    // chunk compiles to the very program (and train.config) it was without the key.
+    if (requested)
+      setLossChunkTokens(module, "auto");
   }
 
   LogicalResult chunk(func::FuncOp func, SoftmaxCrossEntropyGradOp grad, IntegerAttr requested) {
@@ -249,10 +275,11 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
       return leaveReason("train.loss_chunk_tokens is 0");
     int64_t chunkTokens = requested ? requested.getInt() : autoChunkTokens(tokens, tokenBytes);
     if (chunkTokens < 0 || tokens % chunkTokens != 0)
-      return func.emitError() << "train.loss_chunk_tokens (--loss-chunk-tokens) = " << chunkTokens
-                              << " must divide the " << tokens
-                              << " tokens of a micro-batch (batch_size x seq_len): one of "
-                              << describeDivisors(tokens) << ", or 0 (off) or auto";
+      return emitError(func.getLoc())
+             << "train.loss_chunk_tokens (--loss-chunk-tokens) = " << chunkTokens
+             << " must divide the " << tokens
+             << " tokens of a micro-batch (batch_size x seq_len): one of "
+             << describeDivisors(tokens) << ", or 0 (off) or auto";
     std::string reason;
     FailureOr<LossGroup> group = matchGroup(grad, func->getParentOfType<ModuleOp>(), reason);
     if (failed(group))
