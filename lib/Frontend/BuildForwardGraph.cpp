@@ -124,6 +124,9 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
                                                   b.getNamedAttr("seed", i64(t.init.seed))})),
       b.getNamedAttr("fp8", b.getDictionaryAttr(fp8)),
   };
+  // Only a written value: programs without the key stay as they were.
+  if (t.lossChunkTokens)
+    top.push_back(b.getNamedAttr("loss_chunk_tokens", i64(*t.lossChunkTokens)));
   // Only a written section: single-process programs stay as they were.
   const DistributedSection &d = config.distributed;
   if (d.present)

@@ -2,17 +2,47 @@
 
 #include "ConfigSection.h"
 
+#include "fp8c/Dialect/Train/Transforms/ChunkLoss.h"
+
 using namespace fp8c;
 using namespace fp8c::frontend;
+
+/// `loss_chunk_tokens: auto | 0 | N` (fp8-chunk-loss): N must divide the
+/// micro-batch's tokens, batch_size is read and the model parsed before.
+static void readLossChunkTokens(Section &s, int64_t seqLen, TrainSection &t) {
+  const YNode *v = s.get("loss_chunk_tokens");
+  if (!v || (v->kind == YNode::Kind::Scalar && v->value == "auto"))
+    return;
+  int64_t tokens = t.batchSize * seqLen, chunk = 0;
+  if (v->kind != YNode::Kind::Scalar || !llvm::all_of(v->value, llvm::isDigit)) {
+    s.error("loss_chunk_tokens", "expected auto, 0 (off) or a number of tokens dividing the " +
+                                     llvm::Twine(tokens) + " of a micro-batch; got " +
+                                     v->describe());
+    return;
+  }
+  if (!s.readInt("loss_chunk_tokens", 0, tokens, chunk))
+    return;
+  if (chunk != 0 && tokens % chunk != 0) {
+    s.error("loss_chunk_tokens",
+            llvm::Twine(chunk) + " does not divide the " + llvm::Twine(tokens) +
+                " tokens of a micro-batch (batch_size " + llvm::Twine(t.batchSize) + " x seq_len " +
+                llvm::Twine(seqLen) + "); expected one of: " + train::describeDivisors(tokens) +
+                ", 0 (off) or auto");
+    return;
+  }
+  t.lossChunkTokens = chunk;
+}
 
 void ConfigParser::parseTrain(const YNode &node, SMLoc keyLoc) {
   Section s(diags, node, "train", keyLoc);
   if (!s.isMapping())
     return;
   TrainSection &t = config.train;
-  s.checkKeys({"batch_size", "grad_accum_steps", "precision", "optimizer", "lr_schedule", "init"});
+  s.checkKeys({"batch_size", "grad_accum_steps", "precision", "optimizer", "lr_schedule", "init",
+               "loss_chunk_tokens"});
   s.readInt("batch_size", 1, limits::maxBatchSize, t.batchSize);
   s.readInt("grad_accum_steps", 1, int64_t(1) << 20, t.gradAccumSteps);
+  readLossChunkTokens(s, config.model.seqLen, t);
   s.readEnum<Precision>("precision", precisionChoices, t.precision);
   unsigned errorsBefore = diags.getNumErrors();
   if (const YNode *optimizer = s.get("optimizer"))

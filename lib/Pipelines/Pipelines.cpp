@@ -54,6 +54,9 @@ void addFP8(OpPassManager &pm) {
   perFunction.addPass(fp8c::fp8::createFuseScaling());
   perFunction.addPass(createCanonicalizerPass());
   perFunction.addPass(createCSEPass());
+  // The loss over chunks of tokens once the lm_head's GEMMs are decided
+  // (docs/memory-plan.md, "Chunked loss").
+  pm.addPass(fp8c::train::createChunkLoss());
   // Data-parallel collectives last, after every cleanup: a no-op without a
   // distributed section (docs/distributed.md).
   pm.addPass(fp8c::train::createInsertCollectives());

@@ -7,7 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "fp8c/Analysis/GemmReport.h"
+#include "fp8c/Analysis/LossChunkReport.h"
 #include "fp8c/Analysis/MemoryReport.h"
+#include "fp8c/Dialect/Train/Transforms/ChunkLoss.h"
 #include "fp8c/Frontend/BuildForwardGraph.h"
 #include "fp8c/Frontend/HfConfig.h"
 #include "fp8c/Pipelines/Pipelines.h"
@@ -100,6 +102,38 @@ static cl::opt<bool> memoryReport(
              "split into parameters, optimizer state, FP8 scaling state, activations,\n"
              "FP8 copies, and the cuBLASLt workspace (docs/memory-plan.md)"),
     cl::cat(fp8cCategory));
+
+static cl::opt<std::string> lossChunkTokens(
+    "loss-chunk-tokens",
+    cl::desc("Tokens per chunk of lm_head and the loss: auto, 0 (off) or a divisor of\n"
+             "batch_size x seq_len; overrides train.loss_chunk_tokens (docs/memory-plan.md)"),
+    cl::value_desc("auto|0|N"), cl::cat(fp8cCategory));
+
+/// --loss-chunk-tokens into train.config, before the pipeline; --memory-report keeps the
+/// module as it is then in `beforePipeline`. An error message, or "".
+static std::string applyLossChunkTokens(ModuleOp module, OwningOpRef<ModuleOp> &beforePipeline) {
+  if (lossChunkTokens.getNumOccurrences())
+    if (std::string error = fp8c::train::setLossChunkTokens(module, lossChunkTokens);
+        !error.empty())
+      return "--loss-chunk-tokens: " + error;
+  if (memoryReport)
+    beforePipeline = module.clone();
+  return "";
+}
+
+/// --memory-report: the plan, then the loss chunking, whose peak before chunking comes
+/// from compiling `input` (the module before the pipeline) again with the loss whole.
+static LogicalResult printMemoryReports(ModuleOp lowered, ModuleOp input, const fp8c::Stage &from,
+                                        const fp8c::Stage &to, llvm::raw_ostream &os) {
+  fp8c::rt::printMemoryReport(lowered, os);
+  auto compileWhole = [&](ModuleOp whole) {
+    fp8c::train::setLossChunkTokens(whole, "0");
+    PassManager again(whole.getContext());
+    fp8c::buildPipeline(again, from, to);
+    return again.run(whole);
+  };
+  return fp8c::rt::printLossChunkReport(lowered, input, compileWhole, os);
+}
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "fp8c") << message << "\n";
@@ -311,6 +345,9 @@ int main(int argc, char **argv) {
                                               : parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return 1;
+  OwningOpRef<ModuleOp> beforePipeline;
+  if (std::string error = applyLossChunkTokens(*module, beforePipeline); !error.empty())
+    return fail(error);
 
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
@@ -348,9 +385,10 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (memoryReport) {
-    fp8c::rt::printMemoryReport(*module, output->os());
+    bool printed =
+        succeeded(printMemoryReports(*module, *beforePipeline, from, *stage, output->os()));
     output->keep();
-    return 0;
+    return printed ? 0 : 1;
   }
   if (wantCuda) {
     if (std::string error = printCudaSources(*module, output->os()); !error.empty())

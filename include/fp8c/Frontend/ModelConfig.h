@@ -106,6 +106,8 @@ struct InitSection {
 struct TrainSection {
   int64_t batchSize = 8;
   int64_t gradAccumSteps = 1;
+  /// Tokens per chunk of the loss (fp8-chunk-loss); absent: auto, 0: off.
+  std::optional<int64_t> lossChunkTokens;
   Precision precision = Precision::BF16;
   OptimizerSection optimizer;
   LRScheduleSection lrSchedule;

@@ -88,7 +88,8 @@ const KeySpec configKeys[] = {{"model", Kind::Section, modelKeys},
                               {"lr_schedule", Kind::Section, lrScheduleKeys},
                               {"init", Kind::Section, initKeys},
                               {"fp8", Kind::Section, fp8Keys},
-                              {"distributed", Kind::Section, distributedKeys}};
+                              {"distributed", Kind::Section, distributedKeys},
+                              {"loss_chunk_tokens", Kind::Integer}};
 
 StringRef describe(Kind kind) {
   switch (kind) {

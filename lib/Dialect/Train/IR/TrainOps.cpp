@@ -184,6 +184,10 @@ LogicalResult MatmulOp::verify() {
   if (failed(verifyProduct(*this, lhs, rhs, getTransposeLhs(), getTransposeRhs(), expected)) ||
       failed(verifyExpectedShape(*this, "result", tensorType(getResult()), expected)))
     return failure();
+  // A bf16 GEMM may keep its f32 accumulator (fp8-chunk-loss sums lm_head's wgrad chunks).
+  Type operand = lhs.getElementType(), result = tensorType(getResult()).getElementType();
+  if (result.isF32() && (operand.isBF16() || operand.isF16()))
+    return verifySameElementType(*this, {getLhs(), getRhs()});
   return verifySameElementType(*this, {getLhs(), getRhs(), getResult()});
 }
 

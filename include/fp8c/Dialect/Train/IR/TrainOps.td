@@ -113,7 +113,9 @@ def Train_MatmulOp : Train_Op<"matmul", [Pure, Train_Differentiable]> {
   let summary = "2-D matrix product with optional operand transposes";
   let description = [{
     `result = op(lhs) · op(rhs)` where `op` transposes when `transpose_lhs` /
-    `transpose_rhs` is set. With both unset, `[M, K] · [K, N] -> [M, N]`.
+    `transpose_rhs` is set. With both unset, `[M, K] · [K, N] -> [M, N]`. The
+    result has the operands' element type, or f32 for bf16 and f16 operands
+    (the GEMM's accumulator, unrounded).
 
     Example:
 

@@ -58,6 +58,39 @@ def Autodiff : Pass<"fp8-autodiff", "::mlir::ModuleOp"> {
   ];
 }
 
+def ChunkLoss : Pass<"fp8-chunk-loss", "::mlir::ModuleOp"> {
+  let summary = "lm_head, cross-entropy and its gradient over chunks of tokens";
+  let description = [{
+    In every function with a backward pass (`@train_step`, `@accumulate_step`),
+    rewrites
+
+    ```
+    logits = train.linear h, W            (bf16 GEMMs: lm_head filtered from FP8)
+    loss   = train.softmax_cross_entropy logits, targets
+    dlogits = train.softmax_cross_entropy_grad logits, targets, dloss
+    dh = train.matmul dlogits, W ;  dW = train.matmul dlogitsᵀ, h
+    ```
+
+    into one forward-and-backward group per chunk of `C` tokens (as Liger-Kernel's
+    fused linear cross-entropy), so that the `[tokens, vocab]` logits and their
+    gradient never exist whole: chunk c slices `h` and `targets`, computes its
+    logits, its mean loss and its logits gradient with `dloss / chunks`
+    (so the chunks' sum is the mean over all tokens), then `dh_c` and its
+    `dW_c`, accumulated in f32 (the GEMM's own accumulator type) and rounded to
+    the old wgrad's type once at the end. The chunks' GEMMs keep the lm_head
+    GEMMs' `fp8.gemm` decisions, with M (or K) set to the chunk.
+
+    `C` comes from `train.config`'s `loss_chunk_tokens`: absent (`auto`), the
+    loss stays whole when its logits take at most 64 MiB, otherwise `C` is the
+    largest divisor of the token count whose logits take at most 256 MiB; `0`
+    leaves it whole; `N` must divide the token count. Not chunked, with the
+    reason left on the function for `--memory-report`: FP8 lm_head GEMMs (a
+    tensorwise or rowwise gradient scale needs the whole logits gradient), an
+    `ignore_index` (the mean's divisor counts all chunks' targets).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::fp8c::train::TrainDialect"];
+}
+
 def InsertCollectives : Pass<"fp8-insert-collectives", "::mlir::ModuleOp"> {
   let summary = "data-parallel (ddp) training: gradients and the loss averaged across ranks";
   let description = [{
