@@ -351,7 +351,55 @@ static void printSaved(const FunctionMemory &m, llvm::raw_ostream &os, Line &lin
   line("live at the peak had bf16 sources been saved", m.peakLiveIfBF16Saved);
 }
 
-void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os) {
+/// What fp8-recompute chose for this function (its `fp8c.recompute` entry)
+/// and the planned peak without and with it.
+template <typename Line>
+static void printRecompute(ModuleOp lowered, const FunctionMemory &m,
+                           const MemoryReport *withoutRecompute, llvm::raw_ostream &os,
+                           Line &line) {
+  auto all = lowered->getAttrOfType<DictionaryAttr>("fp8c.recompute");
+  auto r = all ? all.getAs<DictionaryAttr>(m.name) : DictionaryAttr();
+  if (!r)
+    return;
+  auto integer = [&](StringRef key) {
+    auto a = r.getAs<IntegerAttr>(key);
+    return a ? a.getInt() : 0;
+  };
+  auto number = [&](StringRef key) {
+    auto a = r.getAs<FloatAttr>(key);
+    return a ? a.getValueAsDouble() : 0.0;
+  };
+  auto mode = r.getAs<StringAttr>("mode");
+  os << "  recomputed in backward (fp8-recompute, mode " << (mode ? mode.getValue() : "?");
+  if (int64_t budget = integer("budget"))
+    os << llvm::format(", budget %.2f MiB", static_cast<double>(budget) / (1 << 20));
+  os << "):\n";
+  os << "  " << llvm::left_justify("values recomputed", 44)
+     << llvm::format("%12lld", static_cast<long long>(integer("values")));
+  if (int64_t blocks = integer("blocks"))
+    os << "  (" << blocks << " whole blocks)";
+  os << "\n";
+  line("bytes of the values recomputed", integer("bytes"));
+  double flops = number("flops"), stepFlops = number("step_flops");
+  os << "  " << llvm::left_justify("recompute FLOPs", 44)
+     << llvm::format("%12.3g      (%.1f%% of the step's %.3g)\n", flops,
+                     stepFlops > 0 ? 100 * flops / stepFlops : 0.0, stepFlops);
+  line("estimated peak before (fp8-recompute sweep)", integer("estimate_before"));
+  line("estimated peak after", integer("estimate_after"));
+  if (withoutRecompute) {
+    auto before = llvm::find_if(withoutRecompute->functions,
+                                [&](const FunctionMemory &f) { return f.name == m.name; });
+    if (before != withoutRecompute->functions.end()) {
+      line("live at the peak without recompute (planned)", before->peakLive);
+      line("arena without recompute (planned)", before->arenaBytes);
+    }
+  }
+  line("live at the peak with recompute (planned)", m.peakLive);
+  line("arena with recompute (planned)", m.arenaBytes);
+}
+
+void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os,
+                                 const MemoryReport *withoutRecompute) {
   MemoryReport report = computeMemoryReport(lowered);
   auto line = [&](StringRef what, int64_t bytes) {
     os << "  " << llvm::left_justify(what, 44)
@@ -382,5 +430,6 @@ void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os) {
     line("cuBLASLt workspace (CUDA, Hopper; beside)", report.workspaceBytes);
     line("device memory in all", m.arenaBytes + report.workspaceBytes);
     printSaved(m, os, line);
+    printRecompute(lowered, m, withoutRecompute, os, line);
   }
 }

@@ -124,6 +124,11 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
                                                   b.getNamedAttr("seed", i64(t.init.seed))})),
       b.getNamedAttr("fp8", b.getDictionaryAttr(fp8)),
   };
+  // Only written keys: programs without them stay as they were.
+  if (t.memoryBudget > 0)
+    top.push_back(b.getNamedAttr("memory_budget", i64(t.memoryBudget)));
+  if (!t.recompute.empty())
+    top.push_back(b.getNamedAttr("recompute", str(t.recompute)));
   // Only a written section: single-process programs stay as they were.
   const DistributedSection &d = config.distributed;
   if (d.present)

@@ -54,6 +54,9 @@ void addFP8(OpPassManager &pm) {
   perFunction.addPass(fp8c::fp8::createFuseScaling());
   perFunction.addPass(createCanonicalizerPass());
   perFunction.addPass(createCSEPass());
+  // After the casts and every cleanup, so casts can be recomputed and no CSE
+  // merges the clones back: a no-op without a budget or a recompute mode.
+  pm.addPass(fp8c::train::createRecompute());
   // Data-parallel collectives last, after every cleanup: a no-op without a
   // distributed section (docs/distributed.md).
   pm.addPass(fp8c::train::createInsertCollectives());

@@ -6,8 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fp8c/Analysis/ByteSize.h"
 #include "fp8c/Analysis/GemmReport.h"
 #include "fp8c/Analysis/MemoryReport.h"
+#include "fp8c/Compiler/MemoryBudget.h"
 #include "fp8c/Frontend/BuildForwardGraph.h"
 #include "fp8c/Frontend/HfConfig.h"
 #include "fp8c/Pipelines/Pipelines.h"
@@ -101,9 +103,43 @@ static cl::opt<bool> memoryReport(
              "FP8 copies, and the cuBLASLt workspace (docs/memory-plan.md)"),
     cl::cat(fp8cCategory));
 
+static cl::opt<std::string> memoryBudgetFlag(
+    "memory-budget",
+    cl::desc("The planned arena must fit in SIZE (e.g. 24GiB; overrides train.memory_budget):\n"
+             "forward values are recomputed in backward until it does (docs/memory-plan.md)"),
+    cl::value_desc("size"), cl::cat(fp8cCategory));
+
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "fp8c") << message << "\n";
   return 1;
+}
+
+/// After the whole pipeline: the real plan against the budget, recompiling
+/// with more recompute when the estimate fell short; located error when even
+/// recomputing everything does not fit (at the flag, or train.memory_budget).
+static LogicalResult fitMemoryBudget(ModuleOp input, const fp8c::Stage &from,
+                                     OwningOpRef<ModuleOp> &module, int64_t budget,
+                                     llvm::SourceMgr &sourceMgr) {
+  fp8c::BudgetFit fit = fp8c::fitMemoryBudget(input, from, module, budget);
+  if (fit.fits)
+    return success();
+  std::string message =
+      "the planned arena is " + fp8c::formatGiB(fit.arena) + ", over the budget of " +
+      fp8c::formatGiB(budget) +
+      " even with every forward value recomputed that can be: " + "the smallest reachable is " +
+      fp8c::formatGiB(fit.smallest) + " (" + fp8c::formatGiB(fit.persistent) +
+      " of it parameters, optimizer state and gradient accumulators); raise the budget to at "
+      "least " +
+      fp8c::formatGiB(fit.smallest) + ", or lower train.batch_size";
+  if (memoryBudgetFlag.getNumOccurrences())
+    return fail("--memory-budget=" + memoryBudgetFlag + ": " + message), failure();
+  StringRef text = sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer();
+  size_t at = text.find("memory_budget:");
+  if (at == StringRef::npos)
+    return input.emitError() << "train.config memory_budget: " << message, failure();
+  sourceMgr.PrintMessage(llvm::errs(), llvm::SMLoc::getFromPointer(text.data() + at),
+                         llvm::SourceMgr::DK_Error, "train.memory_budget: " + message);
+  return failure();
 }
 
 /// The passes of fp8c's pipeline by stage, "stage: pass, pass", from its
@@ -292,6 +328,10 @@ int main(int argc, char **argv) {
     return fail("'" + inputFilename + "': expected a .yaml, .yml, .json or .mlir file (got '" +
                 extension + "')");
 
+  std::optional<int64_t> budgetFlag;
+  if (memoryBudgetFlag.getNumOccurrences() && !(budgetFlag = fp8c::parseByteSize(memoryBudgetFlag)))
+    return fail("--memory-budget=" + memoryBudgetFlag + ": expected " + fp8c::kByteSizeSyntax);
+
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFilename, &errorMessage);
   if (!input)
@@ -328,7 +368,17 @@ int main(int argc, char **argv) {
     fp8c::buildGemmReportPipeline(pm, from);
   else
     fp8c::buildPipeline(pm, from, *stage);
+  if (budgetFlag)
+    fp8c::setMemoryBudget(*module, *budgetFlag);
+  int64_t budget = fp8c::memoryBudgetOf(*module);
+  // The untouched input, to recompile with another recompute setting.
+  OwningOpRef<ModuleOp> beforePipeline;
+  if (stage == &fp8c::getStages().back() && !wantReport && (budget > 0 || memoryReport))
+    beforePipeline = module->clone();
   if (failed(pm.run(*module)))
+    return 1;
+  if (beforePipeline && budget > 0 &&
+      failed(fitMemoryBudget(*beforePipeline, from, module, budget, sourceMgr)))
     return 1;
 
   // A program file goes beside the input unless -o says where; what is read
@@ -348,7 +398,13 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (memoryReport) {
-    fp8c::rt::printMemoryReport(*module, output->os());
+    // With recompute, the plan without it too (the peak before and after).
+    std::optional<fp8c::rt::MemoryReport> withoutRecompute;
+    if (beforePipeline && (*module)->hasAttr("fp8c.recompute"))
+      if (OwningOpRef<ModuleOp> plain = fp8c::recompile(*beforePipeline, from, std::nullopt, true))
+        withoutRecompute = fp8c::rt::computeMemoryReport(*plain);
+    fp8c::rt::printMemoryReport(*module, output->os(),
+                                withoutRecompute ? &*withoutRecompute : nullptr);
     output->keep();
     return 0;
   }

@@ -75,8 +75,10 @@ struct MemoryReport {
 /// Reads the plan of a module lowered by fp8-lower-to-rt.
 MemoryReport computeMemoryReport(mlir::ModuleOp lowered);
 
-/// The report as text: MiB with the exact byte counts.
-void printMemoryReport(mlir::ModuleOp lowered, llvm::raw_ostream &os);
+/// The report as text: MiB with the exact byte counts. `withoutRecompute`: the
+/// same module's plan compiled without recompute, for the peak before it.
+void printMemoryReport(mlir::ModuleOp lowered, llvm::raw_ostream &os,
+                       const MemoryReport *withoutRecompute = nullptr);
 
 } // namespace fp8c::rt
 

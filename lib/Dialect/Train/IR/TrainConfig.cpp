@@ -88,7 +88,9 @@ const KeySpec configKeys[] = {{"model", Kind::Section, modelKeys},
                               {"lr_schedule", Kind::Section, lrScheduleKeys},
                               {"init", Kind::Section, initKeys},
                               {"fp8", Kind::Section, fp8Keys},
-                              {"distributed", Kind::Section, distributedKeys}};
+                              {"distributed", Kind::Section, distributedKeys},
+                              {"memory_budget", Kind::Integer},
+                              {"recompute", Kind::String}};
 
 StringRef describe(Kind kind) {
   switch (kind) {

@@ -1,0 +1,101 @@
+//===- MemoryBudget.cpp - the planned arena against a memory budget -------===//
+
+#include "fp8c/Compiler/MemoryBudget.h"
+
+#include "fp8c/Analysis/MemoryReport.h"
+#include "fp8c/Dialect/Train/IR/TrainDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/Pass/PassManager.h"
+
+using namespace mlir;
+
+namespace {
+
+constexpr llvm::StringLiteral kTargetAttr = "fp8c.recompute_target";
+
+DictionaryAttr configOf(ModuleOp module) {
+  return module->getAttrOfType<DictionaryAttr>(fp8c::train::TrainDialect::getConfigAttrName());
+}
+
+} // namespace
+
+int64_t fp8c::memoryBudgetOf(ModuleOp module) {
+  DictionaryAttr config = configOf(module);
+  auto budget = config ? config.getAs<IntegerAttr>("memory_budget") : IntegerAttr();
+  return budget ? budget.getInt() : 0;
+}
+
+void fp8c::setMemoryBudget(ModuleOp module, int64_t bytes) {
+  Builder b(module.getContext());
+  NamedAttrList entries(configOf(module) ? configOf(module).getValue()
+                                         : ArrayRef<NamedAttribute>{});
+  entries.set("memory_budget", b.getI64IntegerAttr(bytes));
+  module->setAttr(train::TrainDialect::getConfigAttrName(), entries.getDictionary(b.getContext()));
+}
+
+int64_t fp8c::plannedArenaBytes(ModuleOp lowered) {
+  rt::MemoryReport report = rt::computeMemoryReport(lowered);
+  return report.functions.empty() ? 0 : report.functions.front().arenaBytes;
+}
+
+OwningOpRef<ModuleOp> fp8c::recompile(ModuleOp input, const Stage &from,
+                                      std::optional<int64_t> target, bool withoutRecompute) {
+  OwningOpRef<ModuleOp> module = input.clone();
+  if (withoutRecompute) {
+    if (DictionaryAttr config = configOf(*module)) {
+      NamedAttrList entries(config.getValue());
+      entries.erase("memory_budget");
+      entries.erase("recompute");
+      (*module)->setAttr(train::TrainDialect::getConfigAttrName(),
+                         entries.getDictionary(module->getContext()));
+    }
+  } else if (target) {
+    (*module)->setAttr(kTargetAttr, Builder(module->getContext()).getI64IntegerAttr(*target));
+  }
+  PassManager pm(module->getContext());
+  buildPipeline(pm, from, getStages().back());
+  if (failed(pm.run(*module)))
+    return nullptr;
+  (*module)->removeAttr(kTargetAttr);
+  return module;
+}
+
+fp8c::BudgetFit fp8c::fitMemoryBudget(ModuleOp input, const Stage &from,
+                                      OwningOpRef<ModuleOp> &lowered, int64_t budget) {
+  BudgetFit fit;
+  rt::MemoryReport report = rt::computeMemoryReport(*lowered);
+  if (!report.functions.empty())
+    fit.persistent = report.functions.front().persistent();
+  fit.arena = plannedArenaBytes(*lowered);
+  if (fit.arena <= budget) {
+    fit.fits = true;
+    return fit;
+  }
+  // The estimate misses the plan by the excess (fragmentation, fusion):
+  // aim lower by that much, a few times.
+  int64_t target = budget, last = fit.arena;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    target -= last - budget;
+    if (target <= 0)
+      break;
+    OwningOpRef<ModuleOp> retry = recompile(input, from, target);
+    if (!retry)
+      break;
+    int64_t arena = last = plannedArenaBytes(*retry);
+    if (arena <= budget) {
+      lowered = std::move(retry);
+      fit.fits = true;
+      fit.arena = arena;
+      return fit;
+    }
+  }
+  OwningOpRef<ModuleOp> most = recompile(input, from, /*target=*/0);
+  fit.smallest = most ? plannedArenaBytes(*most) : fit.arena;
+  if (most && fit.smallest <= budget) {
+    lowered = std::move(most);
+    fit.fits = true;
+    fit.arena = fit.smallest;
+  }
+  return fit;
+}
