@@ -382,7 +382,7 @@ static void printRecompute(ModuleOp lowered, const FunctionMemory &m,
   line("bytes of the values recomputed", integer("bytes"));
   double flops = number("flops"), stepFlops = number("step_flops");
   os << "  " << llvm::left_justify("recompute FLOPs", 44)
-     << llvm::format("%12.3g      (%.1f%% of the step's %.3g)\n", flops,
+     << llvm::format("%12.3g      (%.2f%% of the step's %.3g)\n", flops,
                      stepFlops > 0 ? 100 * flops / stepFlops : 0.0, stepFlops);
   line("estimated peak before (fp8-recompute sweep)", integer("estimate_before"));
   line("estimated peak after", integer("estimate_after"));

@@ -124,13 +124,13 @@ static LogicalResult fitMemoryBudget(ModuleOp input, const fp8c::Stage &from,
   if (fit.fits)
     return success();
   std::string message =
-      "the planned arena is " + fp8c::formatGiB(fit.arena) + ", over the budget of " +
-      fp8c::formatGiB(budget) +
-      " even with every forward value recomputed that can be: " + "the smallest reachable is " +
-      fp8c::formatGiB(fit.smallest) + " (" + fp8c::formatGiB(fit.persistent) +
-      " of it parameters, optimizer state and gradient accumulators); raise the budget to at "
+      "the plan does not fit in " + fp8c::formatByteSize(budget) +
+      ": the smallest arena reachable by recompute (every forward value that can be "
+      "recomputed) is " +
+      fp8c::formatByteSize(fit.smallest) + ", " + fp8c::formatByteSize(fit.persistent) +
+      " of it parameters, optimizer state and gradient accumulators; raise the budget to at "
       "least " +
-      fp8c::formatGiB(fit.smallest) + ", or lower train.batch_size";
+      fp8c::formatByteSize(fit.smallest) + ", or lower train.batch_size";
   if (memoryBudgetFlag.getNumOccurrences())
     return fail("--memory-budget=" + memoryBudgetFlag + ": " + message), failure();
   StringRef text = sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer();
@@ -140,6 +140,41 @@ static LogicalResult fitMemoryBudget(ModuleOp input, const fp8c::Stage &from,
   sourceMgr.PrintMessage(llvm::errs(), llvm::SMLoc::getFromPointer(text.data() + at),
                          llvm::SourceMgr::DK_Error, "train.memory_budget: " + message);
   return failure();
+}
+
+/// Runs the pipeline, then holds the real plan against the memory budget (the
+/// flag, else train.memory_budget). When the pipeline reaches the program,
+/// `beforePipeline` keeps the input, to recompile it with another recompute
+/// setting.
+static LogicalResult runPipeline(PassManager &pm, OwningOpRef<ModuleOp> &module,
+                                 const fp8c::Stage &from, bool toProgram,
+                                 llvm::SourceMgr &sourceMgr,
+                                 OwningOpRef<ModuleOp> &beforePipeline) {
+  if (memoryBudgetFlag.getNumOccurrences()) {
+    std::optional<int64_t> bytes = fp8c::parseByteSize(memoryBudgetFlag);
+    if (!bytes)
+      return fail("--memory-budget=" + memoryBudgetFlag + ": expected " + fp8c::kByteSizeSyntax),
+             failure();
+    fp8c::setMemoryBudget(*module, *bytes);
+  }
+  int64_t budget = fp8c::memoryBudgetOf(*module);
+  if (toProgram && (budget > 0 || memoryReport))
+    beforePipeline = module->clone();
+  if (failed(pm.run(*module)))
+    return failure();
+  if (beforePipeline && budget > 0)
+    return fitMemoryBudget(*beforePipeline, from, module, budget, sourceMgr);
+  return success();
+}
+
+/// --memory-report; after recompute, with the plan without it (the peak before).
+static void printMemoryReport(ModuleOp module, ModuleOp beforePipeline, const fp8c::Stage &from,
+                              llvm::raw_ostream &os) {
+  std::optional<fp8c::rt::MemoryReport> withoutRecompute;
+  if (beforePipeline && module->hasAttr("fp8c.recompute"))
+    if (OwningOpRef<ModuleOp> plain = fp8c::recompile(beforePipeline, from, std::nullopt, true))
+      withoutRecompute = fp8c::rt::computeMemoryReport(*plain);
+  fp8c::rt::printMemoryReport(module, os, withoutRecompute ? &*withoutRecompute : nullptr);
 }
 
 /// The passes of fp8c's pipeline by stage, "stage: pass, pass", from its
@@ -328,10 +363,6 @@ int main(int argc, char **argv) {
     return fail("'" + inputFilename + "': expected a .yaml, .yml, .json or .mlir file (got '" +
                 extension + "')");
 
-  std::optional<int64_t> budgetFlag;
-  if (memoryBudgetFlag.getNumOccurrences() && !(budgetFlag = fp8c::parseByteSize(memoryBudgetFlag)))
-    return fail("--memory-budget=" + memoryBudgetFlag + ": expected " + fp8c::kByteSizeSyntax);
-
   std::string errorMessage;
   std::unique_ptr<llvm::MemoryBuffer> input = openInputFile(inputFilename, &errorMessage);
   if (!input)
@@ -368,17 +399,9 @@ int main(int argc, char **argv) {
     fp8c::buildGemmReportPipeline(pm, from);
   else
     fp8c::buildPipeline(pm, from, *stage);
-  if (budgetFlag)
-    fp8c::setMemoryBudget(*module, *budgetFlag);
-  int64_t budget = fp8c::memoryBudgetOf(*module);
-  // The untouched input, to recompile with another recompute setting.
   OwningOpRef<ModuleOp> beforePipeline;
-  if (stage == &fp8c::getStages().back() && !wantReport && (budget > 0 || memoryReport))
-    beforePipeline = module->clone();
-  if (failed(pm.run(*module)))
-    return 1;
-  if (beforePipeline && budget > 0 &&
-      failed(fitMemoryBudget(*beforePipeline, from, module, budget, sourceMgr)))
+  if (failed(runPipeline(pm, module, from, stage == &fp8c::getStages().back() && !wantReport,
+                         sourceMgr, beforePipeline)))
     return 1;
 
   // A program file goes beside the input unless -o says where; what is read
@@ -398,13 +421,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (memoryReport) {
-    // With recompute, the plan without it too (the peak before and after).
-    std::optional<fp8c::rt::MemoryReport> withoutRecompute;
-    if (beforePipeline && (*module)->hasAttr("fp8c.recompute"))
-      if (OwningOpRef<ModuleOp> plain = fp8c::recompile(*beforePipeline, from, std::nullopt, true))
-        withoutRecompute = fp8c::rt::computeMemoryReport(*plain);
-    fp8c::rt::printMemoryReport(*module, output->os(),
-                                withoutRecompute ? &*withoutRecompute : nullptr);
+    printMemoryReport(*module, beforePipeline.get(), from, output->os());
     output->keep();
     return 0;
   }

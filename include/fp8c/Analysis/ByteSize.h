@@ -44,11 +44,14 @@ inline std::optional<int64_t> parseByteSize(llvm::StringRef text) {
   return static_cast<int64_t>(std::llround(bytes));
 }
 
-/// Bytes as GiB with two decimals ("23.50 GiB").
-inline std::string formatGiB(int64_t bytes) {
+/// Bytes with two decimals in GiB ("23.50 GiB"), or in MiB below 1 GiB.
+inline std::string formatByteSize(int64_t bytes) {
   std::string s;
   llvm::raw_string_ostream os(s);
-  os << llvm::format("%.2f GiB", static_cast<double>(bytes) / (1ll << 30));
+  if (bytes >= (1ll << 30))
+    os << llvm::format("%.2f GiB", static_cast<double>(bytes) / (1ll << 30));
+  else
+    os << llvm::format("%.2f MiB", static_cast<double>(bytes) / (1ll << 20));
   return s;
 }
 

@@ -284,17 +284,12 @@ private:
     for (Value v : step.saved) {
       if (isSmall(v))
         continue;
-      if (choice.selective.count(v)) {
-        recomputed.insert(v);
-        continue;
-      }
       std::string block = blockOf(v.getDefiningOp());
-      if (block.empty() || !choice.fullBlocks.count(block))
-        continue;
-      bool blockInput = llvm::any_of(v.getUsers(), [&](Operation *u) {
-        return !step.isBackwardUser(u) && blockOf(u) != block;
-      });
-      if (!blockInput)
+      bool full = !block.empty() && choice.fullBlocks.count(block);
+      bool blockInput = full && llvm::any_of(v.getUsers(), [&](Operation *u) {
+                          return !step.isBackwardUser(u) && blockOf(u) != block;
+                        });
+      if ((full || choice.selective.count(v)) && !blockInput)
         recomputed.insert(v);
     }
   }
