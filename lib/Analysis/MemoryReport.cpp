@@ -157,6 +157,11 @@ std::vector<SavedActivation> savedActivations(ArrayRef<Operation *> instructions
     if (!writer)
       continue;
     s.where = writer.getName().str();
+    if (s.writer >= backwardStart) {
+      s.status = SavedActivation::Recomputed;
+      saved.push_back(s);
+      continue;
+    }
     Value source;
     Value input = bf16InputOf(writer, *b, source);
     s.bf16Bytes = tensorBytes(source);
@@ -319,7 +324,7 @@ static void printSaved(const FunctionMemory &m, llvm::raw_ostream &os, Line &lin
     return;
   auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
   os << "  saved for backward (the activation each weight gradient reads):\n";
-  int64_t fp8Only = 0, bf16Kept = 0, bf16Gemms = 0;
+  int64_t fp8Only = 0, bf16Kept = 0, bf16Gemms = 0, recomputed = 0;
   for (const SavedActivation &s : m.saved) {
     os << "    " << llvm::left_justify(s.gemm, 40) << " " << llvm::left_justify(s.savedType, 20)
        << llvm::format("%9.2f MiB  ", mib(s.savedBytes));
@@ -341,12 +346,18 @@ static void printSaved(const FunctionMemory &m, llvm::raw_ostream &os, Line &lin
       os << "bf16 wgrad (see --fp8-report): saved in bf16";
       bf16Gemms += s.savedBytes;
       break;
+    case SavedActivation::Recomputed:
+      os << "not saved: recomputed in backward (by " << s.where << ")";
+      recomputed += s.savedBytes;
+      break;
     }
     os << "\n";
   }
   line("wgrad operands saved as FP8 only", fp8Only);
   line("bf16 sources kept too (backward reads them)", bf16Kept);
   line("wgrad operands of bf16 GEMMs (bf16)", bf16Gemms);
+  if (recomputed > 0)
+    line("wgrad operands recomputed in backward", recomputed);
   line("live at the peak", m.peakLive);
   line("live at the peak had bf16 sources been saved", m.peakLiveIfBF16Saved);
 }
