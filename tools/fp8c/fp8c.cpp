@@ -133,13 +133,19 @@ static LogicalResult fitMemoryBudget(ModuleOp input, const fp8c::Stage &from,
       fp8c::formatByteSize(fit.smallest) + ", or lower train.batch_size";
   if (memoryBudgetFlag.getNumOccurrences())
     return fail("--memory-budget=" + memoryBudgetFlag + ": " + message), failure();
+  // The key in the YAML: the first line that starts with it (not a comment).
   StringRef text = sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer();
-  size_t at = text.find("memory_budget:");
-  if (at == StringRef::npos)
-    return input.emitError() << "train.config memory_budget: " << message, failure();
-  sourceMgr.PrintMessage(llvm::errs(), llvm::SMLoc::getFromPointer(text.data() + at),
-                         llvm::SourceMgr::DK_Error, "train.memory_budget: " + message);
-  return failure();
+  for (StringRef rest = text; !rest.empty();) {
+    auto [line, next] = rest.split('\n');
+    StringRef key = line.ltrim(" ");
+    if (key.starts_with("memory_budget:")) {
+      sourceMgr.PrintMessage(llvm::errs(), llvm::SMLoc::getFromPointer(key.data()),
+                             llvm::SourceMgr::DK_Error, "train.memory_budget: " + message);
+      return failure();
+    }
+    rest = next;
+  }
+  return input.emitError() << "train.config memory_budget: " << message, failure();
 }
 
 /// Runs the pipeline, then holds the real plan against the memory budget (the
