@@ -72,30 +72,27 @@ fp8c::BudgetFit fp8c::fitMemoryBudget(ModuleOp input, const Stage &from,
     fit.fits = true;
     return fit;
   }
-  // The estimate misses the plan by the excess (fragmentation, fusion):
-  // aim lower by that much, a few times.
-  int64_t target = budget, last = fit.arena;
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    target -= last - budget;
-    if (target <= 0)
-      break;
-    OwningOpRef<ModuleOp> retry = recompile(input, from, target);
-    if (!retry)
-      break;
-    int64_t arena = last = plannedArenaBytes(*retry);
-    if (arena <= budget) {
-      lowered = std::move(retry);
-      fit.fits = true;
-      fit.arena = arena;
-      return fit;
-    }
-  }
+  // The estimate missed the plan (first-fit gaps, fusion). Everything
+  // recomputed is the smallest plan reachable; if it fits, search the
+  // estimate's target for the largest one whose plan still fits: the
+  // shortest candidate prefixes, so the fewest recompute FLOPs.
   OwningOpRef<ModuleOp> most = recompile(input, from, /*target=*/0);
   fit.smallest = most ? plannedArenaBytes(*most) : fit.arena;
-  if (most && fit.smallest <= budget) {
-    lowered = std::move(most);
-    fit.fits = true;
-    fit.arena = fit.smallest;
+  if (!most || fit.smallest > budget)
+    return fit;
+  int64_t fitting = 0, tooBig = budget; // targets
+  for (int step = 0; step < 12 && tooBig - fitting > 1; ++step) {
+    int64_t target = fitting + (tooBig - fitting) / 2;
+    OwningOpRef<ModuleOp> retry = recompile(input, from, target);
+    if (retry && plannedArenaBytes(*retry) <= budget) {
+      fitting = target;
+      most = std::move(retry);
+    } else {
+      tooBig = target;
+    }
   }
+  lowered = std::move(most);
+  fit.fits = true;
+  fit.arena = plannedArenaBytes(*lowered);
   return fit;
 }

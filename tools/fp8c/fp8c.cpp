@@ -125,8 +125,7 @@ static LogicalResult fitMemoryBudget(ModuleOp input, const fp8c::Stage &from,
     return success();
   std::string message =
       "the plan does not fit in " + fp8c::formatByteSize(budget) +
-      ": the smallest arena reachable by recompute (every forward value that can be "
-      "recomputed) is " +
+      ": with every forward value recomputed that can be, the planned arena is " +
       fp8c::formatByteSize(fit.smallest) + ", " + fp8c::formatByteSize(fit.persistent) +
       " of it parameters, optimizer state and gradient accumulators; raise the budget to at "
       "least " +

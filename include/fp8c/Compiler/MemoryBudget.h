@@ -44,9 +44,10 @@ struct BudgetFit {
   int64_t persistent = 0; // parameters, optimizer and FP8 state, accumulators
 };
 
-/// When the plan of `lowered` exceeds `budget`, recompiles `input` with the
-/// estimate's target lowered by the excess (a few times), then with
-/// everything recomputed; replaces `lowered` by the first plan that fits.
+/// When the plan of `lowered` exceeds `budget`, recompiles `input` with
+/// everything recomputed (the smallest plan reachable) and, when that fits,
+/// searches the estimate's target (12 halvings) for the largest one whose plan
+/// fits; replaces `lowered` by that plan.
 BudgetFit fitMemoryBudget(mlir::ModuleOp input, const Stage &from,
                           mlir::OwningOpRef<mlir::ModuleOp> &lowered, int64_t budget);
 

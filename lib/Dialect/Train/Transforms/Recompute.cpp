@@ -20,6 +20,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -207,6 +208,13 @@ struct Step {
   }
 };
 
+/// The value whose storage `v` views (through reshapes), or `v`.
+Value storageRoot(Value v) {
+  while (auto reshape = v.getDefiningOp<ReshapeOp>())
+    v = reshape->getOperand(0);
+  return v;
+}
+
 /// Bytes a recomputed value frees: its storage, unless it is a view of another.
 int64_t storageBytes(Value v) {
   Operation *def = v.getDefiningOp();
@@ -361,14 +369,27 @@ private:
   DenseMap<Value, Value> clones;
 };
 
-/// Estimated bytes at the function's peak: the arguments (persistent state
-/// and inputs) plus the most bytes of op results live at one op, a reshape
-/// sharing its operand's bytes, values returned not counted (they are written
-/// into their arguments' buffers or are scalars).
-int64_t estimatePeak(func::FuncOp func) {
-  int64_t persistent = 0;
-  for (Type t : func.getArgumentTypes())
-    persistent += bytesOf(t);
+/// The arguments of every function, each name once: the persistent state (and
+/// inputs) that the arena holds for all functions alike. Arguments without a
+/// name count once per function.
+int64_t persistentBytes(ModuleOp module) {
+  std::set<std::string> seen;
+  int64_t bytes = 0;
+  for (auto func : module.getOps<func::FuncOp>())
+    for (auto [i, t] : llvm::enumerate(func.getArgumentTypes())) {
+      auto name = func.getArgAttrOfType<StringAttr>(i, TrainDialect::getNameAttrName());
+      std::string key = name ? name.str() : func.getSymName().str() + "#" + std::to_string(i);
+      if (seen.insert(key).second)
+        bytes += bytesOf(t);
+    }
+  return bytes;
+}
+
+/// Estimated scratch bytes at the function's peak: the most bytes of op
+/// results live at one op, a reshape sharing its operand's bytes, values
+/// returned not counted (they are written into their arguments' buffers or
+/// are scalars).
+int64_t scratchPeak(func::FuncOp func) {
   DenseMap<Value, Value> root;
   DenseMap<Value, std::pair<int64_t, int64_t>> range; // root → [def, last use]
   llvm::DenseSet<Value> returned;
@@ -404,7 +425,7 @@ int64_t estimatePeak(func::FuncOp func) {
   int64_t live = 0, peak = 0;
   for (int64_t d : delta)
     peak = std::max(peak, live += d);
-  return persistent + peak;
+  return peak;
 }
 
 /// The blocks of the forward ops, in forward order.
@@ -417,24 +438,27 @@ std::vector<std::string> blocksOf(const Step &step) {
   return blocks;
 }
 
+/// One step of auto's order: saved values sharing one storage (selective),
+/// or a whole block (full).
 struct Candidate {
-  std::pair<int64_t, unsigned> value{-1, 0}; // selective
-  std::string block;                         // full
+  std::vector<std::pair<int64_t, unsigned>> values;
+  std::string block;
 };
 
 Choice choiceOf(const Step &step, ArrayRef<Candidate> candidates) {
   Choice c;
   for (const Candidate &cand : candidates) {
     if (cand.block.empty())
-      c.selective.insert(step.valueOf(cand.value));
+      for (auto ref : cand.values)
+        c.selective.insert(step.valueOf(ref));
     else
       c.fullBlocks.insert(cand.block);
   }
   return c;
 }
 
-/// The estimated peak of `step` with `candidates` recomputed, measured on a
-/// copy of the function.
+/// The estimated scratch peak of `step` with `candidates` recomputed,
+/// measured on a copy of the function.
 int64_t estimateWith(const Step &step, ArrayRef<Candidate> candidates) {
   auto copy = cast<func::FuncOp>(step.func->clone());
   {
@@ -442,7 +466,7 @@ int64_t estimateWith(const Step &step, ArrayRef<Candidate> candidates) {
     Choice choice = choiceOf(copyStep, candidates);
     Rewriter(copyStep, choice).run(/*dryRun=*/false);
   }
-  int64_t peak = estimatePeak(copy);
+  int64_t peak = scratchPeak(copy);
   copy->erase();
   return peak;
 }
@@ -454,16 +478,23 @@ std::vector<Candidate> autoCandidates(Step &step) {
     Candidate c;
     double flopsPerByte;
   };
+  // A storage is freed only when every saved view of it is recomputed: one
+  // candidate per storage, with all its saved views.
+  llvm::MapVector<Value, SmallVector<Value>> byStorage;
+  for (Value v : step.saved)
+    if (!isSmall(v))
+      byStorage[storageRoot(v)].push_back(v);
   std::vector<Scored> selective;
-  for (Value v : step.saved) {
-    if (isSmall(v))
+  for (auto &[root, values] : byStorage) {
+    Choice group;
+    group.selective.insert(values.begin(), values.end());
+    Stats s = Rewriter(step, group).run(/*dryRun=*/true);
+    if (s.values != static_cast<int64_t>(values.size()))
       continue;
-    Choice one;
-    one.selective.insert(v);
-    Stats s = Rewriter(step, one).run(/*dryRun=*/true);
-    if (s.values == 0 || s.bytes == 0)
-      continue;
-    selective.push_back({{step.refOf(v), ""}, s.flops / static_cast<double>(s.bytes)});
+    Candidate c;
+    for (Value v : values)
+      c.values.push_back(step.refOf(v));
+    selective.push_back({c, s.flops / static_cast<double>(bytesOf(root.getType()))});
   }
   std::stable_sort(selective.begin(), selective.end(), [](const Scored &a, const Scored &b) {
     return a.flopsPerByte < b.flopsPerByte;
@@ -472,7 +503,7 @@ std::vector<Candidate> autoCandidates(Step &step) {
   for (const Scored &s : selective)
     out.push_back(s.c);
   for (const std::string &b : blocksOf(step))
-    out.push_back({{-1, 0}, b});
+    out.push_back({{}, b});
   return out;
 }
 
@@ -484,6 +515,9 @@ struct Recompute : fp8c::train::impl::RecomputeBase<Recompute> {
                              int64_t &budgetBytes);
   DictionaryAttr recomputeFunction(func::FuncOp func, Mode m, std::optional<int64_t> target,
                                    int64_t budgetBytes);
+
+  /// The module's persistent bytes: every function's estimate starts there.
+  int64_t persistent = 0;
 };
 
 LogicalResult Recompute::readSettings(ModuleOp module, Mode &m, std::optional<int64_t> &target,
@@ -527,24 +561,24 @@ DictionaryAttr Recompute::recomputeFunction(func::FuncOp func, Mode m,
   double stepFlops = 0;
   for (Operation *op : step.ops)
     stepFlops += flopsOf(op);
-  int64_t before = estimatePeak(func);
+  int64_t before = persistent + scratchPeak(func);
   std::vector<Candidate> chosen;
   bool fits = true;
   if (m == Mode::Selective || m == Mode::Full) {
     for (Value v : step.saved)
       if (!isSmall(v))
-        chosen.push_back({step.refOf(v), ""});
+        chosen.push_back({{step.refOf(v)}, ""});
     if (m == Mode::Full)
       for (const std::string &b : blocksOf(step))
-        chosen.push_back({{-1, 0}, b});
+        chosen.push_back({{}, b});
   } else if (m == Mode::Auto && target && before > *target) {
     std::vector<Candidate> all = autoCandidates(step);
     // The shortest prefix that fits (the estimate falls as the prefix grows).
     size_t lo = 0, hi = all.size();
-    fits = estimateWith(step, all) <= *target;
+    fits = persistent + estimateWith(step, all) <= *target;
     while (fits && lo < hi) {
       size_t mid = (lo + hi) / 2;
-      if (estimateWith(step, ArrayRef<Candidate>(all).take_front(mid)) <= *target)
+      if (persistent + estimateWith(step, ArrayRef<Candidate>(all).take_front(mid)) <= *target)
         hi = mid;
       else
         lo = mid + 1;
@@ -564,7 +598,7 @@ DictionaryAttr Recompute::recomputeFunction(func::FuncOp func, Mode m,
       b.getNamedAttr("step_flops", b.getF64FloatAttr(stepFlops)),
       b.getNamedAttr("blocks", b.getI64IntegerAttr(choice.fullBlocks.size())),
       b.getNamedAttr("estimate_before", b.getI64IntegerAttr(before)),
-      b.getNamedAttr("estimate_after", b.getI64IntegerAttr(estimatePeak(func))),
+      b.getNamedAttr("estimate_after", b.getI64IntegerAttr(persistent + scratchPeak(func))),
       b.getNamedAttr("budget", b.getI64IntegerAttr(budgetBytes)),
       b.getNamedAttr("fits_estimate", b.getBoolAttr(fits)),
   });
@@ -579,6 +613,7 @@ void Recompute::runOnOperation() {
     return signalPassFailure();
   if (m == Mode::None || (m == Mode::Auto && !target))
     return;
+  persistent = persistentBytes(module);
   SmallVector<NamedAttribute> summary;
   for (auto func : module.getOps<func::FuncOp>())
     if (!func.isExternal())

@@ -93,10 +93,11 @@ def Recompute : Pass<"fp8-recompute", "::mlir::ModuleOp"> {
       but the block's input, the block's forward (GEMMs and attention included)
       cloned once before the block's backward, as Megatron's full recompute.
     - `auto`: candidates ordered by recompute FLOPs per byte saved (the
-      selective ones, then whole blocks from the first), the shortest prefix
-      whose estimated peak (a liveness sweep over the function's ops, the
-      arguments counted as fixed) fits the budget; all of them if none does.
-      Without a budget, nothing.
+      selective ones, one per storage with its saved views, then whole blocks
+      from the first), the shortest prefix whose estimated peak (the module's
+      arguments, each name once, plus a liveness sweep over the function's
+      ops) fits the budget; all of them if none does. Without a budget,
+      nothing.
 
     Mode and budget come from `train.config` (`recompute`, `memory_budget`);
     the options override them. The choice is recorded per function in the
