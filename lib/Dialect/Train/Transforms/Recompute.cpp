@@ -109,11 +109,20 @@ bool isRecomputable(Operation *op) {
          name != "train.global_norm" && !name.ends_with("_grad");
 }
 
-/// GEMMs, attention and the loss: only full (per-block) recompute clones them.
-bool isExpensive(Operation *op) {
-  return isa<LinearOp, MatmulOp, BatchMatmulOp, AttentionOp, SoftmaxCrossEntropyOp>(op) ||
-         op->getName().getStringRef() == "fp8.scaled_matmul";
+/// What selective recompute clones: casts, layout, norms, activations and
+/// pointwise ops. Everything else (GEMMs, attention, the loss, ops added
+/// later) only full (per-block) recompute clones.
+bool isCheap(Operation *op) {
+  if (isa<ConvertOp, ReshapeOp, TransposeOp, SliceOp, AddOp, MulOp, GeluOp, SiluOp, Relu2Op,
+          SwigluOp, LayerNormOp, RMSNormOp, EmbeddingOp>(op))
+    return true;
+  StringRef name = op->getName().getStringRef();
+  return llvm::is_contained({"train.mul_scalar", "fp8.amax", "fp8.compute_scale", "fp8.quantize",
+                             "fp8.dequantize", "fp8.cast_transpose", "fp8.amax_from_history"},
+                            name);
 }
+
+bool isExpensive(Operation *op) { return !isCheap(op); }
 
 /// Floating-point work of one op: 2·M·N·K per GEMM, 4·B·T·S·D per attention,
 /// a few per element for norms and activations, one per element otherwise.

@@ -88,7 +88,9 @@ def Recompute : Pass<"fp8-recompute", "::mlir::ModuleOp"> {
     forward's own scale, so the codes are the same).
 
     - `selective`: values whose producer chain is cheap (casts, norms,
-      activations, pointwise, reshapes, slices) from kept values.
+      activations, pointwise, reshapes, transposes, slices, embedding lookups)
+      from kept values; any other op (GEMMs, attention, the loss, an op this
+      pass does not know) is cloned only by full recompute.
     - `full`: per transformer block (the layer index in op names), everything
       but the block's input, the block's forward (GEMMs and attention included)
       cloned once before the block's backward, as Megatron's full recompute.
@@ -100,7 +102,9 @@ def Recompute : Pass<"fp8-recompute", "::mlir::ModuleOp"> {
       nothing.
 
     Mode and budget come from `train.config` (`recompute`, `memory_budget`);
-    the options override them. The choice is recorded per function in the
+    the options override them, and the module attribute
+    `fp8c.recompute_target` (bytes; set by fp8c while it searches for the
+    plan that fits, docs/memory-plan.md) overrides the budget for auto. The choice is recorded per function in the
     module attribute `fp8c.recompute` (read by `fp8c --memory-report`).
     docs/memory-plan.md, "Recompute under a budget".
   }];
