@@ -18,6 +18,17 @@ DictionaryAttr configOf(ModuleOp module) {
   return module->getAttrOfType<DictionaryAttr>(fp8c::train::TrainDialect::getConfigAttrName());
 }
 
+/// The recompute FLOPs fp8-recompute recorded, over all functions.
+double recomputeFlops(ModuleOp module) {
+  double flops = 0;
+  if (auto all = module->getAttrOfType<DictionaryAttr>("fp8c.recompute"))
+    for (NamedAttribute function : all)
+      if (auto d = dyn_cast<DictionaryAttr>(function.getValue()))
+        if (auto f = d.getAs<FloatAttr>("flops"))
+          flops += f.getValueAsDouble();
+  return flops;
+}
+
 } // namespace
 
 int64_t fp8c::memoryBudgetOf(ModuleOp module) {
@@ -86,7 +97,9 @@ fp8c::BudgetFit fp8c::fitMemoryBudget(ModuleOp input, const Stage &from,
     OwningOpRef<ModuleOp> retry = recompile(input, from, target);
     if (retry && plannedArenaBytes(*retry) <= budget) {
       fitting = target;
-      most = std::move(retry);
+      // First fit is not monotone: keep the cheapest plan that fits.
+      if (recomputeFlops(*retry) <= recomputeFlops(*most))
+        most = std::move(retry);
     } else {
       tooBig = target;
     }

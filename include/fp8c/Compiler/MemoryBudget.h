@@ -47,7 +47,8 @@ struct BudgetFit {
 /// When the plan of `lowered` exceeds `budget`, recompiles `input` with
 /// everything recomputed (the smallest plan reachable) and, when that fits,
 /// searches the estimate's target (12 halvings) for the largest one whose plan
-/// fits; replaces `lowered` by that plan.
+/// fits; replaces `lowered` by the plan that fits with the fewest recompute
+/// FLOPs of those tried.
 BudgetFit fitMemoryBudget(mlir::ModuleOp input, const Stage &from,
                           mlir::OwningOpRef<mlir::ModuleOp> &lowered, int64_t budget);
 
