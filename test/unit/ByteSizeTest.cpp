@@ -22,8 +22,9 @@ TEST(ByteSize, AnythingElseIsRefused) {
     EXPECT_EQ(parseByteSize(text), std::nullopt) << text;
 }
 
-TEST(ByteSize, FormatsInGiBFromOneGiB) {
+TEST(ByteSize, FormatsInGiBMiBOrBytes) {
   EXPECT_EQ(formatByteSize(24ll << 30), "24.00 GiB");
   EXPECT_EQ(formatByteSize((1ll << 30) - 1), "1024.00 MiB");
   EXPECT_EQ(formatByteSize(10 << 20), "10.00 MiB");
+  EXPECT_EQ(formatByteSize(1024), "1024 bytes");
 }

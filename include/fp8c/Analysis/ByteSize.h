@@ -44,14 +44,17 @@ inline std::optional<int64_t> parseByteSize(llvm::StringRef text) {
   return static_cast<int64_t>(std::llround(bytes));
 }
 
-/// Bytes with two decimals in GiB ("23.50 GiB"), or in MiB below 1 GiB.
+/// Bytes with two decimals in GiB ("23.50 GiB"), in MiB below 1 GiB, exact
+/// below 1 MiB.
 inline std::string formatByteSize(int64_t bytes) {
   std::string s;
   llvm::raw_string_ostream os(s);
   if (bytes >= (1ll << 30))
     os << llvm::format("%.2f GiB", static_cast<double>(bytes) / (1ll << 30));
-  else
+  else if (bytes >= (1ll << 20))
     os << llvm::format("%.2f MiB", static_cast<double>(bytes) / (1ll << 20));
+  else
+    os << bytes << " bytes";
   return s;
 }
 
