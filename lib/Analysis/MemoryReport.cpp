@@ -157,6 +157,11 @@ std::vector<SavedActivation> savedActivations(ArrayRef<Operation *> instructions
     if (!writer)
       continue;
     s.where = writer.getName().str();
+    if (s.writer >= backwardStart) {
+      s.status = SavedActivation::Recomputed;
+      saved.push_back(s);
+      continue;
+    }
     Value source;
     Value input = bf16InputOf(writer, *b, source);
     s.bf16Bytes = tensorBytes(source);
@@ -319,7 +324,7 @@ static void printSaved(const FunctionMemory &m, llvm::raw_ostream &os, Line &lin
     return;
   auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
   os << "  saved for backward (the activation each weight gradient reads):\n";
-  int64_t fp8Only = 0, bf16Kept = 0, bf16Gemms = 0;
+  int64_t fp8Only = 0, bf16Kept = 0, bf16Gemms = 0, recomputed = 0;
   for (const SavedActivation &s : m.saved) {
     os << "    " << llvm::left_justify(s.gemm, 40) << " " << llvm::left_justify(s.savedType, 20)
        << llvm::format("%9.2f MiB  ", mib(s.savedBytes));
@@ -341,17 +346,71 @@ static void printSaved(const FunctionMemory &m, llvm::raw_ostream &os, Line &lin
       os << "bf16 wgrad (see --fp8-report): saved in bf16";
       bf16Gemms += s.savedBytes;
       break;
+    case SavedActivation::Recomputed:
+      os << "not saved: recomputed in backward (by " << s.where << ")";
+      recomputed += s.savedBytes;
+      break;
     }
     os << "\n";
   }
   line("wgrad operands saved as FP8 only", fp8Only);
   line("bf16 sources kept too (backward reads them)", bf16Kept);
   line("wgrad operands of bf16 GEMMs (bf16)", bf16Gemms);
+  if (recomputed > 0)
+    line("wgrad operands recomputed in backward", recomputed);
   line("live at the peak", m.peakLive);
   line("live at the peak had bf16 sources been saved", m.peakLiveIfBF16Saved);
 }
 
-void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os) {
+/// What fp8-recompute chose for this function (its `fp8c.recompute` entry)
+/// and the planned peak without and with it.
+template <typename Line>
+static void printRecompute(ModuleOp lowered, const FunctionMemory &m,
+                           const MemoryReport *withoutRecompute, llvm::raw_ostream &os,
+                           Line &line) {
+  auto all = lowered->getAttrOfType<DictionaryAttr>("fp8c.recompute");
+  auto r = all ? all.getAs<DictionaryAttr>(m.name) : DictionaryAttr();
+  if (!r)
+    return;
+  auto integer = [&](StringRef key) {
+    auto a = r.getAs<IntegerAttr>(key);
+    return a ? a.getInt() : 0;
+  };
+  auto number = [&](StringRef key) {
+    auto a = r.getAs<FloatAttr>(key);
+    return a ? a.getValueAsDouble() : 0.0;
+  };
+  auto mode = r.getAs<StringAttr>("mode");
+  os << "  recomputed in backward (fp8-recompute, mode " << (mode ? mode.getValue() : "?");
+  if (int64_t budget = integer("budget"))
+    os << llvm::format(", budget %.2f MiB", static_cast<double>(budget) / (1 << 20));
+  os << "):\n";
+  os << "  " << llvm::left_justify("values recomputed", 44)
+     << llvm::format("%12lld", static_cast<long long>(integer("values")));
+  if (int64_t blocks = integer("blocks"))
+    os << "  (" << blocks << " whole blocks)";
+  os << "\n";
+  line("bytes of the values recomputed", integer("bytes"));
+  double flops = number("flops"), stepFlops = number("step_flops");
+  os << "  " << llvm::left_justify("recompute FLOPs", 44)
+     << llvm::format("%12.3g      (%.2f%% of the step's %.3g)\n", flops,
+                     stepFlops > 0 ? 100 * flops / stepFlops : 0.0, stepFlops);
+  line("estimated peak before (fp8-recompute sweep)", integer("estimate_before"));
+  line("estimated peak after", integer("estimate_after"));
+  if (withoutRecompute) {
+    auto before = llvm::find_if(withoutRecompute->functions,
+                                [&](const FunctionMemory &f) { return f.name == m.name; });
+    if (before != withoutRecompute->functions.end()) {
+      line("live at the peak without recompute (planned)", before->peakLive);
+      line("arena without recompute (planned)", before->arenaBytes);
+    }
+  }
+  line("live at the peak with recompute (planned)", m.peakLive);
+  line("arena with recompute (planned)", m.arenaBytes);
+}
+
+void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os,
+                                 const MemoryReport *withoutRecompute) {
   MemoryReport report = computeMemoryReport(lowered);
   auto line = [&](StringRef what, int64_t bytes) {
     os << "  " << llvm::left_justify(what, 44)
@@ -382,5 +441,6 @@ void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os) {
     line("cuBLASLt workspace (CUDA, Hopper; beside)", report.workspaceBytes);
     line("device memory in all", m.arenaBytes + report.workspaceBytes);
     printSaved(m, os, line);
+    printRecompute(lowered, m, withoutRecompute, os, line);
   }
 }

@@ -127,6 +127,11 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
   // Only a written value: programs without the key stay as they were.
   if (t.lossChunkTokens)
     top.push_back(b.getNamedAttr("loss_chunk_tokens", i64(*t.lossChunkTokens)));
+  // Only written keys: programs without them stay as they were.
+  if (t.memoryBudget > 0)
+    top.push_back(b.getNamedAttr("memory_budget", i64(t.memoryBudget)));
+  if (!t.recompute.empty())
+    top.push_back(b.getNamedAttr("recompute", str(t.recompute)));
   // Only a written section: single-process programs stay as they were.
   const DistributedSection &d = config.distributed;
   if (d.present)

@@ -2,6 +2,7 @@
 
 #include "ConfigSection.h"
 
+#include "fp8c/Analysis/ByteSize.h"
 #include "fp8c/Dialect/Train/Transforms/ChunkLoss.h"
 
 using namespace fp8c;
@@ -39,7 +40,7 @@ void ConfigParser::parseTrain(const YNode &node, SMLoc keyLoc) {
     return;
   TrainSection &t = config.train;
   s.checkKeys({"batch_size", "grad_accum_steps", "precision", "optimizer", "lr_schedule", "init",
-               "loss_chunk_tokens"});
+               "loss_chunk_tokens", "memory_budget", "recompute"});
   s.readInt("batch_size", 1, limits::maxBatchSize, t.batchSize);
   s.readInt("grad_accum_steps", 1, int64_t(1) << 20, t.gradAccumSteps);
   readLossChunkTokens(s, config.model.seqLen, t);
@@ -52,6 +53,19 @@ void ConfigParser::parseTrain(const YNode &node, SMLoc keyLoc) {
     parseSchedule(*schedule, s.keyLocOf("lr_schedule"), optimizerValid);
   if (const YNode *init = s.get("init"))
     parseInit(*init, s.keyLocOf("init"));
+  static const std::pair<StringRef, StringRef> recomputeChoices[] = {
+      {"none", "none"}, {"selective", "selective"}, {"full", "full"}, {"auto", "auto"}};
+  StringRef recompute;
+  if (s.readEnum<StringRef>("recompute", recomputeChoices, recompute))
+    t.recompute = recompute.str();
+  if (const YNode *budget = s.get("memory_budget")) {
+    std::optional<int64_t> bytes =
+        budget->kind == YNode::Kind::Scalar ? parseByteSize(budget->value) : std::nullopt;
+    if (bytes)
+      t.memoryBudget = *bytes;
+    else
+      s.error("memory_budget", "expected " + kByteSizeSyntax + "; got " + budget->describe());
+  }
 }
 
 void ConfigParser::parseOptimizer(const YNode &node, SMLoc keyLoc) {

@@ -57,6 +57,9 @@ void addFP8(OpPassManager &pm) {
   // The loss over chunks of tokens once the lm_head's GEMMs are decided
   // (docs/memory-plan.md, "Chunked loss").
   pm.addPass(fp8c::train::createChunkLoss());
+  // After the casts and every cleanup, so casts can be recomputed and no CSE
+  // merges the clones back: a no-op without a budget or a recompute mode.
+  pm.addPass(fp8c::train::createRecompute());
   // Data-parallel collectives last, after every cleanup: a no-op without a
   // distributed section (docs/distributed.md).
   pm.addPass(fp8c::train::createInsertCollectives());

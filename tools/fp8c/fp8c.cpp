@@ -6,9 +6,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fp8c/Analysis/ByteSize.h"
 #include "fp8c/Analysis/GemmReport.h"
 #include "fp8c/Analysis/LossChunkReport.h"
 #include "fp8c/Analysis/MemoryReport.h"
+#include "fp8c/Compiler/MemoryBudget.h"
 #include "fp8c/Dialect/Train/Transforms/ChunkLoss.h"
 #include "fp8c/Frontend/BuildForwardGraph.h"
 #include "fp8c/Frontend/HfConfig.h"
@@ -109,35 +111,103 @@ static cl::opt<std::string> lossChunkTokens(
              "batch_size x seq_len; overrides train.loss_chunk_tokens (docs/memory-plan.md)"),
     cl::value_desc("auto|0|N"), cl::cat(fp8cCategory));
 
-/// --loss-chunk-tokens into train.config, before the pipeline; --memory-report keeps the
-/// module as it is then in `beforePipeline`. An error message, or "".
-static std::string applyLossChunkTokens(ModuleOp module, OwningOpRef<ModuleOp> &beforePipeline) {
+/// --loss-chunk-tokens into train.config, before the pipeline. An error
+/// message, or "".
+static std::string applyLossChunkTokens(ModuleOp module) {
   if (lossChunkTokens.getNumOccurrences())
     if (std::string error = fp8c::train::setLossChunkTokens(module, lossChunkTokens);
         !error.empty())
       return "--loss-chunk-tokens: " + error;
-  if (memoryReport)
-    beforePipeline = module.clone();
   return "";
 }
 
-/// --memory-report: the plan, then the loss chunking, whose peak before chunking comes
-/// from compiling `input` (the module before the pipeline) again with the loss whole.
-static LogicalResult printMemoryReports(ModuleOp lowered, ModuleOp input, const fp8c::Stage &from,
-                                        const fp8c::Stage &to, llvm::raw_ostream &os) {
-  fp8c::rt::printMemoryReport(lowered, os);
+static cl::opt<std::string> memoryBudgetFlag(
+    "memory-budget",
+    cl::desc("The planned arena must fit in SIZE (e.g. 24GiB; overrides train.memory_budget):\n"
+             "forward values are recomputed in backward until it does (docs/memory-plan.md)"),
+    cl::value_desc("size"), cl::cat(fp8cCategory));
+
+static int fail(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "fp8c") << message << "\n";
+  return 1;
+}
+
+/// After the whole pipeline: the real plan against the budget, recompiling
+/// with more recompute when the estimate fell short; located error when even
+/// recomputing everything does not fit (at the flag, or train.memory_budget).
+static LogicalResult fitMemoryBudget(ModuleOp input, const fp8c::Stage &from,
+                                     OwningOpRef<ModuleOp> &module, int64_t budget,
+                                     llvm::SourceMgr &sourceMgr) {
+  fp8c::BudgetFit fit = fp8c::fitMemoryBudget(input, from, module, budget);
+  if (fit.fits)
+    return success();
+  std::string message =
+      "the plan does not fit in " + fp8c::formatByteSize(budget) +
+      ": with every forward value recomputed that can be, the planned arena is " +
+      fp8c::formatByteSize(fit.smallest) + ", " + fp8c::formatByteSize(fit.persistent) +
+      " of it parameters, optimizer state and gradient accumulators; raise the budget to at "
+      "least " +
+      fp8c::formatByteSize(fit.smallest) + ", or lower train.batch_size";
+  if (memoryBudgetFlag.getNumOccurrences())
+    return fail("--memory-budget=" + memoryBudgetFlag + ": " + message), failure();
+  // The key in the YAML: the first line that starts with it (not a comment).
+  StringRef text = sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer();
+  for (StringRef rest = text; !rest.empty();) {
+    auto [line, next] = rest.split('\n');
+    StringRef key = line.ltrim(" ");
+    if (key.starts_with("memory_budget:")) {
+      sourceMgr.PrintMessage(llvm::errs(), llvm::SMLoc::getFromPointer(key.data()),
+                             llvm::SourceMgr::DK_Error, "train.memory_budget: " + message);
+      return failure();
+    }
+    rest = next;
+  }
+  return input.emitError() << "train.config memory_budget: " << message, failure();
+}
+
+/// Runs the pipeline, then holds the real plan against the memory budget (the
+/// flag, else train.memory_budget). When the pipeline reaches the program,
+/// `beforePipeline` keeps the input, to recompile it with another recompute
+/// setting.
+static LogicalResult runPipeline(PassManager &pm, OwningOpRef<ModuleOp> &module,
+                                 const fp8c::Stage &from, bool toProgram,
+                                 llvm::SourceMgr &sourceMgr,
+                                 OwningOpRef<ModuleOp> &beforePipeline) {
+  if (memoryBudgetFlag.getNumOccurrences()) {
+    std::optional<int64_t> bytes = fp8c::parseByteSize(memoryBudgetFlag);
+    if (!bytes)
+      return fail("--memory-budget=" + memoryBudgetFlag + ": expected " + fp8c::kByteSizeSyntax),
+             failure();
+    fp8c::setMemoryBudget(*module, *bytes);
+  }
+  int64_t budget = fp8c::memoryBudgetOf(*module);
+  if (toProgram && (budget > 0 || memoryReport))
+    beforePipeline = module->clone();
+  if (failed(pm.run(*module)))
+    return failure();
+  if (beforePipeline && budget > 0)
+    return fitMemoryBudget(*beforePipeline, from, module, budget, sourceMgr);
+  return success();
+}
+
+/// --memory-report: the plan (after recompute, with the plan without it: the
+/// peak before), then the loss chunking, whose peak before chunking comes from
+/// compiling the input again with the loss whole.
+static LogicalResult printMemoryReports(ModuleOp module, ModuleOp beforePipeline,
+                                        const fp8c::Stage &from, const fp8c::Stage &to,
+                                        llvm::raw_ostream &os) {
+  std::optional<fp8c::rt::MemoryReport> withoutRecompute;
+  if (beforePipeline && module->hasAttr("fp8c.recompute"))
+    if (OwningOpRef<ModuleOp> plain = fp8c::recompile(beforePipeline, from, std::nullopt, true))
+      withoutRecompute = fp8c::rt::computeMemoryReport(*plain);
+  fp8c::rt::printMemoryReport(module, os, withoutRecompute ? &*withoutRecompute : nullptr);
   auto compileWhole = [&](ModuleOp whole) {
     fp8c::train::setLossChunkTokens(whole, "0");
     PassManager again(whole.getContext());
     fp8c::buildPipeline(again, from, to);
     return again.run(whole);
   };
-  return fp8c::rt::printLossChunkReport(lowered, input, compileWhole, os);
-}
-
-static int fail(const llvm::Twine &message) {
-  llvm::WithColor::error(llvm::errs(), "fp8c") << message << "\n";
-  return 1;
+  return fp8c::rt::printLossChunkReport(module, beforePipeline, compileWhole, os);
 }
 
 /// The passes of fp8c's pipeline by stage, "stage: pass, pass", from its
@@ -259,6 +329,19 @@ static std::string printCudaSources(ModuleOp module, llvm::raw_ostream &os) {
 #endif
 }
 
+/// The stage --emit names; null, after the error, when it names none.
+static const fp8c::Stage *findEmitStage() {
+  if (const fp8c::Stage *stage = fp8c::findStage(emitStage))
+    return stage;
+  SmallVector<StringRef> names;
+  for (const fp8c::Stage &s : fp8c::getStages())
+    names.push_back(s.name);
+  names.push_back("program");
+  names.push_back("cuda");
+  fail("--emit: unknown stage '" + emitStage + "'; expected one of: " + llvm::join(names, ", "));
+  return nullptr;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   // Passes first: --mlir-print-ir-after=<pass> takes its choices from the registry.
@@ -288,18 +371,8 @@ int main(int argc, char **argv) {
   const fp8c::Stage *stage = &fp8c::getStages().back();
   bool wantCuda = emitStage == "cuda";
   bool wantProgram = emitStage.empty() || emitStage == "program" || wantCuda;
-  if (!wantProgram) {
-    stage = fp8c::findStage(emitStage);
-    if (!stage) {
-      SmallVector<StringRef> names;
-      for (const fp8c::Stage &s : fp8c::getStages())
-        names.push_back(s.name);
-      names.push_back("program");
-      names.push_back("cuda");
-      return fail("--emit: unknown stage '" + emitStage +
-                  "'; expected one of: " + llvm::join(names, ", "));
-    }
-  }
+  if (!wantProgram && !(stage = findEmitStage()))
+    return 1;
 
   bool wantReport = fp8Report.getNumOccurrences() > 0;
   auto reportFormat = fp8c::fp8::GemmReportFormat::Text;
@@ -345,8 +418,7 @@ int main(int argc, char **argv) {
                                               : parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return 1;
-  OwningOpRef<ModuleOp> beforePipeline;
-  if (std::string error = applyLossChunkTokens(*module, beforePipeline); !error.empty())
+  if (std::string error = applyLossChunkTokens(*module); !error.empty())
     return fail(error);
 
   PassManager pm(&context);
@@ -365,7 +437,9 @@ int main(int argc, char **argv) {
     fp8c::buildGemmReportPipeline(pm, from);
   else
     fp8c::buildPipeline(pm, from, *stage);
-  if (failed(pm.run(*module)))
+  OwningOpRef<ModuleOp> beforePipeline;
+  if (failed(runPipeline(pm, module, from, stage == &fp8c::getStages().back() && !wantReport,
+                         sourceMgr, beforePipeline)))
     return 1;
 
   // A program file goes beside the input unless -o says where; what is read
@@ -386,7 +460,7 @@ int main(int argc, char **argv) {
   }
   if (memoryReport) {
     bool printed =
-        succeeded(printMemoryReports(*module, *beforePipeline, from, *stage, output->os()));
+        succeeded(printMemoryReports(*module, beforePipeline.get(), from, *stage, output->os()));
     output->keep();
     return printed ? 0 : 1;
   }

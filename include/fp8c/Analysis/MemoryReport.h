@@ -28,17 +28,19 @@ inline constexpr int64_t kHopperGemmWorkspaceBytes = 32ll << 20;
 /// between the forward instruction that wrote it and the wgrad.
 struct SavedActivation {
   enum Status {
-    FP8Only,  // the FP8 copy is saved; its bf16 source dies in forward
-    FP8Fused, // the FP8 copy is saved; the bf16 source was never stored (fused)
-    BF16Kept, // the FP8 copy is saved, and a backward op reads the bf16 source too
-    BF16Gemm, // a bf16 GEMM: the bf16 operand itself is saved
+    FP8Only,    // the FP8 copy is saved; its bf16 source dies in forward
+    FP8Fused,   // the FP8 copy is saved; the bf16 source was never stored (fused)
+    BF16Kept,   // the FP8 copy is saved, and a backward op reads the bf16 source too
+    BF16Gemm,   // a bf16 GEMM: the bf16 operand itself is saved
+    Recomputed, // written in backward (fp8-recompute): nothing saved for it
   };
   std::string gemm;      // the wgrad's layer name, without ".wgrad"
   std::string savedType; // the saved operand's buffer type
   int64_t savedBytes = 0;
   int64_t bf16Bytes = 0; // the bf16 source's bytes (FP8 GEMMs)
   Status status = FP8Only;
-  // FP8Only / FP8Fused: the kernel that quantises; BF16Kept: the backward reader.
+  // FP8Only / FP8Fused / Recomputed: the kernel that quantises; BF16Kept: the
+  // backward reader.
   std::string where;
   int64_t writer = -1, wgrad = -1; // instruction indices
 };
@@ -75,8 +77,10 @@ struct MemoryReport {
 /// Reads the plan of a module lowered by fp8-lower-to-rt.
 MemoryReport computeMemoryReport(mlir::ModuleOp lowered);
 
-/// The report as text: MiB with the exact byte counts.
-void printMemoryReport(mlir::ModuleOp lowered, llvm::raw_ostream &os);
+/// The report as text: MiB with the exact byte counts. `withoutRecompute`: the
+/// same module's plan compiled without recompute, for the peak before it.
+void printMemoryReport(mlir::ModuleOp lowered, llvm::raw_ostream &os,
+                       const MemoryReport *withoutRecompute = nullptr);
 
 } // namespace fp8c::rt
 

@@ -112,6 +112,10 @@ struct TrainSection {
   OptimizerSection optimizer;
   LRScheduleSection lrSchedule;
   InitSection init;
+  /// `memory_budget` in bytes (0: none) and `recompute` ("": not written, auto);
+  /// docs/memory-plan.md, "Recompute under a budget".
+  int64_t memoryBudget = 0;
+  std::string recompute;
 };
 
 /// One `fp8.overrides` entry: GEMMs of layers whose name contains `match`.

@@ -89,7 +89,10 @@ const KeySpec configKeys[] = {{"model", Kind::Section, modelKeys},
                               {"init", Kind::Section, initKeys},
                               {"fp8", Kind::Section, fp8Keys},
                               {"distributed", Kind::Section, distributedKeys},
-                              {"loss_chunk_tokens", Kind::Integer}};
+                              {"loss_chunk_tokens", Kind::Integer},
+
+                              {"memory_budget", Kind::Integer},
+                              {"recompute", Kind::String}};
 
 StringRef describe(Kind kind) {
   switch (kind) {

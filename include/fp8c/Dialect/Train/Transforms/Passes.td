@@ -108,4 +108,46 @@ def InsertCollectives : Pass<"fp8-insert-collectives", "::mlir::ModuleOp"> {
   let dependentDialects = ["::fp8c::train::TrainDialect"];
 }
 
+def Recompute : Pass<"fp8-recompute", "::mlir::ModuleOp"> {
+  let summary = "recompute forward values in backward instead of keeping them (memory budget)";
+  let description = [{
+    In every step function with a backward pass (`train_step`, `accumulate_step`),
+    chooses forward values that backward reads ("saved" values) and recomputes
+    them right before their first backward use, by cloning the same ops from
+    values that stay alive (parameters, kept activations), so the forward value
+    dies at its last forward use. Only ops without state or side effects are
+    cloned (no `fp8.amax_history_update`, no collective, nothing that writes);
+    scales and amaxes are never recomputed (the clone quantises with the
+    forward's own scale, so the codes are the same).
+
+    - `selective`: values whose producer chain is cheap (casts, norms,
+      activations, pointwise, reshapes, transposes, slices, embedding lookups)
+      from kept values; any other op (GEMMs, attention, the loss, an op this
+      pass does not know) is cloned only by full recompute.
+    - `full`: per transformer block (the layer index in op names), everything
+      but the block's input, the block's forward (GEMMs and attention included)
+      cloned once before the block's backward, as Megatron's full recompute.
+    - `auto`: candidates ordered by recompute FLOPs per byte saved (the
+      selective ones, one per storage with its saved views, then whole blocks
+      from the first), the shortest prefix whose estimated peak (the module's
+      arguments, each name once, plus a liveness sweep over the function's
+      ops) fits the budget; all of them if none does. Without a budget,
+      nothing.
+
+    Mode and budget come from `train.config` (`recompute`, `memory_budget`);
+    the options override them, and the module attribute
+    `fp8c.recompute_target` (bytes; set by fp8c while it searches for the
+    plan that fits, docs/memory-plan.md) overrides the budget for auto. The choice is recorded per function in the
+    module attribute `fp8c.recompute` (read by `fp8c --memory-report`).
+    docs/memory-plan.md, "Recompute under a budget".
+  }];
+  let dependentDialects = ["::fp8c::train::TrainDialect"];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"\"",
+           "none, selective, full or auto (default: train.config's recompute, else auto)">,
+    Option<"budget", "budget", "std::string", /*default=*/"\"\"",
+           "memory budget for auto, e.g. 24GiB (default: train.config's memory_budget)">
+  ];
+}
+
 #endif // FP8C_DIALECT_TRAIN_TRANSFORMS_PASSES_TD
