@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fp8c/Analysis/CommReport.h"
+#include "fp8c/Analysis/DistributedSettings.h"
 #include "fp8c/Analysis/GemmReport.h"
 #include "fp8c/Analysis/MemoryReport.h"
 #include "fp8c/Frontend/BuildForwardGraph.h"
@@ -101,9 +103,54 @@ static cl::opt<bool> memoryReport(
              "FP8 copies, and the cuBLASLt workspace (docs/memory-plan.md)"),
     cl::cat(fp8cCategory));
 
+static cl::opt<std::string> commReport(
+    "comm-report",
+    cl::desc("Print the communication report instead of a program: per collective of\n"
+             "train_step its kind, tensor, bytes, bucket, predicted time and the backward\n"
+             "GEMM time that can hide it, then the messages and totals per step\n"
+             "(--comm-report or --comm-report=text; --comm-report=json; docs/distributed.md)"),
+    cl::value_desc("format"), cl::ValueOptional, cl::cat(fp8cCategory));
+
+static cl::opt<int64_t> worldSizeOverride(
+    "world-size",
+    cl::desc("Compile for N ranks: overrides distributed.world_size (a description\n"
+             "without a distributed section gets ddp; docs/distributed.md)"),
+    cl::value_desc("N"), cl::cat(fp8cCategory));
+
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "fp8c") << message << "\n";
   return 1;
+}
+
+static fp8c::fp8::GemmReportFormat gemmFormat() {
+  return fp8Report == "json" ? fp8c::fp8::GemmReportFormat::JSON
+                             : fp8c::fp8::GemmReportFormat::Text;
+}
+
+static fp8c::comm::CommReportFormat commFormat() {
+  return commReport == "json" ? fp8c::comm::CommReportFormat::JSON
+                              : fp8c::comm::CommReportFormat::Text;
+}
+
+/// The report flags' values and combinations; "" or the error.
+static std::string checkReportFlags() {
+  bool wantReport = fp8Report.getNumOccurrences() > 0;
+  bool wantComm = commReport.getNumOccurrences() > 0;
+  if (wantReport && !fp8Report.empty() && fp8Report != "text" && fp8Report != "json")
+    return "--fp8-report: unknown format '" + fp8Report + "'; expected text or json";
+  if (wantComm && !commReport.empty() && commReport != "text" && commReport != "json")
+    return "--comm-report: unknown format '" + commReport + "'; expected text or json";
+  if (wantReport && wantComm)
+    return "--fp8-report and --comm-report are two reports: ask for one at a time";
+  if ((wantReport || wantComm) && !emitStage.empty())
+    return std::string(wantReport ? "--fp8-report" : "--comm-report") +
+           " prints a report, not the IR of a stage: drop --emit";
+  if (memoryReport && (wantReport || wantComm || !emitStage.empty()))
+    return "--memory-report prints a report of the whole compilation: drop " +
+           std::string(wantReport ? "--fp8-report"
+                       : wantComm ? "--comm-report"
+                                  : "--emit");
+  return "";
 }
 
 /// The passes of fp8c's pipeline by stage, "stage: pass, pass", from its
@@ -225,6 +272,54 @@ static std::string printCudaSources(ModuleOp module, llvm::raw_ostream &os) {
 #endif
 }
 
+/// Writes what the flags ask for: a report, CUDA, the program file or IR.
+static int writeOutput(ModuleOp module, bool wantProgram, bool wantCuda) {
+  bool wantReport = fp8Report.getNumOccurrences() > 0;
+  bool wantComm = commReport.getNumOccurrences() > 0;
+  std::string errorMessage;
+  // A program file goes beside the input unless -o says where; what is read
+  // (IR, CUDA, reports) goes to the terminal.
+  std::string outputPath = outputFilename;
+  if (outputFilename.getNumOccurrences() == 0)
+    outputPath =
+        emitStage.empty() && !wantReport && !wantComm && !memoryReport && inputFilename != "-"
+            ? defaultProgramPath(inputFilename)
+            : "-";
+  std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputPath, &errorMessage);
+  if (!output)
+    return fail(errorMessage);
+  if (wantReport || wantComm) {
+    if (wantComm ? failed(fp8c::comm::printCommReport(module, commFormat(), output->os()))
+                 : failed(fp8c::fp8::printGemmReport(module, gemmFormat(), output->os())))
+      return 1;
+    output->keep();
+    return 0;
+  }
+  if (memoryReport) {
+    fp8c::rt::printMemoryReport(module, output->os());
+    output->keep();
+    return 0;
+  }
+  if (wantCuda) {
+    if (std::string error = printCudaSources(module, output->os()); !error.empty())
+      return fail(error);
+    output->keep();
+    return 0;
+  }
+  if (wantProgram) {
+    if (failed(fp8c::writeProgramFile(module, output->os())))
+      return 1;
+    output->keep();
+    if (outputFilename.getNumOccurrences() == 0 && outputPath != "-")
+      llvm::errs() << "fp8c: wrote " << outputPath << "\n";
+    return 0;
+  }
+  module.print(output->os());
+  output->os() << "\n";
+  output->keep();
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   // Passes first: --mlir-print-ir-after=<pass> takes its choices from the registry.
@@ -268,21 +363,11 @@ int main(int argc, char **argv) {
   }
 
   bool wantReport = fp8Report.getNumOccurrences() > 0;
-  auto reportFormat = fp8c::fp8::GemmReportFormat::Text;
-  if (wantReport) {
-    if (fp8Report == "json")
-      reportFormat = fp8c::fp8::GemmReportFormat::JSON;
-    else if (!fp8Report.empty() && fp8Report != "text")
-      return fail("--fp8-report: unknown format '" + fp8Report + "'; expected text or json");
-    if (!emitStage.empty())
-      return fail("--fp8-report prints a report, not the IR of a stage: drop --emit");
-  }
-  if (memoryReport) {
-    if (wantReport || !emitStage.empty())
-      return fail("--memory-report prints a report of the whole compilation: drop " +
-                  std::string(wantReport ? "--fp8-report" : "--emit"));
+  bool wantComm = commReport.getNumOccurrences() > 0;
+  if (std::string error = checkReportFlags(); !error.empty())
+    return fail(error);
+  if (memoryReport || wantComm)
     wantProgram = false;
-  }
 
   // A model description goes through the front end; `-` (stdin) is MLIR.
   StringRef extension = llvm::sys::path::extension(inputFilename);
@@ -324,50 +409,25 @@ int main(int argc, char **argv) {
   if (stage < &from && stage != &fp8c::getStages().front())
     return fail("--emit=" + stage->name + ": the input is already at the later stage '" +
                 from.name + "'");
+  // Collectives are placed (and bucketed) in the fp8 stage and lowered after it.
+  const fp8c::Stage &fp8Stage = *fp8c::findStage("fp8");
+  if ((wantComm || worldSizeOverride.getNumOccurrences()) && &from > &fp8Stage)
+    return fail(std::string(wantComm ? "--comm-report" : "--world-size") +
+                ": the input is already at the stage '" + from.name +
+                "', past the fp8 stage that places the collectives");
+  if (worldSizeOverride.getNumOccurrences() &&
+      (&from == &fp8Stage || failed(fp8c::overrideWorldSize(*module, worldSizeOverride))))
+    return &from == &fp8Stage ? fail("--world-size: the input already has its collectives "
+                                     "(stage 'fp8'); give the model description")
+                              : 1;
   if (wantReport)
     fp8c::buildGemmReportPipeline(pm, from);
+  else if (wantComm)
+    fp8c::buildPipeline(pm, from, fp8Stage);
   else
     fp8c::buildPipeline(pm, from, *stage);
   if (failed(pm.run(*module)))
     return 1;
 
-  // A program file goes beside the input unless -o says where; what is read
-  // (IR, CUDA, reports) goes to the terminal.
-  std::string outputPath = outputFilename;
-  if (outputFilename.getNumOccurrences() == 0)
-    outputPath = emitStage.empty() && !wantReport && !memoryReport && inputFilename != "-"
-                     ? defaultProgramPath(inputFilename)
-                     : "-";
-  std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputPath, &errorMessage);
-  if (!output)
-    return fail(errorMessage);
-  if (wantReport) {
-    if (failed(fp8c::fp8::printGemmReport(*module, reportFormat, output->os())))
-      return 1;
-    output->keep();
-    return 0;
-  }
-  if (memoryReport) {
-    fp8c::rt::printMemoryReport(*module, output->os());
-    output->keep();
-    return 0;
-  }
-  if (wantCuda) {
-    if (std::string error = printCudaSources(*module, output->os()); !error.empty())
-      return fail(error);
-    output->keep();
-    return 0;
-  }
-  if (wantProgram) {
-    if (failed(fp8c::writeProgramFile(*module, output->os())))
-      return 1;
-    output->keep();
-    if (outputFilename.getNumOccurrences() == 0 && outputPath != "-")
-      llvm::errs() << "fp8c: wrote " << outputPath << "\n";
-    return 0;
-  }
-  module->print(output->os());
-  output->os() << "\n";
-  output->keep();
-  return 0;
+  return writeOutput(*module, wantProgram, wantCuda);
 }
