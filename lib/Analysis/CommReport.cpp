@@ -94,12 +94,21 @@ void scheduleMessages(CommReport &r, const cost::DeviceSpec &device,
 
 std::string settingsLine(const CommReport &r) {
   const DistributedSettings &s = r.settings;
-  return llvm::formatv("{0}, world_size {1} ({2} node{3} x {4} GPU{5}), device {6}: {7} {8:f0} "
-                       "GB/s per direction, {9:f1} us per ring step; bucket_mb {10}",
-                       s.strategy, s.worldSize, s.nodes, s.nodes == 1 ? "" : "s", s.gpusPerNode,
-                       s.gpusPerNode == 1 ? "" : "s", r.device, r.link, r.linkGBps, r.latencyUs,
-                       llvm::format("%g", s.bucketMB))
-      .str();
+  std::string line =
+      llvm::formatv("{0}, world_size {1} ({2} node{3} x {4} GPU{5}), device {6}: ", s.strategy,
+                    s.worldSize, s.nodes, s.nodes == 1 ? "" : "s", s.gpusPerNode,
+                    s.gpusPerNode == 1 ? "" : "s", r.device)
+          .str();
+  if (s.nodes > 1)
+    line += llvm::formatv("network {0:f0} GB/s per GPU and direction, ring steps {1:f1} us "
+                          "across nodes and {2:f1} us inside",
+                          r.linkGBps, r.interLatencyUs, r.latencyUs)
+                .str();
+  else
+    line += llvm::formatv("{0} {1:f0} GB/s per direction, {2:f1} us per ring step", r.link,
+                          r.linkGBps, r.latencyUs)
+                .str();
+  return line + llvm::formatv("; bucket_mb {0}", llvm::format("%g", s.bucketMB)).str();
 }
 
 std::vector<std::string> footnotes(const CommReport &r) {
@@ -181,6 +190,7 @@ void printJSON(const CommReport &r, llvm::raw_ostream &os) {
       j.attribute("link", r.link);
       number("link_gbps", r.linkGBps);
       number("latency_us", r.latencyUs);
+      number("inter_node_latency_us", r.interLatencyUs);
     });
     j.attributeArray("collectives", [&] {
       for (const CollectiveRow &row : r.rows)
@@ -246,7 +256,8 @@ FailureOr<CommReport> fp8c::comm::collectCommReport(ModuleOp module) {
   r.device = device->name;
   r.link = topology.spansNodes() ? "network" : device->intraNodeLink;
   r.linkGBps = topology.spansNodes() ? device->interNodeGBps : device->intraNodeGBps;
-  r.latencyUs = topology.spansNodes() ? device->interNodeLatencyUs : device->intraNodeLatencyUs;
+  r.latencyUs = device->intraNodeLatencyUs;
+  r.interLatencyUs = device->interNodeLatencyUs;
   if (auto config = module->getAttrOfType<DictionaryAttr>(train::TrainDialect::getConfigAttrName()))
     if (auto steps = config.getAs<IntegerAttr>("grad_accum_steps"))
       r.gradAccumSteps = steps.getInt();

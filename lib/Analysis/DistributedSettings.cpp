@@ -24,7 +24,9 @@ FailureOr<DistributedSettings> fp8c::readDistributedSettings(ModuleOp module) {
     return s;
   s.present = true;
   auto fail = [&](const Twine &message) -> FailureOr<DistributedSettings> {
-    module.emitError() << train::TrainDialect::getConfigAttrName() << ": distributed." << message;
+    // On the location only: the module itself is no help in the message.
+    emitError(module.getLoc()) << train::TrainDialect::getConfigAttrName() << ": distributed."
+                               << message;
     return failure();
   };
   if (auto strategy = d.getAs<StringAttr>("strategy"))
@@ -56,18 +58,20 @@ FailureOr<DistributedSettings> fp8c::readDistributedSettings(ModuleOp module) {
   return s;
 }
 
-LogicalResult fp8c::overrideWorldSize(ModuleOp module, int64_t worldSize) {
+llvm::Error fp8c::overrideWorldSize(ModuleOp module, int64_t worldSize) {
+  auto error = [&](const Twine &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "--world-size=" + Twine(worldSize) + ": " + message);
+  };
   if (worldSize < 1 || worldSize > 65536)
-    return module.emitError() << "--world-size: expected an integer in [1, 65536], got "
-                              << worldSize;
+    return error("expected an integer in [1, 65536]");
   DictionaryAttr config = configOf(module);
   if (!config)
-    return module.emitError() << "--world-size: the input has no "
-                              << train::TrainDialect::getConfigAttrName()
-                              << " (give a model description)";
+    return error("the input has no " + train::TrainDialect::getConfigAttrName() +
+                 " to set it in (give a model description)");
   auto d = config.getAs<DictionaryAttr>("distributed");
   if (!d && worldSize == 1)
-    return success();
+    return llvm::Error::success();
   Builder b(module.getContext());
   NamedAttrList distributed(d ? d.getValue() : ArrayRef<NamedAttribute>{});
   if (!d)
@@ -75,13 +79,12 @@ LogicalResult fp8c::overrideWorldSize(ModuleOp module, int64_t worldSize) {
   distributed.set("world_size", b.getI64IntegerAttr(worldSize));
   if (auto nodes = d ? d.getAs<IntegerAttr>("nodes") : nullptr) {
     if (worldSize % nodes.getInt() != 0)
-      return module.emitError() << "--world-size=" << worldSize
-                                << ": not a multiple of distributed.nodes " << nodes.getInt()
-                                << " (each node runs the same number of ranks)";
+      return error("not a multiple of distributed.nodes " + Twine(nodes.getInt()) +
+                   " (every node runs the same number of ranks)");
     distributed.set("gpus_per_node", b.getI64IntegerAttr(worldSize / nodes.getInt()));
   }
   NamedAttrList top(config.getValue());
   top.set("distributed", distributed.getDictionary(module.getContext()));
   module->setAttr(train::TrainDialect::getConfigAttrName(), top.getDictionary(module.getContext()));
-  return success();
+  return llvm::Error::success();
 }

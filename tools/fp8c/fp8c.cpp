@@ -415,11 +415,13 @@ int main(int argc, char **argv) {
     return fail(std::string(wantComm ? "--comm-report" : "--world-size") +
                 ": the input is already at the stage '" + from.name +
                 "', past the fp8 stage that places the collectives");
-  if (worldSizeOverride.getNumOccurrences() &&
-      (&from == &fp8Stage || failed(fp8c::overrideWorldSize(*module, worldSizeOverride))))
-    return &from == &fp8Stage ? fail("--world-size: the input already has its collectives "
-                                     "(stage 'fp8'); give the model description")
-                              : 1;
+  if (worldSizeOverride.getNumOccurrences()) {
+    if (&from == &fp8Stage)
+      return fail("--world-size: the input already has its collectives (stage 'fp8'); give "
+                  "the model description");
+    if (llvm::Error error = fp8c::overrideWorldSize(*module, worldSizeOverride))
+      return fail(llvm::toString(std::move(error)));
+  }
   if (wantReport)
     fp8c::buildGemmReportPipeline(pm, from);
   else if (wantComm)

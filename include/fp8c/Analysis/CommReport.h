@@ -59,8 +59,11 @@ struct MessageRow {
 
 struct CommReport {
   DistributedSettings settings;
+  /// The link the ring is limited by ("NVLink", "PCIe", or "network" for a
+  /// job over several nodes), and the ring-step latencies inside a node and
+  /// across nodes.
   std::string device, link;
-  double linkGBps = 0, latencyUs = 0;
+  double linkGBps = 0, latencyUs = 0, interLatencyUs = 0;
   int64_t gradAccumSteps = 1;
   std::vector<CollectiveRow> rows;
   std::vector<MessageRow> messages;

@@ -11,6 +11,7 @@
 #define FP8C_ANALYSIS_DISTRIBUTEDSETTINGS_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
 
 #include <cstdint>
 #include <string>
@@ -39,8 +40,8 @@ mlir::FailureOr<DistributedSettings> readDistributedSettings(mlir::ModuleOp modu
 /// fp8c --world-size=N: sets `distributed.world_size` to N (adding a ddp
 /// entry when there is none and N > 1; N = 1 without one changes nothing). A
 /// written `nodes` is kept and gpus_per_node follows; N must be a multiple of
-/// it. Errors name the flag.
-mlir::LogicalResult overrideWorldSize(mlir::ModuleOp module, int64_t worldSize);
+/// it. The error starts with the flag ("--world-size=6: ...").
+llvm::Error overrideWorldSize(mlir::ModuleOp module, int64_t worldSize);
 
 } // namespace fp8c
 
