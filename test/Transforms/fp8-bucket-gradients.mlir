@@ -9,6 +9,10 @@
 // The pass option overrides train.config; a second run changes nothing:
 // RUN: fp8-opt %s --fp8-bucket-gradients=bucket-mb=1.0 | FileCheck %s --check-prefix=DEFAULT
 // RUN: fp8-opt %s --fp8-bucket-gradients --fp8-bucket-gradients | FileCheck %s
+// The bucket is carried to rt.all_reduce and the program's all_reduce instruction
+// (format version 5); the loss average has none:
+// RUN: fp8c %examples/gpt-tiny.yaml --world-size=2 --emit=rt | FileCheck %s --check-prefix=RT
+// RUN: fp8c %examples/gpt-tiny.yaml --world-size=2 -o - | FileCheck %s --check-prefix=PROGRAM
 // fsdp and world_size 1 are left unchanged:
 // RUN: sed -e 's/"ddp"/"fsdp"/' %s | fp8-opt --fp8-bucket-gradients | FileCheck %s --check-prefix=NONE
 // RUN: sed -e 's/world_size = 2 : i64}}/world_size = 1 : i64}}/' %s | fp8-opt --fp8-bucket-gradients | FileCheck %s --check-prefix=NONE
@@ -57,3 +61,11 @@ module attributes {train.config = {distributed = {strategy = "ddp", bucket_mb = 
 
 // NONE-LABEL: func.func @train_step(
 // NONE-NOT: bucket
+
+// RT-LABEL: func.func @train_step(
+// RT: rt.all_reduce %{{.*}}, %{{.*}} reduction avg world_size 2 bucket 0 : memref<128xf32>, memref<128xf32>
+// RT: rt.all_reduce %{{.*}}, %{{.*}} reduction avg world_size 2 : memref<f32>, memref<f32>
+
+// PROGRAM: "bucket": 0,
+// PROGRAM-NEXT: "kind": "all_reduce",
+// PROGRAM-NEXT: "reduction": "avg",
