@@ -152,21 +152,29 @@ Error unknownDevice(StringRef name) {
 /// The overridable fields of one device.
 struct Override {
   std::optional<double> computeBF16, computeFP8, memoryBF16, memoryFP8, memoryCast, floorUs;
+  std::optional<double> intraNodeGBps, interNodeGBps, intraNodeLatencyUs, interNodeLatencyUs;
 };
+
+/// The range of a calibrated value.
+enum class FieldRange { Efficiency, Microseconds, Bandwidth };
 
 struct FieldInfo {
   StringRef key;
   std::optional<double> Override::*field;
-  bool isEfficiency; // (0, 1]; else the launch floor, [0, 1000] us
+  FieldRange range;
 };
 
 const FieldInfo fields[] = {
-    {"eff_compute_bf16", &Override::computeBF16, true},
-    {"eff_compute_fp8", &Override::computeFP8, true},
-    {"eff_memory_bf16", &Override::memoryBF16, true},
-    {"eff_memory_fp8", &Override::memoryFP8, true},
-    {"eff_memory_cast", &Override::memoryCast, true},
-    {"launch_floor_us", &Override::floorUs, false},
+    {"eff_compute_bf16", &Override::computeBF16, FieldRange::Efficiency},
+    {"eff_compute_fp8", &Override::computeFP8, FieldRange::Efficiency},
+    {"eff_memory_bf16", &Override::memoryBF16, FieldRange::Efficiency},
+    {"eff_memory_fp8", &Override::memoryFP8, FieldRange::Efficiency},
+    {"eff_memory_cast", &Override::memoryCast, FieldRange::Efficiency},
+    {"launch_floor_us", &Override::floorUs, FieldRange::Microseconds},
+    {"intra_node_gbps", &Override::intraNodeGBps, FieldRange::Bandwidth},
+    {"inter_node_gbps", &Override::interNodeGBps, FieldRange::Bandwidth},
+    {"intra_node_latency_us", &Override::intraNodeLatencyUs, FieldRange::Microseconds},
+    {"inter_node_latency_us", &Override::interNodeLatencyUs, FieldRange::Microseconds},
 };
 
 std::string fieldNames() {
@@ -315,13 +323,17 @@ private:
             ok = false;
             return;
           }
-          StringRef range = info->isEfficiency ? "a number in (0, 1]" : "a number in [0, 1000]";
+          StringRef range = info->range == FieldRange::Efficiency     ? "a number in (0, 1]"
+                            : info->range == FieldRange::Microseconds ? "a number in [0, 1000]"
+                                                                      : "a number in (0, 100000]";
           auto *scalar = dyn_cast_or_null<yaml::ScalarNode>(value);
           double v = 0;
           SmallString<32> storage;
           bool parsed =
               scalar && !scalar->getValue(storage).trim().getAsDouble(v) && std::isfinite(v);
-          bool inRange = info->isEfficiency ? (v > 0 && v <= 1) : (v >= 0 && v <= 1000);
+          bool inRange = info->range == FieldRange::Efficiency     ? v > 0 && v <= 1
+                         : info->range == FieldRange::Microseconds ? v >= 0 && v <= 1000
+                                                                   : v > 0 && v <= 100000;
           if (!parsed || !inRange) {
             if (value && !scalar)
               value->skip();
@@ -397,6 +409,12 @@ Error DeviceTable::applyCalibration(MemoryBufferRef buffer) {
       d.eff.memoryCast = *o.memoryCast;
     if (o.floorUs)
       d.launchFloorUs = *o.floorUs;
+    for (auto [value, field] : {std::pair{o.intraNodeGBps, &DeviceSpec::intraNodeGBps},
+                                std::pair{o.interNodeGBps, &DeviceSpec::interNodeGBps},
+                                std::pair{o.intraNodeLatencyUs, &DeviceSpec::intraNodeLatencyUs},
+                                std::pair{o.interNodeLatencyUs, &DeviceSpec::interNodeLatencyUs}})
+      if (value)
+        d.*field = *value;
   }
   return Error::success();
 }

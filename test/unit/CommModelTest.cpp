@@ -7,6 +7,8 @@
 
 #include "fp8c/CostModel/CommModel.h"
 
+#include "llvm/Support/MemoryBufferRef.h"
+
 #include "gtest/gtest.h"
 
 using namespace fp8c::cost;
@@ -100,6 +102,28 @@ TEST(CommModel, FP8AllGatherPaysAcrossNodesOnly) {
   EXPECT_EQ(two.reason.rfind("fp8: bf16 all-gather 617.2 us vs fp8 389.6 us", 0), 0u) << two.reason;
   // One rank gathers nothing.
   EXPECT_FALSE(estimateFP8AllGather(h100(), Topology{1, 1}, elements).useFP8);
+}
+
+TEST(CommModel, CalibratedLinks) {
+  // Measured links replace the table's: 360 GB/s and 4 us per step make the
+  // 100 MB all-reduce on one node 1.75e8 / 360e3 = 486.111 + 14 * 4 = 542.111 us.
+  DeviceTable table;
+  const char *text = "devices:\n  h100-sxm:\n    intra_node_gbps: 360\n"
+                     "    intra_node_latency_us: 4\n    inter_node_gbps: 45\n"
+                     "    inter_node_latency_us: 12\n";
+  llvm::Error err = table.applyCalibration(llvm::MemoryBufferRef(text, "calib.yaml"));
+  ASSERT_FALSE(bool(err)) << llvm::toString(std::move(err));
+  const DeviceSpec &d = *table.lookup("h100-sxm");
+  EXPECT_EQ(d.interNodeGBps, 45);
+  EXPECT_EQ(d.interNodeLatencyUs, 12);
+  EXPECT_NEAR(collectiveTime(d, oneNode8, CollectiveKind::AllReduce, 1e8).us, 542.1111, 1e-4);
+  // Out of range: refused with the range.
+  llvm::Error bad = table.applyCalibration(llvm::MemoryBufferRef(
+      "devices:\n  h100-sxm:\n    inter_node_gbps: 0\n", "calib.yaml"));
+  ASSERT_TRUE(bool(bad));
+  EXPECT_NE(llvm::toString(std::move(bad))
+                .find("devices.h100-sxm.inter_node_gbps: expected a number in (0, 100000], got '0'"),
+            std::string::npos);
 }
 
 } // namespace
