@@ -15,3 +15,7 @@ module attributes {train.config = {distributed = {strategy = "ddp", world_size =
     return %n : tensor<f32>
   }
 }
+
+// A hand-written train.config whose topology does not multiply to world_size.
+// RUN: sed -e 's/world_size = 2 : i64}}/world_size = 2 : i64, nodes = 3 : i64, gpus_per_node = 1 : i64}}/' %s | not fp8-opt --fp8-bucket-gradients 2>&1 | FileCheck %s --check-prefix=TOPOLOGY
+// TOPOLOGY: error: train.config: distributed.nodes (3) x gpus_per_node (1) must be world_size (2)
