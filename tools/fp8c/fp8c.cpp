@@ -344,7 +344,9 @@ int main(int argc, char **argv) {
       "  fp8c MODEL.mlir --mlir-print-ir-after-all        print the IR after every pass\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after=cse        print the IR after one pass\n"
       "  fp8c MODEL.yaml --fp8-report                     which GEMMs run in FP8, and why\n"
-      "  fp8c MODEL.yaml --memory-report                  the planned arena, by role\n");
+      "  fp8c MODEL.yaml --memory-report                  the planned arena, by role\n"
+      "  fp8c MODEL.yaml --world-size=8 --comm-report     collectives and their predicted "
+      "times\n");
 
   const fp8c::Stage *stage = &fp8c::getStages().back();
   bool wantCuda = emitStage == "cuda";
