@@ -85,24 +85,50 @@ constexpr Efficiencies adaEff{0.70, 0.60, 0.80, 0.80, 0.80};
 /// Blackwell: early-library figures, to be replaced by calibration.
 constexpr Efficiencies blackwellEff{0.70, 0.65, 0.80, 0.80, 0.80};
 
+/// Latency of one ring step (NCCL 2.x src/graph/tuning.cc, hwLat, Ring/Simple):
+/// NVLink 3.4 us, PCIe 5.7 us, network 9.6 us.
+constexpr double nvlinkLatencyUs = 3.4, pcieLatencyUs = 5.7, networkLatencyUs = 9.6;
+/// One 400 Gb/s NIC (ConnectX-7 NDR InfiniBand) per GPU, as in DGX/HGX H100,
+/// H200 and B200 systems: 50 GB/s per direction.
+constexpr double networkGBps = 50;
+
+/// The links of a device: `gbps` per direction inside a node over `link`.
+DeviceSpec withLinks(DeviceSpec d, StringRef link, double gbps) {
+  d.intraNodeLink = link.str();
+  d.intraNodeGBps = gbps;
+  d.intraNodeLatencyUs = link == "NVLink" ? nvlinkLatencyUs : pcieLatencyUs;
+  d.interNodeGBps = networkGBps;
+  d.interNodeLatencyUs = networkLatencyUs;
+  return d;
+}
+
 const std::vector<DeviceSpec> &builtinTable() {
   static const std::vector<DeviceSpec> table = {
-      // H100 SXM5: 989.4 / 1978.9 dense TFLOP/s, 3.35 TB/s HBM3.
-      makeDevice("h100-sxm", "NVIDIA H100 SXM5 80GB", "sm_90", 989.4, 1978.9, 3350, true, true,
-                 true, 3.0, hopperEff),
-      // H100 PCIe: 756 / 1513 dense TFLOP/s, 2.0 TB/s HBM2e.
-      makeDevice("h100-pcie", "NVIDIA H100 PCIe 80GB", "sm_90", 756.0, 1513.0, 2000, true, true,
-                 true, 3.0, hopperEff),
-      // H200 SXM: H100 compute, 4.8 TB/s HBM3e.
-      makeDevice("h200", "NVIDIA H200 SXM 141GB", "sm_90", 989.4, 1978.9, 4800, true, true, true,
-                 3.0, hopperEff),
-      // L40S: 362 / 733 dense TFLOP/s, 864 GB/s GDDR6; no blockwise FP8 GEMM.
-      makeDevice("l40s", "NVIDIA L40S 48GB", "sm_89", 362.05, 733.0, 864, true, true, false, 3.0,
-                 adaEff),
+      // H100 SXM5: 989.4 / 1978.9 dense TFLOP/s, 3.35 TB/s HBM3; NVLink 4:
+      // 900 GB/s total, 450 GB/s per direction.
+      withLinks(makeDevice("h100-sxm", "NVIDIA H100 SXM5 80GB", "sm_90", 989.4, 1978.9, 3350, true,
+                           true, true, 3.0, hopperEff),
+                "NVLink", 450),
+      // H100 PCIe: 756 / 1513 dense TFLOP/s, 2.0 TB/s HBM2e; PCIe Gen5 x16:
+      // 64 GB/s per direction raw, ~50 GB/s achieved (no NVLink bridge).
+      withLinks(makeDevice("h100-pcie", "NVIDIA H100 PCIe 80GB", "sm_90", 756.0, 1513.0, 2000, true,
+                           true, true, 3.0, hopperEff),
+                "PCIe", 50),
+      // H200 SXM: H100 compute, 4.8 TB/s HBM3e; NVLink 4 as H100 SXM.
+      withLinks(makeDevice("h200", "NVIDIA H200 SXM 141GB", "sm_90", 989.4, 1978.9, 4800, true,
+                           true, true, 3.0, hopperEff),
+                "NVLink", 450),
+      // L40S: 362 / 733 dense TFLOP/s, 864 GB/s GDDR6; no blockwise FP8 GEMM;
+      // PCIe Gen4 x16: 32 GB/s per direction raw, ~25 GB/s achieved.
+      withLinks(makeDevice("l40s", "NVIDIA L40S 48GB", "sm_89", 362.05, 733.0, 864, true, true,
+                           false, 3.0, adaEff),
+                "PCIe", 25),
       // B200 (HGX): 2250 / 4500 dense TFLOP/s, 8 TB/s HBM3e. Blackwell block
       // scaling is MXFP8 (1x32), not the 1x128 / 128x128 blockwise recipe.
-      makeDevice("b200", "NVIDIA B200 180GB", "sm_100", 2250.0, 4500.0, 8000, true, true, false,
-                 3.0, blackwellEff),
+      // NVLink 5: 1.8 TB/s total, 900 GB/s per direction.
+      withLinks(makeDevice("b200", "NVIDIA B200 180GB", "sm_100", 2250.0, 4500.0, 8000, true, true,
+                           false, 3.0, blackwellEff),
+                "NVLink", 900),
   };
   return table;
 }
@@ -126,21 +152,29 @@ Error unknownDevice(StringRef name) {
 /// The overridable fields of one device.
 struct Override {
   std::optional<double> computeBF16, computeFP8, memoryBF16, memoryFP8, memoryCast, floorUs;
+  std::optional<double> intraNodeGBps, interNodeGBps, intraNodeLatencyUs, interNodeLatencyUs;
 };
+
+/// The range of a calibrated value.
+enum class FieldRange { Efficiency, Microseconds, Bandwidth };
 
 struct FieldInfo {
   StringRef key;
   std::optional<double> Override::*field;
-  bool isEfficiency; // (0, 1]; else the launch floor, [0, 1000] us
+  FieldRange range;
 };
 
 const FieldInfo fields[] = {
-    {"eff_compute_bf16", &Override::computeBF16, true},
-    {"eff_compute_fp8", &Override::computeFP8, true},
-    {"eff_memory_bf16", &Override::memoryBF16, true},
-    {"eff_memory_fp8", &Override::memoryFP8, true},
-    {"eff_memory_cast", &Override::memoryCast, true},
-    {"launch_floor_us", &Override::floorUs, false},
+    {"eff_compute_bf16", &Override::computeBF16, FieldRange::Efficiency},
+    {"eff_compute_fp8", &Override::computeFP8, FieldRange::Efficiency},
+    {"eff_memory_bf16", &Override::memoryBF16, FieldRange::Efficiency},
+    {"eff_memory_fp8", &Override::memoryFP8, FieldRange::Efficiency},
+    {"eff_memory_cast", &Override::memoryCast, FieldRange::Efficiency},
+    {"launch_floor_us", &Override::floorUs, FieldRange::Microseconds},
+    {"intra_node_gbps", &Override::intraNodeGBps, FieldRange::Bandwidth},
+    {"inter_node_gbps", &Override::interNodeGBps, FieldRange::Bandwidth},
+    {"intra_node_latency_us", &Override::intraNodeLatencyUs, FieldRange::Microseconds},
+    {"inter_node_latency_us", &Override::interNodeLatencyUs, FieldRange::Microseconds},
 };
 
 std::string fieldNames() {
@@ -289,13 +323,17 @@ private:
             ok = false;
             return;
           }
-          StringRef range = info->isEfficiency ? "a number in (0, 1]" : "a number in [0, 1000]";
+          StringRef range = info->range == FieldRange::Efficiency     ? "a number in (0, 1]"
+                            : info->range == FieldRange::Microseconds ? "a number in [0, 1000]"
+                                                                      : "a number in (0, 100000]";
           auto *scalar = dyn_cast_or_null<yaml::ScalarNode>(value);
           double v = 0;
           SmallString<32> storage;
           bool parsed =
               scalar && !scalar->getValue(storage).trim().getAsDouble(v) && std::isfinite(v);
-          bool inRange = info->isEfficiency ? (v > 0 && v <= 1) : (v >= 0 && v <= 1000);
+          bool inRange = info->range == FieldRange::Efficiency     ? v > 0 && v <= 1
+                         : info->range == FieldRange::Microseconds ? v >= 0 && v <= 1000
+                                                                   : v > 0 && v <= 100000;
           if (!parsed || !inRange) {
             if (value && !scalar)
               value->skip();
@@ -371,6 +409,12 @@ Error DeviceTable::applyCalibration(MemoryBufferRef buffer) {
       d.eff.memoryCast = *o.memoryCast;
     if (o.floorUs)
       d.launchFloorUs = *o.floorUs;
+    for (auto [value, field] : {std::pair{o.intraNodeGBps, &DeviceSpec::intraNodeGBps},
+                                std::pair{o.interNodeGBps, &DeviceSpec::interNodeGBps},
+                                std::pair{o.intraNodeLatencyUs, &DeviceSpec::intraNodeLatencyUs},
+                                std::pair{o.interNodeLatencyUs, &DeviceSpec::interNodeLatencyUs}})
+      if (value)
+        d.*field = *value;
   }
   return Error::success();
 }
@@ -386,8 +430,9 @@ Error DeviceTable::applyCalibrationFile(StringRef path) {
 void printDeviceTableMarkdown(ArrayRef<DeviceSpec> devices, raw_ostream &os) {
   os << "| device | product | arch | bf16 TFLOP/s | fp8 TFLOP/s | memory GB/s "
         "| tensorwise | rowwise | blockwise | launch floor us | eff_compute bf16 / fp8 "
-        "| eff_memory bf16 / fp8 / cast |\n";
-  os << "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | ---: | --- | --- |\n";
+        "| eff_memory bf16 / fp8 / cast | intra-node GB/s | inter-node GB/s |\n";
+  os << "| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | ---: | --- | --- | ---: "
+        "| ---: |\n";
   auto yesNo = [](bool b) { return b ? "yes" : "no"; };
   for (const DeviceSpec &d : devices) {
     os << "| `" << d.name << "` | " << d.product << " | " << d.arch << " | "
@@ -395,8 +440,10 @@ void printDeviceTableMarkdown(ArrayRef<DeviceSpec> devices, raw_ostream &os) {
        << format("%.0f", d.memoryGBps) << " | " << yesNo(d.tensorwise) << " | " << yesNo(d.rowwise)
        << " | " << yesNo(d.blockwise) << " | " << format("%.1f", d.launchFloorUs) << " | "
        << format("%.2f / %.2f", d.eff.computeBF16, d.eff.computeFP8) << " | "
-       << format("%.2f / %.2f / %.2f", d.eff.memoryBF16, d.eff.memoryFP8, d.eff.memoryCast)
-       << " |\n";
+       << format("%.2f / %.2f / %.2f", d.eff.memoryBF16, d.eff.memoryFP8, d.eff.memoryCast) << " | "
+       << format("%.0f", d.intraNodeGBps) << " (" << d.intraNodeLink << ", "
+       << format("%.1f", d.intraNodeLatencyUs) << " us) | " << format("%.0f", d.interNodeGBps)
+       << " (" << format("%.1f", d.interNodeLatencyUs) << " us) |\n";
   }
 }
 

@@ -134,12 +134,20 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
     top.push_back(b.getNamedAttr("recompute", str(t.recompute)));
   // Only a written section: single-process programs stay as they were.
   const DistributedSection &d = config.distributed;
-  if (d.present)
-    top.push_back(b.getNamedAttr(
-        "distributed",
-        b.getDictionaryAttr(
-            {b.getNamedAttr("strategy", str(stringifyDistributedStrategy(d.strategy))),
-             b.getNamedAttr("world_size", i64(d.worldSize))})));
+  if (d.present) {
+    SmallVector<NamedAttribute> distributed = {
+        b.getNamedAttr("strategy", str(stringifyDistributedStrategy(d.strategy))),
+        b.getNamedAttr("world_size", i64(d.worldSize))};
+    // Written keys only (docs/distributed.md gives the defaults).
+    if (d.nodes)
+      distributed.append({b.getNamedAttr("nodes", i64(*d.nodes)),
+                          b.getNamedAttr("gpus_per_node", i64(*d.gpusPerNode))});
+    if (d.bucketMB)
+      distributed.push_back(b.getNamedAttr("bucket_mb", f64(*d.bucketMB)));
+    if (d.fp8AllGather)
+      distributed.push_back(b.getNamedAttr("fp8_all_gather", str(*d.fp8AllGather)));
+    top.push_back(b.getNamedAttr("distributed", b.getDictionaryAttr(distributed)));
+  }
   return b.getDictionaryAttr(top);
 }
 

@@ -63,6 +63,7 @@ void addFP8(OpPassManager &pm) {
   // Data-parallel collectives last, after every cleanup: a no-op without a
   // distributed section (docs/distributed.md).
   pm.addPass(fp8c::train::createInsertCollectives());
+  pm.addPass(fp8c::train::createBucketGradients());
 }
 
 /// fp8-select-gemms has run: a GEMM carries its decision, or fp8 ops exist.

@@ -546,11 +546,14 @@ private:
     FailureOr<int64_t> t = bufferIndex(allReduce.getTarget(), allReduce);
     if (failed(s) || failed(t))
       return failure();
-    return json::Value(
-        json::Object{{"kind", "all_reduce"},
-                     {"reduction", fp8c::rt::stringifyReduction(allReduce.getReduction())},
-                     {"source", *s},
-                     {"target", *t}});
+    json::Object inst{{"kind", "all_reduce"},
+                      {"reduction", fp8c::rt::stringifyReduction(allReduce.getReduction())},
+                      {"source", *s},
+                      {"target", *t}};
+    // Version 5: the gradient bucket (a grouping hint for the backend).
+    if (std::optional<uint64_t> bucket = allReduce.getBucket())
+      inst["bucket"] = int64_t(*bucket);
+    return json::Value(std::move(inst));
   }
 
   ModuleOp module;

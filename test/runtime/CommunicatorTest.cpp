@@ -22,7 +22,7 @@ namespace {
 
 // t = reduce(s) with the reduction substituted for REDUCTION.
 const char *const kProgram = R"({
-  "format": "fp8c-program", "version": 4, "producer": "test",
+  "format": "fp8c-program", "version": 5, "producer": "test",
   "info": {"family": "custom", "batch_size": 0, "seq_len": 0, "vocab_size": 0,
            "grad_accum_steps": 1, "total_steps": 0, "init_seed": 0,
            "fp8_recipe": "none", "fp8_format": "hybrid", "world_size": 2},
@@ -136,6 +136,91 @@ TEST(Communicator, LoaderChecksAllReduce) {
   ASSERT_FALSE(min.ok());
   EXPECT_NE(min.status().message().find("reduction"), std::string::npos)
       << min.status().message();
+}
+
+// A gradient bucket (format version 5): two all-reduces of bucket 0, then one
+// without a bucket. The bucket goes out as one message over a packed buffer.
+const char *const kBucketProgram = R"({
+  "format": "fp8c-program", "version": 5, "producer": "test",
+  "info": {"family": "custom", "batch_size": 0, "seq_len": 0, "vocab_size": 0,
+           "grad_accum_steps": 1, "total_steps": 0, "init_seed": 0,
+           "fp8_recipe": "none", "fp8_format": "hybrid", "world_size": 2},
+  "config": {},
+  "arena_bytes": 1536,
+  "buffers": [
+    {"name": "a", "role": "input", "dtype": "f32", "shape": [3], "offset": 0},
+    {"name": "b", "role": "input", "dtype": "f32", "shape": [2], "offset": 256},
+    {"name": "c", "role": "input", "dtype": "f32", "shape": [1], "offset": 512},
+    {"name": "ra", "role": "output", "dtype": "f32", "shape": [3], "offset": 768},
+    {"name": "rc", "role": "output", "dtype": "f32", "shape": [1], "offset": 1280},
+    {"name": "rb", "role": "output", "dtype": "f32", "shape": [2], "offset": 1024}
+  ],
+  "functions": [
+    {"name": "train_step", "inputs": [0, 1, 2], "outputs": [3, 5, 4], "instructions": [
+      {"kind": "all_reduce", "reduction": "sum", "source": 0, "target": 3, "bucket": 0},
+      {"kind": "all_reduce", "reduction": "sum", "source": 1, "target": 5, "bucket": 0},
+      {"kind": "all_reduce", "reduction": "sum", "source": 2, "target": 4}
+    ]}
+  ]
+})";
+
+/// Rank 0 of two; the other rank holds 10, 20, 30, ... in every message; the
+/// message sizes are recorded.
+class CountingRanks final : public comm::Communicator {
+public:
+  std::string name() const override { return "counting (test)"; }
+  int rank() const override { return 0; }
+  int size() const override { return 2; }
+  Status allReduce(const float *in, float *out, size_t count, Reduction) override {
+    messages.push_back(count);
+    for (size_t i = 0; i < count; ++i)
+      out[i] = in[i] + 10.0f * float(i + 1);
+    return Status::success();
+  }
+  Status reduceScatter(const float *, float *, size_t, Reduction) override {
+    return unimplementedError("not used by these programs");
+  }
+  Status allGather(const void *, void *, size_t) override {
+    return unimplementedError("not used by these programs");
+  }
+  Status barrier() override { return Status::success(); }
+  Status broadcast(void *, size_t, int) override { return Status::success(); }
+  std::vector<size_t> messages;
+};
+
+TEST(Communicator, CpuBackendSendsABucketAsOneMessage) {
+  StatusOr<Program> p = parseProgram(kBucketProgram, "test.fp8prog");
+  ASSERT_TRUE(p.ok()) << p.status().toString();
+  EXPECT_EQ(p->functions[0].instructions[0].bucket, 0);
+  EXPECT_EQ(p->functions[0].instructions[2].bucket, -1);
+  CountingRanks ranks;
+  comm::setProcessCommunicator(&ranks);
+  std::unique_ptr<Backend> backend = createCpuBackend();
+  ASSERT_TRUE(backend->load(*p).ok());
+  const float a[3] = {1, 2, 3}, b[2] = {4, 5}, c[1] = {6};
+  ASSERT_TRUE(backend->write(0, a, sizeof a).ok());
+  ASSERT_TRUE(backend->write(1, b, sizeof b).ok());
+  ASSERT_TRUE(backend->write(2, c, sizeof c).ok());
+  Status run = backend->run(*p->function("train_step"));
+  comm::setProcessCommunicator(nullptr);
+  ASSERT_TRUE(run.ok()) << run.toString();
+  // One message of 3 + 2 floats for the bucket, one of 1.
+  EXPECT_EQ(ranks.messages, (std::vector<size_t>{5, 1}));
+  std::vector<float> ra(3), rb(2), rc(1);
+  ASSERT_TRUE(backend->read(3, ra.data(), 3 * sizeof(float)).ok());
+  ASSERT_TRUE(backend->read(5, rb.data(), 2 * sizeof(float)).ok());
+  ASSERT_TRUE(backend->read(4, rc.data(), sizeof(float)).ok());
+  EXPECT_EQ(ra, (std::vector<float>{11, 22, 33}));
+  EXPECT_EQ(rb, (std::vector<float>{44, 55}));
+  EXPECT_EQ(rc, (std::vector<float>{16}));
+  // A bucket is a non-negative integer.
+  std::string bad = kBucketProgram;
+  bad.replace(bad.find("\"bucket\": 0"), 11, "\"bucket\": -1");
+  StatusOr<Program> negative = parseProgram(bad, "test.fp8prog");
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.status().message().find("functions[0].instructions[0].bucket"),
+            std::string::npos)
+      << negative.status().message();
 }
 
 } // namespace

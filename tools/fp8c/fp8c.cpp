@@ -7,6 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "fp8c/Analysis/ByteSize.h"
+#include "fp8c/Analysis/CommReport.h"
+#include "fp8c/Analysis/DistributedSettings.h"
 #include "fp8c/Analysis/GemmReport.h"
 #include "fp8c/Analysis/LossChunkReport.h"
 #include "fp8c/Analysis/MemoryReport.h"
@@ -105,6 +107,20 @@ static cl::opt<bool> memoryReport(
              "FP8 copies, and the cuBLASLt workspace (docs/memory-plan.md)"),
     cl::cat(fp8cCategory));
 
+static cl::opt<std::string> commReport(
+    "comm-report",
+    cl::desc("Print the communication report instead of a program: per collective of\n"
+             "train_step its kind, tensor, bytes, bucket, predicted time and the backward\n"
+             "GEMM time that can hide it, then the messages and totals per step\n"
+             "(--comm-report or --comm-report=text; --comm-report=json; docs/distributed.md)"),
+    cl::value_desc("format"), cl::ValueOptional, cl::cat(fp8cCategory));
+
+static cl::opt<int64_t> worldSizeOverride(
+    "world-size",
+    cl::desc("Compile for N ranks: overrides distributed.world_size (a description\n"
+             "without a distributed section gets ddp; docs/distributed.md)"),
+    cl::value_desc("N"), cl::cat(fp8cCategory));
+
 static cl::opt<std::string> lossChunkTokens(
     "loss-chunk-tokens",
     cl::desc("Tokens per chunk of lm_head and the loss: auto, 0 (off) or a divisor of\n"
@@ -132,82 +148,35 @@ static int fail(const llvm::Twine &message) {
   return 1;
 }
 
-/// After the whole pipeline: the real plan against the budget, recompiling
-/// with more recompute when the estimate fell short; located error when even
-/// recomputing everything does not fit (at the flag, or train.memory_budget).
-static LogicalResult fitMemoryBudget(ModuleOp input, const fp8c::Stage &from,
-                                     OwningOpRef<ModuleOp> &module, int64_t budget,
-                                     llvm::SourceMgr &sourceMgr) {
-  fp8c::BudgetFit fit = fp8c::fitMemoryBudget(input, from, module, budget);
-  if (fit.fits)
-    return success();
-  std::string message =
-      "the plan does not fit in " + fp8c::formatByteSize(budget) +
-      ": with every forward value recomputed that can be, the planned arena is " +
-      fp8c::formatByteSize(fit.smallest) + ", " + fp8c::formatByteSize(fit.persistent) +
-      " of it parameters, optimizer state and gradient accumulators; raise the budget to at "
-      "least " +
-      fp8c::formatByteSize(fit.smallest) + ", or lower train.batch_size";
-  if (memoryBudgetFlag.getNumOccurrences())
-    return fail("--memory-budget=" + memoryBudgetFlag + ": " + message), failure();
-  // The key in the YAML: the first line that starts with it (not a comment).
-  StringRef text = sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer();
-  for (StringRef rest = text; !rest.empty();) {
-    auto [line, next] = rest.split('\n');
-    StringRef key = line.ltrim(" ");
-    if (key.starts_with("memory_budget:")) {
-      sourceMgr.PrintMessage(llvm::errs(), llvm::SMLoc::getFromPointer(key.data()),
-                             llvm::SourceMgr::DK_Error, "train.memory_budget: " + message);
-      return failure();
-    }
-    rest = next;
-  }
-  return input.emitError() << "train.config memory_budget: " << message, failure();
+static fp8c::fp8::GemmReportFormat gemmFormat() {
+  return fp8Report == "json" ? fp8c::fp8::GemmReportFormat::JSON
+                             : fp8c::fp8::GemmReportFormat::Text;
 }
 
-/// Runs the pipeline, then holds the real plan against the memory budget (the
-/// flag, else train.memory_budget). When the pipeline reaches the program,
-/// `beforePipeline` keeps the input, to recompile it with another recompute
-/// setting.
-static LogicalResult runPipeline(PassManager &pm, OwningOpRef<ModuleOp> &module,
-                                 const fp8c::Stage &from, bool toProgram,
-                                 llvm::SourceMgr &sourceMgr,
-                                 OwningOpRef<ModuleOp> &beforePipeline) {
-  if (memoryBudgetFlag.getNumOccurrences()) {
-    std::optional<int64_t> bytes = fp8c::parseByteSize(memoryBudgetFlag);
-    if (!bytes)
-      return fail("--memory-budget=" + memoryBudgetFlag + ": expected " + fp8c::kByteSizeSyntax),
-             failure();
-    fp8c::setMemoryBudget(*module, *bytes);
-  }
-  int64_t budget = fp8c::memoryBudgetOf(*module);
-  if (toProgram && (budget > 0 || memoryReport))
-    beforePipeline = module->clone();
-  if (failed(pm.run(*module)))
-    return failure();
-  if (beforePipeline && budget > 0)
-    return fitMemoryBudget(*beforePipeline, from, module, budget, sourceMgr);
-  return success();
+static fp8c::comm::CommReportFormat commFormat() {
+  return commReport == "json" ? fp8c::comm::CommReportFormat::JSON
+                              : fp8c::comm::CommReportFormat::Text;
 }
 
-/// --memory-report: the plan (after recompute, with the plan without it: the
-/// peak before), then the loss chunking, whose peak before chunking comes from
-/// compiling the input again with the loss whole.
-static LogicalResult printMemoryReports(ModuleOp module, ModuleOp beforePipeline,
-                                        const fp8c::Stage &from, const fp8c::Stage &to,
-                                        llvm::raw_ostream &os) {
-  std::optional<fp8c::rt::MemoryReport> withoutRecompute;
-  if (beforePipeline && module->hasAttr("fp8c.recompute"))
-    if (OwningOpRef<ModuleOp> plain = fp8c::recompile(beforePipeline, from, std::nullopt, true))
-      withoutRecompute = fp8c::rt::computeMemoryReport(*plain);
-  fp8c::rt::printMemoryReport(module, os, withoutRecompute ? &*withoutRecompute : nullptr);
-  auto compileWhole = [&](ModuleOp whole) {
-    fp8c::train::setLossChunkTokens(whole, "0");
-    PassManager again(whole.getContext());
-    fp8c::buildPipeline(again, from, to);
-    return again.run(whole);
-  };
-  return fp8c::rt::printLossChunkReport(module, beforePipeline, compileWhole, os);
+/// The report flags' values and combinations; "" or the error.
+static std::string checkReportFlags() {
+  bool wantReport = fp8Report.getNumOccurrences() > 0;
+  bool wantComm = commReport.getNumOccurrences() > 0;
+  if (wantReport && !fp8Report.empty() && fp8Report != "text" && fp8Report != "json")
+    return "--fp8-report: unknown format '" + fp8Report + "'; expected text or json";
+  if (wantComm && !commReport.empty() && commReport != "text" && commReport != "json")
+    return "--comm-report: unknown format '" + commReport + "'; expected text or json";
+  if (wantReport && wantComm)
+    return "--fp8-report and --comm-report are two reports: ask for one at a time";
+  if ((wantReport || wantComm) && !emitStage.empty())
+    return std::string(wantReport ? "--fp8-report" : "--comm-report") +
+           " prints a report, not the IR of a stage: drop --emit";
+  if (memoryReport && (wantReport || wantComm || !emitStage.empty()))
+    return "--memory-report prints a report of the whole compilation: drop " +
+           std::string(wantReport ? "--fp8-report"
+                       : wantComm ? "--comm-report"
+                                  : "--emit");
+  return "";
 }
 
 /// The passes of fp8c's pipeline by stage, "stage: pass, pass", from its
@@ -329,6 +298,84 @@ static std::string printCudaSources(ModuleOp module, llvm::raw_ostream &os) {
 #endif
 }
 
+/// After the whole pipeline: the real plan against the budget, recompiling
+/// with more recompute when the estimate fell short; located error when even
+/// recomputing everything does not fit (at the flag, or train.memory_budget).
+static LogicalResult fitMemoryBudget(ModuleOp input, const fp8c::Stage &from,
+                                     OwningOpRef<ModuleOp> &module, int64_t budget,
+                                     llvm::SourceMgr &sourceMgr) {
+  fp8c::BudgetFit fit = fp8c::fitMemoryBudget(input, from, module, budget);
+  if (fit.fits)
+    return success();
+  std::string message =
+      "the plan does not fit in " + fp8c::formatByteSize(budget) +
+      ": with every forward value recomputed that can be, the planned arena is " +
+      fp8c::formatByteSize(fit.smallest) + ", " + fp8c::formatByteSize(fit.persistent) +
+      " of it parameters, optimizer state and gradient accumulators; raise the budget to at "
+      "least " +
+      fp8c::formatByteSize(fit.smallest) + ", or lower train.batch_size";
+  if (memoryBudgetFlag.getNumOccurrences())
+    return fail("--memory-budget=" + memoryBudgetFlag + ": " + message), failure();
+  // The key in the YAML: the first line that starts with it (not a comment).
+  StringRef text = sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer();
+  for (StringRef rest = text; !rest.empty();) {
+    auto [line, next] = rest.split('\n');
+    StringRef key = line.ltrim(" ");
+    if (key.starts_with("memory_budget:")) {
+      sourceMgr.PrintMessage(llvm::errs(), llvm::SMLoc::getFromPointer(key.data()),
+                             llvm::SourceMgr::DK_Error, "train.memory_budget: " + message);
+      return failure();
+    }
+    rest = next;
+  }
+  return input.emitError() << "train.config memory_budget: " << message, failure();
+}
+
+/// Runs the pipeline, then holds the real plan against the memory budget (the
+/// flag, else train.memory_budget). When the pipeline reaches the program,
+/// `beforePipeline` keeps the input, to recompile it with another recompute
+/// setting.
+static LogicalResult runPipeline(PassManager &pm, OwningOpRef<ModuleOp> &module,
+                                 const fp8c::Stage &from, bool toProgram,
+                                 llvm::SourceMgr &sourceMgr,
+                                 OwningOpRef<ModuleOp> &beforePipeline) {
+  if (memoryBudgetFlag.getNumOccurrences()) {
+    std::optional<int64_t> bytes = fp8c::parseByteSize(memoryBudgetFlag);
+    if (!bytes)
+      return fail("--memory-budget=" + memoryBudgetFlag + ": expected " + fp8c::kByteSizeSyntax),
+             failure();
+    fp8c::setMemoryBudget(*module, *bytes);
+  }
+  int64_t budget = fp8c::memoryBudgetOf(*module);
+  if (toProgram && (budget > 0 || memoryReport))
+    beforePipeline = module->clone();
+  if (failed(pm.run(*module)))
+    return failure();
+  if (beforePipeline && budget > 0)
+    return fitMemoryBudget(*beforePipeline, from, module, budget, sourceMgr);
+  return success();
+}
+
+/// --memory-report: the plan (after recompute, with the plan without it: the
+/// peak before), then the loss chunking, whose peak before chunking comes from
+/// compiling the input again with the loss whole.
+static LogicalResult printMemoryReports(ModuleOp module, ModuleOp beforePipeline,
+                                        const fp8c::Stage &from, const fp8c::Stage &to,
+                                        llvm::raw_ostream &os) {
+  std::optional<fp8c::rt::MemoryReport> withoutRecompute;
+  if (beforePipeline && module->hasAttr("fp8c.recompute"))
+    if (OwningOpRef<ModuleOp> plain = fp8c::recompile(beforePipeline, from, std::nullopt, true))
+      withoutRecompute = fp8c::rt::computeMemoryReport(*plain);
+  fp8c::rt::printMemoryReport(module, os, withoutRecompute ? &*withoutRecompute : nullptr);
+  auto compileWhole = [&](ModuleOp whole) {
+    fp8c::train::setLossChunkTokens(whole, "0");
+    PassManager again(whole.getContext());
+    fp8c::buildPipeline(again, from, to);
+    return again.run(whole);
+  };
+  return fp8c::rt::printLossChunkReport(module, beforePipeline, compileWhole, os);
+}
+
 /// The stage --emit names; null, after the error, when it names none.
 static const fp8c::Stage *findEmitStage() {
   if (const fp8c::Stage *stage = fp8c::findStage(emitStage))
@@ -340,6 +387,55 @@ static const fp8c::Stage *findEmitStage() {
   names.push_back("cuda");
   fail("--emit: unknown stage '" + emitStage + "'; expected one of: " + llvm::join(names, ", "));
   return nullptr;
+}
+
+/// Writes what the flags ask for: a report, CUDA, the program file or IR.
+static int writeOutput(ModuleOp module, bool wantProgram, bool wantCuda, ModuleOp beforePipeline,
+                       const fp8c::Stage &from, const fp8c::Stage &to) {
+  bool wantReport = fp8Report.getNumOccurrences() > 0;
+  bool wantComm = commReport.getNumOccurrences() > 0;
+  std::string errorMessage;
+  // A program file goes beside the input unless -o says where; what is read
+  // (IR, CUDA, reports) goes to the terminal.
+  std::string outputPath = outputFilename;
+  if (outputFilename.getNumOccurrences() == 0)
+    outputPath =
+        emitStage.empty() && !wantReport && !wantComm && !memoryReport && inputFilename != "-"
+            ? defaultProgramPath(inputFilename)
+            : "-";
+  std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputPath, &errorMessage);
+  if (!output)
+    return fail(errorMessage);
+  if (wantReport || wantComm) {
+    if (wantComm ? failed(fp8c::comm::printCommReport(module, commFormat(), output->os()))
+                 : failed(fp8c::fp8::printGemmReport(module, gemmFormat(), output->os())))
+      return 1;
+    output->keep();
+    return 0;
+  }
+  if (memoryReport) {
+    bool printed = succeeded(printMemoryReports(module, beforePipeline, from, to, output->os()));
+    output->keep();
+    return printed ? 0 : 1;
+  }
+  if (wantCuda) {
+    if (std::string error = printCudaSources(module, output->os()); !error.empty())
+      return fail(error);
+    output->keep();
+    return 0;
+  }
+  if (wantProgram) {
+    if (failed(fp8c::writeProgramFile(module, output->os())))
+      return 1;
+    output->keep();
+    if (outputFilename.getNumOccurrences() == 0 && outputPath != "-")
+      llvm::errs() << "fp8c: wrote " << outputPath << "\n";
+    return 0;
+  }
+  module.print(output->os());
+  output->os() << "\n";
+  output->keep();
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -366,7 +462,9 @@ int main(int argc, char **argv) {
       "  fp8c MODEL.mlir --mlir-print-ir-after-all        print the IR after every pass\n"
       "  fp8c MODEL.mlir --mlir-print-ir-after=cse        print the IR after one pass\n"
       "  fp8c MODEL.yaml --fp8-report                     which GEMMs run in FP8, and why\n"
-      "  fp8c MODEL.yaml --memory-report                  the planned arena, by role\n");
+      "  fp8c MODEL.yaml --memory-report                  the planned arena, by role\n"
+      "  fp8c MODEL.yaml --world-size=8 --comm-report     collectives and their predicted "
+      "times\n");
 
   const fp8c::Stage *stage = &fp8c::getStages().back();
   bool wantCuda = emitStage == "cuda";
@@ -375,21 +473,11 @@ int main(int argc, char **argv) {
     return 1;
 
   bool wantReport = fp8Report.getNumOccurrences() > 0;
-  auto reportFormat = fp8c::fp8::GemmReportFormat::Text;
-  if (wantReport) {
-    if (fp8Report == "json")
-      reportFormat = fp8c::fp8::GemmReportFormat::JSON;
-    else if (!fp8Report.empty() && fp8Report != "text")
-      return fail("--fp8-report: unknown format '" + fp8Report + "'; expected text or json");
-    if (!emitStage.empty())
-      return fail("--fp8-report prints a report, not the IR of a stage: drop --emit");
-  }
-  if (memoryReport) {
-    if (wantReport || !emitStage.empty())
-      return fail("--memory-report prints a report of the whole compilation: drop " +
-                  std::string(wantReport ? "--fp8-report" : "--emit"));
+  bool wantComm = commReport.getNumOccurrences() > 0;
+  if (std::string error = checkReportFlags(); !error.empty())
+    return fail(error);
+  if (memoryReport || wantComm)
     wantProgram = false;
-  }
 
   // A model description goes through the front end; `-` (stdin) is MLIR.
   StringRef extension = llvm::sys::path::extension(inputFilename);
@@ -433,53 +521,29 @@ int main(int argc, char **argv) {
   if (stage < &from && stage != &fp8c::getStages().front())
     return fail("--emit=" + stage->name + ": the input is already at the later stage '" +
                 from.name + "'");
+  // Collectives are placed (and bucketed) in the fp8 stage and lowered after it.
+  const fp8c::Stage &fp8Stage = *fp8c::findStage("fp8");
+  if ((wantComm || worldSizeOverride.getNumOccurrences()) && &from > &fp8Stage)
+    return fail(std::string(wantComm ? "--comm-report" : "--world-size") +
+                ": the input is already at the stage '" + from.name +
+                "', past the fp8 stage that places the collectives");
+  if (worldSizeOverride.getNumOccurrences()) {
+    if (&from == &fp8Stage)
+      return fail("--world-size: the input already has its collectives (stage 'fp8'); give "
+                  "the model description");
+    if (llvm::Error error = fp8c::overrideWorldSize(*module, worldSizeOverride))
+      return fail(llvm::toString(std::move(error)));
+  }
   if (wantReport)
     fp8c::buildGemmReportPipeline(pm, from);
+  else if (wantComm)
+    fp8c::buildPipeline(pm, from, fp8Stage);
   else
     fp8c::buildPipeline(pm, from, *stage);
   OwningOpRef<ModuleOp> beforePipeline;
-  if (failed(runPipeline(pm, module, from, stage == &fp8c::getStages().back() && !wantReport,
-                         sourceMgr, beforePipeline)))
+  bool toProgram = stage == &fp8c::getStages().back() && !wantReport && !wantComm;
+  if (failed(runPipeline(pm, module, from, toProgram, sourceMgr, beforePipeline)))
     return 1;
 
-  // A program file goes beside the input unless -o says where; what is read
-  // (IR, CUDA, reports) goes to the terminal.
-  std::string outputPath = outputFilename;
-  if (outputFilename.getNumOccurrences() == 0)
-    outputPath = emitStage.empty() && !wantReport && !memoryReport && inputFilename != "-"
-                     ? defaultProgramPath(inputFilename)
-                     : "-";
-  std::unique_ptr<llvm::ToolOutputFile> output = openOutputFile(outputPath, &errorMessage);
-  if (!output)
-    return fail(errorMessage);
-  if (wantReport) {
-    if (failed(fp8c::fp8::printGemmReport(*module, reportFormat, output->os())))
-      return 1;
-    output->keep();
-    return 0;
-  }
-  if (memoryReport) {
-    bool printed =
-        succeeded(printMemoryReports(*module, beforePipeline.get(), from, *stage, output->os()));
-    output->keep();
-    return printed ? 0 : 1;
-  }
-  if (wantCuda) {
-    if (std::string error = printCudaSources(*module, output->os()); !error.empty())
-      return fail(error);
-    output->keep();
-    return 0;
-  }
-  if (wantProgram) {
-    if (failed(fp8c::writeProgramFile(*module, output->os())))
-      return 1;
-    output->keep();
-    if (outputFilename.getNumOccurrences() == 0 && outputPath != "-")
-      llvm::errs() << "fp8c: wrote " << outputPath << "\n";
-    return 0;
-  }
-  module->print(output->os());
-  output->os() << "\n";
-  output->keep();
-  return 0;
+  return writeOutput(*module, wantProgram, wantCuda, beforePipeline.get(), from, *stage);
 }

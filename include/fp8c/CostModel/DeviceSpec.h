@@ -65,6 +65,14 @@ struct DeviceSpec {
   /// No kernel takes less than this (launch + ramp-up + tail), microseconds.
   double launchFloorUs = 3.0;
   Efficiencies eff;
+  /// Collectives (CommModel.h): bandwidth per direction of one GPU's link to
+  /// the others of its node (NVLink, or PCIe) and to other nodes (its share of
+  /// the network), GB/s; the latency of one ring step over each (NCCL's
+  /// Ring/Simple figures).
+  double intraNodeGBps = 0, interNodeGBps = 50;
+  double intraNodeLatencyUs = 3.4, interNodeLatencyUs = 9.6;
+  /// "NVLink" or "PCIe": how the report names the intra-node link.
+  std::string intraNodeLink;
 
   bool supports(Recipe recipe) const;
 };

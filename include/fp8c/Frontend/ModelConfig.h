@@ -151,6 +151,14 @@ struct DistributedSection {
   bool present = false;
   DistributedStrategy strategy = DistributedStrategy::DDP;
   int64_t worldSize = 1;
+  /// The keys below are carried only when written (absent: the defaults of
+  /// docs/distributed.md), so programs of existing descriptions stay as they were.
+  /// nodes x gpus_per_node = world_size, both resolved when either is written.
+  std::optional<int64_t> nodes, gpusPerNode;
+  /// ddp/zero1 gradient bucket size in MiB (default 25, as PyTorch DDP).
+  std::optional<double> bucketMB;
+  /// fsdp: "auto", "true" or "false" (default auto: the cost model decides).
+  std::optional<std::string> fp8AllGather;
 };
 
 struct ModelConfig {

@@ -209,7 +209,7 @@ void FunctionLowering::emit() {
         auto reduction = static_cast<rt::Reduction>(allReduce.getReduction());
         auto inst = rt::AllReduceOp::create(ab, op->getLoc(), view(allReduce.getInput()),
                                             view(allReduce.getResult()), reduction,
-                                            allReduce.getWorldSize());
+                                            allReduce.getWorldSize(), allReduce.getBucketAttr());
         if (!firstInstruction)
           firstInstruction = inst;
         ++instructionCount;

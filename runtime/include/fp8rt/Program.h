@@ -121,6 +121,10 @@ struct Instruction {
   Gemm gemm;                            ///< Kind::Gemm
   Copy copy;                            ///< Kind::Copy, Kind::AllReduce (source and target)
   Reduction reduction = Reduction::Avg; ///< Kind::AllReduce
+  /// Kind::AllReduce, version 5: the gradient bucket (fp8-bucket-gradients),
+  /// -1 for none. A bucket's all-reduces are adjacent; a backend may send
+  /// them as one message.
+  int64_t bucket = -1;
 };
 
 struct Function {
@@ -146,7 +150,7 @@ struct ProgramInfo {
 };
 
 struct Program {
-  static constexpr int64_t kVersion = 4;
+  static constexpr int64_t kVersion = 5;
   static constexpr uint64_t kAlignment = 256;
   int64_t version = kVersion;
   std::string producer;

@@ -88,7 +88,7 @@ private:
   Status runKernel(const Kernel &kernel);
   Status runGemm(const Gemm &gemm);
   void runCopy(const Copy &copy);
-  Status runAllReduce(const Instruction &inst);
+  Status runAllReduce(const Function &function, size_t &i);
 
   uint8_t *at(uint32_t buffer) const { return arena_ + program_->buffers[buffer].offset; }
   /// A buffer's elements as f32 (its dtype's numbers, exactly).
@@ -182,7 +182,7 @@ Status CpuBackend::run(const Function &function) {
       runCopy(inst.copy);
       break;
     case Instruction::Kind::AllReduce:
-      s = runAllReduce(inst);
+      s = runAllReduce(function, i);
       break;
     }
     if (!s.ok())
@@ -284,13 +284,49 @@ void CpuBackend::runCopy(const Copy &copy) {
   std::memmove(at(copy.target), at(copy.source), program_->buffers[copy.source].bytes());
 }
 
-Status CpuBackend::runAllReduce(const Instruction &inst) {
+/// One all-reduce, or a gradient bucket: the adjacent all-reduces of one
+/// bucket (and reduction) packed into one buffer and sent as one message, as
+/// PyTorch DDP does; elementwise the same reduction. `i` ends at the last
+/// instruction run.
+Status CpuBackend::runAllReduce(const Function &function, size_t &i) {
+  const Instruction &first = function.instructions[i];
+  size_t end = i + 1;
+  while (first.bucket >= 0 && end < function.instructions.size() &&
+         function.instructions[end].kind == Instruction::Kind::AllReduce &&
+         function.instructions[end].bucket == first.bucket &&
+         function.instructions[end].reduction == first.reduction)
+    ++end;
   // The loader checked two f32 buffers of one shape.
-  const Buffer &source = program_->buffers[inst.copy.source];
-  return comm::processCommunicator().allReduce(
-      reinterpret_cast<const float *>(at(inst.copy.source)),
-      reinterpret_cast<float *>(at(inst.copy.target)), size_t(source.type.numElements()),
-      inst.reduction);
+  auto count = [&](const Instruction &inst) {
+    return size_t(program_->buffers[inst.copy.source].type.numElements());
+  };
+  comm::Communicator &communicator = comm::processCommunicator();
+  if (end == i + 1)
+    return communicator.allReduce(reinterpret_cast<const float *>(at(first.copy.source)),
+                                  reinterpret_cast<float *>(at(first.copy.target)), count(first),
+                                  first.reduction);
+  size_t total = 0;
+  for (size_t k = i; k < end; ++k)
+    total += count(function.instructions[k]);
+  std::vector<float> packed(total);
+  // Every source is read before any target is written: a target may be
+  // another all-reduce's source only when it is its own (in place).
+  size_t offset = 0;
+  for (size_t k = i; k < end; ++k) {
+    const Instruction &inst = function.instructions[k];
+    std::memcpy(packed.data() + offset, at(inst.copy.source), count(inst) * sizeof(float));
+    offset += count(inst);
+  }
+  FP8RT_RETURN_IF_ERROR(
+      communicator.allReduce(packed.data(), packed.data(), total, first.reduction));
+  offset = 0;
+  for (size_t k = i; k < end; ++k) {
+    const Instruction &inst = function.instructions[k];
+    std::memcpy(at(inst.copy.target), packed.data() + offset, count(inst) * sizeof(float));
+    offset += count(inst);
+  }
+  i = end - 1;
+  return Status::success();
 }
 
 } // namespace

@@ -231,10 +231,16 @@ Status Loader::readCopy(const json::Value &v, const JsonPath &p, Copy &c) const 
 /// the same shape (or itself).
 Status Loader::readAllReduce(const json::Value &v, const JsonPath &p, Instruction &out) const {
   FP8RT_RETURN_IF_ERROR(
-      checkKeys(v, p, {"an all_reduce", {"kind", "reduction", "source", "target"}}));
+      checkKeys(v, p, {"an all_reduce", {"kind", "reduction", "source", "target"}, {"bucket"}}));
   int reduction = 0;
   FP8RT_RETURN_IF_ERROR(readChoice(v, p, "reduction", {"sum", "avg", "max"}, reduction));
   out.reduction = static_cast<Reduction>(reduction);
+  // Version 5, optional: the gradient bucket.
+  if (v.find("bucket")) {
+    uint64_t bucket = 0;
+    FP8RT_RETURN_IF_ERROR(readUint(v, p, "bucket", 0, uint64_t(INT32_MAX), bucket));
+    out.bucket = int64_t(bucket);
+  }
   Copy &c = out.copy;
   FP8RT_RETURN_IF_ERROR(readBufferIndex(*v.find("source"), p.key("source"), c.source));
   FP8RT_RETURN_IF_ERROR(readBufferIndex(*v.find("target"), p.key("target"), c.target));

@@ -326,7 +326,9 @@ def RT_AllReduceOp : RT_Op<"all_reduce"> {
     receives the elementwise `sum`, `avg` or `max` over the `world_size`
     ranks. An `all_reduce` instruction of the program file
     (docs/program-format.md); the CPU backend runs it through its
-    communicator (MPI), docs/distributed.md.
+    communicator (MPI), docs/distributed.md. `bucket`: the gradient bucket
+    of `train.all_reduce` (fp8-bucket-gradients); the all-reduces of one
+    bucket are adjacent and may be sent as one message.
 
     Memory effects: reads `source`, writes `target`.
 
@@ -338,10 +340,11 @@ def RT_AllReduceOp : RT_Op<"all_reduce"> {
   }];
   let arguments = (ins Arg<MemRefOf<[F32]>, "", [MemRead]>:$source,
                        Arg<MemRefOf<[F32]>, "", [MemWrite]>:$target,
-                       RT_ReductionAttr:$reduction, I64Attr:$world_size);
+                       RT_ReductionAttr:$reduction, I64Attr:$world_size,
+                       OptionalAttr<I64Attr>:$bucket);
   let assemblyFormat = [{
-    $source `,` $target `reduction` `` $reduction `world_size` $world_size attr-dict `:`
-    type($source) `,` type($target)
+    $source `,` $target `reduction` `` $reduction `world_size` $world_size (`bucket` $bucket^)?
+    attr-dict `:` type($source) `,` type($target)
   }];
   let hasVerifier = 1;
 }

@@ -544,7 +544,8 @@ def Train_SliceOp : Train_Op<"slice", [Pure, Train_Differentiable]> {
 //===----------------------------------------------------------------------===//
 
 def Train_AllReduceOp : Train_Op<"all_reduce", [SameOperandsAndResultType,
-                                                 MemoryEffects<[MemWrite]>]> {
+                                                 MemoryEffects<[MemWrite]>,
+                                                 Train_CollectiveOpInterface]> {
   let summary = "combines one tensor across the world_size ranks of a data-parallel job";
   let description = [{
     Every rank passes its `input`; every rank gets the elementwise `sum`,
@@ -553,21 +554,41 @@ def Train_AllReduceOp : Train_Op<"all_reduce", [SameOperandsAndResultType,
     `train.config` asks for `distributed.world_size` > 1 (docs/distributed.md).
     It is a collective, not a pure function: every rank must reach the same
     all-reduces in the same order, so it is never moved, merged or erased
-    (the write effect says so to CSE and canonicalization).
+    (the write effect says so to CSE and canonicalization); only
+    `fp8-bucket-gradients` moves gradient averages, every rank alike, and marks
+    each with its `bucket`: the all-reduces of one bucket are adjacent and a
+    backend may issue them as one message (docs/distributed.md, "Buckets").
 
     Example:
 
     ```mlir
     %g = train.all_reduce %grad reduction avg world_size 2 : tensor<512x128xf32>
+    %h = train.all_reduce %grad2 reduction avg world_size 2 bucket 0 : tensor<512xf32>
     ```
   }];
   let arguments = (ins Train_F32Tensor:$input, Train_ReductionAttr:$reduction,
-                       I64Attr:$world_size);
+                       I64Attr:$world_size, OptionalAttr<I64Attr>:$bucket);
   let results = (outs Train_F32Tensor:$result);
   let assemblyFormat = [{
-    $input `reduction` `` $reduction `world_size` $world_size attr-dict `:` type($result)
+    $input `reduction` `` $reduction `world_size` $world_size (`bucket` $bucket^)? attr-dict `:`
+    type($result)
   }];
   let hasVerifier = 1;
+  // Without a bucket (fp8-insert-collectives' form).
+  let builders = [OpBuilder<(ins "::mlir::Type":$type, "::mlir::Value":$input,
+                                 "ReductionAttr":$reduction, "::mlir::IntegerAttr":$world_size), [{
+    build($_builder, $_state, type, input, reduction, world_size, ::mlir::IntegerAttr());
+  }]>];
+  let extraClassDeclaration = [{
+    // CollectiveOpInterface.
+    ::llvm::StringRef getCollectiveKind() { return "all_reduce"; }
+    ::llvm::StringRef getReductionName() { return stringifyReduction(getReduction()); }
+    int64_t getCollectiveBytes() {
+      auto type = ::llvm::cast<::mlir::RankedTensorType>(getInput().getType());
+      return type.getNumElements() * int64_t(type.getElementTypeBitWidth() / 8);
+    }
+    int64_t getCollectiveWorldSize() { return int64_t(getWorldSize()); }
+  }];
 }
 
 #endif // FP8C_DIALECT_TRAIN_IR_TRAINOPS_TD

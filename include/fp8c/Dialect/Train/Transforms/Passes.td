@@ -150,4 +150,26 @@ def Recompute : Pass<"fp8-recompute", "::mlir::ModuleOp"> {
   ];
 }
 
+def BucketGradients : Pass<"fp8-bucket-gradients", "::mlir::ModuleOp"> {
+  let summary = "ddp/zero1: gradient collectives grouped into buckets of bucket_mb";
+  let description = [{
+    After `fp8-insert-collectives`: in `@train_step`, the gradient collectives
+    (those before `train.global_norm`, found through `CollectiveOpInterface`)
+    are grouped, in the order backward produces them, into buckets of at
+    least `distributed.bucket_mb` MiB (default 25, as PyTorch DDP; the last
+    bucket may be smaller). Each gets `bucket = k`, and a bucket's collectives
+    are moved together to just before its last one, right after the producer
+    of its last gradient: adjacent, so a backend can send them as one message
+    (one NCCL group, one MPI call over a packed buffer). Values are unchanged;
+    only the order of the collectives and the lifetimes of the gradients they
+    read change. fsdp, world_size 1 and a module already bucketed are left
+    unchanged (docs/distributed.md, "Buckets").
+  }];
+  let options = [
+    Option<"bucketMB", "bucket-mb", "double", /*default=*/"0",
+           "bucket size in MiB; 0: distributed.bucket_mb of train.config (default 25)">
+  ];
+  let dependentDialects = ["::fp8c::train::TrainDialect"];
+}
+
 #endif // FP8C_DIALECT_TRAIN_TRANSFORMS_PASSES_TD
