@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fp8c/Dialect/FP8/IR/FP8Ops.h"
 #include "fp8c/Dialect/Train/Transforms/Passes.h"
 
 namespace fp8c::train {
@@ -41,10 +42,26 @@ FailureOr<int64_t> worldSizeOf(ModuleOp module) {
   return worldSize.getInt();
 }
 
-AllReduceOp createAverage(OpBuilder &b, Location loc, Value v, int64_t worldSize) {
-  return AllReduceOp::create(b, loc, v.getType(), v,
-                             ReductionAttr::get(b.getContext(), Reduction::avg),
+AllReduceOp createAllReduce(OpBuilder &b, Location loc, Value v, Reduction reduction,
+                            int64_t worldSize) {
+  return AllReduceOp::create(b, loc, v.getType(), v, ReductionAttr::get(b.getContext(), reduction),
                              b.getI64IntegerAttr(worldSize));
+}
+
+AllReduceOp createAverage(OpBuilder &b, Location loc, Value v, int64_t worldSize) {
+  return createAllReduce(b, loc, v, Reduction::avg, worldSize);
+}
+
+/// Delayed scaling: every amax pushed into a history is the largest over the
+/// ranks (as Transformer Engine reduces amaxes), so every rank keeps the same
+/// histories and scales, and the checkpoint holds the job's. Placed right
+/// before the update, after backward: the amaxes travel at the end of the step.
+void maxAmaxesAcrossRanks(func::FuncOp func, int64_t worldSize) {
+  for (auto update : llvm::make_early_inc_range(func.getOps<fp8c::fp8::AmaxHistoryUpdateOp>())) {
+    OpBuilder b(update);
+    update.getAmaxMutable().assign(
+        createAllReduce(b, update.getLoc(), update.getAmax(), Reduction::max, worldSize));
+  }
 }
 
 /// Averages the returned `loss` (only the returned value: the backward pass
@@ -100,6 +117,7 @@ struct InsertCollectivesPass : fp8c::train::impl::InsertCollectivesBase<InsertCo
     if (failed(averageGradients(trainStep, *worldSize)))
       return signalPassFailure();
     averageLoss(trainStep, *worldSize);
+    maxAmaxesAcrossRanks(trainStep, *worldSize);
     if (auto accumulate =
             module.lookupSymbol<func::FuncOp>(TrainDialect::getAccumulateStepFuncName()))
       averageLoss(accumulate, *worldSize);

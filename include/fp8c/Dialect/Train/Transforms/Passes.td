@@ -69,7 +69,10 @@ def InsertCollectives : Pass<"fp8-insert-collectives", "::mlir::ModuleOp"> {
     norm is then computed from averaged gradients and is the same on every
     rank without a collective of its own. The returned `loss` of `@train_step`
     and `@accumulate_step` is averaged too, so every rank reports the job's
-    loss. Without the section, or with world_size 1, the module is unchanged.
+    loss. With delayed scaling, every amax that `fp8.amax_history_update`
+    pushes is first reduced with `train.all_reduce max`, so every rank keeps
+    the same histories and scales (as Transformer Engine does).
+    Without the section, or with world_size 1, the module is unchanged.
     Runs after the fp8 stage (docs/distributed.md).
   }];
   let dependentDialects = ["::fp8c::train::TrainDialect"];
