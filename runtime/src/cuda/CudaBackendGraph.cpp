@@ -55,6 +55,9 @@ Status CudaBackend::planFunctions(const Program &program) {
         break;
       }
       case Instruction::Kind::AllReduce:
+      case Instruction::Kind::ReduceScatter:
+      case Instruction::Kind::AllGather:
+      case Instruction::Kind::Shard:
         return unimplementedError(f.name + ": instruction " + std::to_string(i) +
                                   " (all_reduce): NCCL collectives not built yet; "
                                   "data-parallel programs run on the cpu backend "
@@ -101,6 +104,9 @@ Status CudaBackend::enqueue(const FunctionPlan &plan, bool syncEach) {
       s = enqueueCopy(copies_[step.index]);
       break;
     case Instruction::Kind::AllReduce: // refused when planned
+    case Instruction::Kind::ReduceScatter:
+    case Instruction::Kind::AllGather:
+    case Instruction::Kind::Shard:
       s = unimplementedError("NCCL collectives not built yet");
       break;
     }
