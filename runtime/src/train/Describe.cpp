@@ -58,12 +58,13 @@ void describeProgram(const Program &program, std::ostream &out) {
       BufferRole::Constant, BufferRole::Input,     BufferRole::Output,   BufferRole::Metric,
       BufferRole::Grad,     BufferRole::Scratch};
   for (BufferRole role : kRoles) {
-    size_t count = 0;
+    size_t count = 0, shards = 0;
     uint64_t bytes = 0;
     int64_t elements = 0;
     for (const Buffer &b : program.buffers)
       if (b.role == role) {
         ++count;
+        shards += !b.shardOf.empty();
         bytes += b.bytes();
         elements += b.type.numElements();
       }
@@ -77,6 +78,8 @@ void describeProgram(const Program &program, std::ostream &out) {
       out << ", " << elements << " parameters";
     if (role == BufferRole::Scratch)
       out << " (views may share bytes)";
+    if (shards)
+      out << ", " << shards << " of them this rank's shards (of " << program.info.worldSize << ")";
     out << "\n";
     // Parameters and host-visible buffers by name; scratch is too many.
     if (role == BufferRole::Param || role == BufferRole::Input || role == BufferRole::Output)

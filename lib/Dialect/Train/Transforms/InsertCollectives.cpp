@@ -12,6 +12,8 @@
 #include "fp8c/Dialect/FP8/IR/FP8Ops.h"
 #include "fp8c/Dialect/Train/Transforms/Passes.h"
 
+#include "Sharding.h"
+
 namespace fp8c::train {
 #define GEN_PASS_DEF_INSERTCOLLECTIVES
 #include "fp8c/Dialect/Train/Transforms/Passes.h.inc"
@@ -22,24 +24,30 @@ using namespace fp8c::train;
 
 namespace {
 
-/// The world size train.config asks for: 1 without a distributed section.
-FailureOr<int64_t> worldSizeOf(ModuleOp module) {
+struct Distributed {
+  int64_t worldSize = 1;
+  bool shardOptimizer = false; // zero1
+};
+
+/// The world size and strategy train.config asks for: one rank without a
+/// distributed section.
+FailureOr<Distributed> distributedOf(ModuleOp module) {
   auto config = module->getAttrOfType<DictionaryAttr>(TrainDialect::getConfigAttrName());
   auto distributed = config ? config.getAs<DictionaryAttr>("distributed") : nullptr;
   if (!distributed)
-    return 1;
+    return Distributed{};
   auto strategy = distributed.getAs<StringAttr>("strategy");
-  if (strategy && strategy.getValue() != "ddp")
+  if (strategy && strategy.getValue() != "ddp" && strategy.getValue() != "zero1")
     return module.emitError() << TrainDialect::getConfigAttrName() << ": distributed strategy '"
                               << strategy.getValue()
-                              << "' is not built yet; only 'ddp' is (docs/distributed.md)",
+                              << "' is not built yet; 'ddp' and 'zero1' are (docs/distributed.md)",
            failure();
   auto worldSize = distributed.getAs<IntegerAttr>("world_size");
   if (!worldSize || worldSize.getInt() < 1)
     return module.emitError() << TrainDialect::getConfigAttrName()
                               << ": distributed.world_size must be an integer >= 1",
            failure();
-  return worldSize.getInt();
+  return Distributed{worldSize.getInt(), strategy && strategy.getValue() == "zero1"};
 }
 
 AllReduceOp createAllReduce(OpBuilder &b, Location loc, Value v, Reduction reduction,
@@ -101,10 +109,11 @@ LogicalResult averageGradients(func::FuncOp trainStep, int64_t worldSize) {
 struct InsertCollectivesPass : fp8c::train::impl::InsertCollectivesBase<InsertCollectivesPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FailureOr<int64_t> worldSize = worldSizeOf(module);
-    if (failed(worldSize))
+    FailureOr<Distributed> distributed = distributedOf(module);
+    if (failed(distributed))
       return signalPassFailure();
-    if (*worldSize == 1)
+    const int64_t worldSize = distributed->worldSize;
+    if (worldSize == 1)
       return;
     auto trainStep = module.lookupSymbol<func::FuncOp>(TrainDialect::getTrainStepFuncName());
     if (!trainStep) {
@@ -114,13 +123,14 @@ struct InsertCollectivesPass : fp8c::train::impl::InsertCollectivesBase<InsertCo
     // Already placed (a module run through the pass before): nothing to add.
     if (!trainStep.getOps<AllReduceOp>().empty())
       return;
-    if (failed(averageGradients(trainStep, *worldSize)))
+    if (failed(distributed->shardOptimizer ? shardOptimizerState(trainStep, worldSize)
+                                           : averageGradients(trainStep, worldSize)))
       return signalPassFailure();
-    averageLoss(trainStep, *worldSize);
-    maxAmaxesAcrossRanks(trainStep, *worldSize);
+    averageLoss(trainStep, worldSize);
+    maxAmaxesAcrossRanks(trainStep, worldSize);
     if (auto accumulate =
             module.lookupSymbol<func::FuncOp>(TrainDialect::getAccumulateStepFuncName()))
-      averageLoss(accumulate, *worldSize);
+      averageLoss(accumulate, worldSize);
   }
 };
 

@@ -1,0 +1,31 @@
+//===- Sharding.h - zero1: optimizer state sharded across ranks --*- C++ -*-===//
+//
+// Private to fp8-insert-collectives. docs/distributed.md ("Strategies", "The
+// shard rule") gives the contract.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FP8C_LIB_DIALECT_TRAIN_TRANSFORMS_SHARDING_H
+#define FP8C_LIB_DIALECT_TRAIN_TRANSFORMS_SHARDING_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace fp8c::train {
+
+/// The argument attribute that marks a state argument as this rank's shard
+/// of a tensor of the given full shape (a DenseI64ArrayAttr); fp8-lower-to-rt
+/// writes it as the buffer's `shard_of`.
+inline constexpr const char *kShardOfAttrName = "train.shard_of";
+
+/// zero1 in `@train_step`: every gradient reduce-scattered (avg) right after
+/// backward produces it; the gradient norm from the shards (each rank's norm
+/// of its shards, all-gathered, and the norm of those); every optimizer
+/// update on this rank's shards (the parameter's shard taken by train.shard,
+/// the state arguments and results retyped to shards and marked
+/// train.shard_of); the updated parameter shard all-gathered into the full
+/// parameter.
+mlir::LogicalResult shardOptimizerState(mlir::func::FuncOp trainStep, int64_t worldSize);
+
+} // namespace fp8c::train
+
+#endif // FP8C_LIB_DIALECT_TRAIN_TRANSFORMS_SHARDING_H
