@@ -1,8 +1,7 @@
 //===- DistributedSection.cpp - the `distributed` section -----------------===//
 //
-// Data-parallel training over world_size ranks: ddp and zero1 are built; fsdp
-// is spelled (so a description written for it gets a clear message) but
-// refused (docs/distributed.md).
+// Data-parallel training over world_size ranks: ddp, zero1 or fsdp
+// (docs/distributed.md).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,9 +21,6 @@ void ConfigParser::parseDistributed(const YNode &node, SMLoc keyLoc) {
   DistributedSection &d = config.distributed;
   d.present = true;
   s.checkKeys({"strategy", "world_size"});
-  if (s.readEnum<DistributedStrategy>("strategy", strategyChoices, d.strategy) &&
-      d.strategy == DistributedStrategy::FSDP)
-    s.error("strategy", "'" + stringifyDistributedStrategy(d.strategy) +
-                            "' is not built yet; 'ddp' and 'zero1' are (docs/distributed.md)");
+  s.readEnum<DistributedStrategy>("strategy", strategyChoices, d.strategy);
   s.readInt("world_size", 1, maxWorldSize, d.worldSize, /*required=*/true);
 }

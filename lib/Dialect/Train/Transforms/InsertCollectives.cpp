@@ -26,7 +26,8 @@ namespace {
 
 struct Distributed {
   int64_t worldSize = 1;
-  bool shardOptimizer = false; // zero1
+  bool shardOptimizer = false;  // zero1 and fsdp
+  bool shardParameters = false; // fsdp
 };
 
 /// The world size and strategy train.config asks for: one rank without a
@@ -37,17 +38,17 @@ FailureOr<Distributed> distributedOf(ModuleOp module) {
   if (!distributed)
     return Distributed{};
   auto strategy = distributed.getAs<StringAttr>("strategy");
-  if (strategy && strategy.getValue() != "ddp" && strategy.getValue() != "zero1")
+  StringRef name = strategy ? strategy.getValue() : "ddp";
+  if (name != "ddp" && name != "zero1" && name != "fsdp")
     return module.emitError() << TrainDialect::getConfigAttrName() << ": distributed strategy '"
-                              << strategy.getValue()
-                              << "' is not built yet; 'ddp' and 'zero1' are (docs/distributed.md)",
+                              << name << "' is unknown; ddp, zero1 or fsdp (docs/distributed.md)",
            failure();
   auto worldSize = distributed.getAs<IntegerAttr>("world_size");
   if (!worldSize || worldSize.getInt() < 1)
     return module.emitError() << TrainDialect::getConfigAttrName()
                               << ": distributed.world_size must be an integer >= 1",
            failure();
-  return Distributed{worldSize.getInt(), strategy && strategy.getValue() == "zero1"};
+  return Distributed{worldSize.getInt(), name != "ddp", name == "fsdp"};
 }
 
 AllReduceOp createAllReduce(OpBuilder &b, Location loc, Value v, Reduction reduction,
@@ -123,8 +124,10 @@ struct InsertCollectivesPass : fp8c::train::impl::InsertCollectivesBase<InsertCo
     // Already placed (a module run through the pass before): nothing to add.
     if (!trainStep.getOps<AllReduceOp>().empty())
       return;
-    if (failed(distributed->shardOptimizer ? shardOptimizerState(trainStep, worldSize)
-                                           : averageGradients(trainStep, worldSize)))
+    LogicalResult placed = distributed->shardParameters  ? shardParameters(module, worldSize)
+                           : distributed->shardOptimizer ? shardOptimizerState(trainStep, worldSize)
+                                                         : averageGradients(trainStep, worldSize);
+    if (failed(placed))
       return signalPassFailure();
     averageLoss(trainStep, worldSize);
     maxAmaxesAcrossRanks(trainStep, worldSize);

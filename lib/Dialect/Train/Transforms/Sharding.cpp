@@ -1,4 +1,4 @@
-//===- Sharding.cpp - zero1: optimizer state sharded across ranks ---------===//
+//===- Sharding.cpp - zero1 and fsdp: state sharded across ranks ----------===//
 //
 // Private to fp8-insert-collectives (Sharding.h). The shard rule: a tensor of
 // n elements on W ranks is cut into W flat, contiguous shards of
@@ -14,11 +14,18 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/StringSet.h"
 
 using namespace mlir;
 using namespace fp8c::train;
 
 namespace {
+
+void setFunctionType(func::FuncOp func) {
+  Block &body = func.getBody().front();
+  func.setType(FunctionType::get(func.getContext(), body.getArgumentTypes(),
+                                 body.getTerminator()->getOperandTypes()));
+}
 
 RankedTensorType shardTypeOf(Type full, int64_t worldSize) {
   auto type = cast<RankedTensorType>(full);
@@ -83,23 +90,28 @@ FailureOr<Value> gradientShard(OpBuilder &b, Operation *update, Value grad,
   return Value(MulScalarOp::create(b, clip.getLoc(), shard.getType(), shard, clip.getScale()));
 }
 
-/// Rewrites one train.adamw_update / train.sgd_update onto shards.
+/// Rewrites one train.adamw_update / train.sgd_update onto shards. zero1: the
+/// parameter is full (shard taken, the new shard all-gathered into the full
+/// parameter); fsdp: the parameter argument already is this rank's shard and
+/// the new shard is what the step returns.
 LogicalResult shardUpdate(func::FuncOp trainStep, Operation *update,
                           const DenseMap<Value, Value> &shardOf, int64_t worldSize) {
   Value param = update->getOperand(0), grad = update->getOperand(1);
-  auto paramArg = dyn_cast<BlockArgument>(param);
-  if (!paramArg)
+  if (!isa<BlockArgument>(param))
     return update->emitOpError()
                << "fp8-insert-collectives (zero1): the parameter is not an argument",
            failure();
-  auto fullType = cast<RankedTensorType>(param.getType());
+  // The gradient has the full shape (and f32, as the master parameter).
+  auto fullType = cast<RankedTensorType>(grad.getType());
   RankedTensorType shardType = shardTypeOf(fullType, worldSize);
+  const bool paramIsShard = param.getType() == shardType && fullType != shardType;
   OpBuilder b(update);
   FailureOr<Value> gradShard = gradientShard(b, update, grad, shardOf);
   if (failed(gradShard))
     return failure();
-  Value paramShard =
-      ShardOp::create(b, update->getLoc(), shardType, param, b.getI64IntegerAttr(worldSize));
+  Value paramShard = paramIsShard ? param
+                                  : Value(ShardOp::create(b, update->getLoc(), shardType, param,
+                                                          b.getI64IntegerAttr(worldSize)));
   IRMapping mapping;
   mapping.map(param, paramShard);
   mapping.map(grad, *gradShard);
@@ -115,9 +127,11 @@ LogicalResult shardUpdate(func::FuncOp trainStep, Operation *update,
   Operation *sharded = b.clone(*update, mapping);
   for (Value r : sharded->getResults())
     r.setType(shardType);
-  Value full = AllGatherOp::create(b, update->getLoc(), fullType, sharded->getResult(0),
+  Value newParam = sharded->getResult(0);
+  if (!paramIsShard)
+    newParam = AllGatherOp::create(b, update->getLoc(), fullType, newParam,
                                    b.getI64IntegerAttr(worldSize));
-  update->getResult(0).replaceAllUsesWith(full);
+  update->getResult(0).replaceAllUsesWith(newParam);
   for (unsigned i = 1; i < update->getNumResults(); ++i)
     update->getResult(i).replaceAllUsesWith(sharded->getResult(i));
   update->erase();
@@ -126,7 +140,99 @@ LogicalResult shardUpdate(func::FuncOp trainStep, Operation *update,
   return success();
 }
 
+/// The first op of backward (the first `*_grad` op autodiff emitted), or
+/// nullptr in a function without one.
+Operation *backwardStart(func::FuncOp func) {
+  for (Operation &op : func.getBody().front())
+    if (op.getName().stripDialect().ends_with("_grad"))
+      return &op;
+  return nullptr;
+}
+
+/// `value` (full) gathered from `shard` right before `user`.
+Value gatherBefore(Operation *user, Value shard, Type fullType, int64_t worldSize) {
+  OpBuilder b(user);
+  return AllGatherOp::create(b, user->getLoc(), fullType, shard, b.getI64IntegerAttr(worldSize));
+}
+
+/// fsdp, one parameter argument of `func`: retyped to this rank's shard.
+/// Each conversion of it to the compute dtype runs on the shard and is
+/// all-gathered in that dtype (bf16: half the bytes of f32) before its first
+/// use, and again before its first use in backward, so the gathered weight
+/// need not live across the step. Any other reader (not the optimizer, which
+/// updates the shard) gets the f32 parameter all-gathered before it.
+void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize) {
+  auto fullType = cast<RankedTensorType>(param.getType());
+  RankedTensorType shardType = shardTypeOf(fullType, worldSize);
+  param.setType(shardType);
+  func.setArgAttr(param.getArgNumber(), kShardOfAttrName,
+                  DenseI64ArrayAttr::get(func.getContext(), fullType.getShape()));
+  Operation *backward = backwardStart(func);
+  auto inBackward = [&](Operation *op) { return backward && !op->isBeforeInBlock(backward); };
+  SmallVector<OpOperand *> uses;
+  for (OpOperand &use : param.getUses())
+    uses.push_back(&use);
+  for (OpOperand *use : uses) {
+    Operation *user = use->getOwner();
+    if (isa<AdamWUpdateOp, SGDUpdateOp>(user) && use->getOperandNumber() == 0)
+      continue;
+    auto convert = dyn_cast<ConvertOp>(user);
+    if (!convert) {
+      use->set(gatherBefore(user, param, fullType, worldSize));
+      continue;
+    }
+    auto computeType = cast<RankedTensorType>(convert.getType());
+    OpBuilder b(convert);
+    Value shard =
+        ConvertOp::create(b, convert.getLoc(), shardTypeOf(computeType, worldSize), param);
+    SmallVector<OpOperand *> readers;
+    for (OpOperand &r : convert.getResult().getUses())
+      readers.push_back(&r);
+    // In program order: each gather goes before the first reader it serves.
+    llvm::sort(readers, [](OpOperand *x, OpOperand *y) {
+      return x->getOwner()->isBeforeInBlock(y->getOwner());
+    });
+    Value forward, again;
+    for (OpOperand *reader : readers) {
+      Operation *op = reader->getOwner();
+      Value &gathered = inBackward(op) ? again : forward;
+      if (!gathered)
+        gathered = gatherBefore(op, shard, computeType, worldSize);
+      reader->set(gathered);
+      // An amax fused into the conversion's kernel reads a gathered weight
+      // now, which no kernel produces: it runs as its own kernel.
+      op->removeAttr("fused_into_producer");
+    }
+    convert.erase();
+  }
+}
+
 } // namespace
+
+LogicalResult fp8c::train::shardParameters(ModuleOp module, int64_t worldSize) {
+  auto trainStep = module.lookupSymbol<func::FuncOp>(TrainDialect::getTrainStepFuncName());
+  // The parameters: what the updates of @train_step update, by name.
+  llvm::StringSet<> names;
+  trainStep.walk([&](Operation *op) {
+    if (!isa<AdamWUpdateOp, SGDUpdateOp>(op))
+      return;
+    if (auto arg = dyn_cast<BlockArgument>(op->getOperand(0)))
+      if (auto name = trainStep.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                             TrainDialect::getNameAttrName()))
+        names.insert(name.getValue());
+  });
+  for (auto func : module.getOps<func::FuncOp>()) {
+    for (BlockArgument arg : func.getArguments()) {
+      auto name =
+          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), TrainDialect::getNameAttrName());
+      if (name && names.contains(name.getValue()))
+        gatherParameter(func, arg, worldSize);
+    }
+    if (func != trainStep)
+      setFunctionType(func);
+  }
+  return shardOptimizerState(trainStep, worldSize);
+}
 
 LogicalResult fp8c::train::shardOptimizerState(func::FuncOp trainStep, int64_t worldSize) {
   SmallVector<GlobalNormOp> norms(trainStep.getOps<GlobalNormOp>());
@@ -143,8 +249,6 @@ LogicalResult fp8c::train::shardOptimizerState(func::FuncOp trainStep, int64_t w
   for (Operation *update : updates)
     if (failed(shardUpdate(trainStep, update, shardOf, worldSize)))
       return failure();
-  Block &body = trainStep.getBody().front();
-  trainStep.setType(FunctionType::get(trainStep.getContext(), body.getArgumentTypes(),
-                                      body.getTerminator()->getOperandTypes()));
+  setFunctionType(trainStep);
   return success();
 }

@@ -1,4 +1,4 @@
-//===- Sharding.h - zero1: optimizer state sharded across ranks --*- C++ -*-===//
+//===- Sharding.h - zero1 and fsdp: state sharded across ranks ---*- C++ -*-===//
 //
 // Private to fp8-insert-collectives. docs/distributed.md ("Strategies", "The
 // shard rule") gives the contract.
@@ -9,6 +9,7 @@
 #define FP8C_LIB_DIALECT_TRAIN_TRANSFORMS_SHARDING_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 
 namespace fp8c::train {
 
@@ -25,6 +26,13 @@ inline constexpr const char *kShardOfAttrName = "train.shard_of";
 /// train.shard_of); the updated parameter shard all-gathered into the full
 /// parameter.
 mlir::LogicalResult shardOptimizerState(mlir::func::FuncOp trainStep, int64_t worldSize);
+
+/// fsdp: zero1, and the f32 master parameters sharded too, in every function
+/// that takes them (train_step, accumulate_step, eval_step, logits_step):
+/// each conversion to the compute dtype runs on the shard and is all-gathered
+/// in that dtype before its first use (and again before its first use in
+/// backward); the optimizer updates the shard in place, with no all-gather.
+mlir::LogicalResult shardParameters(mlir::ModuleOp module, int64_t worldSize);
 
 } // namespace fp8c::train
 
