@@ -78,7 +78,8 @@ const KeySpec fp8Keys[] = {{"enabled", Kind::Flag},
                            {"threshold", Kind::Number},
                            {"overrides", Kind::SectionList, overrideKeys}};
 
-const KeySpec distributedKeys[] = {{"strategy", Kind::String}, {"world_size", Kind::Integer}};
+const KeySpec distributedKeys[] = {
+    {"strategy", Kind::String}, {"world_size", Kind::Integer}, {"fp8_all_gather", Kind::String}};
 
 const KeySpec configKeys[] = {{"model", Kind::Section, modelKeys},
                               {"batch_size", Kind::Integer},

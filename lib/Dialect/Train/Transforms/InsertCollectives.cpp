@@ -28,6 +28,7 @@ struct Distributed {
   int64_t worldSize = 1;
   bool shardOptimizer = false;  // zero1 and fsdp
   bool shardParameters = false; // fsdp
+  bool fp8AllGather = true;     // fsdp: fp8_all_gather true or auto
 };
 
 /// The world size and strategy train.config asks for: one rank without a
@@ -48,7 +49,11 @@ FailureOr<Distributed> distributedOf(ModuleOp module) {
     return module.emitError() << TrainDialect::getConfigAttrName()
                               << ": distributed.world_size must be an integer >= 1",
            failure();
-  return Distributed{worldSize.getInt(), name != "ddp", name == "fsdp"};
+  // fp8_all_gather: "true", "false" or "auto" (absent: auto). auto is true
+  // until the cost model's decision is wired here.
+  auto fp8AllGather = distributed.getAs<StringAttr>("fp8_all_gather");
+  bool gatherFP8 = !fp8AllGather || fp8AllGather.getValue() != "false";
+  return Distributed{worldSize.getInt(), name != "ddp", name == "fsdp", gatherFP8};
 }
 
 AllReduceOp createAllReduce(OpBuilder &b, Location loc, Value v, Reduction reduction,
@@ -67,6 +72,10 @@ AllReduceOp createAverage(OpBuilder &b, Location loc, Value v, int64_t worldSize
 /// before the update, after backward: the amaxes travel at the end of the step.
 void maxAmaxesAcrossRanks(func::FuncOp func, int64_t worldSize) {
   for (auto update : llvm::make_early_inc_range(func.getOps<fp8c::fp8::AmaxHistoryUpdateOp>())) {
+    // fsdp's FP8 all-gather already took the max of a weight's shard amaxes.
+    auto reduced = update.getAmax().getDefiningOp<AllReduceOp>();
+    if (reduced && reduced.getReduction() == Reduction::max)
+      continue;
     OpBuilder b(update);
     update.getAmaxMutable().assign(
         createAllReduce(b, update.getLoc(), update.getAmax(), Reduction::max, worldSize));
@@ -124,7 +133,8 @@ struct InsertCollectivesPass : fp8c::train::impl::InsertCollectivesBase<InsertCo
     // Already placed (a module run through the pass before): nothing to add.
     if (!trainStep.getOps<AllReduceOp>().empty())
       return;
-    LogicalResult placed = distributed->shardParameters  ? shardParameters(module, worldSize)
+    LogicalResult placed = distributed->shardParameters
+                               ? shardParameters(module, worldSize, distributed->fp8AllGather)
                            : distributed->shardOptimizer ? shardOptimizerState(trainStep, worldSize)
                                                          : averageGradients(trainStep, worldSize);
     if (failed(placed))

@@ -10,6 +10,7 @@
 
 #include "Sharding.h"
 
+#include "fp8c/Dialect/FP8/IR/FP8Ops.h"
 #include "fp8c/Dialect/Train/IR/TrainOps.h"
 
 #include "mlir/IR/Builders.h"
@@ -155,13 +156,67 @@ Value gatherBefore(Operation *user, Value shard, Type fullType, int64_t worldSiz
   return AllGatherOp::create(b, user->getLoc(), fullType, shard, b.getI64IntegerAttr(worldSize));
 }
 
+/// fsdp's FP8 all-gather of one gathered bf16 weight `gathered` =
+/// all_gather(`shard`): its tensorwise or delayed amax is taken on the shard
+/// and all-reduced (max), its cast runs on the shard with that common scale
+/// and the FP8 codes are all-gathered (half the bytes of bf16), transposed
+/// for backward where the cast also wrote the transpose. Quantisation is
+/// elementwise, so the codes are those of casting the gathered weight. The
+/// bf16 gather stays only if something else reads it.
+void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
+  using namespace fp8c::fp8;
+  auto isPerTensor = [](Recipe r) { return r == Recipe::tensorwise || r == Recipe::delayed; };
+  SmallVector<Operation *> readers(gathered.getUsers());
+  bool perTensorCast = llvm::any_of(readers, [&](Operation *op) {
+    auto ct = dyn_cast<CastTransposeOp>(op);
+    auto q = dyn_cast<QuantizeOp>(op);
+    return (ct && isPerTensor(ct.getRecipe())) ||
+           (q && isPerTensor(q.getRecipe()) && !q.getBlock());
+  });
+  if (!perTensorCast)
+    return;
+  for (Operation *op : readers) {
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    if (auto amax = dyn_cast<AmaxOp>(op);
+        amax && isPerTensor(amax.getRecipe()) && !amax.getBlock() && !amax.getTransposed()) {
+      Value local = AmaxOp::create(b, loc, amax.getType(), shard, amax.getRecipeAttr(), nullptr,
+                                   nullptr, nullptr);
+      Value all = AllReduceOp::create(b, loc, local.getType(), local,
+                                      ReductionAttr::get(b.getContext(), Reduction::max),
+                                      b.getI64IntegerAttr(worldSize));
+      amax.getResult().replaceAllUsesWith(all);
+      amax.erase();
+      continue;
+    }
+    auto ct = dyn_cast<CastTransposeOp>(op);
+    auto q = dyn_cast<QuantizeOp>(op);
+    if (!(ct && isPerTensor(ct.getRecipe())) && !(q && isPerTensor(q.getRecipe()) && !q.getBlock()))
+      continue;
+    Value scale = ct ? ct.getScale() : q.getScale();
+    auto fullType = cast<RankedTensorType>(op->getResult(0).getType());
+    Value codes = QuantizeOp::create(b, loc, shardTypeOf(fullType, worldSize), shard, scale,
+                                     ct ? ct.getRecipeAttr() : q.getRecipeAttr(), nullptr, nullptr);
+    Value full = AllGatherOp::create(b, loc, fullType, codes, b.getI64IntegerAttr(worldSize));
+    op->getResult(0).replaceAllUsesWith(full);
+    if (ct) {
+      Value transposed = TransposeOp::create(b, loc, ct.getTransposed().getType(), full,
+                                             b.getDenseI64ArrayAttr({1, 0}));
+      ct.getTransposed().replaceAllUsesWith(transposed);
+    }
+    op->erase();
+  }
+  if (gathered.use_empty())
+    gathered.getDefiningOp()->erase();
+}
+
 /// fsdp, one parameter argument of `func`: retyped to this rank's shard.
 /// Each conversion of it to the compute dtype runs on the shard and is
 /// all-gathered in that dtype (bf16: half the bytes of f32) before its first
 /// use, and again before its first use in backward, so the gathered weight
 /// need not live across the step. Any other reader (not the optimizer, which
 /// updates the shard) gets the f32 parameter all-gathered before it.
-void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize) {
+void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize, bool fp8Gather) {
   auto fullType = cast<RankedTensorType>(param.getType());
   RankedTensorType shardType = shardTypeOf(fullType, worldSize);
   param.setType(shardType);
@@ -204,12 +259,15 @@ void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize) 
       op->removeAttr("fused_into_producer");
     }
     convert.erase();
+    for (Value gathered : {forward, again})
+      if (gathered && fp8Gather)
+        gatherFP8(gathered, shard, worldSize);
   }
 }
 
 } // namespace
 
-LogicalResult fp8c::train::shardParameters(ModuleOp module, int64_t worldSize) {
+LogicalResult fp8c::train::shardParameters(ModuleOp module, int64_t worldSize, bool fp8Gather) {
   auto trainStep = module.lookupSymbol<func::FuncOp>(TrainDialect::getTrainStepFuncName());
   // The parameters: what the updates of @train_step update, by name.
   llvm::StringSet<> names;
@@ -226,7 +284,7 @@ LogicalResult fp8c::train::shardParameters(ModuleOp module, int64_t worldSize) {
       auto name =
           func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), TrainDialect::getNameAttrName());
       if (name && names.contains(name.getValue()))
-        gatherParameter(func, arg, worldSize);
+        gatherParameter(func, arg, worldSize, fp8Gather);
     }
     if (func != trainStep)
       setFunctionType(func);

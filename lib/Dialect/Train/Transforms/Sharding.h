@@ -32,7 +32,9 @@ mlir::LogicalResult shardOptimizerState(mlir::func::FuncOp trainStep, int64_t wo
 /// each conversion to the compute dtype runs on the shard and is all-gathered
 /// in that dtype before its first use (and again before its first use in
 /// backward); the optimizer updates the shard in place, with no all-gather.
-mlir::LogicalResult shardParameters(mlir::ModuleOp module, int64_t worldSize);
+/// With `fp8Gather`, a weight cast to FP8 per tensor (tensorwise, delayed) is
+/// cast on the shard with the ranks' common amax and gathered as FP8 codes.
+mlir::LogicalResult shardParameters(mlir::ModuleOp module, int64_t worldSize, bool fp8Gather);
 
 } // namespace fp8c::train
 

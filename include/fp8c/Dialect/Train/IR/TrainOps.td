@@ -380,8 +380,10 @@ def Train_TransposeOp : Train_Op<"transpose", [Pure, Train_Differentiable]> {
         : tensor<8x64x12x64xbf16> -> tensor<8x12x64x64xbf16>
     ```
   }];
-  let arguments = (ins Train_AnyTensor:$input, DenseI64ArrayAttr:$permutation);
-  let results = (outs Train_AnyTensor:$result);
+  // FP8 too: fsdp's FP8 all-gather transposes the gathered codes for backward.
+  let arguments = (ins StaticShapeTensorOf<[F32, BF16, F16, F8E4M3FN, F8E5M2, I32, I64]>:$input,
+                       DenseI64ArrayAttr:$permutation);
+  let results = (outs StaticShapeTensorOf<[F32, BF16, F16, F8E4M3FN, F8E5M2, I32, I64]>:$result);
   let assemblyFormat = [{
     $input $permutation attr-dict `:` type($input) `->` type($result)
   }];
