@@ -1,6 +1,7 @@
 //===- MemoryReport.cpp - where the planned bytes go ----------------------===//
 
 #include "fp8c/Analysis/MemoryReport.h"
+#include "fp8c/Analysis/ShardingReport.h"
 
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 
@@ -421,7 +422,8 @@ void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os,
     os << "memory report: no function (run fp8-lower-to-rt first)\n";
     return;
   }
-  os << "Memory plan: one arena, planned statically (docs/memory-plan.md)\n";
+  os << "Memory plan: one arena, planned statically (docs/memory-plan.md)"
+     << perRankHeading(lowered) << "\n";
   for (const FunctionMemory &m : report.functions) {
     os << "\n@" << m.name << ": peak at instruction " << m.peakInstruction;
     if (!m.peakInstructionName.empty())
@@ -443,4 +445,5 @@ void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os,
     printSaved(m, os, line);
     printRecompute(lowered, m, withoutRecompute, os, line);
   }
+  printShardingReport(lowered, os);
 }

@@ -1,9 +1,8 @@
 //===- DistributedSection.cpp - the `distributed` section -----------------===//
 //
-// Data-parallel training over world_size ranks. Only ddp is built; zero1 and
-// fsdp are spelled (so a description written for them gets a clear message)
-// but refused (docs/distributed.md). The topology (nodes x gpus_per_node), the
-// gradient bucket size and fp8_all_gather feed the communication cost model,
+// Data-parallel training over world_size ranks: ddp, zero1 or fsdp
+// (docs/distributed.md). The topology (nodes x gpus_per_node), the gradient
+// bucket size and fp8_all_gather feed the communication cost model,
 // fp8-bucket-gradients and the fsdp weight all-gather.
 //
 //===----------------------------------------------------------------------===//
@@ -76,10 +75,7 @@ void ConfigParser::parseDistributed(const YNode &node, SMLoc keyLoc) {
   DistributedSection &d = config.distributed;
   d.present = true;
   s.checkKeys({"strategy", "world_size", "nodes", "gpus_per_node", "bucket_mb", "fp8_all_gather"});
-  if (s.readEnum<DistributedStrategy>("strategy", strategyChoices, d.strategy) &&
-      d.strategy != DistributedStrategy::DDP)
-    s.error("strategy", "'" + stringifyDistributedStrategy(d.strategy) +
-                            "' is not built yet; only 'ddp' is (docs/distributed.md)");
+  s.readEnum<DistributedStrategy>("strategy", strategyChoices, d.strategy);
   bool topologyOnly = !s.has("world_size") && s.has("nodes") && s.has("gpus_per_node");
   bool hasWorldSize =
       s.readInt("world_size", 1, maxWorldSize, d.worldSize, /*required=*/!topologyOnly);

@@ -366,6 +366,8 @@ private:
     }
     if (auto std = op->getAttrOfType<FloatAttr>("init_std"))
       b["init_std"] = std.getValueAsDouble();
+    if (auto full = op->getAttrOfType<DenseI64ArrayAttr>("shard_of"))
+      b["shard_of"] = json::Array(full.asArrayRef());
     if (auto data = op->getAttrOfType<ElementsAttr>("data")) {
       FailureOr<json::Value> values = elementsToJSON(op, data, /*splatAsNumber=*/false);
       if (failed(values))
@@ -410,8 +412,9 @@ private:
         inst = writeGemm(gemm);
       else if (auto copy = dyn_cast<fp8c::rt::CopyOp>(op))
         inst = writeCopy(copy);
-      else if (auto allReduce = dyn_cast<fp8c::rt::AllReduceOp>(op))
-        inst = writeAllReduce(allReduce);
+      else if (isa<fp8c::rt::AllReduceOp, fp8c::rt::ReduceScatterOp, fp8c::rt::AllGatherOp,
+                   fp8c::rt::ShardOp>(op))
+        inst = writeCollective(&op);
       else
         return op.emitError("cannot write '")
                    << op.getName() << "' to the program file: run fp8-lower-to-rt first",
@@ -541,18 +544,20 @@ private:
     return json::Value(json::Object{{"kind", "copy"}, {"source", *s}, {"target", *t}});
   }
 
-  FailureOr<json::Value> writeAllReduce(fp8c::rt::AllReduceOp allReduce) {
-    FailureOr<int64_t> s = bufferIndex(allReduce.getSource(), allReduce);
-    FailureOr<int64_t> t = bufferIndex(allReduce.getTarget(), allReduce);
+  /// all_reduce, reduce_scatter (with a reduction), all_gather and shard:
+  /// source and target buffers.
+  FailureOr<json::Value> writeCollective(Operation *op) {
+    FailureOr<int64_t> s = bufferIndex(op->getOperand(0), op);
+    FailureOr<int64_t> t = bufferIndex(op->getOperand(1), op);
     if (failed(s) || failed(t))
       return failure();
-    json::Object inst{{"kind", "all_reduce"},
-                      {"reduction", fp8c::rt::stringifyReduction(allReduce.getReduction())},
-                      {"source", *s},
-                      {"target", *t}};
+    json::Object inst{{"kind", op->getName().stripDialect().str()}, {"source", *s}, {"target", *t}};
+    if (auto reduction = op->getAttrOfType<fp8c::rt::ReductionAttr>("reduction"))
+      inst["reduction"] = fp8c::rt::stringifyReduction(reduction.getValue());
     // Version 5: the gradient bucket (a grouping hint for the backend).
-    if (std::optional<uint64_t> bucket = allReduce.getBucket())
-      inst["bucket"] = int64_t(*bucket);
+    if (auto allReduce = dyn_cast<fp8c::rt::AllReduceOp>(op))
+      if (std::optional<uint64_t> bucket = allReduce.getBucket())
+        inst["bucket"] = int64_t(*bucket);
     return json::Value(std::move(inst));
   }
 

@@ -130,6 +130,9 @@ void operandsOf(const Instruction &inst, std::vector<uint32_t> &in, std::vector<
   }
   case Instruction::Kind::Copy:
   case Instruction::Kind::AllReduce:
+  case Instruction::Kind::ReduceScatter:
+  case Instruction::Kind::AllGather:
+  case Instruction::Kind::Shard:
     in.push_back(inst.copy.source);
     out.push_back(inst.copy.target);
     break;

@@ -347,7 +347,8 @@ TEST(ProgramLoaderErrors, WrongVersion) {
   EXPECT_LOAD_ERROR(text, StatusCode::kUnimplemented,
                     "test.fp8prog: version: program format version 6 is not supported by "
                     "this fp8-run (it reads version 5); recompile the model with this fp8c");
-  // So is an older one (version 4: no all_reduce buckets).
+  // So is an older one (version 4: no all_reduce buckets, no reduce_scatter, all_gather or
+  // shard, no shard_of).
   EXPECT_LOAD_ERROR(replaced(kProgram, R"("version": 5,)", R"("version": 4,)"),
                     StatusCode::kUnimplemented,
                     "test.fp8prog: version: program format version 4 is not supported by "

@@ -58,6 +58,7 @@ Value FunctionLowering::viewOfStorage(unsigned index, MemRefType type) {
   rt::InitAttr init;
   FloatAttr initStd;
   ElementsAttr data;
+  DenseI64ArrayAttr shardOf;
   // Every view of a named buffer carries its identity, so that a reshaped or
   // 2-D view of an input or a parameter is still known as that buffer (same
   // offset, same bytes); anonymous scratch views carry nothing.
@@ -71,13 +72,14 @@ Value FunctionLowering::viewOfStorage(unsigned index, MemRefType type) {
       init = rt::InitAttr::get(ctx, *p.init);
     if (p.initStd)
       initStd = b.getF64FloatAttr(*p.initStd);
+    shardOf = p.shardOf;
     if (p.data)
       data = type == s.type ? p.data
                             : cast<DenseElementsAttr>(p.data).reshape(
                                   RankedTensorType::get(type.getShape(), type.getElementType()));
   }
   Value v = rt::BufferOp::create(b, func.getLoc(), type, arena, b.getI64IntegerAttr(s.offset), name,
-                                 role, init, initStd, data);
+                                 role, init, initStd, data, shardOf);
   views[key] = v;
   return v;
 }
@@ -177,6 +179,30 @@ void FunctionLowering::emitGemm(Operation *op) {
   ++instructionCount;
 }
 
+void FunctionLowering::emitCollective(Operation *op) {
+  // A collective (or the rank-dependent shard), not a kernel: its own instruction kind.
+  OpBuilder b(ctx);
+  b.setInsertionPoint(firstOld);
+  Value source = view(op->getOperand(0)), target = view(op->getResult(0));
+  Operation *inst;
+  if (auto allReduce = dyn_cast<train::AllReduceOp>(op))
+    inst = rt::AllReduceOp::create(b, op->getLoc(), source, target,
+                                   static_cast<rt::Reduction>(allReduce.getReduction()),
+                                   allReduce.getWorldSize(), allReduce.getBucketAttr());
+  else if (auto scatter = dyn_cast<train::ReduceScatterOp>(op))
+    inst = rt::ReduceScatterOp::create(b, op->getLoc(), source, target,
+                                       static_cast<rt::Reduction>(scatter.getReduction()),
+                                       scatter.getWorldSize());
+  else if (auto gather = dyn_cast<train::AllGatherOp>(op))
+    inst = rt::AllGatherOp::create(b, op->getLoc(), source, target, gather.getWorldSize());
+  else
+    inst = rt::ShardOp::create(b, op->getLoc(), source, target,
+                               cast<train::ShardOp>(op).getWorldSize());
+  if (!firstInstruction)
+    firstInstruction = inst;
+  ++instructionCount;
+}
+
 void FunctionLowering::emit() {
   firstOld = &body.front();
   OpBuilder b(ctx);
@@ -202,17 +228,9 @@ void FunctionLowering::emit() {
     if (isInstruction(op)) {
       if (isGemm(op)) {
         emitGemm(op);
-      } else if (auto allReduce = dyn_cast<train::AllReduceOp>(op)) {
-        // A collective, not a kernel: its own instruction kind.
-        OpBuilder ab(ctx);
-        ab.setInsertionPoint(firstOld);
-        auto reduction = static_cast<rt::Reduction>(allReduce.getReduction());
-        auto inst = rt::AllReduceOp::create(ab, op->getLoc(), view(allReduce.getInput()),
-                                            view(allReduce.getResult()), reduction,
-                                            allReduce.getWorldSize(), allReduce.getBucketAttr());
-        if (!firstInstruction)
-          firstInstruction = inst;
-        ++instructionCount;
+      } else if (isa<train::AllReduceOp, train::ReduceScatterOp, train::AllGatherOp,
+                     train::ShardOp>(op)) {
+        emitCollective(op);
       } else if (auto fusion = dyn_cast<rt::FusionOp>(op)) {
         emitKernel(op, fusion.getName());
       } else {

@@ -82,6 +82,8 @@ struct PersistentBuffer {
   std::optional<double> initStd;
   ElementsAttr data;
   int64_t offset = 0;
+  /// zero1/fsdp: the full shape this buffer is this rank's shard of.
+  DenseI64ArrayAttr shardOf = {};
 };
 
 struct PinnedBuffer {
@@ -193,6 +195,7 @@ private:
   Value viewOfStorage(unsigned s, MemRefType type);
   void emitKernel(Operation *op, StringRef name);
   void emitGemm(Operation *op);
+  void emitCollective(Operation *op);
 
   func::FuncOp func;
   ModuleLayout &layout;

@@ -113,6 +113,7 @@ FailureOr<int64_t> lower_to_rt::collectArgument(func::FuncOp func, unsigned i,
   if (role == Role::input)
     return int64_t(-1);
   PersistentBuffer buffer{name.str(), role, memrefOf(tensor), std::nullopt, std::nullopt, {}, 0};
+  buffer.shardOf = func.getArgAttrOfType<DenseI64ArrayAttr>(i, "train.shard_of");
   // State without an initialiser starts at zero (accumulators, histories).
   buffer.init = init ? initOf(init.getValue()) : std::optional<rt::Init>(rt::Init::zeros);
   if (buffer.init == rt::Init::normal) {

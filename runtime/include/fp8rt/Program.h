@@ -59,8 +59,17 @@ struct Buffer {
   InitKind init = InitKind::None;
   double initStd = 0.0;
   std::vector<double> data; ///< role Constant: every element
+  /// Version 5 (zero1, fsdp): the full shape this persistent buffer holds this
+  /// rank's shard of (docs/distributed.md "The shard rule"); empty: not a shard.
+  std::vector<int64_t> shardOf;
   uint64_t bytes() const { return type.bytes(); }
 };
+
+/// Elements of one rank's shard of a tensor of `elements` over `worldSize`
+/// ranks: ceil(elements / worldSize). Rank r holds [r*c, min((r+1)*c, n)).
+inline int64_t shardElements(int64_t elements, int64_t worldSize) {
+  return (elements + worldSize - 1) / worldSize;
+}
 
 /// A kernel op attribute value (docs/program-format.md, "Attribute values").
 struct Attr {
@@ -115,12 +124,15 @@ struct Copy {
 enum class Reduction : uint8_t { Sum, Avg, Max };
 
 struct Instruction {
-  enum class Kind : uint8_t { Kernel, Gemm, Copy, AllReduce };
+  /// Version 5: ReduceScatter (f32 full -> this rank's shard), AllGather
+  /// (shard -> full, any dtype) and Shard (full -> this rank's shard, local).
+  enum class Kind : uint8_t { Kernel, Gemm, Copy, AllReduce, ReduceScatter, AllGather, Shard };
   Kind kind = Kind::Kernel;
-  Kernel kernel;                        ///< Kind::Kernel
-  Gemm gemm;                            ///< Kind::Gemm
-  Copy copy;                            ///< Kind::Copy, Kind::AllReduce (source and target)
-  Reduction reduction = Reduction::Avg; ///< Kind::AllReduce
+  Kernel kernel; ///< Kind::Kernel
+  Gemm gemm;     ///< Kind::Gemm
+  /// Kind::Copy and the collectives: source and target.
+  Copy copy;
+  Reduction reduction = Reduction::Avg; ///< Kind::AllReduce, Kind::ReduceScatter
   /// Kind::AllReduce, version 5: the gradient bucket (fp8-bucket-gradients),
   /// -1 for none. A bucket's all-reduces are adjacent; a backend may send
   /// them as one message.

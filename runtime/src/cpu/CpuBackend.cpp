@@ -14,6 +14,7 @@
 
 #include "fp8rt/Numerics.h"
 #include "fp8rt/comm/Communicator.h"
+#include "fp8rt/comm/Shard.h"
 #include "fp8rt/cpu/KernelOps.h"
 #include "fp8rt/cpu/LayerKernels.h"
 #include "fp8rt/cpu/PointwiseKernels.h"
@@ -57,6 +58,12 @@ const char *kindName(Instruction::Kind k) {
     return "copy";
   case Instruction::Kind::AllReduce:
     return "all_reduce";
+  case Instruction::Kind::ReduceScatter:
+    return "reduce_scatter";
+  case Instruction::Kind::AllGather:
+    return "all_gather";
+  case Instruction::Kind::Shard:
+    return "shard";
   }
   return "?";
 }
@@ -89,6 +96,7 @@ private:
   Status runGemm(const Gemm &gemm);
   void runCopy(const Copy &copy);
   Status runAllReduce(const Function &function, size_t &i);
+  Status runShardInstruction(const Instruction &inst);
 
   uint8_t *at(uint32_t buffer) const { return arena_ + program_->buffers[buffer].offset; }
   /// A buffer's elements as f32 (its dtype's numbers, exactly).
@@ -183,6 +191,11 @@ Status CpuBackend::run(const Function &function) {
       break;
     case Instruction::Kind::AllReduce:
       s = runAllReduce(function, i);
+      break;
+    case Instruction::Kind::ReduceScatter:
+    case Instruction::Kind::AllGather:
+    case Instruction::Kind::Shard:
+      s = runShardInstruction(inst);
       break;
     }
     if (!s.ok())
@@ -327,6 +340,28 @@ Status CpuBackend::runAllReduce(const Function &function, size_t &i) {
   }
   i = end - 1;
   return Status::success();
+}
+
+Status CpuBackend::runShardInstruction(const Instruction &inst) {
+  // The loader checked the shard's shape against info.world_size; fp8-run
+  // checked that the job has that many ranks.
+  comm::Communicator &comm = comm::processCommunicator();
+  const Buffer &source = program_->buffers[inst.copy.source];
+  const Buffer &target = program_->buffers[inst.copy.target];
+  void *out = at(inst.copy.target);
+  switch (inst.kind) {
+  case Instruction::Kind::ReduceScatter:
+    return comm::reduceScatterShard(comm, reinterpret_cast<const float *>(at(inst.copy.source)),
+                                    size_t(source.type.numElements()),
+                                    reinterpret_cast<float *>(out), inst.reduction);
+  case Instruction::Kind::AllGather:
+    return comm::allGatherShards(comm, at(inst.copy.source), size_t(target.type.numElements()),
+                                 dtypeSize(target.type.dtype), out);
+  default:
+    comm::copyShard(at(inst.copy.source), size_t(source.type.numElements()),
+                    dtypeSize(source.type.dtype), comm.rank(), comm.size(), out);
+    return Status::success();
+  }
 }
 
 } // namespace

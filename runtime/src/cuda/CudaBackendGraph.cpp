@@ -60,6 +60,16 @@ Status CudaBackend::planFunctions(const Program &program) {
         plan.collectives = true;
         mark(inst.copy.target);
         break;
+      case Instruction::Kind::ReduceScatter:
+      case Instruction::Kind::AllGather:
+      case Instruction::Kind::Shard:
+        return unimplementedError(f.name + ": instruction " + std::to_string(i) + " (" +
+                                  (inst.kind == Instruction::Kind::Shard       ? "shard"
+                                   : inst.kind == Instruction::Kind::AllGather ? "all_gather"
+                                                                               : "reduce_scatter") +
+                                  "): zero1/fsdp collectives are not built on the CUDA backend "
+                                  "yet; sharded programs run on the cpu backend "
+                                  "(docs/distributed.md)");
       }
       step.label = "instruction " + std::to_string(i) + " (" + step.label + ")";
       plan.steps.push_back(std::move(step));
@@ -103,6 +113,11 @@ Status CudaBackend::enqueue(const FunctionPlan &plan, bool syncEach) {
       break;
     case Instruction::Kind::AllReduce:
       s = enqueueCollective(collectives_[step.index]);
+      break;
+    case Instruction::Kind::ReduceScatter: // refused when planned
+    case Instruction::Kind::AllGather:
+    case Instruction::Kind::Shard:
+      s = unimplementedError("zero1/fsdp collectives are not built on the CUDA backend");
       break;
     }
     if (s.ok() && syncEach)

@@ -384,7 +384,9 @@ Status checkTrainReshape(const OpContext &ctx) {
 
 Status checkTrainTranspose(const OpContext &ctx) {
   FP8RT_RETURN_IF_ERROR(ctx.expectOperandCount(1));
-  FP8RT_RETURN_IF_ERROR(ctx.expectClass(0, "input", TypeClass::Any));
+  // FP8 codes too: fsdp transposes gathered FP8 weights (docs/distributed.md).
+  if (!isFp8(ctx.type(0).dtype))
+    FP8RT_RETURN_IF_ERROR(ctx.expectClass(0, "input", TypeClass::Any));
   vector<int64_t> perm;
   FP8RT_RETURN_IF_ERROR(ctx.i64ArrayAttr("permutation", perm));
   const vector<int64_t> &in = ctx.shape(0);

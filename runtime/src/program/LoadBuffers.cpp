@@ -18,10 +18,28 @@ namespace fp8rt::loader {
 // Buffers
 //===----------------------------------------------------------------------===//
 
+/// Version 5: a persistent buffer that holds this rank's shard of a tensor of
+/// the full shape `v`: a 1-D buffer of ceil(n / world_size) elements.
+Status Loader::readShardOf(const json::Value &v, const JsonPath &p, Buffer &b) const {
+  if (!isPersistent(b.role) || b.role == BufferRole::Constant)
+    return fail(p, "only param, optimizer, fp8_state and grad_accum buffers are shards, "
+                   "this one is " +
+                       std::string(roleName(b.role)));
+  FP8RT_RETURN_IF_ERROR(readShape(v, p, b.type.dtype, b.shardOf));
+  const int64_t n = TensorType{b.type.dtype, b.shardOf}.numElements();
+  const int64_t c = shardElements(n, program_.info.worldSize);
+  if (b.type.shape != std::vector<int64_t>{c})
+    return fail(p, "the shard of a tensor of " + num(uint64_t(n)) + " elements over " +
+                       num(uint64_t(program_.info.worldSize)) + " ranks (info.world_size) is [" +
+                       num(uint64_t(c)) + "], but the buffer is " + b.type.str());
+  return Status::success();
+}
+
 Status Loader::readBuffer(const json::Value &v, const JsonPath &p, Buffer &b) const {
-  FP8RT_RETURN_IF_ERROR(checkKeys(
-      v, p,
-      {"a buffer", {"name", "role", "dtype", "shape", "offset"}, {"init", "init_std", "data"}}));
+  FP8RT_RETURN_IF_ERROR(checkKeys(v, p,
+                                  {"a buffer",
+                                   {"name", "role", "dtype", "shape", "offset"},
+                                   {"init", "init_std", "data", "shard_of"}}));
   FP8RT_RETURN_IF_ERROR(readString(v, p, "name", b.name));
   std::string role;
   FP8RT_RETURN_IF_ERROR(readString(v, p, "role", role));
@@ -71,6 +89,9 @@ Status Loader::readBuffer(const json::Value &v, const JsonPath &p, Buffer &b) co
   } else if (b.init == InitKind::Normal) {
     return fail(p, "missing key \"init_std\" (init \"normal\" needs it)");
   }
+
+  if (const json::Value *full = v.find("shard_of"))
+    FP8RT_RETURN_IF_ERROR(readShardOf(*full, p.key("shard_of"), b));
 
   if (const json::Value *data = v.find("data")) {
     if (b.role != BufferRole::Constant)

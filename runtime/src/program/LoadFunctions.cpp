@@ -58,9 +58,12 @@ Status Loader::readInstruction(const json::Value &v, const JsonPath &p, Instruct
   if (v.kind != json::Kind::Object)
     return expected(p, "an instruction (an object)", v);
   if (!v.find("kind"))
-    return fail(p, "missing key \"kind\" (kernel, gemm, copy or all_reduce)");
+    return fail(p, "missing key \"kind\" (kernel, gemm, copy, all_reduce, reduce_scatter, "
+                   "all_gather or shard)");
   int kind = 0;
-  FP8RT_RETURN_IF_ERROR(readChoice(v, p, "kind", {"kernel", "gemm", "copy", "all_reduce"}, kind));
+  FP8RT_RETURN_IF_ERROR(readChoice(
+      v, p, "kind",
+      {"kernel", "gemm", "copy", "all_reduce", "reduce_scatter", "all_gather", "shard"}, kind));
   out.kind = static_cast<Instruction::Kind>(kind);
   switch (out.kind) {
   case Instruction::Kind::Kernel:
@@ -71,6 +74,10 @@ Status Loader::readInstruction(const json::Value &v, const JsonPath &p, Instruct
     return readCopy(v, p, out.copy);
   case Instruction::Kind::AllReduce:
     return readAllReduce(v, p, out);
+  case Instruction::Kind::ReduceScatter:
+  case Instruction::Kind::AllGather:
+  case Instruction::Kind::Shard:
+    return readShardInstruction(v, p, out);
   }
   return Status::success();
 }
@@ -249,6 +256,44 @@ Status Loader::readAllReduce(const json::Value &v, const JsonPath &p, Instructio
     return fail(p.key("target"), bufferDescription(c.target) + " and the source " +
                                      bufferDescription(c.source) +
                                      ": an all_reduce needs two f32 buffers of one shape");
+  return Status::success();
+}
+
+/// Version 5 (docs/distributed.md "The shard rule"): reduce_scatter (f32 full
+/// source, reduction, shard target), all_gather (shard source, full target)
+/// and shard (full source, shard target); the shard is 1-D, ceil(n /
+/// info.world_size) elements of the full tensor's dtype.
+Status Loader::readShardInstruction(const json::Value &v, const JsonPath &p,
+                                    Instruction &out) const {
+  const bool scatter = out.kind == Instruction::Kind::ReduceScatter;
+  const bool gather = out.kind == Instruction::Kind::AllGather;
+  const char *what = scatter ? "a reduce_scatter" : gather ? "an all_gather" : "a shard";
+  if (scatter) {
+    FP8RT_RETURN_IF_ERROR(checkKeys(v, p, {what, {"kind", "reduction", "source", "target"}}));
+    int reduction = 0;
+    FP8RT_RETURN_IF_ERROR(readChoice(v, p, "reduction", {"sum", "avg", "max"}, reduction));
+    out.reduction = static_cast<Reduction>(reduction);
+  } else {
+    FP8RT_RETURN_IF_ERROR(checkKeys(v, p, {what, {"kind", "source", "target"}}));
+  }
+  Copy &c = out.copy;
+  FP8RT_RETURN_IF_ERROR(readBufferIndex(*v.find("source"), p.key("source"), c.source));
+  FP8RT_RETURN_IF_ERROR(readBufferIndex(*v.find("target"), p.key("target"), c.target));
+  const uint32_t fullIndex = gather ? c.target : c.source;
+  const uint32_t shardIndex = gather ? c.source : c.target;
+  const Buffer &full = program_.buffers[fullIndex], &shard = program_.buffers[shardIndex];
+  const int64_t worldSize = program_.info.worldSize;
+  const int64_t c1 = shardElements(full.type.numElements(), worldSize);
+  const JsonPath shardPath = p.key(gather ? "source" : "target");
+  if (scatter && full.type.dtype != DType::F32)
+    return fail(p.key("source"), bufferDescription(fullIndex) + ": a reduce_scatter reduces f32");
+  if (worldSize < 2)
+    return fail(p, std::string(what) + " needs info.world_size >= 2, the program has " +
+                       num(uint64_t(worldSize)));
+  if (shard.type != TensorType{full.type.dtype, {c1}})
+    return fail(shardPath, bufferDescription(shardIndex) + ": the shard of " +
+                               bufferDescription(fullIndex) + " over " + num(uint64_t(worldSize)) +
+                               " ranks is " + TensorType{full.type.dtype, {c1}}.str());
   return Status::success();
 }
 

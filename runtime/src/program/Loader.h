@@ -124,6 +124,7 @@ private:
   Status readThroughputInfo(const json::Value &v, const JsonPath &p);
   Status readBuffer(const json::Value &v, const JsonPath &p, Buffer &out) const;
   Status readConstantData(const json::Value &v, const JsonPath &p, Buffer &b) const;
+  Status readShardOf(const json::Value &v, const JsonPath &p, Buffer &b) const;
   Status checkBufferNames() const;
   Status checkBufferOverlaps() const;
   Status readFunction(const json::Value &v, const JsonPath &p, Function &out) const;
@@ -139,6 +140,7 @@ private:
   Status checkGemmScale(const Gemm &g, const JsonPath &p, bool isA) const;
   Status readCopy(const json::Value &v, const JsonPath &p, Copy &out) const;
   Status readAllReduce(const json::Value &v, const JsonPath &p, Instruction &out) const;
+  Status readShardInstruction(const json::Value &v, const JsonPath &p, Instruction &out) const;
 
   /// "buffer 3 (\"w\", f32[4,8])", for messages about a buffer's type.
   std::string bufferDescription(uint32_t index) const {

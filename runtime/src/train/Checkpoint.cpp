@@ -9,6 +9,8 @@
 #include "train/HfImport.h"
 #include "train/HfModel.h"
 
+#include "fp8rt/comm/Shard.h"
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -113,6 +115,18 @@ std::string metadataValue(const Metadata &metadata, const std::string &key) {
   return "";
 }
 
+/// This rank's shard of a full checkpoint tensor into a sharded buffer: a
+/// checkpoint of any number of ranks (or of one process) resumes on this one.
+Status writeShard(const Program &program, Backend &backend, uint32_t index,
+                  const TensorRecord &full) {
+  const Buffer &b = program.buffers[index];
+  const size_t elementBytes = dtypeSize(b.type.dtype);
+  std::vector<uint8_t> shard(b.bytes());
+  comm::copyShard(full.bytes.data(), full.bytes.size() / elementBytes, elementBytes,
+                  comm::processCommunicator().rank(), int(program.info.worldSize), shard.data());
+  return backend.write(index, shard.data(), shard.size());
+}
+
 } // namespace
 
 StatusOr<TensorRecord> readBufferRecord(const Program &program, Backend &backend, uint32_t index) {
@@ -130,13 +144,30 @@ StatusOr<TensorRecord> readBufferRecord(const Program &program, Backend &backend
   return r;
 }
 
-Status saveCheckpoint(const std::string &path, const Program &program, Backend &backend,
-                      const TrainerState &state, const Metadata &metadata) {
+/// zero1/fsdp: the full tensor of a sharded buffer, gathered from every rank
+/// (a collective: every rank calls it for the same buffers in the same order),
+/// padding dropped, under the buffer's name and its full shape.
+StatusOr<TensorRecord> gatherShardedRecord(const Program &program, Backend &backend,
+                                           uint32_t index) {
+  FP8RT_ASSIGN_OR_RETURN(TensorRecord shard, readBufferRecord(program, backend, index));
+  const Buffer &b = program.buffers[index];
+  const TensorType full{b.type.dtype, b.shardOf};
+  TensorRecord r{shard.name, shard.dtype, shapeOf(full), std::vector<uint8_t>(full.bytes())};
+  FP8RT_RETURN_IF_ERROR(comm::allGatherShards(comm::processCommunicator(), shard.bytes.data(),
+                                              size_t(full.numElements()), dtypeSize(b.type.dtype),
+                                              r.bytes.data()));
+  return r;
+}
+
+StatusOr<std::vector<TensorRecord>> checkpointRecords(const Program &program, Backend &backend,
+                                                      const TrainerState &state) {
   std::vector<TensorRecord> records;
   for (uint32_t i = 0; i < program.buffers.size(); ++i) {
     if (!isCheckpointed(program.buffers[i].role))
       continue;
-    FP8RT_ASSIGN_OR_RETURN(TensorRecord r, readBufferRecord(program, backend, i));
+    FP8RT_ASSIGN_OR_RETURN(TensorRecord r, program.buffers[i].shardOf.empty()
+                                               ? readBufferRecord(program, backend, i)
+                                               : gatherShardedRecord(program, backend, i));
     records.push_back(std::move(r));
   }
   TensorRecord step{kStepName, "I64", {}, std::vector<uint8_t>(8)};
@@ -145,6 +176,13 @@ Status saveCheckpoint(const std::string &path, const Program &program, Backend &
   TensorRecord rng{kRngName, "I64", {4}, std::vector<uint8_t>(32)};
   std::memcpy(rng.bytes.data(), state.dataRng.data(), 32);
   records.push_back(std::move(rng));
+  return records;
+}
+
+Status saveCheckpoint(const std::string &path, const Program &program, Backend &backend,
+                      const TrainerState &state, const Metadata &metadata) {
+  FP8RT_ASSIGN_OR_RETURN(std::vector<TensorRecord> records,
+                         checkpointRecords(program, backend, state));
   return writeTensorFile(path, records, metadata);
 }
 
@@ -156,8 +194,9 @@ Status loadCheckpoint(const std::string &path, const Program &program, Backend &
     if (paramsOnly ? b.role != BufferRole::Param : !isCheckpointed(b.role))
       continue;
     const char *dtype = safetensorsDTypeName(b.type.dtype);
-    expected[b.name] =
-        Expected{dtype ? dtype : dtypeName(b.type.dtype), shapeOf(b.type), int64_t(i)};
+    // A shard (zero1, fsdp) loads from the full tensor: checkpoints hold full tensors.
+    const TensorType full{b.type.dtype, b.shardOf.empty() ? b.type.shape : b.shardOf};
+    expected[b.name] = Expected{dtype ? dtype : dtypeName(b.type.dtype), shapeOf(full), int64_t(i)};
   }
   if (!paramsOnly) {
     expected[kStepName] = Expected{"I64", {}, -1};
@@ -241,7 +280,9 @@ Status loadCheckpoint(const std::string &path, const Program &program, Backend &
   // Everything matches: only now touch the backend.
   for (const auto &[name, e] : expected) {
     const TensorRecord &r = *found.at(name);
-    if (e.buffer >= 0) {
+    if (e.buffer >= 0 && !program.buffers[size_t(e.buffer)].shardOf.empty()) {
+      FP8RT_RETURN_IF_ERROR(writeShard(program, backend, uint32_t(e.buffer), r));
+    } else if (e.buffer >= 0) {
       FP8RT_RETURN_IF_ERROR(backend.write(uint32_t(e.buffer), r.bytes.data(), r.bytes.size()));
     } else if (state && name == kStepName) {
       std::memcpy(&state->step, r.bytes.data(), 8);

@@ -33,6 +33,12 @@ struct TrainerState {
 /// The record of buffer `index` read from the backend.
 StatusOr<TensorRecord> readBufferRecord(const Program &program, Backend &backend, uint32_t index);
 
+/// The records saveCheckpoint writes: every param, optimizer and fp8_state
+/// buffer (sharded ones gathered into their full tensors: a collective that
+/// every rank of a zero1/fsdp job calls), then the trainer state.
+StatusOr<std::vector<TensorRecord>> checkpointRecords(const Program &program, Backend &backend,
+                                                      const TrainerState &state);
+
 /// Writes every param, optimizer and fp8_state buffer and the trainer state.
 Status saveCheckpoint(const std::string &path, const Program &program, Backend &backend,
                       const TrainerState &state, const Metadata &metadata);

@@ -58,12 +58,13 @@ void describeProgram(const Program &program, std::ostream &out) {
       BufferRole::Constant, BufferRole::Input,     BufferRole::Output,   BufferRole::Metric,
       BufferRole::Grad,     BufferRole::Scratch};
   for (BufferRole role : kRoles) {
-    size_t count = 0;
+    size_t count = 0, shards = 0;
     uint64_t bytes = 0;
     int64_t elements = 0;
     for (const Buffer &b : program.buffers)
       if (b.role == role) {
         ++count;
+        shards += !b.shardOf.empty();
         bytes += b.bytes();
         elements += b.type.numElements();
       }
@@ -77,6 +78,8 @@ void describeProgram(const Program &program, std::ostream &out) {
       out << ", " << elements << " parameters";
     if (role == BufferRole::Scratch)
       out << " (views may share bytes)";
+    if (shards)
+      out << ", " << shards << " of them this rank's shards (of " << program.info.worldSize << ")";
     out << "\n";
     // Parameters and host-visible buffers by name; scratch is too many.
     if (role == BufferRole::Param || role == BufferRole::Input || role == BufferRole::Output)
@@ -88,6 +91,7 @@ void describeProgram(const Program &program, std::ostream &out) {
   out << "functions:\n";
   for (const Function &f : program.functions) {
     size_t kernels = 0, gemms = 0, copies = 0, allReduces = 0, ops = 0;
+    size_t reduceScatters = 0, allGathers = 0, shards = 0;
     for (const Instruction &inst : f.instructions) {
       switch (inst.kind) {
       case Instruction::Kind::Kernel:
@@ -103,11 +107,23 @@ void describeProgram(const Program &program, std::ostream &out) {
       case Instruction::Kind::AllReduce:
         ++allReduces;
         break;
+      case Instruction::Kind::ReduceScatter:
+        ++reduceScatters;
+        break;
+      case Instruction::Kind::AllGather:
+        ++allGathers;
+        break;
+      case Instruction::Kind::Shard:
+        ++shards;
+        break;
       }
     }
     out << "  " << f.name << ": " << f.instructions.size() << " instructions (" << kernels
         << " kernels with " << ops << " ops, " << gemms << " GEMMs, " << copies << " copies"
-        << (allReduces ? ", " + std::to_string(allReduces) + " all-reduces" : "") << "); inputs";
+        << (allReduces ? ", " + std::to_string(allReduces) + " all-reduces" : "")
+        << (reduceScatters ? ", " + std::to_string(reduceScatters) + " reduce-scatters" : "")
+        << (allGathers ? ", " + std::to_string(allGathers) + " all-gathers" : "")
+        << (shards ? ", " + std::to_string(shards) + " shards" : "") << "); inputs";
     for (uint32_t i : f.inputs)
       out << " " << program.buffers[i].name;
     out << "; outputs";

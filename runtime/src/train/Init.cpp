@@ -18,6 +18,7 @@
 #include "fp8rt/Numerics.h"
 #include "fp8rt/Rng.h"
 #include "fp8rt/Trainer.h"
+#include "fp8rt/comm/Shard.h"
 
 #include <cmath>
 #include <cstring>
@@ -80,6 +81,18 @@ void storeElement(DType dtype, double value, uint8_t *out) {
 
 std::vector<uint8_t> initialBufferBytes(const Program &program, const Buffer &buffer) {
   const size_t elemSize = dtypeSize(buffer.type.dtype);
+  if (!buffer.shardOf.empty()) {
+    // zero1/fsdp: this rank's shard of the full tensor's initial values, so
+    // that every world size starts from the one-process initialisation.
+    Buffer full = buffer;
+    full.type.shape = buffer.shardOf;
+    full.shardOf.clear();
+    const std::vector<uint8_t> all = initialBufferBytes(program, full);
+    std::vector<uint8_t> shard(buffer.bytes());
+    comm::copyShard(all.data(), size_t(full.type.numElements()), elemSize,
+                    comm::processCommunicator().rank(), int(program.info.worldSize), shard.data());
+    return shard;
+  }
   const int64_t n = buffer.type.numElements();
   std::vector<uint8_t> bytes(buffer.bytes(), 0);
   switch (buffer.init) {

@@ -78,6 +78,9 @@ void bindWritten(const Program &program, const Function &fn, BoundFunction &out)
       break;
     case Instruction::Kind::Copy:
     case Instruction::Kind::AllReduce:
+    case Instruction::Kind::ReduceScatter:
+    case Instruction::Kind::AllGather:
+    case Instruction::Kind::Shard:
       written.insert(inst.copy.target);
       break;
     }

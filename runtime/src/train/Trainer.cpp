@@ -550,17 +550,19 @@ Status Run::cleanStaleTemporaries(const std::string &path) {
 }
 
 Status Run::save(const std::string &path, int64_t step) {
-  // Data parallel: every rank has finished the step (and holds the same
-  // state); rank 0 writes.
+  // Data parallel: every rank has finished the step; all take part in
+  // gathering sharded state (zero1, fsdp), then rank 0 writes.
   comm::Communicator &ranks = comm::processCommunicator();
   FP8RT_RETURN_IF_ERROR(ranks.barrier());
-  if (ranks.rank() != 0)
-    return Status::success();
-  FP8RT_RETURN_IF_ERROR(cleanStaleTemporaries(path));
   trainer::TrainerState state;
   state.step = step;
   state.dataRng = data_->rng().state();
-  FP8RT_RETURN_IF_ERROR(trainer::saveCheckpoint(path, program_, backend_, state, metadata(step)));
+  FP8RT_ASSIGN_OR_RETURN(std::vector<trainer::TensorRecord> records,
+                         trainer::checkpointRecords(program_, backend_, state));
+  if (ranks.rank() != 0)
+    return Status::success();
+  FP8RT_RETURN_IF_ERROR(cleanStaleTemporaries(path));
+  FP8RT_RETURN_IF_ERROR(trainer::writeTensorFile(path, records, metadata(step)));
   out_ << "saved checkpoint " << path << " (step " << step << ")\n";
   return Status::success();
 }

@@ -709,3 +709,11 @@ func.func @all_reduce_one_rank(%a: memref<64xf32>) {
   rt.all_reduce %a, %a reduction sum world_size 1 : memref<64xf32>, memref<64xf32>
   return
 }
+
+// -----
+
+func.func @all_gather_shard_size(%s: memref<7xbf16>, %w: memref<3x5xbf16>) {
+  // expected-error @+1 {{'rt.all_gather' op the shard of 'memref<3x5xbf16>' over 2 ranks is 'memref<8xbf16>', got 'memref<7xbf16>'}}
+  rt.all_gather %s, %w world_size 2 : memref<7xbf16>, memref<3x5xbf16>
+  return
+}

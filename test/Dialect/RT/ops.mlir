@@ -286,3 +286,15 @@ func.func @all_reduce(%a: memref<64x64xf32>, %b: memref<64x64xf32>) {
   rt.all_reduce %a, %a reduction max world_size 4 : memref<64x64xf32>, memref<64x64xf32>
   return
 }
+
+// CHECK-LABEL: func.func @shards(
+// CHECK-SAME:    %[[F:[a-z0-9_]+]]: memref<3x5xf32>, %[[S:[a-z0-9_]+]]: memref<8xf32>, %[[B:[a-z0-9_]+]]: memref<8xbf16>, %[[W:[a-z0-9_]+]]: memref<3x5xbf16>)
+func.func @shards(%f: memref<3x5xf32>, %s: memref<8xf32>, %b: memref<8xbf16>, %w: memref<3x5xbf16>) {
+  // CHECK: rt.reduce_scatter %[[F]], %[[S]] reduction avg world_size 2 : memref<3x5xf32>, memref<8xf32>
+  rt.reduce_scatter %f, %s reduction avg world_size 2 : memref<3x5xf32>, memref<8xf32>
+  // CHECK: rt.all_gather %[[B]], %[[W]] world_size 2 : memref<8xbf16>, memref<3x5xbf16>
+  rt.all_gather %b, %w world_size 2 : memref<8xbf16>, memref<3x5xbf16>
+  // CHECK: rt.shard %[[W]], %[[B]] world_size 2 : memref<3x5xbf16>, memref<8xbf16>
+  rt.shard %w, %b world_size 2 : memref<3x5xbf16>, memref<8xbf16>
+  return
+}

@@ -1191,3 +1191,27 @@ func.func @all_reduce_reduction(%g: tensor<64xf32>) -> tensor<64xf32> {
   %r = train.all_reduce %g reduction min world_size 2 : tensor<64xf32>
   return %r : tensor<64xf32>
 }
+
+// -----
+
+func.func @reduce_scatter_shard_size(%g: tensor<3x5xf32>) -> tensor<7xf32> {
+  // expected-error @+1 {{'train.reduce_scatter' op the shard of 'tensor<3x5xf32>' over 2 ranks is 'tensor<8xf32>' (ceil(15 / 2) elements), got 'tensor<7xf32>'}}
+  %s = train.reduce_scatter %g reduction avg world_size 2 : tensor<3x5xf32> -> tensor<7xf32>
+  return %s : tensor<7xf32>
+}
+
+// -----
+
+func.func @all_gather_dtype(%s: tensor<8xbf16>) -> tensor<3x5xf32> {
+  // expected-error @+1 {{'train.all_gather' op the full tensor 'tensor<3x5xf32>' and the shard 'tensor<8xbf16>' must have the same element type}}
+  %g = train.all_gather %s world_size 2 : tensor<8xbf16> -> tensor<3x5xf32>
+  return %g : tensor<3x5xf32>
+}
+
+// -----
+
+func.func @shard_one_rank(%p: tensor<8xf32>) -> tensor<8xf32> {
+  // expected-error @+1 {{'train.shard' op world_size must be at least 2, got 1}}
+  %s = train.shard %p world_size 1 : tensor<8xf32> -> tensor<8xf32>
+  return %s : tensor<8xf32>
+}

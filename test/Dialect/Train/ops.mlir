@@ -313,3 +313,17 @@ func.func @all_reduce(%g: tensor<512x128xf32>, %loss: tensor<f32>)
   %m = train.all_reduce %loss reduction max world_size 4 : tensor<f32>
   return %a, %s, %m : tensor<512x128xf32>, tensor<f32>, tensor<f32>
 }
+
+// The shard rule: 15 elements over 2 ranks are shards of 8 (rank 1's padded).
+// CHECK-LABEL: func.func @shards(
+// CHECK-SAME:    %[[G:[a-z0-9_]+]]: tensor<3x5xf32>, %[[W:[a-z0-9_]+]]: tensor<8xf8E4M3FN>)
+func.func @shards(%g: tensor<3x5xf32>, %w: tensor<8xf8E4M3FN>)
+    -> (tensor<8xf32>, tensor<3x5xf8E4M3FN>, tensor<8xf32>) {
+  // CHECK: train.reduce_scatter %[[G]] reduction avg world_size 2 : tensor<3x5xf32> -> tensor<8xf32>
+  %s = train.reduce_scatter %g reduction avg world_size 2 : tensor<3x5xf32> -> tensor<8xf32>
+  // CHECK: train.all_gather %[[W]] world_size 2 : tensor<8xf8E4M3FN> -> tensor<3x5xf8E4M3FN>
+  %a = train.all_gather %w world_size 2 : tensor<8xf8E4M3FN> -> tensor<3x5xf8E4M3FN>
+  // CHECK: train.shard %[[G]] world_size 2 : tensor<3x5xf32> -> tensor<8xf32>
+  %p = train.shard %g world_size 2 : tensor<3x5xf32> -> tensor<8xf32>
+  return %s, %a, %p : tensor<8xf32>, tensor<3x5xf8E4M3FN>, tensor<8xf32>
+}

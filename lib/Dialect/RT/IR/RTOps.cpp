@@ -289,3 +289,31 @@ LogicalResult AllReduceOp::verify() {
     return emitOpError() << "world_size must be at least 2, got " << getWorldSize();
   return success();
 }
+
+/// `shard` is the 1-D shard of `full` over `worldSize` ranks: c = ceil(n /
+/// worldSize) elements of the same element type.
+static LogicalResult verifyShardOf(Operation *op, int64_t worldSize, MemRefType full,
+                                   MemRefType shard) {
+  if (worldSize < 2)
+    return op->emitOpError() << "world_size must be at least 2, got " << worldSize;
+  if (failed(verifyDense(op, "source", full)) || failed(verifyDense(op, "target", shard)))
+    return failure();
+  int64_t n = full.getNumElements(), c = (n + worldSize - 1) / worldSize;
+  if (full.getElementType() != shard.getElementType() || shard.getRank() != 1 ||
+      shard.getDimSize(0) != c)
+    return op->emitOpError() << "the shard of " << full << " over " << worldSize << " ranks is "
+                             << MemRefType::get({c}, full.getElementType()) << ", got " << shard;
+  return success();
+}
+
+LogicalResult ReduceScatterOp::verify() {
+  return verifyShardOf(*this, getWorldSize(), memrefType(getSource()), memrefType(getTarget()));
+}
+
+LogicalResult AllGatherOp::verify() {
+  return verifyShardOf(*this, getWorldSize(), memrefType(getTarget()), memrefType(getSource()));
+}
+
+LogicalResult ShardOp::verify() {
+  return verifyShardOf(*this, getWorldSize(), memrefType(getSource()), memrefType(getTarget()));
+}

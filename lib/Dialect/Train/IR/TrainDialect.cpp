@@ -46,6 +46,14 @@ LogicalResult TrainDialect::verifyRegionArgAttribute(Operation *op, unsigned, un
                                << ": 'train.init_std' must be a positive float";
     return success();
   }
+  if (attr.getName() == "train.shard_of") {
+    // zero1/fsdp state: this rank's shard of a tensor of that full shape.
+    auto full = dyn_cast<DenseI64ArrayAttr>(attr.getValue());
+    if (!full || llvm::any_of(full.asArrayRef(), [](int64_t d) { return d < 1; }))
+      return op->emitOpError() << "argument " << argIndex
+                               << ": 'train.shard_of' must be an array of dimensions >= 1";
+    return success();
+  }
   if (attr.getName() != getNameAttrName())
     return op->emitOpError() << "unknown train dialect argument attribute '"
                              << attr.getName().getValue() << "'";

@@ -568,3 +568,34 @@ LogicalResult AllReduceOp::verify() {
     return emitOpError() << "world_size must be at least 2, got " << getWorldSize();
   return success();
 }
+
+/// Checks that `shard` is the 1-D shard of `full` over `worldSize` ranks
+/// (c = ceil(n / worldSize) elements) of the same element type.
+static LogicalResult verifyShardOf(Operation *op, int64_t worldSize, Type fullType,
+                                   Type shardType) {
+  auto full = cast<RankedTensorType>(fullType), shard = cast<RankedTensorType>(shardType);
+  if (worldSize < 2)
+    return op->emitOpError() << "world_size must be at least 2, got " << worldSize;
+  if (full.getElementType() != shard.getElementType())
+    return op->emitOpError() << "the full tensor " << full << " and the shard " << shard
+                             << " must have the same element type";
+  int64_t n = full.getNumElements();
+  int64_t c = (n + worldSize - 1) / worldSize;
+  if (shard.getRank() != 1 || shard.getDimSize(0) != c)
+    return op->emitOpError() << "the shard of " << full << " over " << worldSize << " ranks is "
+                             << RankedTensorType::get({c}, full.getElementType()) << " (ceil(" << n
+                             << " / " << worldSize << ") elements), got " << shard;
+  return success();
+}
+
+LogicalResult ReduceScatterOp::verify() {
+  return verifyShardOf(*this, getWorldSize(), getInput().getType(), getResult().getType());
+}
+
+LogicalResult AllGatherOp::verify() {
+  return verifyShardOf(*this, getWorldSize(), getResult().getType(), getInput().getType());
+}
+
+LogicalResult ShardOp::verify() {
+  return verifyShardOf(*this, getWorldSize(), getInput().getType(), getResult().getType());
+}

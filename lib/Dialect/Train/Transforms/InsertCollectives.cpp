@@ -9,7 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fp8c/Dialect/FP8/IR/FP8Ops.h"
 #include "fp8c/Dialect/Train/Transforms/Passes.h"
+
+#include "Sharding.h"
 
 namespace fp8c::train {
 #define GEN_PASS_DEF_INSERTCOLLECTIVES
@@ -21,30 +24,62 @@ using namespace fp8c::train;
 
 namespace {
 
-/// The world size train.config asks for: 1 without a distributed section.
-FailureOr<int64_t> worldSizeOf(ModuleOp module) {
+struct Distributed {
+  int64_t worldSize = 1;
+  bool shardOptimizer = false;  // zero1 and fsdp
+  bool shardParameters = false; // fsdp
+  bool fp8AllGather = true;     // fsdp: fp8_all_gather true or auto
+};
+
+/// The world size and strategy train.config asks for: one rank without a
+/// distributed section.
+FailureOr<Distributed> distributedOf(ModuleOp module) {
   auto config = module->getAttrOfType<DictionaryAttr>(TrainDialect::getConfigAttrName());
   auto distributed = config ? config.getAs<DictionaryAttr>("distributed") : nullptr;
   if (!distributed)
-    return 1;
+    return Distributed{};
   auto strategy = distributed.getAs<StringAttr>("strategy");
-  if (strategy && strategy.getValue() != "ddp")
+  StringRef name = strategy ? strategy.getValue() : "ddp";
+  if (name != "ddp" && name != "zero1" && name != "fsdp")
     return module.emitError() << TrainDialect::getConfigAttrName() << ": distributed strategy '"
-                              << strategy.getValue()
-                              << "' is not built yet; only 'ddp' is (docs/distributed.md)",
+                              << name << "' is unknown; ddp, zero1 or fsdp (docs/distributed.md)",
            failure();
   auto worldSize = distributed.getAs<IntegerAttr>("world_size");
   if (!worldSize || worldSize.getInt() < 1)
     return module.emitError() << TrainDialect::getConfigAttrName()
                               << ": distributed.world_size must be an integer >= 1",
            failure();
-  return worldSize.getInt();
+  // fp8_all_gather: "true", "false" or "auto" (absent: auto). auto is true
+  // until the cost model's decision is wired here.
+  auto fp8AllGather = distributed.getAs<StringAttr>("fp8_all_gather");
+  bool gatherFP8 = !fp8AllGather || fp8AllGather.getValue() != "false";
+  return Distributed{worldSize.getInt(), name != "ddp", name == "fsdp", gatherFP8};
+}
+
+AllReduceOp createAllReduce(OpBuilder &b, Location loc, Value v, Reduction reduction,
+                            int64_t worldSize) {
+  return AllReduceOp::create(b, loc, v.getType(), v, ReductionAttr::get(b.getContext(), reduction),
+                             b.getI64IntegerAttr(worldSize));
 }
 
 AllReduceOp createAverage(OpBuilder &b, Location loc, Value v, int64_t worldSize) {
-  return AllReduceOp::create(b, loc, v.getType(), v,
-                             ReductionAttr::get(b.getContext(), Reduction::avg),
-                             b.getI64IntegerAttr(worldSize));
+  return createAllReduce(b, loc, v, Reduction::avg, worldSize);
+}
+
+/// Delayed scaling: every amax pushed into a history is the largest over the
+/// ranks (as Transformer Engine reduces amaxes), so every rank keeps the same
+/// histories and scales, and the checkpoint holds the job's. Placed right
+/// before the update, after backward: the amaxes travel at the end of the step.
+void maxAmaxesAcrossRanks(func::FuncOp func, int64_t worldSize) {
+  for (auto update : llvm::make_early_inc_range(func.getOps<fp8c::fp8::AmaxHistoryUpdateOp>())) {
+    // fsdp's FP8 all-gather already took the max of a weight's shard amaxes.
+    auto reduced = update.getAmax().getDefiningOp<AllReduceOp>();
+    if (reduced && reduced.getReduction() == Reduction::max)
+      continue;
+    OpBuilder b(update);
+    update.getAmaxMutable().assign(
+        createAllReduce(b, update.getLoc(), update.getAmax(), Reduction::max, worldSize));
+  }
 }
 
 /// Averages the returned `loss` (only the returned value: the backward pass
@@ -84,10 +119,11 @@ LogicalResult averageGradients(func::FuncOp trainStep, int64_t worldSize) {
 struct InsertCollectivesPass : fp8c::train::impl::InsertCollectivesBase<InsertCollectivesPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FailureOr<int64_t> worldSize = worldSizeOf(module);
-    if (failed(worldSize))
+    FailureOr<Distributed> distributed = distributedOf(module);
+    if (failed(distributed))
       return signalPassFailure();
-    if (*worldSize == 1)
+    const int64_t worldSize = distributed->worldSize;
+    if (worldSize == 1)
       return;
     auto trainStep = module.lookupSymbol<func::FuncOp>(TrainDialect::getTrainStepFuncName());
     if (!trainStep) {
@@ -97,12 +133,17 @@ struct InsertCollectivesPass : fp8c::train::impl::InsertCollectivesBase<InsertCo
     // Already placed (a module run through the pass before): nothing to add.
     if (!trainStep.getOps<AllReduceOp>().empty())
       return;
-    if (failed(averageGradients(trainStep, *worldSize)))
+    LogicalResult placed = distributed->shardParameters
+                               ? shardParameters(module, worldSize, distributed->fp8AllGather)
+                           : distributed->shardOptimizer ? shardOptimizerState(trainStep, worldSize)
+                                                         : averageGradients(trainStep, worldSize);
+    if (failed(placed))
       return signalPassFailure();
-    averageLoss(trainStep, *worldSize);
+    averageLoss(trainStep, worldSize);
+    maxAmaxesAcrossRanks(trainStep, worldSize);
     if (auto accumulate =
             module.lookupSymbol<func::FuncOp>(TrainDialect::getAccumulateStepFuncName()))
-      averageLoss(accumulate, *worldSize);
+      averageLoss(accumulate, worldSize);
   }
 };
 

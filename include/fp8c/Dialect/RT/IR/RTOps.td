@@ -131,7 +131,9 @@ def RT_BufferOp : RT_Op<"buffer", [Pure]> {
     the persistent roles (`param`, `optimizer`, `fp8_state`, `grad_accum`)
     the loader's `init` (`zeros`, `ones`, `normal` with `init_std`). A
     `constant` buffer carries its `data`, of the buffer's shape and element
-    type.
+    type. `shard_of` (zero1, fsdp: persistent roles only) gives the full shape
+    of the tensor whose 1-D shard for this rank the buffer holds
+    (docs/distributed.md "The shard rule").
 
     Example:
 
@@ -147,7 +149,8 @@ def RT_BufferOp : RT_Op<"buffer", [Pure]> {
   let arguments = (ins RT_ArenaType:$arena, I64Attr:$offset,
                        OptionalAttr<StrAttr>:$name, OptionalAttr<RT_RoleAttr>:$role,
                        OptionalAttr<RT_InitAttr>:$init, OptionalAttr<F64Attr>:$init_std,
-                       OptionalAttr<ElementsAttr>:$data);
+                       OptionalAttr<ElementsAttr>:$data,
+                       OptionalAttr<DenseI64ArrayAttr>:$shard_of);
   let results = (outs RT_Buffer:$result);
   let assemblyFormat = "$arena `[` $offset `]` attr-dict `:` type($result)";
   let hasVerifier = 1;
@@ -345,6 +348,83 @@ def RT_AllReduceOp : RT_Op<"all_reduce"> {
   let assemblyFormat = [{
     $source `,` $target `reduction` `` $reduction `world_size` $world_size (`bucket` $bucket^)?
     attr-dict `:` type($source) `,` type($target)
+  }];
+  let hasVerifier = 1;
+}
+
+
+// Sharded strategies (docs/distributed.md "The shard rule"): `target` or
+// `source` is the 1-D shard of c = ceil(n / world_size) elements of a full
+// buffer of n elements; rank r's shard is elements [r*c, min((r+1)*c, n)),
+// zero-padded to c.
+def RT_ReduceScatterOp : RT_Op<"reduce_scatter"> {
+  let summary = "reduces a full f32 buffer across ranks into this rank's shard";
+  let description = [{
+    The lowering of `train.reduce_scatter`: every rank sends its full
+    `source`; rank r's `target` receives shard r of the elementwise `sum`,
+    `avg` or `max` over the ranks. A `reduce_scatter` instruction of the
+    program file (format version 5).
+
+    Memory effects: reads `source`, writes `target`.
+
+    Example:
+
+    ```mlir
+    rt.reduce_scatter %g, %s reduction avg world_size 2 : memref<3x5xf32>, memref<8xf32>
+    ```
+  }];
+  let arguments = (ins Arg<MemRefOf<[F32]>, "", [MemRead]>:$source,
+                       Arg<MemRefOf<[F32]>, "", [MemWrite]>:$target,
+                       RT_ReductionAttr:$reduction, I64Attr:$world_size);
+  let assemblyFormat = [{
+    $source `,` $target `reduction` `` $reduction `world_size` $world_size attr-dict `:`
+    type($source) `,` type($target)
+  }];
+  let hasVerifier = 1;
+}
+
+def RT_AllGatherOp : RT_Op<"all_gather"> {
+  let summary = "gathers every rank's shard into the full buffer";
+  let description = [{
+    The lowering of `train.all_gather`: every rank sends its shard `source`;
+    every rank's `target` receives the full tensor (padding dropped). Any
+    dtype. An `all_gather` instruction of the program file (format version 5).
+
+    Memory effects: reads `source`, writes `target`.
+
+    Example:
+
+    ```mlir
+    rt.all_gather %s, %w world_size 2 : memref<8xbf16>, memref<3x5xbf16>
+    ```
+  }];
+  let arguments = (ins Arg<RT_Buffer, "", [MemRead]>:$source,
+                       Arg<RT_Buffer, "", [MemWrite]>:$target, I64Attr:$world_size);
+  let assemblyFormat = [{
+    $source `,` $target `world_size` $world_size attr-dict `:` type($source) `,` type($target)
+  }];
+  let hasVerifier = 1;
+}
+
+def RT_ShardOp : RT_Op<"shard"> {
+  let summary = "copies this rank's shard out of a full buffer";
+  let description = [{
+    The lowering of `train.shard`: `target` receives this rank's shard of
+    `source`, zero-padded; no communication (the rank is the runtime's). A
+    `shard` instruction of the program file (format version 5).
+
+    Memory effects: reads `source`, writes `target`.
+
+    Example:
+
+    ```mlir
+    rt.shard %p, %s world_size 2 : memref<3x5xf32>, memref<8xf32>
+    ```
+  }];
+  let arguments = (ins Arg<RT_Buffer, "", [MemRead]>:$source,
+                       Arg<RT_Buffer, "", [MemWrite]>:$target, I64Attr:$world_size);
+  let assemblyFormat = [{
+    $source `,` $target `world_size` $world_size attr-dict `:` type($source) `,` type($target)
   }];
   let hasVerifier = 1;
 }

@@ -382,8 +382,10 @@ def Train_TransposeOp : Train_Op<"transpose", [Pure, Train_Differentiable]> {
         : tensor<8x64x12x64xbf16> -> tensor<8x12x64x64xbf16>
     ```
   }];
-  let arguments = (ins Train_AnyTensor:$input, DenseI64ArrayAttr:$permutation);
-  let results = (outs Train_AnyTensor:$result);
+  // FP8 too: fsdp's FP8 all-gather transposes the gathered codes for backward.
+  let arguments = (ins StaticShapeTensorOf<[F32, BF16, F16, F8E4M3FN, F8E5M2, I32, I64]>:$input,
+                       DenseI64ArrayAttr:$permutation);
+  let results = (outs StaticShapeTensorOf<[F32, BF16, F16, F8E4M3FN, F8E5M2, I32, I64]>:$result);
   let assemblyFormat = [{
     $input $permutation attr-dict `:` type($input) `->` type($result)
   }];
@@ -589,6 +591,82 @@ def Train_AllReduceOp : Train_Op<"all_reduce", [SameOperandsAndResultType,
     }
     int64_t getCollectiveWorldSize() { return int64_t(getWorldSize()); }
   }];
+}
+
+
+// Sharded strategies (zero1, fsdp; docs/distributed.md "The shard rule"): a tensor
+// of n elements on W ranks is cut into W flat, contiguous shards of
+// c = ceil(n / W) elements; rank r holds elements [r*c, min((r+1)*c, n)), padded
+// with zeros to c. A shard is the 1-D tensor<c x T>.
+def Train_ShardableTensor : StaticShapeTensorOf<[F32, BF16, F16, F8E4M3FN, F8E5M2, I32, I64]>;
+
+def Train_ReduceScatterOp : Train_Op<"reduce_scatter", [MemoryEffects<[MemWrite]>]> {
+  let summary = "reduces a full tensor across ranks; each rank keeps its shard";
+  let description = [{
+    Every rank passes its full `input` (n elements); rank r gets shard r
+    (elements [r*c, min((r+1)*c, n)), zero-padded to c = ceil(n / world_size))
+    of the elementwise `sum`, `avg` or `max` over all ranks. The result is
+    `tensor<c x f32>`. A collective like `train.all_reduce`: never moved,
+    merged or erased.
+
+    Example:
+
+    ```mlir
+    %s = train.reduce_scatter %grad reduction avg world_size 2 : tensor<3x5xf32> -> tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins Train_F32Tensor:$input, Train_ReductionAttr:$reduction,
+                       I64Attr:$world_size);
+  let results = (outs Train_F32Tensor:$result);
+  let assemblyFormat = [{
+    $input `reduction` `` $reduction `world_size` $world_size attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Train_AllGatherOp : Train_Op<"all_gather", [MemoryEffects<[MemWrite]>]> {
+  let summary = "concatenates every rank's shard into the full tensor";
+  let description = [{
+    Every rank passes its shard `input` (`tensor<c x T>`); every rank gets the
+    full tensor of the result's shape and the same element type: shard r's
+    elements at [r*c, min((r+1)*c, n)), the padding dropped. Any element type
+    (FP8 codes included: fsdp gathers FP8 weight shards). A collective: never
+    moved, merged or erased.
+
+    Example:
+
+    ```mlir
+    %w = train.all_gather %shard world_size 2 : tensor<8xbf16> -> tensor<3x5xbf16>
+    ```
+  }];
+  let arguments = (ins Train_ShardableTensor:$input, I64Attr:$world_size);
+  let results = (outs Train_ShardableTensor:$result);
+  let assemblyFormat = [{
+    $input `world_size` $world_size attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Train_ShardOp : Train_Op<"shard", [MemoryEffects<[MemWrite]>]> {
+  let summary = "this rank's shard of a full tensor, without communication";
+  let description = [{
+    Rank r gets elements [r*c, min((r+1)*c, n)) of `input`, zero-padded to
+    c = ceil(n / world_size). The rank is known only when the program runs
+    (the communicator's), so this is its own instruction rather than a slice;
+    the write effect keeps it out of kernels and in place.
+
+    Example:
+
+    ```mlir
+    %p = train.shard %param world_size 2 : tensor<3x5xf32> -> tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins Train_ShardableTensor:$input, I64Attr:$world_size);
+  let results = (outs Train_ShardableTensor:$result);
+  let assemblyFormat = [{
+    $input `world_size` $world_size attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
 }
 
 #endif // FP8C_DIALECT_TRAIN_IR_TRAINOPS_TD

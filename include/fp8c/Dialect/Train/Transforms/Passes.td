@@ -102,7 +102,16 @@ def InsertCollectives : Pass<"fp8-insert-collectives", "::mlir::ModuleOp"> {
     norm is then computed from averaged gradients and is the same on every
     rank without a collective of its own. The returned `loss` of `@train_step`
     and `@accumulate_step` is averaged too, so every rank reports the job's
-    loss. Without the section, or with world_size 1, the module is unchanged.
+    loss. With delayed scaling, every amax that `fp8.amax_history_update`
+    pushes is first reduced with `train.all_reduce max`, so every rank keeps
+    the same histories and scales (as Transformer Engine does).
+    `strategy = "zero1"`: gradients reduce-scattered instead, the norm from
+    the shards, each update on this rank's shards (optimizer state arguments
+    become shards, `train.shard_of`), the new parameter all-gathered.
+    `strategy = "fsdp"`: zero1 with the parameters sharded too in every
+    function, each all-gathered in bf16 before its first use (and again
+    before backward), the optimizer updating the shard.
+    Without the section, or with world_size 1, the module is unchanged.
     Runs after the fp8 stage (docs/distributed.md).
   }];
   let dependentDialects = ["::fp8c::train::TrainDialect"];

@@ -1,0 +1,93 @@
+//===- ShardingReport.cpp - per-rank lines of --memory-report -------------===//
+
+#include "fp8c/Analysis/ShardingReport.h"
+
+#include "fp8c/Dialect/RT/IR/RTOps.h"
+#include "fp8c/Dialect/Train/IR/TrainOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Format.h"
+
+using namespace mlir;
+using namespace fp8c::rt;
+
+namespace {
+
+struct Distributed {
+  int64_t worldSize = 1;
+  std::string strategy;
+};
+
+Distributed distributedOf(ModuleOp module) {
+  auto config =
+      module->getAttrOfType<DictionaryAttr>(fp8c::train::TrainDialect::getConfigAttrName());
+  auto section = config ? config.getAs<DictionaryAttr>("distributed") : nullptr;
+  if (!section)
+    return {};
+  Distributed d;
+  if (auto w = section.getAs<IntegerAttr>("world_size"))
+    d.worldSize = w.getInt();
+  auto strategy = section.getAs<StringAttr>("strategy");
+  d.strategy = strategy ? strategy.str() : "ddp";
+  return d;
+}
+
+int64_t bytesOf(Value buffer) { return cast<BufferOp>(buffer.getDefiningOp()).getSizeInBytes(); }
+
+} // namespace
+
+std::string fp8c::rt::perRankHeading(ModuleOp lowered) {
+  Distributed d = distributedOf(lowered);
+  if (d.worldSize < 2)
+    return "";
+  return ", per rank (world size " + std::to_string(d.worldSize) + ", strategy " + d.strategy + ")";
+}
+
+void fp8c::rt::printShardingReport(ModuleOp lowered, llvm::raw_ostream &os) {
+  Distributed d = distributedOf(lowered);
+  if (d.worldSize < 2 || d.strategy == "ddp")
+    return;
+  auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
+  // Sharded persistent buffers, each name once: this rank's bytes and the full tensor's.
+  llvm::StringSet<> seen;
+  int64_t shard[2] = {0, 0}, full[2] = {0, 0}; // parameters, optimizer state
+  lowered.walk([&](BufferOp buffer) {
+    auto shardOf = buffer.getShardOfAttr();
+    if (!shardOf || !buffer.getName() || !seen.insert(*buffer.getName()).second)
+      return;
+    int64_t elements = 1;
+    for (int64_t dim : shardOf.asArrayRef())
+      elements *= dim;
+    int index = buffer.getRoleOrScratch() == Role::param ? 0 : 1;
+    shard[index] += buffer.getSizeInBytes();
+    full[index] += elements * buffer.getSizeInBytes() / buffer.getType().getNumElements();
+  });
+  os << "  sharded over " << d.worldSize << " ranks (this rank's shards, of the full tensors):\n";
+  const char *names[2] = {"parameters", "optimizer state"};
+  for (int i = 0; i < 2; ++i)
+    if (full[i])
+      os << "    " << llvm::left_justify(names[i], 42)
+         << llvm::format("%12.2f MiB  of %.2f MiB\n", mib(shard[i]), mib(full[i]));
+  for (auto func : lowered.getOps<func::FuncOp>()) {
+    int64_t scattered = 0, scatteredFull = 0, gathers = 0, gathered = 0, largest = 0;
+    func.walk([&](Operation *op) {
+      if (auto rs = dyn_cast<ReduceScatterOp>(op)) {
+        scattered += bytesOf(rs.getTarget());
+        scatteredFull += bytesOf(rs.getSource());
+      } else if (auto ag = dyn_cast<AllGatherOp>(op)) {
+        ++gathers;
+        gathered += bytesOf(ag.getTarget());
+        largest = std::max(largest, bytesOf(ag.getTarget()));
+      }
+    });
+    if (!scattered && !gathers)
+      continue;
+    os << "    @" << func.getSymName() << ":";
+    if (scattered)
+      os << llvm::format(" gradients reduce-scattered %.2f MiB -> %.2f MiB;", mib(scatteredFull),
+                         mib(scattered));
+    os << llvm::format(" %lld all-gathers into %.2f MiB of buffers (largest %.2f MiB)\n",
+                       static_cast<long long>(gathers), mib(gathered), mib(largest));
+  }
+}

@@ -1,0 +1,312 @@
+//===- Sharding.cpp - zero1 and fsdp: state sharded across ranks ----------===//
+//
+// Private to fp8-insert-collectives (Sharding.h). The shard rule: a tensor of
+// n elements on W ranks is cut into W flat, contiguous shards of
+// c = ceil(n / W) elements; rank r holds [r*c, min((r+1)*c, n)), zero-padded.
+// Padding stays zero through AdamW and SGD (zero gradient, zero state, zero
+// parameter give a zero update) and adds nothing to the norm.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Sharding.h"
+
+#include "fp8c/Dialect/FP8/IR/FP8Ops.h"
+#include "fp8c/Dialect/Train/IR/TrainOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+using namespace fp8c::train;
+
+namespace {
+
+void setFunctionType(func::FuncOp func) {
+  Block &body = func.getBody().front();
+  func.setType(FunctionType::get(func.getContext(), body.getArgumentTypes(),
+                                 body.getTerminator()->getOperandTypes()));
+}
+
+RankedTensorType shardTypeOf(Type full, int64_t worldSize) {
+  auto type = cast<RankedTensorType>(full);
+  int64_t n = type.getNumElements();
+  return RankedTensorType::get({(n + worldSize - 1) / worldSize}, type.getElementType());
+}
+
+/// One reduce-scatter (avg) per gradient, right after backward produces it.
+DenseMap<Value, Value> reduceScatterGradients(func::FuncOp trainStep, GlobalNormOp norm,
+                                              int64_t worldSize) {
+  DenseMap<Value, Value> shardOf;
+  for (Value grad : norm.getOperands()) {
+    if (shardOf.count(grad))
+      continue;
+    OpBuilder b(trainStep.getContext());
+    if (Operation *producer = grad.getDefiningOp())
+      b.setInsertionPointAfter(producer);
+    else
+      b.setInsertionPointToStart(&trainStep.getBody().front());
+    shardOf[grad] = ReduceScatterOp::create(
+        b, grad.getLoc(), shardTypeOf(grad.getType(), worldSize), grad,
+        ReductionAttr::get(b.getContext(), Reduction::avg), b.getI64IntegerAttr(worldSize));
+  }
+  return shardOf;
+}
+
+/// The job's gradient norm from the shards: each rank's norm over its shards,
+/// all-gathered (W values), and the norm of those, sqrt(sum over ranks of
+/// norm_r^2): the all-reduce of squared norms and a square root, written
+/// with the ops kernels have (global_norm, no sqrt op). Every rank computes
+/// it from the same W values, so every rank clips alike.
+void normFromShards(GlobalNormOp norm, const DenseMap<Value, Value> &shardOf, int64_t worldSize) {
+  OpBuilder b(norm);
+  Location loc = norm.getLoc();
+  SmallVector<Value> shards;
+  for (Value grad : norm.getOperands())
+    shards.push_back(shardOf.lookup(grad));
+  auto f32 = b.getF32Type();
+  Value local = GlobalNormOp::create(b, loc, norm.getType(), shards);
+  Value one = ReshapeOp::create(b, loc, RankedTensorType::get({1}, f32), local);
+  Value all = AllGatherOp::create(b, loc, RankedTensorType::get({worldSize}, f32), one,
+                                  b.getI64IntegerAttr(worldSize));
+  Value global = GlobalNormOp::create(b, loc, norm.getType(), ValueRange{all});
+  norm.getResult().replaceAllUsesWith(global);
+  norm.erase();
+}
+
+/// The update's gradient on this rank's shard: the gradient's shard, or the
+/// clipped shard when clipping scales it (train.mul_scalar by the clip
+/// coefficient).
+FailureOr<Value> gradientShard(OpBuilder &b, Operation *update, Value grad,
+                               const DenseMap<Value, Value> &shardOf) {
+  if (Value shard = shardOf.lookup(grad))
+    return shard;
+  auto clip = grad.getDefiningOp<MulScalarOp>();
+  if (!clip || !shardOf.lookup(clip.getInput()))
+    return update->emitOpError()
+               << "fp8-insert-collectives (zero1): the gradient is neither an operand of "
+                  "train.global_norm nor one scaled by train.mul_scalar",
+           failure();
+  Value shard = shardOf.lookup(clip.getInput());
+  return Value(MulScalarOp::create(b, clip.getLoc(), shard.getType(), shard, clip.getScale()));
+}
+
+/// Rewrites one train.adamw_update / train.sgd_update onto shards. zero1: the
+/// parameter is full (shard taken, the new shard all-gathered into the full
+/// parameter); fsdp: the parameter argument already is this rank's shard and
+/// the new shard is what the step returns.
+LogicalResult shardUpdate(func::FuncOp trainStep, Operation *update,
+                          const DenseMap<Value, Value> &shardOf, int64_t worldSize) {
+  Value param = update->getOperand(0), grad = update->getOperand(1);
+  if (!isa<BlockArgument>(param))
+    return update->emitOpError()
+               << "fp8-insert-collectives (zero1): the parameter is not an argument",
+           failure();
+  // The gradient has the full shape (and f32, as the master parameter).
+  auto fullType = cast<RankedTensorType>(grad.getType());
+  RankedTensorType shardType = shardTypeOf(fullType, worldSize);
+  const bool paramIsShard = param.getType() == shardType && fullType != shardType;
+  OpBuilder b(update);
+  FailureOr<Value> gradShard = gradientShard(b, update, grad, shardOf);
+  if (failed(gradShard))
+    return failure();
+  Value paramShard = paramIsShard ? param
+                                  : Value(ShardOp::create(b, update->getLoc(), shardType, param,
+                                                          b.getI64IntegerAttr(worldSize)));
+  IRMapping mapping;
+  mapping.map(param, paramShard);
+  mapping.map(grad, *gradShard);
+  // Optimizer state: arguments of the parameter's shape, now shards.
+  auto shardOfAttr = DenseI64ArrayAttr::get(b.getContext(), fullType.getShape());
+  for (OpOperand &operand : update->getOpOperands()) {
+    auto state = dyn_cast<BlockArgument>(operand.get());
+    if (operand.getOperandNumber() < 2 || !state || state.getType() != fullType)
+      continue;
+    state.setType(shardType);
+    trainStep.setArgAttr(state.getArgNumber(), kShardOfAttrName, shardOfAttr);
+  }
+  Operation *sharded = b.clone(*update, mapping);
+  for (Value r : sharded->getResults())
+    r.setType(shardType);
+  Value newParam = sharded->getResult(0);
+  if (!paramIsShard)
+    newParam = AllGatherOp::create(b, update->getLoc(), fullType, newParam,
+                                   b.getI64IntegerAttr(worldSize));
+  update->getResult(0).replaceAllUsesWith(newParam);
+  for (unsigned i = 1; i < update->getNumResults(); ++i)
+    update->getResult(i).replaceAllUsesWith(sharded->getResult(i));
+  update->erase();
+  if (auto clip = grad.getDefiningOp<MulScalarOp>(); clip && clip->use_empty())
+    clip->erase();
+  return success();
+}
+
+/// The first op of backward (the first `*_grad` op autodiff emitted), or
+/// nullptr in a function without one.
+Operation *backwardStart(func::FuncOp func) {
+  for (Operation &op : func.getBody().front())
+    if (op.getName().stripDialect().ends_with("_grad"))
+      return &op;
+  return nullptr;
+}
+
+/// `value` (full) gathered from `shard` right before `user`.
+Value gatherBefore(Operation *user, Value shard, Type fullType, int64_t worldSize) {
+  OpBuilder b(user);
+  return AllGatherOp::create(b, user->getLoc(), fullType, shard, b.getI64IntegerAttr(worldSize));
+}
+
+/// fsdp's FP8 all-gather of one gathered bf16 weight `gathered` =
+/// all_gather(`shard`): its tensorwise or delayed amax is taken on the shard
+/// and all-reduced (max), its cast runs on the shard with that common scale
+/// and the FP8 codes are all-gathered (half the bytes of bf16), transposed
+/// for backward where the cast also wrote the transpose. Quantisation is
+/// elementwise, so the codes are those of casting the gathered weight. The
+/// bf16 gather stays only if something else reads it.
+void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
+  using namespace fp8c::fp8;
+  auto isPerTensor = [](Recipe r) { return r == Recipe::tensorwise || r == Recipe::delayed; };
+  SmallVector<Operation *> readers(gathered.getUsers());
+  bool perTensorCast = llvm::any_of(readers, [&](Operation *op) {
+    auto ct = dyn_cast<CastTransposeOp>(op);
+    auto q = dyn_cast<QuantizeOp>(op);
+    return (ct && isPerTensor(ct.getRecipe())) ||
+           (q && isPerTensor(q.getRecipe()) && !q.getBlock());
+  });
+  if (!perTensorCast)
+    return;
+  for (Operation *op : readers) {
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    if (auto amax = dyn_cast<AmaxOp>(op);
+        amax && isPerTensor(amax.getRecipe()) && !amax.getBlock() && !amax.getTransposed()) {
+      Value local = AmaxOp::create(b, loc, amax.getType(), shard, amax.getRecipeAttr(), nullptr,
+                                   nullptr, nullptr);
+      Value all = AllReduceOp::create(b, loc, local.getType(), local,
+                                      ReductionAttr::get(b.getContext(), Reduction::max),
+                                      b.getI64IntegerAttr(worldSize));
+      amax.getResult().replaceAllUsesWith(all);
+      amax.erase();
+      continue;
+    }
+    auto ct = dyn_cast<CastTransposeOp>(op);
+    auto q = dyn_cast<QuantizeOp>(op);
+    if (!(ct && isPerTensor(ct.getRecipe())) && !(q && isPerTensor(q.getRecipe()) && !q.getBlock()))
+      continue;
+    Value scale = ct ? ct.getScale() : q.getScale();
+    auto fullType = cast<RankedTensorType>(op->getResult(0).getType());
+    Value codes = QuantizeOp::create(b, loc, shardTypeOf(fullType, worldSize), shard, scale,
+                                     ct ? ct.getRecipeAttr() : q.getRecipeAttr(), nullptr, nullptr);
+    Value full = AllGatherOp::create(b, loc, fullType, codes, b.getI64IntegerAttr(worldSize));
+    op->getResult(0).replaceAllUsesWith(full);
+    if (ct) {
+      Value transposed = TransposeOp::create(b, loc, ct.getTransposed().getType(), full,
+                                             b.getDenseI64ArrayAttr({1, 0}));
+      ct.getTransposed().replaceAllUsesWith(transposed);
+    }
+    op->erase();
+  }
+  if (gathered.use_empty())
+    gathered.getDefiningOp()->erase();
+}
+
+/// fsdp, one parameter argument of `func`: retyped to this rank's shard.
+/// Each conversion of it to the compute dtype runs on the shard and is
+/// all-gathered in that dtype (bf16: half the bytes of f32) before its first
+/// use, and again before its first use in backward, so the gathered weight
+/// need not live across the step. Any other reader (not the optimizer, which
+/// updates the shard) gets the f32 parameter all-gathered before it.
+void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize, bool fp8Gather) {
+  auto fullType = cast<RankedTensorType>(param.getType());
+  RankedTensorType shardType = shardTypeOf(fullType, worldSize);
+  param.setType(shardType);
+  func.setArgAttr(param.getArgNumber(), kShardOfAttrName,
+                  DenseI64ArrayAttr::get(func.getContext(), fullType.getShape()));
+  Operation *backward = backwardStart(func);
+  auto inBackward = [&](Operation *op) { return backward && !op->isBeforeInBlock(backward); };
+  SmallVector<OpOperand *> uses;
+  for (OpOperand &use : param.getUses())
+    uses.push_back(&use);
+  for (OpOperand *use : uses) {
+    Operation *user = use->getOwner();
+    if (isa<AdamWUpdateOp, SGDUpdateOp>(user) && use->getOperandNumber() == 0)
+      continue;
+    auto convert = dyn_cast<ConvertOp>(user);
+    if (!convert) {
+      use->set(gatherBefore(user, param, fullType, worldSize));
+      continue;
+    }
+    auto computeType = cast<RankedTensorType>(convert.getType());
+    OpBuilder b(convert);
+    Value shard =
+        ConvertOp::create(b, convert.getLoc(), shardTypeOf(computeType, worldSize), param);
+    SmallVector<OpOperand *> readers;
+    for (OpOperand &r : convert.getResult().getUses())
+      readers.push_back(&r);
+    // In program order: each gather goes before the first reader it serves.
+    llvm::sort(readers, [](OpOperand *x, OpOperand *y) {
+      return x->getOwner()->isBeforeInBlock(y->getOwner());
+    });
+    Value forward, again;
+    for (OpOperand *reader : readers) {
+      Operation *op = reader->getOwner();
+      Value &gathered = inBackward(op) ? again : forward;
+      if (!gathered)
+        gathered = gatherBefore(op, shard, computeType, worldSize);
+      reader->set(gathered);
+      // An amax fused into the conversion's kernel reads a gathered weight
+      // now, which no kernel produces: it runs as its own kernel.
+      op->removeAttr("fused_into_producer");
+    }
+    convert.erase();
+    for (Value gathered : {forward, again})
+      if (gathered && fp8Gather)
+        gatherFP8(gathered, shard, worldSize);
+  }
+}
+
+} // namespace
+
+LogicalResult fp8c::train::shardParameters(ModuleOp module, int64_t worldSize, bool fp8Gather) {
+  auto trainStep = module.lookupSymbol<func::FuncOp>(TrainDialect::getTrainStepFuncName());
+  // The parameters: what the updates of @train_step update, by name.
+  llvm::StringSet<> names;
+  trainStep.walk([&](Operation *op) {
+    if (!isa<AdamWUpdateOp, SGDUpdateOp>(op))
+      return;
+    if (auto arg = dyn_cast<BlockArgument>(op->getOperand(0)))
+      if (auto name = trainStep.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                             TrainDialect::getNameAttrName()))
+        names.insert(name.getValue());
+  });
+  for (auto func : module.getOps<func::FuncOp>()) {
+    for (BlockArgument arg : func.getArguments()) {
+      auto name =
+          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), TrainDialect::getNameAttrName());
+      if (name && names.contains(name.getValue()))
+        gatherParameter(func, arg, worldSize, fp8Gather);
+    }
+    if (func != trainStep)
+      setFunctionType(func);
+  }
+  return shardOptimizerState(trainStep, worldSize);
+}
+
+LogicalResult fp8c::train::shardOptimizerState(func::FuncOp trainStep, int64_t worldSize) {
+  SmallVector<GlobalNormOp> norms(trainStep.getOps<GlobalNormOp>());
+  if (norms.size() != 1)
+    return trainStep.emitError() << "fp8-insert-collectives: expected one train.global_norm "
+                                    "over the gradients in @train_step, found "
+                                 << norms.size();
+  DenseMap<Value, Value> shardOf = reduceScatterGradients(trainStep, norms.front(), worldSize);
+  normFromShards(norms.front(), shardOf, worldSize);
+  SmallVector<Operation *> updates;
+  for (Operation &op : trainStep.getBody().front())
+    if (isa<AdamWUpdateOp, SGDUpdateOp>(op))
+      updates.push_back(&op);
+  for (Operation *update : updates)
+    if (failed(shardUpdate(trainStep, update, shardOf, worldSize)))
+      return failure();
+  setFunctionType(trainStep);
+  return success();
+}
