@@ -17,6 +17,7 @@ namespace {
 struct Distributed {
   int64_t worldSize = 1;
   std::string strategy;
+  bool reshardAfterForward = true;
 };
 
 Distributed distributedOf(ModuleOp module) {
@@ -30,6 +31,8 @@ Distributed distributedOf(ModuleOp module) {
     d.worldSize = w.getInt();
   auto strategy = section.getAs<StringAttr>("strategy");
   d.strategy = strategy ? strategy.str() : "ddp";
+  if (auto reshard = section.getAs<BoolAttr>("reshard_after_forward"))
+    d.reshardAfterForward = reshard.getValue();
   return d;
 }
 
@@ -90,4 +93,7 @@ void fp8c::rt::printShardingReport(ModuleOp lowered, llvm::raw_ostream &os) {
     os << llvm::format(" %lld all-gathers into %.2f MiB of buffers (largest %.2f MiB)\n",
                        static_cast<long long>(gathers), mib(gathered), mib(largest));
   }
+  if (!d.reshardAfterForward)
+    os << "    reshard_after_forward false: forward's gathered weights stay alive for backward "
+          "(no second all-gather)\n";
 }

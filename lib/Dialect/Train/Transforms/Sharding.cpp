@@ -67,7 +67,9 @@ void normFromShards(GlobalNormOp norm, const DenseMap<Value, Value> &shardOf, in
   auto f32 = b.getF32Type();
   Value local = GlobalNormOp::create(b, loc, norm.getType(), shards);
   Value one = ReshapeOp::create(b, loc, RankedTensorType::get({1}, f32), local);
-  Value all = AllGatherOp::create(b, loc, RankedTensorType::get({worldSize}, f32), one,
+  // Named for --comm-report.
+  Value all = AllGatherOp::create(b, NameLoc::get(b.getStringAttr("grad_norm"), loc),
+                                  RankedTensorType::get({worldSize}, f32), one,
                                   b.getI64IntegerAttr(worldSize));
   Value global = GlobalNormOp::create(b, loc, norm.getType(), ValueRange{all});
   norm.getResult().replaceAllUsesWith(global);
@@ -150,10 +152,29 @@ Operation *backwardStart(func::FuncOp func) {
   return nullptr;
 }
 
+/// `user`'s location named after the parameter (for --comm-report).
+Location namedLoc(Operation *user, StringAttr name) {
+  return name ? Location(NameLoc::get(name, user->getLoc())) : user->getLoc();
+}
+
 /// `value` (full) gathered from `shard` right before `user`.
-Value gatherBefore(Operation *user, Value shard, Type fullType, int64_t worldSize) {
+Value gatherBefore(Operation *user, Value shard, Type fullType, int64_t worldSize,
+                   StringAttr name) {
   OpBuilder b(user);
-  return AllGatherOp::create(b, user->getLoc(), fullType, shard, b.getI64IntegerAttr(worldSize));
+  return AllGatherOp::create(b, namedLoc(user, name), fullType, shard,
+                             b.getI64IntegerAttr(worldSize));
+}
+
+/// fp8_all_gather for one weight of `elements` elements: true/false as
+/// written; auto asks the cost model, and the decision (with its predicted
+/// times) is what `reason` gets.
+bool decideFP8Gather(const FsdpOptions &options, int64_t elements, std::string &reason) {
+  if (options.fp8Gather != FsdpOptions::FP8Gather::Auto)
+    return options.fp8Gather == FsdpOptions::FP8Gather::Always;
+  fp8c::cost::FP8AllGatherEstimate estimate =
+      fp8c::cost::estimateFP8AllGather(options.device, options.topology, elements);
+  reason = estimate.reason;
+  return estimate.useFP8;
 }
 
 /// fsdp's FP8 all-gather of one gathered bf16 weight `gathered` =
@@ -163,7 +184,7 @@ Value gatherBefore(Operation *user, Value shard, Type fullType, int64_t worldSiz
 /// for backward where the cast also wrote the transpose. Quantisation is
 /// elementwise, so the codes are those of casting the gathered weight. The
 /// bf16 gather stays only if something else reads it.
-void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
+void gatherFP8(Value gathered, Value shard, int64_t worldSize, const FsdpOptions &options) {
   using namespace fp8c::fp8;
   auto isPerTensor = [](Recipe r) { return r == Recipe::tensorwise || r == Recipe::delayed; };
   SmallVector<Operation *> readers(gathered.getUsers());
@@ -175,6 +196,16 @@ void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
   });
   if (!perTensorCast)
     return;
+  std::string reason;
+  bool useFP8 =
+      decideFP8Gather(options, cast<RankedTensorType>(gathered.getType()).getNumElements(), reason);
+  auto decision = [&](Operation *gather) {
+    if (!reason.empty())
+      gather->setAttr("fp8_all_gather", StringAttr::get(gather->getContext(), reason));
+  };
+  if (!useFP8)
+    return decision(gathered.getDefiningOp());
+  Location gatherLoc = gathered.getLoc();
   for (Operation *op : readers) {
     OpBuilder b(op);
     Location loc = op->getLoc();
@@ -182,7 +213,7 @@ void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
         amax && isPerTensor(amax.getRecipe()) && !amax.getBlock() && !amax.getTransposed()) {
       Value local = AmaxOp::create(b, loc, amax.getType(), shard, amax.getRecipeAttr(), nullptr,
                                    nullptr, nullptr);
-      Value all = AllReduceOp::create(b, loc, local.getType(), local,
+      Value all = AllReduceOp::create(b, gatherLoc, local.getType(), local,
                                       ReductionAttr::get(b.getContext(), Reduction::max),
                                       b.getI64IntegerAttr(worldSize));
       amax.getResult().replaceAllUsesWith(all);
@@ -197,7 +228,10 @@ void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
     auto fullType = cast<RankedTensorType>(op->getResult(0).getType());
     Value codes = QuantizeOp::create(b, loc, shardTypeOf(fullType, worldSize), shard, scale,
                                      ct ? ct.getRecipeAttr() : q.getRecipeAttr(), nullptr, nullptr);
-    Value full = AllGatherOp::create(b, loc, fullType, codes, b.getI64IntegerAttr(worldSize));
+    auto fp8Gather =
+        AllGatherOp::create(b, gatherLoc, fullType, codes, b.getI64IntegerAttr(worldSize));
+    decision(fp8Gather);
+    Value full = fp8Gather;
     op->getResult(0).replaceAllUsesWith(full);
     if (ct) {
       Value transposed = TransposeOp::create(b, loc, ct.getTransposed().getType(), full,
@@ -213,17 +247,24 @@ void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
 /// fsdp, one parameter argument of `func`: retyped to this rank's shard.
 /// Each conversion of it to the compute dtype runs on the shard and is
 /// all-gathered in that dtype (bf16: half the bytes of f32) before its first
-/// use, and again before its first use in backward, so the gathered weight
-/// need not live across the step. Any other reader (not the optimizer, which
+/// use, and (reshard_after_forward, the default) again before its first use
+/// in backward, so the gathered weight need not live across the step; without
+/// resharding forward's gather stays alive for backward. Any other reader (not the optimizer, which
 /// updates the shard) gets the f32 parameter all-gathered before it.
-void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize, bool fp8Gather) {
+void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize,
+                     const FsdpOptions &options) {
   auto fullType = cast<RankedTensorType>(param.getType());
+  auto name =
+      func.getArgAttrOfType<StringAttr>(param.getArgNumber(), TrainDialect::getNameAttrName());
   RankedTensorType shardType = shardTypeOf(fullType, worldSize);
   param.setType(shardType);
   func.setArgAttr(param.getArgNumber(), kShardOfAttrName,
                   DenseI64ArrayAttr::get(func.getContext(), fullType.getShape()));
   Operation *backward = backwardStart(func);
-  auto inBackward = [&](Operation *op) { return backward && !op->isBeforeInBlock(backward); };
+  // Without resharding, forward's gather serves backward too.
+  auto inBackward = [&](Operation *op) {
+    return options.reshardAfterForward && backward && !op->isBeforeInBlock(backward);
+  };
   SmallVector<OpOperand *> uses;
   for (OpOperand &use : param.getUses())
     uses.push_back(&use);
@@ -233,7 +274,7 @@ void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize, 
       continue;
     auto convert = dyn_cast<ConvertOp>(user);
     if (!convert) {
-      use->set(gatherBefore(user, param, fullType, worldSize));
+      use->set(gatherBefore(user, param, fullType, worldSize, name));
       continue;
     }
     auto computeType = cast<RankedTensorType>(convert.getType());
@@ -252,7 +293,7 @@ void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize, 
       Operation *op = reader->getOwner();
       Value &gathered = inBackward(op) ? again : forward;
       if (!gathered)
-        gathered = gatherBefore(op, shard, computeType, worldSize);
+        gathered = gatherBefore(op, shard, computeType, worldSize, name);
       reader->set(gathered);
       // An amax fused into the conversion's kernel reads a gathered weight
       // now, which no kernel produces: it runs as its own kernel.
@@ -260,14 +301,15 @@ void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize, 
     }
     convert.erase();
     for (Value gathered : {forward, again})
-      if (gathered && fp8Gather)
-        gatherFP8(gathered, shard, worldSize);
+      if (gathered && options.fp8Gather != FsdpOptions::FP8Gather::Never)
+        gatherFP8(gathered, shard, worldSize, options);
   }
 }
 
 } // namespace
 
-LogicalResult fp8c::train::shardParameters(ModuleOp module, int64_t worldSize, bool fp8Gather) {
+LogicalResult fp8c::train::shardParameters(ModuleOp module, int64_t worldSize,
+                                           const FsdpOptions &options) {
   auto trainStep = module.lookupSymbol<func::FuncOp>(TrainDialect::getTrainStepFuncName());
   // The parameters: what the updates of @train_step update, by name.
   llvm::StringSet<> names;
@@ -284,7 +326,7 @@ LogicalResult fp8c::train::shardParameters(ModuleOp module, int64_t worldSize, b
       auto name =
           func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), TrainDialect::getNameAttrName());
       if (name && names.contains(name.getValue()))
-        gatherParameter(func, arg, worldSize, fp8Gather);
+        gatherParameter(func, arg, worldSize, options);
     }
     if (func != trainStep)
       setFunctionType(func);
