@@ -34,23 +34,115 @@ RankedTensorType shardTypeOf(Type full, int64_t worldSize) {
   return RankedTensorType::get({(n + worldSize - 1) / worldSize}, type.getElementType());
 }
 
-/// One reduce-scatter (avg) per gradient, right after backward produces it.
-DenseMap<Value, Value> reduceScatterGradients(func::FuncOp trainStep, GlobalNormOp norm,
-                                              int64_t worldSize) {
-  DenseMap<Value, Value> shardOf;
+/// `value` reduce-scattered (avg) right after its producer.
+Value reduceScatterAfterProducer(func::FuncOp func, Value value, int64_t worldSize) {
+  OpBuilder b(func.getContext());
+  if (Operation *producer = value.getDefiningOp())
+    b.setInsertionPointAfter(producer);
+  else
+    b.setInsertionPointToStart(&func.getBody().front());
+  return ReduceScatterOp::create(b, value.getLoc(), shardTypeOf(value.getType(), worldSize), value,
+                                 ReductionAttr::get(b.getContext(), Reduction::avg),
+                                 b.getI64IntegerAttr(worldSize));
+}
+
+/// The grad_accum.* argument `value` is, used only once; else null.
+BlockArgument accumulatorArgument(func::FuncOp func, Value value) {
+  auto arg = dyn_cast<BlockArgument>(value);
+  if (!arg || arg.getOwner() != &func.getBody().front() || !arg.hasOneUse())
+    return {};
+  auto name =
+      func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), TrainDialect::getNameAttrName());
+  return name && name.getValue().starts_with("grad_accum.") ? arg : BlockArgument();
+}
+
+/// Sharded gradient accumulation (as ZeRO-2): `sum` = add(grad_accum.X, g),
+/// used once, becomes add(shard of grad_accum.X, reduce_scatter(g, avg)),
+/// built before `before`; the argument is retyped to this rank's shard. Each
+/// micro-batch's gradient is then averaged over the ranks and accumulated
+/// into the shard: Σ_k avg_r g_rk = avg_r Σ_k g_rk up to fp32 round-off.
+/// Returns the new sum (a shard) and the accumulator's name, or a null value
+/// when `sum` is not such an add.
+std::pair<Value, StringAttr> shardAccumulation(func::FuncOp func, Value sum, Operation *before,
+                                               int64_t worldSize) {
+  auto add = sum.getDefiningOp<AddOp>();
+  if (!add || !sum.hasOneUse())
+    return {};
+  Value acc = add.getLhs(), grad = add.getRhs();
+  if (!accumulatorArgument(func, acc))
+    std::swap(acc, grad);
+  BlockArgument arg = accumulatorArgument(func, acc);
+  if (!arg || acc == grad)
+    return {};
+  auto fullType = cast<RankedTensorType>(sum.getType());
+  Value scattered = reduceScatterAfterProducer(func, grad, worldSize);
+  arg.setType(scattered.getType());
+  func.setArgAttr(arg.getArgNumber(), kShardOfAttrName,
+                  DenseI64ArrayAttr::get(func.getContext(), fullType.getShape()));
+  OpBuilder b(before);
+  Value shardSum = AddOp::create(b, add.getLoc(), arg, scattered);
+  return {shardSum,
+          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), TrainDialect::getNameAttrName())};
+}
+
+/// train_step's gradients of the form mul_scalar(add(grad_accum.X, g), 1/G):
+/// accumulated as shards (shardAccumulation), so their shards need no
+/// reduce-scatter of the full sum. Returns the accumulators sharded.
+llvm::StringSet<> shardTrainStepAccumulators(func::FuncOp trainStep, GlobalNormOp norm,
+                                             DenseMap<Value, Value> &shardOf, int64_t worldSize) {
+  llvm::StringSet<> names;
   for (Value grad : norm.getOperands()) {
-    if (shardOf.count(grad))
+    auto scale = grad.getDefiningOp<MulScalarOp>();
+    if (!scale || shardOf.count(grad))
       continue;
-    OpBuilder b(trainStep.getContext());
-    if (Operation *producer = grad.getDefiningOp())
-      b.setInsertionPointAfter(producer);
-    else
-      b.setInsertionPointToStart(&trainStep.getBody().front());
-    shardOf[grad] = ReduceScatterOp::create(
-        b, grad.getLoc(), shardTypeOf(grad.getType(), worldSize), grad,
-        ReductionAttr::get(b.getContext(), Reduction::avg), b.getI64IntegerAttr(worldSize));
+    auto [shardSum, name] = shardAccumulation(trainStep, scale.getInput(), scale, worldSize);
+    if (!shardSum)
+      continue;
+    OpBuilder b(scale);
+    shardOf[grad] = MulScalarOp::create(b, scale.getLoc(), shardSum, scale.getScale());
+    names.insert(name.getValue());
   }
-  return shardOf;
+  return names;
+}
+
+/// accumulate_step: the accumulators train_step shards (`names`), each
+/// returned add(grad_accum.X, g), accumulated as shards too.
+LogicalResult shardAccumulateStep(func::FuncOp accumulate, const llvm::StringSet<> &names,
+                                  int64_t worldSize) {
+  auto ret = cast<func::ReturnOp>(accumulate.getBody().front().getTerminator());
+  llvm::StringSet<> done;
+  for (OpOperand &operand : ret->getOpOperands()) {
+    Value sum = operand.get();
+    auto name = accumulate.getResultAttrOfType<StringAttr>(operand.getOperandNumber(),
+                                                           TrainDialect::getNameAttrName());
+    if (!name || !names.contains(name.getValue()))
+      continue;
+    auto [shardSum, argName] = shardAccumulation(accumulate, sum, ret, worldSize);
+    if (!shardSum || argName != name)
+      return accumulate.emitError() << "fp8-insert-collectives: cannot shard " << name
+                                    << " in @accumulate_step (expected its sum with a gradient)",
+             failure();
+    operand.set(shardSum);
+    sum.getDefiningOp()->erase();
+    done.insert(name.getValue());
+  }
+  if (done.size() != names.size())
+    return accumulate.emitError()
+               << "fp8-insert-collectives: @accumulate_step does not return every sharded "
+                  "grad_accum.* of @train_step",
+           failure();
+  setFunctionType(accumulate);
+  return success();
+}
+
+/// One reduce-scatter (avg) per gradient, right after backward produces it
+/// (gradients already sharded in `shardOf` are skipped).
+void reduceScatterGradients(func::FuncOp trainStep, GlobalNormOp norm,
+                            DenseMap<Value, Value> &shardOf, int64_t worldSize) {
+  for (Value grad : norm.getOperands()) {
+    if (!shardOf.count(grad))
+      shardOf[grad] = reduceScatterAfterProducer(trainStep, grad, worldSize);
+  }
 }
 
 /// The job's gradient norm from the shards: each rank's norm over its shards,
@@ -340,7 +432,25 @@ LogicalResult fp8c::train::shardOptimizerState(func::FuncOp trainStep, int64_t w
     return trainStep.emitError() << "fp8-insert-collectives: expected one train.global_norm "
                                     "over the gradients in @train_step, found "
                                  << norms.size();
-  DenseMap<Value, Value> shardOf = reduceScatterGradients(trainStep, norms.front(), worldSize);
+  DenseMap<Value, Value> shardOf;
+  llvm::StringSet<> accumulators =
+      shardTrainStepAccumulators(trainStep, norms.front(), shardOf, worldSize);
+  if (!accumulators.empty()) {
+    auto module = trainStep->getParentOfType<ModuleOp>();
+    auto accumulate = module.lookupSymbol<func::FuncOp>(TrainDialect::getAccumulateStepFuncName());
+    if (!accumulate || failed(shardAccumulateStep(accumulate, accumulators, worldSize)))
+      return accumulate ? failure()
+                        : (trainStep.emitError() << "fp8-insert-collectives: @train_step "
+                                                    "reads grad_accum.* but there is no "
+                                                    "@accumulate_step",
+                           failure());
+  }
+  // The full sums the sharded accumulation replaced, read only by the norm
+  // and the updates rewritten below.
+  SmallVector<Value> fullSums;
+  for (auto [grad, shard] : shardOf)
+    fullSums.push_back(grad);
+  reduceScatterGradients(trainStep, norms.front(), shardOf, worldSize);
   normFromShards(norms.front(), shardOf, worldSize);
   SmallVector<Operation *> updates;
   for (Operation &op : trainStep.getBody().front())
@@ -349,6 +459,16 @@ LogicalResult fp8c::train::shardOptimizerState(func::FuncOp trainStep, int64_t w
   for (Operation *update : updates)
     if (failed(shardUpdate(trainStep, update, shardOf, worldSize)))
       return failure();
+  for (Value sum : fullSums) {
+    Operation *scale = sum.getDefiningOp();
+    Operation *add = scale->getOperand(0).getDefiningOp();
+    if (!scale->use_empty())
+      return scale->emitOpError() << "fp8-insert-collectives: the full accumulated gradient is "
+                                     "still read after sharding its accumulator",
+             failure();
+    scale->erase();
+    add->erase();
+  }
   setFunctionType(trainStep);
   return success();
 }
