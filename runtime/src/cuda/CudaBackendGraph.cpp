@@ -14,7 +14,7 @@ namespace fp8rt::cuda {
 Status CudaBackend::planFunctions(const Program &program) {
   copies_.clear();
   collectives_.clear();
-  collectiveScratchAllocation_.reset(); // planCollective sizes it for this program
+  FP8RT_RETURN_IF_ERROR(allocateCollectiveScratch(program)); // CudaCollectives.cpp
   functions_.clear();
   size_t kernel = 0, gemm = 0;
   for (const Function &f : program.functions) {

@@ -137,8 +137,7 @@ Status CudaBackend::planCollective(const Program &program, const Function &f, si
   c.reduction = inst.reduction;
   if (inst.kind != Instruction::Kind::AllReduce) {
     c.shard = planSharded(program, inst, nccl->rank());
-    FP8RT_RETURN_IF_ERROR(allocateCollectiveScratch(program));
-    c.scratch = collectiveScratchAllocation_.get();
+    c.scratch = collectiveScratchAllocation_.get(); // allocated by planFunctions
   }
   step.index = collectives_.size();
   step.label = std::string(kind->name) + " " + source.name + " -> " + target.name;
@@ -147,8 +146,7 @@ Status CudaBackend::planCollective(const Program &program, const Function &f, si
 }
 
 Status CudaBackend::allocateCollectiveScratch(const Program &program) {
-  if (collectiveScratchAllocation_)
-    return Status::success();
+  collectiveScratchAllocation_.reset();
   // One buffer for the whole program, sized by its largest padded collective.
   size_t bytes = 0;
   for (const Function &f : program.functions)
