@@ -108,6 +108,8 @@ std::string settingsLine(const CommReport &r) {
     line += llvm::formatv("{0} {1:f0} GB/s per direction, {2:f1} us per ring step", r.link,
                           r.linkGBps, r.latencyUs)
                 .str();
+  if (s.strategy == "fsdp" && !s.reshardAfterForward)
+    line += "; reshard_after_forward false";
   return line + llvm::formatv("; bucket_mb {0}", llvm::format("%g", s.bucketMB)).str();
 }
 
@@ -146,6 +148,12 @@ void printText(const CommReport &r, llvm::raw_ostream &os) {
     os << llvm::formatv("{0,3}  {1,-14} {2} {3,12} {4,6} {5,10:f2} {6,12:f2}\n", i, row.kind,
                         llvm::left_justify(row.tensor, width), row.bytes, bucketText(row.bucket),
                         row.us, row.hideableUs);
+  if (llvm::any_of(r.rows, [](const CollectiveRow &row) { return !row.fp8Decision.empty(); })) {
+    os << "\nfp8_all_gather decisions (cost model, per weight gather):\n";
+    for (auto [i, row] : llvm::enumerate(r.rows))
+      if (!row.fp8Decision.empty())
+        os << llvm::formatv("{0,3}  {1}: {2}\n", i, row.tensor, row.fp8Decision);
+  }
   os << "\nmessages (a bucket is one message, sent when its last gradient is ready):\n"
      << llvm::formatv("{0,6} {1,6} {2,12} {3,10} {4,10} {5,10} {6,10}\n", "bucket", "rows", "bytes",
                       "issued us", "start us", "time us", "exposed us");
@@ -203,6 +211,8 @@ void printJSON(const CommReport &r, llvm::raw_ostream &os) {
           number("time_us", row.us);
           number("issued_us", row.issueUs);
           number("hideable_us", row.hideableUs);
+          if (!row.fp8Decision.empty())
+            j.attribute("fp8_all_gather", row.fp8Decision);
         });
     });
     j.attributeArray("messages", [&] {
@@ -280,6 +290,8 @@ FailureOr<CommReport> fp8c::comm::collectCommReport(ModuleOp module) {
       row.tensor = tensorName(&op, trainStep);
       row.bytes = collective.getCollectiveBytes();
       row.bucket = collective.getBucketIndex();
+      if (auto decision = op.getAttrOfType<StringAttr>("fp8_all_gather"))
+        row.fp8Decision = decision.str();
       row.us = cost::collectiveTime(*device, topology, *kind, double(row.bytes)).us;
       row.issueUs = r.gemmUs;
       r.totalBytes += row.bytes;

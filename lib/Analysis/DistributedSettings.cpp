@@ -55,6 +55,8 @@ FailureOr<DistributedSettings> fp8c::readDistributedSettings(ModuleOp module) {
   }
   if (auto fp8 = d.getAs<StringAttr>("fp8_all_gather"))
     s.fp8AllGather = fp8.getValue().str();
+  if (auto reshard = d.getAs<BoolAttr>("reshard_after_forward"))
+    s.reshardAfterForward = reshard.getValue();
   return s;
 }
 

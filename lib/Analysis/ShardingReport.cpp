@@ -17,6 +17,7 @@ namespace {
 struct Distributed {
   int64_t worldSize = 1;
   std::string strategy;
+  bool reshardAfterForward = true;
 };
 
 Distributed distributedOf(ModuleOp module) {
@@ -30,6 +31,8 @@ Distributed distributedOf(ModuleOp module) {
     d.worldSize = w.getInt();
   auto strategy = section.getAs<StringAttr>("strategy");
   d.strategy = strategy ? strategy.str() : "ddp";
+  if (auto reshard = section.getAs<BoolAttr>("reshard_after_forward"))
+    d.reshardAfterForward = reshard.getValue();
   return d;
 }
 
@@ -51,7 +54,8 @@ void fp8c::rt::printShardingReport(ModuleOp lowered, llvm::raw_ostream &os) {
   auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
   // Sharded persistent buffers, each name once: this rank's bytes and the full tensor's.
   llvm::StringSet<> seen;
-  int64_t shard[2] = {0, 0}, full[2] = {0, 0}; // parameters, optimizer state
+  // parameters, optimizer state, gradient accumulators
+  int64_t shard[3] = {0, 0, 0}, full[3] = {0, 0, 0};
   lowered.walk([&](BufferOp buffer) {
     auto shardOf = buffer.getShardOfAttr();
     if (!shardOf || !buffer.getName() || !seen.insert(*buffer.getName()).second)
@@ -59,13 +63,14 @@ void fp8c::rt::printShardingReport(ModuleOp lowered, llvm::raw_ostream &os) {
     int64_t elements = 1;
     for (int64_t dim : shardOf.asArrayRef())
       elements *= dim;
-    int index = buffer.getRoleOrScratch() == Role::param ? 0 : 1;
+    Role role = buffer.getRoleOrScratch();
+    int index = role == Role::param ? 0 : role == Role::grad_accum ? 2 : 1;
     shard[index] += buffer.getSizeInBytes();
     full[index] += elements * buffer.getSizeInBytes() / buffer.getType().getNumElements();
   });
   os << "  sharded over " << d.worldSize << " ranks (this rank's shards, of the full tensors):\n";
-  const char *names[2] = {"parameters", "optimizer state"};
-  for (int i = 0; i < 2; ++i)
+  const char *names[3] = {"parameters", "optimizer state", "gradient accumulators"};
+  for (int i = 0; i < 3; ++i)
     if (full[i])
       os << "    " << llvm::left_justify(names[i], 42)
          << llvm::format("%12.2f MiB  of %.2f MiB\n", mib(shard[i]), mib(full[i]));
@@ -90,4 +95,7 @@ void fp8c::rt::printShardingReport(ModuleOp lowered, llvm::raw_ostream &os) {
     os << llvm::format(" %lld all-gathers into %.2f MiB of buffers (largest %.2f MiB)\n",
                        static_cast<long long>(gathers), mib(gathered), mib(largest));
   }
+  if (!d.reshardAfterForward)
+    os << "    reshard_after_forward false: forward's gathered weights stay alive for backward "
+          "(no second all-gather)\n";
 }

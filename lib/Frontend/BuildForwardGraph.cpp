@@ -146,6 +146,9 @@ DictionaryAttr fp8c::buildTrainConfigAttr(MLIRContext *context, const ModelConfi
       distributed.push_back(b.getNamedAttr("bucket_mb", f64(*d.bucketMB)));
     if (d.fp8AllGather)
       distributed.push_back(b.getNamedAttr("fp8_all_gather", str(*d.fp8AllGather)));
+    if (d.reshardAfterForward)
+      distributed.push_back(
+          b.getNamedAttr("reshard_after_forward", b.getBoolAttr(*d.reshardAfterForward)));
     top.push_back(b.getNamedAttr("distributed", b.getDictionaryAttr(distributed)));
   }
   return b.getDictionaryAttr(top);

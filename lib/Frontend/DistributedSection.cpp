@@ -2,8 +2,8 @@
 //
 // Data-parallel training over world_size ranks: ddp, zero1 or fsdp
 // (docs/distributed.md). The topology (nodes x gpus_per_node), the gradient
-// bucket size and fp8_all_gather feed the communication cost model,
-// fp8-bucket-gradients and the fsdp weight all-gather.
+// bucket size, fp8_all_gather and reshard_after_forward feed the communication
+// cost model, fp8-bucket-gradients and the fsdp weight all-gathers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -74,7 +74,8 @@ void ConfigParser::parseDistributed(const YNode &node, SMLoc keyLoc) {
     return;
   DistributedSection &d = config.distributed;
   d.present = true;
-  s.checkKeys({"strategy", "world_size", "nodes", "gpus_per_node", "bucket_mb", "fp8_all_gather"});
+  s.checkKeys({"strategy", "world_size", "nodes", "gpus_per_node", "bucket_mb", "fp8_all_gather",
+               "reshard_after_forward"});
   s.readEnum<DistributedStrategy>("strategy", strategyChoices, d.strategy);
   bool topologyOnly = !s.has("world_size") && s.has("nodes") && s.has("gpus_per_node");
   bool hasWorldSize =
@@ -86,4 +87,11 @@ void ConfigParser::parseDistributed(const YNode &node, SMLoc keyLoc) {
   FP8AllGather fp8AllGather = FP8AllGather::Auto;
   if (s.readEnum<FP8AllGather>("fp8_all_gather", fp8AllGatherChoices, fp8AllGather))
     d.fp8AllGather = s.get("fp8_all_gather")->value;
+  bool reshard = true;
+  if (s.readBool("reshard_after_forward", reshard)) {
+    if (d.strategy != DistributedStrategy::FSDP)
+      s.error("reshard_after_forward",
+              "applies to strategy fsdp only (the other strategies keep full parameters)");
+    d.reshardAfterForward = reshard;
+  }
 }

@@ -133,6 +133,56 @@ TEST(NcclWorldSizeOne, ReduceScatterAndAllGatherOnDeviceBuffers) {
   (void)cudaStreamDestroy(stream);
 }
 
+// zero1/fsdp's instructions (format version 5) at world size 1: a shard is
+// the whole tensor (no padding), so each is a copy; the CUDA backend runs
+// them through NCCL and cudaMemcpyAsync in its graph (never run on a GPU yet:
+// docs/distributed.md, "NCCL"). Padding is planned on the host and checked by
+// test/runtime/ShardTest.cpp.
+const char *const kShardedProgram = R"({
+  "format": "fp8c-program", "version": 5, "producer": "test",
+  "info": {"family": "custom", "batch_size": 0, "seq_len": 0, "vocab_size": 0,
+           "grad_accum_steps": 1, "total_steps": 0, "init_seed": 0,
+           "fp8_recipe": "none", "fp8_format": "hybrid", "world_size": 1},
+  "config": {},
+  "arena_bytes": 16384,
+  "buffers": [
+    {"name": "s", "role": "input", "dtype": "f32", "shape": [1000], "offset": 0},
+    {"name": "a", "role": "output", "dtype": "f32", "shape": [1000], "offset": 4096},
+    {"name": "b", "role": "output", "dtype": "f32", "shape": [1000], "offset": 8192},
+    {"name": "c", "role": "output", "dtype": "f32", "shape": [1000], "offset": 12288}
+  ],
+  "functions": [
+    {"name": "train_step", "inputs": [0], "outputs": [1, 2, 3], "instructions": [
+      {"kind": "reduce_scatter", "reduction": "avg", "source": 0, "target": 1},
+      {"kind": "all_gather", "source": 1, "target": 2},
+      {"kind": "shard", "source": 0, "target": 3}
+    ]}
+  ]
+})";
+
+TEST(NcclWorldSizeOne, ShardedInstructionsMatchTheCpuBackend) {
+  StatusOr<Program> program = parseProgram(kShardedProgram, "sharded.fp8prog");
+  ASSERT_TRUE(program.ok()) << program.status().toString();
+  comm::SingleProcessCommunicator bootstrap;
+  StatusOr<std::unique_ptr<comm::NcclCommunicator>> nccl =
+      comm::createNcclCommunicator(bootstrap, 0, 60);
+  ASSERT_TRUE(nccl.ok()) << nccl.status().toString();
+  std::unique_ptr<Backend> cpu = createCpuBackend();
+  Status cpuLoad = cpu->load(*program);
+  ASSERT_TRUE(cpuLoad.ok()) << cpuLoad.toString();
+  const std::vector<float> expected = runTwice(*cpu, *program);
+  cuda::CudaBackendOptions options;
+  options.collectives = nccl->get();
+  StatusOr<std::unique_ptr<Backend>> gpu = cuda::createCudaBackend(options);
+  ASSERT_TRUE(gpu.ok()) << gpu.status().toString();
+  Status load = (*gpu)->load(*program);
+  ASSERT_TRUE(load.ok()) << load.toString();
+  const std::vector<float> got = runTwice(**gpu, *program);
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_EQ(got[i], expected[i]) << "element " << i;
+}
+
 TEST(NcclWorldSizeOne, WithoutACommunicatorTheBackendRefuses) {
   StatusOr<Program> program = parseProgram(kProgram, "all-reduce.fp8prog");
   ASSERT_TRUE(program.ok());

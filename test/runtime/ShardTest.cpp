@@ -136,6 +136,66 @@ TEST(Shard, CopyShardPadsTheLastShard) {
   EXPECT_EQ(shardElements(4, 4), 1);
 }
 
+TEST(Shard, ExtentOfEachRank) {
+  // 5 elements over 2 ranks: c = 3, rank 1 holds [3, 5) and one zero; 6 move.
+  comm::ShardExtent e = comm::shardExtent(5, 1, 2);
+  EXPECT_EQ(e.shard, 3u);
+  EXPECT_EQ(e.begin, 3u);
+  EXPECT_EQ(e.end, 5u);
+  EXPECT_EQ(e.padding(), 1u);
+  EXPECT_EQ(e.padded, 6u);
+  EXPECT_TRUE(e.needsPadding());
+  // 2 over 4: ranks 2 and 3 hold nothing of the tensor, one zero each.
+  e = comm::shardExtent(2, 3, 4);
+  EXPECT_EQ(e.begin, 2u);
+  EXPECT_EQ(e.end, 2u);
+  EXPECT_EQ(e.padding(), 1u);
+  EXPECT_FALSE(comm::shardExtent(8, 3, 4).needsPadding());
+}
+
+// The CUDA backend's device operations for the sharded instructions (it runs
+// them with ncclReduceScatter / ncclAllGather / cudaMemcpyAsync /
+// cudaMemsetAsync on its stream; docs/distributed.md, "NCCL").
+using Step = comm::ShardStep;
+std::string describe(const comm::ShardPlan &plan) {
+  const char *kinds[] = {"copy", "zero", "reduce_scatter", "all_gather"};
+  const char *buffers[] = {"source", "target", "scratch"};
+  std::string out = "scratch " + std::to_string(plan.scratchBytes) + ":";
+  for (const Step &s : plan.steps) {
+    out += std::string(" ") + kinds[int(s.kind)] + "(";
+    if (s.kind != Step::Kind::Zero)
+      out += std::string(buffers[int(s.from)]) + "+" + std::to_string(s.fromOffset) + " -> ";
+    out += std::string(buffers[int(s.to)]) + "+" + std::to_string(s.toOffset) + ", " +
+           (s.kind == Step::Kind::ReduceScatter ? std::to_string(s.count) + " f32"
+                                                : std::to_string(s.bytes) + " B") +
+           ")";
+  }
+  return out;
+}
+
+TEST(Shard, PlansOfTheCudaBackend) {
+  using comm::ShardInstruction;
+  // Exactly W shards: the collective alone, on the instruction's buffers.
+  EXPECT_EQ(describe(comm::planShardInstruction(ShardInstruction::ReduceScatter, 8, 4, 1, 2)),
+            "scratch 0: reduce_scatter(source+0 -> target+0, 4 f32)");
+  EXPECT_EQ(describe(comm::planShardInstruction(ShardInstruction::AllGather, 8, 1, 0, 2)),
+            "scratch 0: all_gather(source+0 -> target+0, 4 B)");
+  // 5 f32 over 2 ranks (c = 3): the reduce-scatter reduces a zero-padded copy of 6.
+  EXPECT_EQ(describe(comm::planShardInstruction(ShardInstruction::ReduceScatter, 5, 4, 0, 2)),
+            "scratch 24: copy(source+0 -> scratch+0, 20 B) zero(scratch+20, 4 B) "
+            "reduce_scatter(scratch+0 -> target+0, 3 f32)");
+  // 5 bf16 gathered: 2 x 3 into scratch, the first 5 copied out.
+  EXPECT_EQ(describe(comm::planShardInstruction(ShardInstruction::AllGather, 5, 2, 1, 2)),
+            "scratch 12: all_gather(source+0 -> scratch+0, 6 B) copy(scratch+0 -> target+0, 10 B)");
+  // shard: rank 1's [3, 5) and one zero; rank 3 of 4 over 2 elements: only the zero.
+  EXPECT_EQ(describe(comm::planShardInstruction(ShardInstruction::Shard, 5, 4, 1, 2)),
+            "scratch 0: copy(source+12 -> target+0, 8 B) zero(target+8, 4 B)");
+  EXPECT_EQ(describe(comm::planShardInstruction(ShardInstruction::Shard, 2, 4, 3, 4)),
+            "scratch 0: zero(target+0, 4 B)");
+  EXPECT_EQ(describe(comm::planShardInstruction(ShardInstruction::Shard, 8, 4, 0, 2)),
+            "scratch 0: copy(source+0 -> target+0, 16 B)");
+}
+
 TEST(Shard, CpuBackendRunsTheShardInstructionsAsRank0) {
   Outputs avg = runAsRank(0, "avg");
   EXPECT_EQ(avg.shard, (std::vector<float>{2, -1, 4.5f})); // elements 0..2 of (full + other) / 2

@@ -42,6 +42,9 @@ struct CollectiveRow {
   double issueUs = 0;
   /// GEMM time after it until the optimizer starts: compute that can hide it.
   double hideableUs = 0;
+  /// fsdp with fp8_all_gather auto: the cost model's decision for the weight
+  /// gathered here (the gather's `fp8_all_gather` attribute), else empty.
+  std::string fp8Decision;
 };
 
 /// What a backend sends: a bucket's collectives as one message, any other

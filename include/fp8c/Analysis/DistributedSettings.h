@@ -29,6 +29,8 @@ struct DistributedSettings {
   double bucketMB = 25;
   /// fsdp: "auto", "true" or "false".
   std::string fp8AllGather = "auto";
+  /// fsdp: gather the weights again for backward (true) or keep forward's.
+  bool reshardAfterForward = true;
 
   int64_t bucketBytes() const { return int64_t(bucketMB * 1024 * 1024); }
 };

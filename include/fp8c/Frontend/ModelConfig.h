@@ -159,6 +159,8 @@ struct DistributedSection {
   std::optional<double> bucketMB;
   /// fsdp: "auto", "true" or "false" (default auto: the cost model decides).
   std::optional<std::string> fp8AllGather;
+  /// fsdp: gather weights again for backward (default true, as FSDP2).
+  std::optional<bool> reshardAfterForward;
 };
 
 struct ModelConfig {

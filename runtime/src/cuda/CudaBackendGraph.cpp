@@ -14,6 +14,7 @@ namespace fp8rt::cuda {
 Status CudaBackend::planFunctions(const Program &program) {
   copies_.clear();
   collectives_.clear();
+  FP8RT_RETURN_IF_ERROR(allocateCollectiveScratch(program)); // CudaCollectives.cpp
   functions_.clear();
   size_t kernel = 0, gemm = 0;
   for (const Function &f : program.functions) {
@@ -56,20 +57,13 @@ Status CudaBackend::planFunctions(const Program &program) {
         break;
       }
       case Instruction::Kind::AllReduce: // CudaCollectives.cpp
+      case Instruction::Kind::ReduceScatter:
+      case Instruction::Kind::AllGather:
+      case Instruction::Kind::Shard:
         FP8RT_RETURN_IF_ERROR(planCollective(program, f, i, step));
         plan.collectives = true;
         mark(inst.copy.target);
         break;
-      case Instruction::Kind::ReduceScatter:
-      case Instruction::Kind::AllGather:
-      case Instruction::Kind::Shard:
-        return unimplementedError(f.name + ": instruction " + std::to_string(i) + " (" +
-                                  (inst.kind == Instruction::Kind::Shard       ? "shard"
-                                   : inst.kind == Instruction::Kind::AllGather ? "all_gather"
-                                                                               : "reduce_scatter") +
-                                  "): zero1/fsdp collectives are not built on the CUDA backend "
-                                  "yet; sharded programs run on the cpu backend "
-                                  "(docs/distributed.md)");
       }
       step.label = "instruction " + std::to_string(i) + " (" + step.label + ")";
       plan.steps.push_back(std::move(step));
@@ -111,13 +105,11 @@ Status CudaBackend::enqueue(const FunctionPlan &plan, bool syncEach) {
     case Instruction::Kind::Copy:
       s = enqueueCopy(copies_[step.index]);
       break;
-    case Instruction::Kind::AllReduce:
-      s = enqueueCollective(collectives_[step.index]);
-      break;
-    case Instruction::Kind::ReduceScatter: // refused when planned
+    case Instruction::Kind::AllReduce: // CudaCollectives.cpp
+    case Instruction::Kind::ReduceScatter:
     case Instruction::Kind::AllGather:
     case Instruction::Kind::Shard:
-      s = unimplementedError("zero1/fsdp collectives are not built on the CUDA backend");
+      s = enqueueCollective(collectives_[step.index]);
       break;
     }
     if (s.ok() && syncEach)

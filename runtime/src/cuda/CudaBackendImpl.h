@@ -18,6 +18,7 @@
 #include "CudaStatus.h"
 #include "fp8rt/TokenBounds.h"
 #include "fp8rt/comm/NcclCommunicator.h"
+#include "fp8rt/comm/Shard.h"
 #include "fp8rt/cuda/CudaBackend.h"
 #include "fp8rt/cuda/KernelCodegen.h"
 
@@ -97,6 +98,10 @@ struct CollectivePlan {
   void *target = nullptr;
   uint64_t sourceElements = 0, targetElements = 0, sourceBytes = 0;
   Reduction reduction = Reduction::Avg;
+  /// reduce_scatter / all_gather / shard: the device steps (fp8rt/comm/Shard.h)
+  /// and the scratch buffer they pad in.
+  comm::ShardPlan shard;
+  void *scratch = nullptr;
 };
 
 struct Step {
@@ -143,6 +148,7 @@ private:
   Status enqueueCopy(const CopyPlan &c);
   Status planCollective(const Program &program, const Function &f, size_t i, Step &step);
   Status enqueueCollective(const CollectivePlan &c);
+  Status allocateCollectiveScratch(const Program &program);
 
   uint8_t *at(uint32_t buffer) const { return arena_ + program_->buffers[buffer].offset; }
 
@@ -154,6 +160,8 @@ private:
 
   DevicePtr arenaAllocation_, scratchAllocation_, workspaceAllocation_, stagingAllocation_,
       copyAllocation_, offsetsAllocation_;
+  /// Padding of sharded collectives (CudaCollectives.cpp), sized at planning.
+  DevicePtr collectiveScratchAllocation_;
   uint8_t *arena_ = nullptr;
   void *scratch_ = nullptr, *workspace_ = nullptr, *copyStaging_ = nullptr;
   float *staging_ = nullptr;

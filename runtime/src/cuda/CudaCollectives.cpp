@@ -5,12 +5,17 @@
 // NcclCommunicator (CudaBackendOptions::collectives), so it is captured into
 // the function's CUDA graph with the kernels around it; run() then waits
 // through the communicator, with its timeout. One row of kCollectiveKinds per
-// instruction kind: reduce_scatter and all_gather (format version 5) are a
-// row each, plus their case labels in CudaBackendGraph.cpp's two switches.
+// instruction kind, plus its case labels in CudaBackendGraph.cpp's two
+// switches. reduce_scatter, all_gather and shard (zero1, fsdp) follow the
+// shard rule through the host-planned steps of fp8rt/comm/Shard.h: padding
+// is done on the device, in a scratch buffer of W * c elements, and shard is
+// a device copy of this rank's slice, zero-padded. Not yet run on a GPU.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CudaBackendImpl.h"
+
+#include <algorithm>
 
 namespace fp8rt::cuda {
 
@@ -28,12 +33,64 @@ Status enqueueAllReduce(comm::NcclCommunicator &nccl, const CollectivePlan &c, v
                         c.sourceElements, c.reduction, stream);
 }
 
-// reduce_scatter (format v5) would be a row with
-//   nccl.reduceScatter(source, target, c.targetElements, c.reduction, stream)
-// and all_gather one with nccl.allGather(source, target, c.sourceBytes, stream).
+/// reduce_scatter, all_gather, shard: the planned steps (fp8rt/comm/Shard.h)
+/// on the stream. A reduce-scatter reduces f32 (ncclReduceScatter, `avg` as
+/// ncclAvg); an all-gather moves bytes (ncclUint8), so FP8 codes and bf16 alike.
+Status enqueueSharded(comm::NcclCommunicator &nccl, const CollectivePlan &c, void *stream) {
+  using Step = comm::ShardStep;
+  auto at = [&](Step::Buffer b, size_t offset) {
+    uint8_t *base = b == Step::Buffer::Source ? static_cast<uint8_t *>(const_cast<void *>(c.source))
+                    : b == Step::Buffer::Target ? static_cast<uint8_t *>(c.target)
+                                                : static_cast<uint8_t *>(c.scratch);
+    return base + offset;
+  };
+  auto s = static_cast<cudaStream_t>(stream);
+  for (const Step &step : c.shard.steps) {
+    switch (step.kind) {
+    case Step::Kind::Copy:
+      FP8RT_CUDA_RETURN_IF_ERROR(cudaMemcpyAsync(at(step.to, step.toOffset),
+                                                 at(step.from, step.fromOffset), step.bytes,
+                                                 cudaMemcpyDeviceToDevice, s));
+      break;
+    case Step::Kind::Zero:
+      FP8RT_CUDA_RETURN_IF_ERROR(cudaMemsetAsync(at(step.to, step.toOffset), 0, step.bytes, s));
+      break;
+    case Step::Kind::ReduceScatter:
+      FP8RT_RETURN_IF_ERROR(nccl.reduceScatter(
+          reinterpret_cast<const float *>(at(step.from, step.fromOffset)),
+          reinterpret_cast<float *>(at(step.to, step.toOffset)), step.count, c.reduction, stream));
+      break;
+    case Step::Kind::AllGather:
+      FP8RT_RETURN_IF_ERROR(nccl.allGather(at(step.from, step.fromOffset),
+                                           at(step.to, step.toOffset), step.bytes, stream));
+      break;
+    }
+  }
+  return Status::success();
+}
+
 const CollectiveKind kCollectiveKinds[] = {
     {Instruction::Kind::AllReduce, "all_reduce", enqueueAllReduce},
+    {Instruction::Kind::ReduceScatter, "reduce_scatter", enqueueSharded},
+    {Instruction::Kind::AllGather, "all_gather", enqueueSharded},
+    {Instruction::Kind::Shard, "shard", enqueueSharded},
 };
+
+/// The steps of a sharded instruction: the full tensor is the source of a
+/// reduce_scatter or shard, the target of an all_gather.
+comm::ShardPlan planSharded(const Program &program, const Instruction &inst, int rank) {
+  const Buffer &source = program.buffers[inst.copy.source];
+  const Buffer &target = program.buffers[inst.copy.target];
+  const Buffer &full = inst.kind == Instruction::Kind::AllGather ? target : source;
+  const uint64_t n = uint64_t(full.type.numElements());
+  const size_t elementBytes = n ? size_t(full.bytes() / n) : 1;
+  const comm::ShardInstruction which =
+      inst.kind == Instruction::Kind::ReduceScatter ? comm::ShardInstruction::ReduceScatter
+      : inst.kind == Instruction::Kind::AllGather   ? comm::ShardInstruction::AllGather
+                                                    : comm::ShardInstruction::Shard;
+  return comm::planShardInstruction(which, size_t(n), elementBytes, rank,
+                                    int(program.info.worldSize));
+}
 
 const CollectiveKind *findCollectiveKind(Instruction::Kind kind) {
   for (const CollectiveKind &k : kCollectiveKinds)
@@ -78,9 +135,35 @@ Status CudaBackend::planCollective(const Program &program, const Function &f, si
   c.targetElements = uint64_t(target.type.numElements());
   c.sourceBytes = source.bytes();
   c.reduction = inst.reduction;
+  if (inst.kind != Instruction::Kind::AllReduce) {
+    c.shard = planSharded(program, inst, nccl->rank());
+    c.scratch = collectiveScratchAllocation_.get(); // allocated by planFunctions
+  }
   step.index = collectives_.size();
   step.label = std::string(kind->name) + " " + source.name + " -> " + target.name;
   collectives_.push_back(c);
+  return Status::success();
+}
+
+Status CudaBackend::allocateCollectiveScratch(const Program &program) {
+  collectiveScratchAllocation_.reset();
+  // One buffer for the whole program, sized by its largest padded collective.
+  size_t bytes = 0;
+  for (const Function &f : program.functions)
+    for (const Instruction &inst : f.instructions)
+      if (inst.kind == Instruction::Kind::ReduceScatter ||
+          inst.kind == Instruction::Kind::AllGather)
+        bytes = std::max(bytes, planSharded(program, inst, 0).scratchBytes);
+  if (bytes == 0)
+    return Status::success();
+  void *p = nullptr;
+  if (cudaError_t err = cudaMalloc(&p, bytes); err != cudaSuccess) {
+    (void)cudaGetLastError();
+    return outOfRangeError("cuda backend: cannot allocate the collectives' padding buffer (" +
+                           std::to_string(bytes) + " bytes): " + cudaGetErrorName(err));
+  }
+  collectiveScratchAllocation_.reset(p);
+  stats_.extraDeviceBytes += bytes;
   return Status::success();
 }
 

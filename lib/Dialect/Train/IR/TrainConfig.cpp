@@ -78,9 +78,13 @@ const KeySpec fp8Keys[] = {{"enabled", Kind::Flag},
                            {"threshold", Kind::Number},
                            {"overrides", Kind::SectionList, overrideKeys}};
 
-const KeySpec distributedKeys[] = {{"strategy", Kind::String},  {"world_size", Kind::Integer},
-                                   {"nodes", Kind::Integer},    {"gpus_per_node", Kind::Integer},
-                                   {"bucket_mb", Kind::Number}, {"fp8_all_gather", Kind::String}};
+const KeySpec distributedKeys[] = {{"strategy", Kind::String},
+                                   {"world_size", Kind::Integer},
+                                   {"nodes", Kind::Integer},
+                                   {"gpus_per_node", Kind::Integer},
+                                   {"bucket_mb", Kind::Number},
+                                   {"fp8_all_gather", Kind::String},
+                                   {"reshard_after_forward", Kind::Flag}};
 
 const KeySpec configKeys[] = {{"model", Kind::Section, modelKeys},
                               {"batch_size", Kind::Integer},

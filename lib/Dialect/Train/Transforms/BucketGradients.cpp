@@ -4,8 +4,12 @@
 // DDP's Reducer, gradients are communicated in buckets of about bucket_mb:
 // one message per bucket instead of one per tensor pays the ring latency once
 // per bucket, while the first buckets still overlap the rest of backward. The
-// pass works on CollectiveOpInterface, not on op names, so zero1's
-// reduce-scatters are bucketed alike.
+// pass works on CollectiveOpInterface, not on op names. It buckets
+// all-reduces only: zero1's reduce-scatters are left where backward produces
+// their gradients, because no backend packs a bucket of reduce-scatters (that
+// needs the shard layout: each rank's shards of all tensors contiguous), and
+// without packing a bucket only delays them and keeps the full gradients
+// alive longer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,16 +28,15 @@ namespace {
 
 using Bucket = SmallVector<CollectiveOpInterface>;
 
-/// The gradient collectives of `trainStep` in program order: those before the
-/// optimizer (train.global_norm) that reduce (all-reduce, reduce-scatter).
+/// The gradient all-reduces of `trainStep` in program order: those before the
+/// optimizer (train.global_norm). Reduce-scatters are excluded (see above).
 SmallVector<CollectiveOpInterface> gradientCollectives(func::FuncOp trainStep) {
   SmallVector<CollectiveOpInterface> grads;
   for (Operation &op : trainStep.getBody().front()) {
     if (isa<GlobalNormOp>(op))
       break;
     auto collective = dyn_cast<CollectiveOpInterface>(op);
-    if (collective && (collective.getCollectiveKind() == "all_reduce" ||
-                       collective.getCollectiveKind() == "reduce_scatter"))
+    if (collective && collective.getCollectiveKind() == "all_reduce")
       grads.push_back(collective);
   }
   return grads;

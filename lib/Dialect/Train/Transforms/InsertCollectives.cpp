@@ -9,6 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fp8c/Analysis/DistributedSettings.h"
+#include "fp8c/Analysis/FP8Settings.h"
 #include "fp8c/Dialect/FP8/IR/FP8Ops.h"
 #include "fp8c/Dialect/Train/Transforms/Passes.h"
 
@@ -28,7 +30,7 @@ struct Distributed {
   int64_t worldSize = 1;
   bool shardOptimizer = false;  // zero1 and fsdp
   bool shardParameters = false; // fsdp
-  bool fp8AllGather = true;     // fsdp: fp8_all_gather true or auto
+  FsdpOptions fsdp;
 };
 
 /// The world size and strategy train.config asks for: one rank without a
@@ -49,11 +51,28 @@ FailureOr<Distributed> distributedOf(ModuleOp module) {
     return module.emitError() << TrainDialect::getConfigAttrName()
                               << ": distributed.world_size must be an integer >= 1",
            failure();
-  // fp8_all_gather: "true", "false" or "auto" (absent: auto). auto is true
-  // until the cost model's decision is wired here.
-  auto fp8AllGather = distributed.getAs<StringAttr>("fp8_all_gather");
-  bool gatherFP8 = !fp8AllGather || fp8AllGather.getValue() != "false";
-  return Distributed{worldSize.getInt(), name != "ddp", name == "fsdp", gatherFP8};
+  Distributed d{worldSize.getInt(), name != "ddp", name == "fsdp", FsdpOptions{}};
+  if (!d.shardParameters)
+    return d;
+  // fsdp: fp8_all_gather "true", "false" or "auto" (absent: auto, priced on
+  // fp8.device over nodes x gpus_per_node); reshard_after_forward (absent: true).
+  FailureOr<fp8c::DistributedSettings> settings = fp8c::readDistributedSettings(module);
+  FailureOr<fp8c::fp8::FP8Settings> fp8Settings = fp8c::fp8::readFP8Settings(module);
+  if (failed(settings) || failed(fp8Settings))
+    return failure();
+  using FP8Gather = FsdpOptions::FP8Gather;
+  d.fsdp.fp8Gather = settings->fp8AllGather == "false"  ? FP8Gather::Never
+                     : settings->fp8AllGather == "true" ? FP8Gather::Always
+                                                        : FP8Gather::Auto;
+  d.fsdp.reshardAfterForward = settings->reshardAfterForward;
+  d.fsdp.topology = fp8c::cost::Topology{settings->nodes, settings->gpusPerNode};
+  llvm::Expected<fp8c::cost::DeviceSpec> device = fp8c::cost::lookupDevice(fp8Settings->device);
+  if (!device)
+    return module.emitError() << "fp8-insert-collectives: fp8.device: "
+                              << llvm::toString(device.takeError()),
+           failure();
+  d.fsdp.device = *device;
+  return d;
 }
 
 AllReduceOp createAllReduce(OpBuilder &b, Location loc, Value v, Reduction reduction,
@@ -134,7 +153,7 @@ struct InsertCollectivesPass : fp8c::train::impl::InsertCollectivesBase<InsertCo
     if (!trainStep.getOps<AllReduceOp>().empty())
       return;
     LogicalResult placed = distributed->shardParameters
-                               ? shardParameters(module, worldSize, distributed->fp8AllGather)
+                               ? shardParameters(module, worldSize, distributed->fsdp)
                            : distributed->shardOptimizer ? shardOptimizerState(trainStep, worldSize)
                                                          : averageGradients(trainStep, worldSize);
     if (failed(placed))

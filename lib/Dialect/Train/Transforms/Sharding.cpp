@@ -34,23 +34,115 @@ RankedTensorType shardTypeOf(Type full, int64_t worldSize) {
   return RankedTensorType::get({(n + worldSize - 1) / worldSize}, type.getElementType());
 }
 
-/// One reduce-scatter (avg) per gradient, right after backward produces it.
-DenseMap<Value, Value> reduceScatterGradients(func::FuncOp trainStep, GlobalNormOp norm,
-                                              int64_t worldSize) {
-  DenseMap<Value, Value> shardOf;
+/// `value` reduce-scattered (avg) right after its producer.
+Value reduceScatterAfterProducer(func::FuncOp func, Value value, int64_t worldSize) {
+  OpBuilder b(func.getContext());
+  if (Operation *producer = value.getDefiningOp())
+    b.setInsertionPointAfter(producer);
+  else
+    b.setInsertionPointToStart(&func.getBody().front());
+  return ReduceScatterOp::create(b, value.getLoc(), shardTypeOf(value.getType(), worldSize), value,
+                                 ReductionAttr::get(b.getContext(), Reduction::avg),
+                                 b.getI64IntegerAttr(worldSize));
+}
+
+/// The grad_accum.* argument `value` is, used only once; else null.
+BlockArgument accumulatorArgument(func::FuncOp func, Value value) {
+  auto arg = dyn_cast<BlockArgument>(value);
+  if (!arg || arg.getOwner() != &func.getBody().front() || !arg.hasOneUse())
+    return {};
+  auto name =
+      func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), TrainDialect::getNameAttrName());
+  return name && name.getValue().starts_with("grad_accum.") ? arg : BlockArgument();
+}
+
+/// Sharded gradient accumulation (as ZeRO-2): `sum` = add(grad_accum.X, g),
+/// used once, becomes add(shard of grad_accum.X, reduce_scatter(g, avg)),
+/// built before `before`; the argument is retyped to this rank's shard. Each
+/// micro-batch's gradient is then averaged over the ranks and accumulated
+/// into the shard: Σ_k avg_r g_rk = avg_r Σ_k g_rk up to fp32 round-off.
+/// Returns the new sum (a shard) and the accumulator's name, or a null value
+/// when `sum` is not such an add.
+std::pair<Value, StringAttr> shardAccumulation(func::FuncOp func, Value sum, Operation *before,
+                                               int64_t worldSize) {
+  auto add = sum.getDefiningOp<AddOp>();
+  if (!add || !sum.hasOneUse())
+    return {};
+  Value acc = add.getLhs(), grad = add.getRhs();
+  if (!accumulatorArgument(func, acc))
+    std::swap(acc, grad);
+  BlockArgument arg = accumulatorArgument(func, acc);
+  if (!arg || acc == grad)
+    return {};
+  auto fullType = cast<RankedTensorType>(sum.getType());
+  Value scattered = reduceScatterAfterProducer(func, grad, worldSize);
+  arg.setType(scattered.getType());
+  func.setArgAttr(arg.getArgNumber(), kShardOfAttrName,
+                  DenseI64ArrayAttr::get(func.getContext(), fullType.getShape()));
+  OpBuilder b(before);
+  Value shardSum = AddOp::create(b, add.getLoc(), arg, scattered);
+  return {shardSum,
+          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), TrainDialect::getNameAttrName())};
+}
+
+/// train_step's gradients of the form mul_scalar(add(grad_accum.X, g), 1/G):
+/// accumulated as shards (shardAccumulation), so their shards need no
+/// reduce-scatter of the full sum. Returns the accumulators sharded.
+llvm::StringSet<> shardTrainStepAccumulators(func::FuncOp trainStep, GlobalNormOp norm,
+                                             DenseMap<Value, Value> &shardOf, int64_t worldSize) {
+  llvm::StringSet<> names;
   for (Value grad : norm.getOperands()) {
-    if (shardOf.count(grad))
+    auto scale = grad.getDefiningOp<MulScalarOp>();
+    if (!scale || shardOf.count(grad))
       continue;
-    OpBuilder b(trainStep.getContext());
-    if (Operation *producer = grad.getDefiningOp())
-      b.setInsertionPointAfter(producer);
-    else
-      b.setInsertionPointToStart(&trainStep.getBody().front());
-    shardOf[grad] = ReduceScatterOp::create(
-        b, grad.getLoc(), shardTypeOf(grad.getType(), worldSize), grad,
-        ReductionAttr::get(b.getContext(), Reduction::avg), b.getI64IntegerAttr(worldSize));
+    auto [shardSum, name] = shardAccumulation(trainStep, scale.getInput(), scale, worldSize);
+    if (!shardSum)
+      continue;
+    OpBuilder b(scale);
+    shardOf[grad] = MulScalarOp::create(b, scale.getLoc(), shardSum, scale.getScale());
+    names.insert(name.getValue());
   }
-  return shardOf;
+  return names;
+}
+
+/// accumulate_step: the accumulators train_step shards (`names`), each
+/// returned add(grad_accum.X, g), accumulated as shards too.
+LogicalResult shardAccumulateStep(func::FuncOp accumulate, const llvm::StringSet<> &names,
+                                  int64_t worldSize) {
+  auto ret = cast<func::ReturnOp>(accumulate.getBody().front().getTerminator());
+  llvm::StringSet<> done;
+  for (OpOperand &operand : ret->getOpOperands()) {
+    Value sum = operand.get();
+    auto name = accumulate.getResultAttrOfType<StringAttr>(operand.getOperandNumber(),
+                                                           TrainDialect::getNameAttrName());
+    if (!name || !names.contains(name.getValue()))
+      continue;
+    auto [shardSum, argName] = shardAccumulation(accumulate, sum, ret, worldSize);
+    if (!shardSum || argName != name)
+      return accumulate.emitError() << "fp8-insert-collectives: cannot shard " << name
+                                    << " in @accumulate_step (expected its sum with a gradient)",
+             failure();
+    operand.set(shardSum);
+    sum.getDefiningOp()->erase();
+    done.insert(name.getValue());
+  }
+  if (done.size() != names.size())
+    return accumulate.emitError()
+               << "fp8-insert-collectives: @accumulate_step does not return every sharded "
+                  "grad_accum.* of @train_step",
+           failure();
+  setFunctionType(accumulate);
+  return success();
+}
+
+/// One reduce-scatter (avg) per gradient, right after backward produces it
+/// (gradients already sharded in `shardOf` are skipped).
+void reduceScatterGradients(func::FuncOp trainStep, GlobalNormOp norm,
+                            DenseMap<Value, Value> &shardOf, int64_t worldSize) {
+  for (Value grad : norm.getOperands()) {
+    if (!shardOf.count(grad))
+      shardOf[grad] = reduceScatterAfterProducer(trainStep, grad, worldSize);
+  }
 }
 
 /// The job's gradient norm from the shards: each rank's norm over its shards,
@@ -67,7 +159,9 @@ void normFromShards(GlobalNormOp norm, const DenseMap<Value, Value> &shardOf, in
   auto f32 = b.getF32Type();
   Value local = GlobalNormOp::create(b, loc, norm.getType(), shards);
   Value one = ReshapeOp::create(b, loc, RankedTensorType::get({1}, f32), local);
-  Value all = AllGatherOp::create(b, loc, RankedTensorType::get({worldSize}, f32), one,
+  // Named for --comm-report.
+  Value all = AllGatherOp::create(b, NameLoc::get(b.getStringAttr("grad_norm"), loc),
+                                  RankedTensorType::get({worldSize}, f32), one,
                                   b.getI64IntegerAttr(worldSize));
   Value global = GlobalNormOp::create(b, loc, norm.getType(), ValueRange{all});
   norm.getResult().replaceAllUsesWith(global);
@@ -150,10 +244,29 @@ Operation *backwardStart(func::FuncOp func) {
   return nullptr;
 }
 
+/// `user`'s location named after the parameter (for --comm-report).
+Location namedLoc(Operation *user, StringAttr name) {
+  return name ? Location(NameLoc::get(name, user->getLoc())) : user->getLoc();
+}
+
 /// `value` (full) gathered from `shard` right before `user`.
-Value gatherBefore(Operation *user, Value shard, Type fullType, int64_t worldSize) {
+Value gatherBefore(Operation *user, Value shard, Type fullType, int64_t worldSize,
+                   StringAttr name) {
   OpBuilder b(user);
-  return AllGatherOp::create(b, user->getLoc(), fullType, shard, b.getI64IntegerAttr(worldSize));
+  return AllGatherOp::create(b, namedLoc(user, name), fullType, shard,
+                             b.getI64IntegerAttr(worldSize));
+}
+
+/// fp8_all_gather for one weight of `elements` elements: true/false as
+/// written; auto asks the cost model, and the decision (with its predicted
+/// times) is what `reason` gets.
+bool decideFP8Gather(const FsdpOptions &options, int64_t elements, std::string &reason) {
+  if (options.fp8Gather != FsdpOptions::FP8Gather::Auto)
+    return options.fp8Gather == FsdpOptions::FP8Gather::Always;
+  fp8c::cost::FP8AllGatherEstimate estimate =
+      fp8c::cost::estimateFP8AllGather(options.device, options.topology, elements);
+  reason = estimate.reason;
+  return estimate.useFP8;
 }
 
 /// fsdp's FP8 all-gather of one gathered bf16 weight `gathered` =
@@ -163,7 +276,7 @@ Value gatherBefore(Operation *user, Value shard, Type fullType, int64_t worldSiz
 /// for backward where the cast also wrote the transpose. Quantisation is
 /// elementwise, so the codes are those of casting the gathered weight. The
 /// bf16 gather stays only if something else reads it.
-void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
+void gatherFP8(Value gathered, Value shard, int64_t worldSize, const FsdpOptions &options) {
   using namespace fp8c::fp8;
   auto isPerTensor = [](Recipe r) { return r == Recipe::tensorwise || r == Recipe::delayed; };
   SmallVector<Operation *> readers(gathered.getUsers());
@@ -175,6 +288,16 @@ void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
   });
   if (!perTensorCast)
     return;
+  std::string reason;
+  bool useFP8 =
+      decideFP8Gather(options, cast<RankedTensorType>(gathered.getType()).getNumElements(), reason);
+  auto decision = [&](Operation *gather) {
+    if (!reason.empty())
+      gather->setAttr("fp8_all_gather", StringAttr::get(gather->getContext(), reason));
+  };
+  if (!useFP8)
+    return decision(gathered.getDefiningOp());
+  Location gatherLoc = gathered.getLoc();
   for (Operation *op : readers) {
     OpBuilder b(op);
     Location loc = op->getLoc();
@@ -182,7 +305,7 @@ void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
         amax && isPerTensor(amax.getRecipe()) && !amax.getBlock() && !amax.getTransposed()) {
       Value local = AmaxOp::create(b, loc, amax.getType(), shard, amax.getRecipeAttr(), nullptr,
                                    nullptr, nullptr);
-      Value all = AllReduceOp::create(b, loc, local.getType(), local,
+      Value all = AllReduceOp::create(b, gatherLoc, local.getType(), local,
                                       ReductionAttr::get(b.getContext(), Reduction::max),
                                       b.getI64IntegerAttr(worldSize));
       amax.getResult().replaceAllUsesWith(all);
@@ -197,7 +320,10 @@ void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
     auto fullType = cast<RankedTensorType>(op->getResult(0).getType());
     Value codes = QuantizeOp::create(b, loc, shardTypeOf(fullType, worldSize), shard, scale,
                                      ct ? ct.getRecipeAttr() : q.getRecipeAttr(), nullptr, nullptr);
-    Value full = AllGatherOp::create(b, loc, fullType, codes, b.getI64IntegerAttr(worldSize));
+    auto fp8Gather =
+        AllGatherOp::create(b, gatherLoc, fullType, codes, b.getI64IntegerAttr(worldSize));
+    decision(fp8Gather);
+    Value full = fp8Gather;
     op->getResult(0).replaceAllUsesWith(full);
     if (ct) {
       Value transposed = TransposeOp::create(b, loc, ct.getTransposed().getType(), full,
@@ -213,17 +339,24 @@ void gatherFP8(Value gathered, Value shard, int64_t worldSize) {
 /// fsdp, one parameter argument of `func`: retyped to this rank's shard.
 /// Each conversion of it to the compute dtype runs on the shard and is
 /// all-gathered in that dtype (bf16: half the bytes of f32) before its first
-/// use, and again before its first use in backward, so the gathered weight
-/// need not live across the step. Any other reader (not the optimizer, which
+/// use, and (reshard_after_forward, the default) again before its first use
+/// in backward, so the gathered weight need not live across the step; without
+/// resharding forward's gather stays alive for backward. Any other reader (not the optimizer, which
 /// updates the shard) gets the f32 parameter all-gathered before it.
-void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize, bool fp8Gather) {
+void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize,
+                     const FsdpOptions &options) {
   auto fullType = cast<RankedTensorType>(param.getType());
+  auto name =
+      func.getArgAttrOfType<StringAttr>(param.getArgNumber(), TrainDialect::getNameAttrName());
   RankedTensorType shardType = shardTypeOf(fullType, worldSize);
   param.setType(shardType);
   func.setArgAttr(param.getArgNumber(), kShardOfAttrName,
                   DenseI64ArrayAttr::get(func.getContext(), fullType.getShape()));
   Operation *backward = backwardStart(func);
-  auto inBackward = [&](Operation *op) { return backward && !op->isBeforeInBlock(backward); };
+  // Without resharding, forward's gather serves backward too.
+  auto inBackward = [&](Operation *op) {
+    return options.reshardAfterForward && backward && !op->isBeforeInBlock(backward);
+  };
   SmallVector<OpOperand *> uses;
   for (OpOperand &use : param.getUses())
     uses.push_back(&use);
@@ -233,7 +366,7 @@ void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize, 
       continue;
     auto convert = dyn_cast<ConvertOp>(user);
     if (!convert) {
-      use->set(gatherBefore(user, param, fullType, worldSize));
+      use->set(gatherBefore(user, param, fullType, worldSize, name));
       continue;
     }
     auto computeType = cast<RankedTensorType>(convert.getType());
@@ -252,7 +385,7 @@ void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize, 
       Operation *op = reader->getOwner();
       Value &gathered = inBackward(op) ? again : forward;
       if (!gathered)
-        gathered = gatherBefore(op, shard, computeType, worldSize);
+        gathered = gatherBefore(op, shard, computeType, worldSize, name);
       reader->set(gathered);
       // An amax fused into the conversion's kernel reads a gathered weight
       // now, which no kernel produces: it runs as its own kernel.
@@ -260,14 +393,15 @@ void gatherParameter(func::FuncOp func, BlockArgument param, int64_t worldSize, 
     }
     convert.erase();
     for (Value gathered : {forward, again})
-      if (gathered && fp8Gather)
-        gatherFP8(gathered, shard, worldSize);
+      if (gathered && options.fp8Gather != FsdpOptions::FP8Gather::Never)
+        gatherFP8(gathered, shard, worldSize, options);
   }
 }
 
 } // namespace
 
-LogicalResult fp8c::train::shardParameters(ModuleOp module, int64_t worldSize, bool fp8Gather) {
+LogicalResult fp8c::train::shardParameters(ModuleOp module, int64_t worldSize,
+                                           const FsdpOptions &options) {
   auto trainStep = module.lookupSymbol<func::FuncOp>(TrainDialect::getTrainStepFuncName());
   // The parameters: what the updates of @train_step update, by name.
   llvm::StringSet<> names;
@@ -284,7 +418,7 @@ LogicalResult fp8c::train::shardParameters(ModuleOp module, int64_t worldSize, b
       auto name =
           func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), TrainDialect::getNameAttrName());
       if (name && names.contains(name.getValue()))
-        gatherParameter(func, arg, worldSize, fp8Gather);
+        gatherParameter(func, arg, worldSize, options);
     }
     if (func != trainStep)
       setFunctionType(func);
@@ -298,7 +432,25 @@ LogicalResult fp8c::train::shardOptimizerState(func::FuncOp trainStep, int64_t w
     return trainStep.emitError() << "fp8-insert-collectives: expected one train.global_norm "
                                     "over the gradients in @train_step, found "
                                  << norms.size();
-  DenseMap<Value, Value> shardOf = reduceScatterGradients(trainStep, norms.front(), worldSize);
+  DenseMap<Value, Value> shardOf;
+  llvm::StringSet<> accumulators =
+      shardTrainStepAccumulators(trainStep, norms.front(), shardOf, worldSize);
+  if (!accumulators.empty()) {
+    auto module = trainStep->getParentOfType<ModuleOp>();
+    auto accumulate = module.lookupSymbol<func::FuncOp>(TrainDialect::getAccumulateStepFuncName());
+    if (!accumulate || failed(shardAccumulateStep(accumulate, accumulators, worldSize)))
+      return accumulate ? failure()
+                        : (trainStep.emitError() << "fp8-insert-collectives: @train_step "
+                                                    "reads grad_accum.* but there is no "
+                                                    "@accumulate_step",
+                           failure());
+  }
+  // The full sums the sharded accumulation replaced, read only by the norm
+  // and the updates rewritten below.
+  SmallVector<Value> fullSums;
+  for (auto [grad, shard] : shardOf)
+    fullSums.push_back(grad);
+  reduceScatterGradients(trainStep, norms.front(), shardOf, worldSize);
   normFromShards(norms.front(), shardOf, worldSize);
   SmallVector<Operation *> updates;
   for (Operation &op : trainStep.getBody().front())
@@ -307,6 +459,16 @@ LogicalResult fp8c::train::shardOptimizerState(func::FuncOp trainStep, int64_t w
   for (Operation *update : updates)
     if (failed(shardUpdate(trainStep, update, shardOf, worldSize)))
       return failure();
+  for (Value sum : fullSums) {
+    Operation *scale = sum.getDefiningOp();
+    Operation *add = scale->getOperand(0).getDefiningOp();
+    if (!scale->use_empty())
+      return scale->emitOpError() << "fp8-insert-collectives: the full accumulated gradient is "
+                                     "still read after sharding its accumulator",
+             failure();
+    scale->erase();
+    add->erase();
+  }
   setFunctionType(trainStep);
   return success();
 }

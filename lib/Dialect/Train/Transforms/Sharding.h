@@ -8,6 +8,8 @@
 #ifndef FP8C_LIB_DIALECT_TRAIN_TRANSFORMS_SHARDING_H
 #define FP8C_LIB_DIALECT_TRAIN_TRANSFORMS_SHARDING_H
 
+#include "fp8c/CostModel/CommModel.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -27,14 +29,30 @@ inline constexpr const char *kShardOfAttrName = "train.shard_of";
 /// parameter.
 mlir::LogicalResult shardOptimizerState(mlir::func::FuncOp trainStep, int64_t worldSize);
 
+/// fsdp's choices (train.config.distributed, docs/distributed.md).
+struct FsdpOptions {
+  /// fp8_all_gather: false, true, or auto (the cost model decides per weight).
+  enum class FP8Gather { Never, Always, Auto } fp8Gather = FP8Gather::Always;
+  /// reshard_after_forward: gather again before backward (true), or keep the
+  /// forward's gathered weight for backward (false).
+  bool reshardAfterForward = true;
+  /// For auto: the device and ranks `estimateFP8AllGather` prices.
+  cost::DeviceSpec device;
+  cost::Topology topology;
+};
+
 /// fsdp: zero1, and the f32 master parameters sharded too, in every function
 /// that takes them (train_step, accumulate_step, eval_step, logits_step):
 /// each conversion to the compute dtype runs on the shard and is all-gathered
-/// in that dtype before its first use (and again before its first use in
-/// backward); the optimizer updates the shard in place, with no all-gather.
-/// With `fp8Gather`, a weight cast to FP8 per tensor (tensorwise, delayed) is
-/// cast on the shard with the ranks' common amax and gathered as FP8 codes.
-mlir::LogicalResult shardParameters(mlir::ModuleOp module, int64_t worldSize, bool fp8Gather);
+/// in that dtype before its first use (and, with reshardAfterForward, again
+/// before its first use in backward); the optimizer updates the shard in
+/// place, with no all-gather. With FP8 gathers (always, or where auto's cost
+/// model predicts a gain), a weight cast to FP8 per tensor (tensorwise,
+/// delayed) is cast on the shard with the ranks' common amax and gathered as
+/// FP8 codes; under auto each such gather (FP8 or bf16) carries the decision
+/// in its `fp8_all_gather` attribute.
+mlir::LogicalResult shardParameters(mlir::ModuleOp module, int64_t worldSize,
+                                    const FsdpOptions &options);
 
 } // namespace fp8c::train
 

@@ -600,7 +600,8 @@ def Train_AllReduceOp : Train_Op<"all_reduce", [SameOperandsAndResultType,
 // with zeros to c. A shard is the 1-D tensor<c x T>.
 def Train_ShardableTensor : StaticShapeTensorOf<[F32, BF16, F16, F8E4M3FN, F8E5M2, I32, I64]>;
 
-def Train_ReduceScatterOp : Train_Op<"reduce_scatter", [MemoryEffects<[MemWrite]>]> {
+def Train_ReduceScatterOp : Train_Op<"reduce_scatter", [MemoryEffects<[MemWrite]>,
+                                                         Train_CollectiveOpInterface]> {
   let summary = "reduces a full tensor across ranks; each rank keeps its shard";
   let description = [{
     Every rank passes its full `input` (n elements); rank r gets shard r
@@ -613,18 +614,40 @@ def Train_ReduceScatterOp : Train_Op<"reduce_scatter", [MemoryEffects<[MemWrite]
 
     ```mlir
     %s = train.reduce_scatter %grad reduction avg world_size 2 : tensor<3x5xf32> -> tensor<8xf32>
+    %t = train.reduce_scatter %grad2 reduction avg world_size 2 bucket 0 : tensor<5xf32> -> tensor<3xf32>
     ```
+
+    `bucket` (optional, CollectiveOpInterface's): a gradient bucket. No pass
+    sets it yet: `fp8-bucket-gradients` buckets all-reduces only, since no
+    backend packs reduce-scatters (docs/distributed.md, "Buckets").
   }];
   let arguments = (ins Train_F32Tensor:$input, Train_ReductionAttr:$reduction,
-                       I64Attr:$world_size);
+                       I64Attr:$world_size, OptionalAttr<I64Attr>:$bucket);
   let results = (outs Train_F32Tensor:$result);
   let assemblyFormat = [{
-    $input `reduction` `` $reduction `world_size` $world_size attr-dict `:` type($input) `->` type($result)
+    $input `reduction` `` $reduction `world_size` $world_size (`bucket` $bucket^)? attr-dict `:`
+    type($input) `->` type($result)
   }];
   let hasVerifier = 1;
+  // Without a bucket (fp8-insert-collectives' form).
+  let builders = [OpBuilder<(ins "::mlir::Type":$type, "::mlir::Value":$input,
+                                 "ReductionAttr":$reduction, "::mlir::IntegerAttr":$world_size), [{
+    build($_builder, $_state, type, input, reduction, world_size, ::mlir::IntegerAttr());
+  }]>];
+  let extraClassDeclaration = [{
+    // CollectiveOpInterface: the bytes are the full input's.
+    ::llvm::StringRef getCollectiveKind() { return "reduce_scatter"; }
+    ::llvm::StringRef getReductionName() { return stringifyReduction(getReduction()); }
+    int64_t getCollectiveBytes() {
+      auto type = ::llvm::cast<::mlir::RankedTensorType>(getInput().getType());
+      return type.getNumElements() * int64_t(type.getElementTypeBitWidth() / 8);
+    }
+    int64_t getCollectiveWorldSize() { return int64_t(getWorldSize()); }
+  }];
 }
 
-def Train_AllGatherOp : Train_Op<"all_gather", [MemoryEffects<[MemWrite]>]> {
+def Train_AllGatherOp : Train_Op<"all_gather", [MemoryEffects<[MemWrite]>,
+                                                 Train_CollectiveOpInterface]> {
   let summary = "concatenates every rank's shard into the full tensor";
   let description = [{
     Every rank passes its shard `input` (`tensor<c x T>`); every rank gets the
@@ -638,13 +661,34 @@ def Train_AllGatherOp : Train_Op<"all_gather", [MemoryEffects<[MemWrite]>]> {
     ```mlir
     %w = train.all_gather %shard world_size 2 : tensor<8xbf16> -> tensor<3x5xbf16>
     ```
+
+    `fp8_all_gather`: on fsdp's weight gathers under `fp8_all_gather: auto`,
+    the cost model's decision for this weight and its predicted times
+    (`estimateFP8AllGather`), shown by `fp8c --comm-report`. `bucket` as on
+    `train.reduce_scatter` (fp8-bucket-gradients does not bucket gathers).
   }];
-  let arguments = (ins Train_ShardableTensor:$input, I64Attr:$world_size);
+  let arguments = (ins Train_ShardableTensor:$input, I64Attr:$world_size,
+                       OptionalAttr<I64Attr>:$bucket, OptionalAttr<StrAttr>:$fp8_all_gather);
   let results = (outs Train_ShardableTensor:$result);
   let assemblyFormat = [{
-    $input `world_size` $world_size attr-dict `:` type($input) `->` type($result)
+    $input `world_size` $world_size (`bucket` $bucket^)? attr-dict `:` type($input) `->`
+    type($result)
   }];
   let hasVerifier = 1;
+  let builders = [OpBuilder<(ins "::mlir::Type":$type, "::mlir::Value":$input,
+                                 "::mlir::IntegerAttr":$world_size), [{
+    build($_builder, $_state, type, input, world_size, ::mlir::IntegerAttr(), ::mlir::StringAttr());
+  }]>];
+  let extraClassDeclaration = [{
+    // CollectiveOpInterface: the bytes are the full output's; no reduction.
+    ::llvm::StringRef getCollectiveKind() { return "all_gather"; }
+    ::llvm::StringRef getReductionName() { return ""; }
+    int64_t getCollectiveBytes() {
+      auto type = ::llvm::cast<::mlir::RankedTensorType>(getResult().getType());
+      return type.getNumElements() * int64_t(type.getElementTypeBitWidth() / 8);
+    }
+    int64_t getCollectiveWorldSize() { return int64_t(getWorldSize()); }
+  }];
 }
 
 def Train_ShardOp : Train_Op<"shard", [MemoryEffects<[MemWrite]>]> {

@@ -160,11 +160,12 @@ def Recompute : Pass<"fp8-recompute", "::mlir::ModuleOp"> {
 }
 
 def BucketGradients : Pass<"fp8-bucket-gradients", "::mlir::ModuleOp"> {
-  let summary = "ddp/zero1: gradient collectives grouped into buckets of bucket_mb";
+  let summary = "ddp: gradient all-reduces grouped into buckets of bucket_mb";
   let description = [{
-    After `fp8-insert-collectives`: in `@train_step`, the gradient collectives
-    (those before `train.global_norm`, found through `CollectiveOpInterface`)
-    are grouped, in the order backward produces them, into buckets of at
+    After `fp8-insert-collectives`: in `@train_step`, the gradient all-reduces
+    (those before `train.global_norm`, found through `CollectiveOpInterface`;
+    zero1's reduce-scatters are left in place: no backend packs them, see
+    BucketGradients.cpp) are grouped, in the order backward produces them, into buckets of at
     least `distributed.bucket_mb` MiB (default 25, as PyTorch DDP; the last
     bucket may be smaller). Each gets `bucket = k`, and a bucket's collectives
     are moved together to just before its last one, right after the producer
