@@ -187,6 +187,11 @@ private:
   void bindOrCopy(Value v, unsigned target, bool atEnd);
   void computeLiveRanges();
   bool canWriteInPlace(Operation *producer, Value result, Value arg) const;
+  /// The storage of an operand of `producer` that dies there and that
+  /// `result` may overwrite element by element (docs/memory-plan.md, "Writing
+  /// over dying operands"); none of `taken` (other results' storages).
+  std::optional<unsigned> dyingOperandStorage(Operation *producer, Value result,
+                                              ArrayRef<unsigned> taken) const;
   LogicalResult checkSupported(Operation *op);
   void nameMetricsAndGrads();
 
@@ -208,6 +213,8 @@ private:
 
   std::vector<Storage> storages;
   DenseMap<Value, unsigned> home; // root value -> storage
+  /// Persistent storages that receive a result of the function (new state).
+  DenseSet<unsigned> returnedState;
   DenseSet<Value> clonedConstants;
   llvm::MapVector<Value, std::string> metricNames, gradNames;
   /// rt.copy of `source` viewed as `sourceType` into `target`.

@@ -315,6 +315,32 @@ bool FunctionLowering::canWriteInPlace(Operation *producer, Value result, Value 
   return argOperands.empty() || derived.contains(yielded);
 }
 
+/// See docs/memory-plan.md, "Writing over dying operands".
+std::optional<unsigned> FunctionLowering::dyingOperandStorage(Operation *producer, Value result,
+                                                              ArrayRef<unsigned> taken) const {
+  MemRefType type = memrefOf(result.getType());
+  for (Value operand : producer->getOperands()) {
+    Value root = rootOf(operand);
+    std::optional<unsigned> s = storageOf(root);
+    if (!s || llvm::is_contained(taken, *s))
+      continue;
+    const Storage &storage = storages[*s];
+    // Scratch, or a gradient accumulator this function reads but does not
+    // write back: the trainer zeroes it before anything reads it again.
+    bool scratch = storage.role == Role::scratch && !storage.persistent;
+    bool spentAccumulator = storage.persistent && storage.role == Role::grad_accum &&
+                            !returnedState.contains(*s) && storage.type == type;
+    if ((!scratch && !spentAccumulator) || byteSize(storage.type) != byteSize(type))
+      continue;
+    // The root itself must be the operand (a view reads other indices), die
+    // here and be read element by element, as new state written in place.
+    if (canWriteInPlace(producer, result, root) &&
+        llvm::is_contained(producer->getOperands(), root))
+      return *s;
+  }
+  return std::nullopt;
+}
+
 void FunctionLowering::bindOrCopy(Value v, unsigned target, bool atEnd) {
   // A reshape is a view of its input's bytes: a reshaped result (logits_step
   // returns [B, T, V] of a [B*T, V] GEMM) is written where its root is.
@@ -388,6 +414,7 @@ LogicalResult FunctionLowering::analyze() {
     std::string name = nameAttr ? nameAttr.str() : "output." + std::to_string(i);
     Value arg = argumentByName.lookup(name);
     if (arg && storages[home[arg]].persistent) {
+      returnedState.insert(home[arg]);
       if (arg.getType() != value.getType())
         return ret.emitOpError() << "result '" << name << "' has type " << value.getType()
                                  << " but the argument of that name " << arg.getType(),
@@ -428,12 +455,23 @@ LogicalResult FunctionLowering::analyze() {
   for (auto &[value, name] : metricNames)
     bindOrCopy(value, newStorage(memrefOf(value.getType()), Role::metric, name, positionOf(value)),
                /*atEnd=*/false);
-  // Every other value an instruction writes is scratch.
-  for (Operation *op : ops)
-    if (isInstruction(op))
-      for (Value r : op->getResults())
-        if (isKept(r) && !home.count(r))
-          home[r] = newStorage(memrefOf(r.getType()), Role::scratch, "", position[op]);
+  // Every other value an instruction writes is scratch, in bytes of its own
+  // or in those of an operand that dies in the same instruction.
+  for (Operation *op : ops) {
+    if (!isInstruction(op))
+      continue;
+    SmallVector<unsigned> taken;
+    for (Value r : op->getResults()) {
+      if (!isKept(r) || home.count(r))
+        continue;
+      if (std::optional<unsigned> reused = dyingOperandStorage(op, r, taken)) {
+        home[r] = *reused;
+        taken.push_back(*reused);
+      } else {
+        home[r] = newStorage(memrefOf(r.getType()), Role::scratch, "", position[op]);
+      }
+    }
+  }
 
   computeLiveRanges();
   return success();
