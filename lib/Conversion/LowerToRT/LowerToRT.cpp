@@ -319,10 +319,11 @@ bool FunctionLowering::canWriteInPlace(Operation *producer, Value result, Value 
 std::optional<unsigned> FunctionLowering::dyingOperandStorage(Operation *producer, Value result,
                                                               ArrayRef<unsigned> taken) const {
   MemRefType type = memrefOf(result.getType());
+  std::optional<unsigned> found;
   for (Value operand : producer->getOperands()) {
     Value root = rootOf(operand);
     std::optional<unsigned> s = storageOf(root);
-    if (!s || llvm::is_contained(taken, *s))
+    if (!s || llvm::is_contained(taken, *s) || found == s)
       continue;
     const Storage &storage = storages[*s];
     // Scratch, or a gradient accumulator this function reads but does not
@@ -334,11 +335,16 @@ std::optional<unsigned> FunctionLowering::dyingOperandStorage(Operation *produce
       continue;
     // The root itself must be the operand (a view reads other indices), die
     // here and be read element by element, as new state written in place.
-    if (canWriteInPlace(producer, result, root) &&
-        llvm::is_contained(producer->getOperands(), root))
+    if (!llvm::is_contained(producer->getOperands(), root) ||
+        !canWriteInPlace(producer, result, root))
+      continue;
+    // An accumulator's bytes cost nothing in the plan: prefer them to scratch.
+    if (spentAccumulator)
       return *s;
+    if (!found)
+      found = *s;
   }
-  return std::nullopt;
+  return found;
 }
 
 void FunctionLowering::bindOrCopy(Value v, unsigned target, bool atEnd) {
@@ -518,11 +524,18 @@ void FunctionLowering::computeLiveRanges() {
   }
 }
 
+void FunctionLowering::recordHostNames(unsigned index, unsigned count) {
+  for (const Storage &s : storages) {
+    if (s.persistent || !isHostVisible(s.role))
+      continue;
+    llvm::SmallBitVector &functions = layout.hostFunctions[s.name];
+    functions.resize(count);
+    functions.set(index);
+  }
+}
+
 LogicalResult FunctionLowering::plan() {
   ArenaPlanner planner(layout.persistentEnd);
-  rt::RangeSet pinnedRanges;
-  for (auto &entry : layout.pinned)
-    pinnedRanges.insert({entry.second.offset, byteSize(entry.second.type)});
   // Buffers the host already knows keep their offset.
   for (Storage &s : storages) {
     if (s.persistent) {
@@ -551,11 +564,15 @@ LogicalResult FunctionLowering::plan() {
   for (unsigned i : order) {
     Storage &s = storages[i];
     if (isHostVisible(s.role)) {
-      // New host-visible names avoid every earlier function's, so that a later
-      // function can pin both.
-      s.offset = planner.place(byteSize(s.type), s.start, s.end, pinnedRanges);
+      // A new host-visible name avoids the earlier functions' names that some
+      // function has together with it, so that function can pin both. Others
+      // may share its bytes (logits_step's logits and train_step's grads).
+      rt::RangeSet avoid;
+      for (auto &entry : layout.pinned)
+        if (layout.shareAFunction(s.name, entry.getKey()))
+          avoid.insert({entry.second.offset, byteSize(entry.second.type)});
+      s.offset = planner.place(byteSize(s.type), s.start, s.end, avoid);
       layout.pinned[s.name] = {s.offset, s.type};
-      pinnedRanges.insert({s.offset, byteSize(s.type)});
     } else {
       s.offset = planner.place(byteSize(s.type), s.start, s.end);
     }
@@ -592,9 +609,15 @@ struct LowerToRTPass : fp8c::impl::LowerToRTBase<LowerToRTPass> {
       if (func.isExternal())
         continue;
       lowerings.push_back(std::make_unique<FunctionLowering>(func, layout));
-      if (failed(lowerings.back()->analyze()) || failed(lowerings.back()->plan()))
+      if (failed(lowerings.back()->analyze()))
         return signalPassFailure();
     }
+    // Which functions have which host-visible names, before any is placed.
+    for (auto [i, lowering] : llvm::enumerate(lowerings))
+      lowering->recordHostNames(i, lowerings.size());
+    for (auto &lowering : lowerings)
+      if (failed(lowering->plan()))
+        return signalPassFailure();
     for (auto &lowering : lowerings)
       lowering->emit();
     // One arena for every function: the largest plan.
