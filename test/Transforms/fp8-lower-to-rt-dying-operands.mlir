@@ -116,3 +116,38 @@ module {
     return %new : tensor<16xf32>
   }
 }
+
+// -----
+
+// Host-visible names of different functions share bytes unless one function
+// has both: logits_step's "logits" lands on train_step's "lr" input (the host
+// writes inputs before each call and reads outputs right after it), never on
+// "x", which both functions have, nor on its own function's buffers.
+// CHECK-LABEL: func.func @train_step()
+// CHECK-DAG:     rt.buffer %{{.*}}[[[OX:[0-9]+]]] {name = "x", role = #rt<role input>}
+// CHECK-DAG:     rt.buffer %{{.*}}[[[OL:[0-9]+]]] {name = "lr", role = #rt<role input>} : memref<f32>
+// CHECK-DAG:     rt.buffer %{{.*}}[[[OG:[0-9]+]]] {name = "grad.w", role = #rt<role grad>} : memref<16xf32>
+// CHECK-LABEL: func.func @logits_step()
+// CHECK-DAG:     rt.buffer %{{.*}}[[[OX]]] {name = "x", role = #rt<role input>}
+// CHECK-DAG:     rt.buffer %{{.*}}[[[OL]]] {name = "logits", role = #rt<role output>} : memref<16xf32>
+module {
+  func.func @train_step(%w: tensor<16xf32> {train.init = #train<init zeros>, train.name = "w"},
+                        %x: tensor<16xf32> {train.name = "x"},
+                        %lr: tensor<f32> {train.name = "lr"})
+      -> (tensor<16xf32> {train.name = "w"}) {
+    %g = train.mul %x, %w : tensor<16xf32>
+    %r:2 = rt.fusion "f0_mul_scalar_sgd_update"(%g, %lr, %w) : (tensor<16xf32>, tensor<f32>, tensor<16xf32>) -> (tensor<16xf32>, tensor<16xf32>) {
+    ^bb0(%a: tensor<16xf32>, %l: tensor<f32>, %p: tensor<16xf32>):
+      %clipped = train.mul_scalar %a, %l : tensor<16xf32>, tensor<f32>
+      %new = train.sgd_update %p, %clipped, %l {momentum = 0.0 : f64, weight_decay = 0.0 : f64} : (tensor<16xf32>, tensor<16xf32>, tensor<f32>) -> tensor<16xf32>
+      rt.yield %clipped, %new : tensor<16xf32>, tensor<16xf32>
+    }
+    return %r#1 : tensor<16xf32>
+  }
+  func.func @logits_step(%w: tensor<16xf32> {train.init = #train<init zeros>, train.name = "w"},
+                         %x: tensor<16xf32> {train.name = "x"})
+      -> (tensor<16xf32> {train.name = "logits"}) {
+    %l = train.mul %x, %w : tensor<16xf32>
+    return %l : tensor<16xf32>
+  }
+}
