@@ -75,7 +75,9 @@ module {
 // trainer zeroes it before accumulate_step reads it again, so the averaged
 // gradient is written over it (and the clipped one, a host-visible grad, gets
 // its own buffer). accumulate_step returns it: there the accumulator is new
-// state, written in place by the add, and the gelu before it may not take it.
+// state, written in place by the add, and the gelu before it may not take it;
+// nor may the gelu of grad_accum.v, which accumulate_step reads and does not
+// return (the next micro-batch reads it unchanged): only train_step's are spent.
 // CHECK-LABEL: func.func @train_step()
 // CHECK:         %[[ACC:.*]] = rt.buffer %{{.*}}[[[OACC:[0-9]+]]] {init = #rt<init zeros>, name = "grad_accum.w", role = #rt<role grad_accum>} : memref<16xf32>
 // CHECK:         rt.kernel "average" ins(%[[ACC]], %{{.*}} : memref<16xf32>, memref<16xf32>) outs(%[[ACC]] : memref<16xf32>)
@@ -84,8 +86,11 @@ module {
 // CHECK-LABEL: func.func @accumulate_step()
 // CHECK:         %[[ACC:.*]] = rt.buffer %{{.*}}[[[OACC]]] {init = #rt<init zeros>, name = "grad_accum.w", role = #rt<role grad_accum>} : memref<16xf32>
 // CHECK:         %[[G:.*]] = rt.buffer %{{.*}}[[[OG:[0-9]+]]] : memref<16xf32>
+// CHECK:         %[[V:.*]] = rt.buffer %{{.*}} {init = #rt<init zeros>, name = "grad_accum.v", role = #rt<role grad_accum>} : memref<16xf32>
+// CHECK:         %[[U:.*]] = rt.buffer %{{.*}} : memref<16xf32>
 // CHECK:         rt.kernel "k0_gelu" ins(%[[ACC]] : memref<16xf32>) outs(%[[G]] : memref<16xf32>)
-// CHECK:         rt.kernel "k1_add" ins(%[[G]], %{{.*}} : memref<16xf32>, memref<16xf32>) outs(%[[ACC]] : memref<16xf32>)
+// CHECK:         rt.kernel "k1_gelu" ins(%[[V]] : memref<16xf32>) outs(%[[U]] : memref<16xf32>)
+// CHECK:         rt.kernel "k2_add" ins(%[[G]], %[[U]] : memref<16xf32>, memref<16xf32>) outs(%[[ACC]] : memref<16xf32>)
 module {
   func.func @train_step(%w: tensor<16xf32> {train.init = #train<init zeros>, train.name = "w"},
                         %acc: tensor<16xf32> {train.name = "grad_accum.w"},
@@ -109,10 +114,11 @@ module {
     return %norm, %r#1 : tensor<f32>, tensor<16xf32>
   }
   func.func @accumulate_step(%acc: tensor<16xf32> {train.name = "grad_accum.w"},
-                             %g: tensor<16xf32> {train.name = "g"})
+                             %v: tensor<16xf32> {train.name = "grad_accum.v"})
       -> (tensor<16xf32> {train.name = "grad_accum.w"}) {
     %t = train.gelu %acc approximate none : tensor<16xf32>
-    %new = train.add %t, %g : tensor<16xf32>
+    %u = train.gelu %v approximate none : tensor<16xf32>
+    %new = train.add %t, %u : tensor<16xf32>
     return %new : tensor<16xf32>
   }
 }

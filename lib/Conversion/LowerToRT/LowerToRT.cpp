@@ -326,10 +326,11 @@ std::optional<unsigned> FunctionLowering::dyingOperandStorage(Operation *produce
     if (!s || llvm::is_contained(taken, *s) || found == s)
       continue;
     const Storage &storage = storages[*s];
-    // Scratch, or a gradient accumulator this function reads but does not
-    // write back: the trainer zeroes it before anything reads it again.
+    // Scratch, or a gradient accumulator train_step reads and does not write
+    // back: the trainer zeroes it before the next optimizer step reads it.
     bool scratch = storage.role == Role::scratch && !storage.persistent;
     bool spentAccumulator = storage.persistent && storage.role == Role::grad_accum &&
+                            func::FuncOp(func).getSymName() == "train_step" &&
                             !returnedState.contains(*s) && storage.type == type;
     if ((!scratch && !spentAccumulator) || byteSize(storage.type) != byteSize(type))
       continue;
