@@ -19,6 +19,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <map>
@@ -99,7 +100,15 @@ struct ModuleLayout {
   /// Host-visible buffers by name, at the offset the first function that has
   /// them gave them.
   llvm::StringMap<PinnedBuffer> pinned;
+  /// The functions (by index) that have a host-visible buffer of this name:
+  /// two names must not share bytes when one function has both.
+  llvm::StringMap<llvm::SmallBitVector> hostFunctions;
   int64_t arenaSize = 0;
+
+  bool shareAFunction(StringRef a, StringRef b) const {
+    auto x = hostFunctions.find(a), y = hostFunctions.find(b);
+    return x != hostFunctions.end() && y != hostFunctions.end() && x->second.anyCommon(y->second);
+  }
 
   /// Adds (or finds) a persistent buffer; a name seen with another type or
   /// role is an error on `loc`.
@@ -147,6 +156,9 @@ public:
       : func(func), layout(layout), ctx(func.getContext()), body(func.front()) {}
 
   LogicalResult analyze();
+  /// Notes the names of this function's host-visible buffers, as function
+  /// `index` of `count` (after analyze, before any function's plan).
+  void recordHostNames(unsigned index, unsigned count);
   LogicalResult plan();
   void emit();
 
@@ -187,6 +199,11 @@ private:
   void bindOrCopy(Value v, unsigned target, bool atEnd);
   void computeLiveRanges();
   bool canWriteInPlace(Operation *producer, Value result, Value arg) const;
+  /// The storage of an operand of `producer` that dies there and that
+  /// `result` may overwrite element by element (docs/memory-plan.md, "Writing
+  /// over dying operands"); none of `taken` (other results' storages).
+  std::optional<unsigned> dyingOperandStorage(Operation *producer, Value result,
+                                              ArrayRef<unsigned> taken) const;
   LogicalResult checkSupported(Operation *op);
   void nameMetricsAndGrads();
 
@@ -208,6 +225,8 @@ private:
 
   std::vector<Storage> storages;
   DenseMap<Value, unsigned> home; // root value -> storage
+  /// Persistent storages that receive a result of the function (new state).
+  DenseSet<unsigned> returnedState;
   DenseSet<Value> clonedConstants;
   llvm::MapVector<Value, std::string> metricNames, gradNames;
   /// rt.copy of `source` viewed as `sourceType` into `target`.

@@ -315,6 +315,39 @@ bool FunctionLowering::canWriteInPlace(Operation *producer, Value result, Value 
   return argOperands.empty() || derived.contains(yielded);
 }
 
+/// See docs/memory-plan.md, "Writing over dying operands".
+std::optional<unsigned> FunctionLowering::dyingOperandStorage(Operation *producer, Value result,
+                                                              ArrayRef<unsigned> taken) const {
+  MemRefType type = memrefOf(result.getType());
+  std::optional<unsigned> found;
+  for (Value operand : producer->getOperands()) {
+    Value root = rootOf(operand);
+    std::optional<unsigned> s = storageOf(root);
+    if (!s || llvm::is_contained(taken, *s) || found == s)
+      continue;
+    const Storage &storage = storages[*s];
+    // Scratch, or a gradient accumulator train_step reads and does not write
+    // back: the trainer zeroes it before the next optimizer step reads it.
+    bool scratch = storage.role == Role::scratch && !storage.persistent;
+    bool spentAccumulator = storage.persistent && storage.role == Role::grad_accum &&
+                            func::FuncOp(func).getSymName() == "train_step" &&
+                            !returnedState.contains(*s) && storage.type == type;
+    if ((!scratch && !spentAccumulator) || byteSize(storage.type) != byteSize(type))
+      continue;
+    // The root itself must be the operand (a view reads other indices), die
+    // here and be read element by element, as new state written in place.
+    if (!llvm::is_contained(producer->getOperands(), root) ||
+        !canWriteInPlace(producer, result, root))
+      continue;
+    // An accumulator's bytes cost nothing in the plan: prefer them to scratch.
+    if (spentAccumulator)
+      return *s;
+    if (!found)
+      found = *s;
+  }
+  return found;
+}
+
 void FunctionLowering::bindOrCopy(Value v, unsigned target, bool atEnd) {
   // A reshape is a view of its input's bytes: a reshaped result (logits_step
   // returns [B, T, V] of a [B*T, V] GEMM) is written where its root is.
@@ -388,6 +421,7 @@ LogicalResult FunctionLowering::analyze() {
     std::string name = nameAttr ? nameAttr.str() : "output." + std::to_string(i);
     Value arg = argumentByName.lookup(name);
     if (arg && storages[home[arg]].persistent) {
+      returnedState.insert(home[arg]);
       if (arg.getType() != value.getType())
         return ret.emitOpError() << "result '" << name << "' has type " << value.getType()
                                  << " but the argument of that name " << arg.getType(),
@@ -428,12 +462,23 @@ LogicalResult FunctionLowering::analyze() {
   for (auto &[value, name] : metricNames)
     bindOrCopy(value, newStorage(memrefOf(value.getType()), Role::metric, name, positionOf(value)),
                /*atEnd=*/false);
-  // Every other value an instruction writes is scratch.
-  for (Operation *op : ops)
-    if (isInstruction(op))
-      for (Value r : op->getResults())
-        if (isKept(r) && !home.count(r))
-          home[r] = newStorage(memrefOf(r.getType()), Role::scratch, "", position[op]);
+  // Every other value an instruction writes is scratch, in bytes of its own
+  // or in those of an operand that dies in the same instruction.
+  for (Operation *op : ops) {
+    if (!isInstruction(op))
+      continue;
+    SmallVector<unsigned> taken;
+    for (Value r : op->getResults()) {
+      if (!isKept(r) || home.count(r))
+        continue;
+      if (std::optional<unsigned> reused = dyingOperandStorage(op, r, taken)) {
+        home[r] = *reused;
+        taken.push_back(*reused);
+      } else {
+        home[r] = newStorage(memrefOf(r.getType()), Role::scratch, "", position[op]);
+      }
+    }
+  }
 
   computeLiveRanges();
   return success();
@@ -480,11 +525,18 @@ void FunctionLowering::computeLiveRanges() {
   }
 }
 
+void FunctionLowering::recordHostNames(unsigned index, unsigned count) {
+  for (const Storage &s : storages) {
+    if (s.persistent || !isHostVisible(s.role))
+      continue;
+    llvm::SmallBitVector &functions = layout.hostFunctions[s.name];
+    functions.resize(count);
+    functions.set(index);
+  }
+}
+
 LogicalResult FunctionLowering::plan() {
   ArenaPlanner planner(layout.persistentEnd);
-  rt::RangeSet pinnedRanges;
-  for (auto &entry : layout.pinned)
-    pinnedRanges.insert({entry.second.offset, byteSize(entry.second.type)});
   // Buffers the host already knows keep their offset.
   for (Storage &s : storages) {
     if (s.persistent) {
@@ -513,11 +565,15 @@ LogicalResult FunctionLowering::plan() {
   for (unsigned i : order) {
     Storage &s = storages[i];
     if (isHostVisible(s.role)) {
-      // New host-visible names avoid every earlier function's, so that a later
-      // function can pin both.
-      s.offset = planner.place(byteSize(s.type), s.start, s.end, pinnedRanges);
+      // A new host-visible name avoids the earlier functions' names that some
+      // function has together with it, so that function can pin both. Others
+      // may share its bytes (logits_step's logits and train_step's grads).
+      rt::RangeSet avoid;
+      for (auto &entry : layout.pinned)
+        if (layout.shareAFunction(s.name, entry.getKey()))
+          avoid.insert({entry.second.offset, byteSize(entry.second.type)});
+      s.offset = planner.place(byteSize(s.type), s.start, s.end, avoid);
       layout.pinned[s.name] = {s.offset, s.type};
-      pinnedRanges.insert({s.offset, byteSize(s.type)});
     } else {
       s.offset = planner.place(byteSize(s.type), s.start, s.end);
     }
@@ -554,9 +610,15 @@ struct LowerToRTPass : fp8c::impl::LowerToRTBase<LowerToRTPass> {
       if (func.isExternal())
         continue;
       lowerings.push_back(std::make_unique<FunctionLowering>(func, layout));
-      if (failed(lowerings.back()->analyze()) || failed(lowerings.back()->plan()))
+      if (failed(lowerings.back()->analyze()))
         return signalPassFailure();
     }
+    // Which functions have which host-visible names, before any is placed.
+    for (auto [i, lowering] : llvm::enumerate(lowerings))
+      lowering->recordHostNames(i, lowerings.size());
+    for (auto &lowering : lowerings)
+      if (failed(lowering->plan()))
+        return signalPassFailure();
     for (auto &lowering : lowerings)
       lowering->emit();
     // One arena for every function: the largest plan.

@@ -255,10 +255,12 @@ Status Run::bindFunctions() {
       return invalidArgumentError("grad_accum_steps is " + std::to_string(accum_) +
                                   " but the program has no accumulate_step");
     FP8RT_RETURN_IF_ERROR(bindFunction(program_, *f, batch_, seqLen_, accumulate_));
-    for (uint32_t i = 0; i < program_.buffers.size(); ++i)
-      if (program_.buffers[i].role == BufferRole::GradAccum)
-        gradAccum_.push_back(i);
   }
+  // Zeroed before every optimizer step, whatever grad_accum_steps says:
+  // train_step may leave any values in them (docs/program-format.md, roles).
+  for (uint32_t i = 0; i < program_.buffers.size(); ++i)
+    if (program_.buffers[i].role == BufferRole::GradAccum)
+      gradAccum_.push_back(i);
   return Status::success();
 }
 

@@ -290,13 +290,14 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
     if (chunkTokens == tokens)
       return success(); // one chunk: the program is today's
     // What chunking saves (the logits and their gradient, less a chunk of each) against
-    // what it adds: the f32 wgrad of a chunk and the two f32 accumulators live at its add,
-    // less the wgrad the whole loss has. auto wants twice the cost back, for the planner's
-    // fragmentation around the large accumulators (docs/memory-plan.md).
+    // what it adds: the f32 sum and the chunk's f32 wgrad live at its add (fp8-lower-to-rt
+    // writes the new sum over the chunk's wgrad, which dies there), less the wgrad the whole
+    // loss has. auto wants twice the cost back, for the planner's fragmentation around the
+    // large accumulators (docs/memory-plan.md).
     auto wgradType = cast<RankedTensorType>(group->wgrad.getType());
     int64_t weightElements = wgradType.getNumElements();
     int64_t saved = 2 * (tokens - chunkTokens) * tokenBytes;
-    int64_t added = weightElements * (3 * 4 - int64_t(wgradType.getElementTypeBitWidth() / 8));
+    int64_t added = weightElements * (2 * 4 - int64_t(wgradType.getElementTypeBitWidth() / 8));
     if (!requested && saved < 2 * added)
       return leaveReason(llvm::formatv("auto: the f32 accumulators of lm_head's weight gradient "
                                        "({0} MiB more live at a chunk) would cost more than half "
