@@ -124,7 +124,7 @@ struct ScalingState {
   Location loc;
   Value history;              // incoming history (state-updating function only)
   Value scale;                // incoming scale: what this step quantizes with
-  Value pending;              // max amax of the optimizer step's earlier micro-batches
+  Value pending;              // amaxes of the optimizer step's earlier micro-batches
   SmallVector<Value> sources; // tensors quantized with it this step
   SmallVector<Value> amaxes;  // their amax, pushed into the history
 };
@@ -132,12 +132,13 @@ struct ScalingState {
 class FunctionRewriter {
 public:
   /// `updatesState`: pushes amaxes into the histories (@train_step).
-  /// `pendingAmax`: with gradient accumulation, @accumulate_step keeps the
-  /// running max of its micro-batches' amaxes and @train_step pushes the max
-  /// of it and its own, so one step records all its micro-batches.
+  /// `pendingLen` > 0 (grad_accum_steps, with gradient accumulation):
+  /// @accumulate_step pushes its micro-batch's amaxes into a pending history of
+  /// that length, and @train_step pushes the max of it and its own amax, so
+  /// one optimizer step records all its micro-batches.
   FunctionRewriter(func::FuncOp func, const FP8Settings &settings, bool updatesState,
-                   bool pendingAmax)
-      : func(func), settings(settings), updatesState(updatesState), pendingAmax(pendingAmax),
+                   int64_t pendingLen)
+      : func(func), settings(settings), updatesState(updatesState), pendingLen(pendingLen),
         ctx(func.getContext()) {}
 
   /// Rewrites every fp8 GEMM of the function; false after a located error.
@@ -194,7 +195,7 @@ private:
   func::FuncOp func;
   const FP8Settings &settings;
   bool updatesState;
-  bool pendingAmax;
+  int64_t pendingLen;
   MLIRContext *ctx;
 
   /// The forward GEMM of each layer, to tell a backward GEMM's gradient operand
@@ -423,8 +424,8 @@ ScalingState &FunctionRewriter::state(const GemmPlan &plan, const Operand &opera
                             argAttrs("fp8.amax_history.", train::InitKind::zeros));
   s.scale =
       newArgument(RankedTensorType::get({}, f32), argAttrs("fp8.scale.", train::InitKind::ones));
-  if (pendingAmax)
-    s.pending = newArgument(RankedTensorType::get({}, f32),
+  if (pendingLen > 0)
+    s.pending = newArgument(RankedTensorType::get({pendingLen}, f32),
                             argAttrs("fp8.amax_pending.", train::InitKind::zeros));
   states.push_back(std::move(s));
   return states.back();
@@ -489,7 +490,7 @@ std::pair<Value, Value> FunctionRewriter::prepare(ImplicitLocOpBuilder &b, const
                 scale};
     else
       result = {QuantizeOp::create(b, qType, src, scale, recipeAttr, block), scale};
-    if ((updatesState || pendingAmax) && !llvm::is_contained(st.sources, src)) {
+    if ((updatesState || pendingLen > 0) && !llvm::is_contained(st.sources, src)) {
       st.sources.push_back(src);
       st.amaxes.push_back(AmaxOp::create(b, RankedTensorType::get({}, Float32Type::get(ctx)), src,
                                          recipeAttr, block));
@@ -557,7 +558,7 @@ bool FunctionRewriter::finishStates() {
   if (states.empty())
     return true;
   if (!updatesState)
-    return pendingAmax ? returnPendingAmaxes() : true;
+    return pendingLen > 0 ? returnPendingAmaxes() : true;
   Operation *ret = func.getBody().front().getTerminator();
   ImplicitLocOpBuilder b(func.getLoc(), ret);
 
@@ -596,8 +597,12 @@ bool FunctionRewriter::finishStates() {
     Value amax = st.amaxes.front();
     for (Value other : ArrayRef<Value>(st.amaxes).drop_front())
       amax = arith::MaximumFOp::create(b, amax, other);
+    // The largest amax of all the step's micro-batches (arith.maximumf is no
+    // kernel op: the pending history's own max, with this amax pushed).
     if (st.pending)
-      amax = arith::MaximumFOp::create(b, st.pending, amax);
+      amax = AmaxFromHistoryOp::create(
+          b, amax.getType(), AmaxHistoryUpdateOp::create(b, st.pending.getType(), st.pending, amax),
+          AmaxComputeAlgo::max);
     Value history = AmaxHistoryUpdateOp::create(b, st.history.getType(), st.history, amax);
     Value fromHistory =
         AmaxFromHistoryOp::create(b, amax.getType(), history, settings.amaxComputeAlgo);
@@ -618,8 +623,9 @@ bool FunctionRewriter::finishStates() {
   return true;
 }
 
-/// @accumulate_step: returns `fp8.amax_pending.<key>` = max(pending, this
-/// micro-batch's amaxes); the trainer zeroes it before every optimizer step.
+/// @accumulate_step: returns `fp8.amax_pending.<key>` with this micro-batch's
+/// amax pushed (grad_accum_steps entries: none is dropped before train_step);
+/// the trainer zeroes it before every optimizer step.
 bool FunctionRewriter::returnPendingAmaxes() {
   Operation *ret = func.getBody().front().getTerminator();
   ImplicitLocOpBuilder b(func.getLoc(), ret);
@@ -627,10 +633,10 @@ bool FunctionRewriter::returnPendingAmaxes() {
   SmallVector<DictionaryAttr> newAttrs;
   for (ScalingState &st : states) {
     b.setLoc(st.loc);
-    Value pending = st.pending;
-    for (Value amax : st.amaxes)
-      pending = arith::MaximumFOp::create(b, pending, amax);
-    newResults.push_back(pending);
+    Value amax = st.amaxes.front();
+    for (Value other : ArrayRef<Value>(st.amaxes).drop_front())
+      amax = arith::MaximumFOp::create(b, amax, other);
+    newResults.push_back(AmaxHistoryUpdateOp::create(b, st.pending.getType(), st.pending, amax));
     newAttrs.push_back(DictionaryAttr::get(
         ctx, {NamedAttribute(StringAttr::get(ctx, train::TrainDialect::getNameAttrName()),
                              StringAttr::get(ctx, "fp8.amax_pending." + st.key))}));
@@ -711,16 +717,17 @@ struct InsertCastsPass : fp8c::fp8::impl::InsertCastsBase<InsertCastsPass> {
     // (grad_accum_steps was checked by fp8-autodiff.)
     auto config = module->getAttrOfType<DictionaryAttr>(train::TrainDialect::getConfigAttrName());
     auto accumSteps = config ? config.getAs<IntegerAttr>("grad_accum_steps") : IntegerAttr();
-    bool accumulates =
+    int64_t pendingLen =
         settings->recipe == Recipe::delayed && accumSteps && accumSteps.getInt() > 1 &&
-        module.lookupSymbol<func::FuncOp>(train::TrainDialect::getAccumulateStepFuncName());
+                module.lookupSymbol<func::FuncOp>(train::TrainDialect::getAccumulateStepFuncName())
+            ? accumSteps.getInt()
+            : 0;
     llvm::StringSet<> updated;
     for (func::FuncOp func : funcs) {
       bool updates = func.getSymName() == train::TrainDialect::getTrainStepFuncName();
-      bool pending =
-          accumulates &&
-          (updates || func.getSymName() == train::TrainDialect::getAccumulateStepFuncName());
-      FunctionRewriter rewriter(func, *settings, updates, pending);
+      bool accumulates =
+          updates || func.getSymName() == train::TrainDialect::getAccumulateStepFuncName();
+      FunctionRewriter rewriter(func, *settings, updates, accumulates ? pendingLen : 0);
       if (!rewriter.run())
         return signalPassFailure();
       for (const std::string &key : rewriter.stateKeys()) {
