@@ -48,7 +48,7 @@ namespace {
 Role argumentRole(StringRef name, bool hasInit) {
   if (name.starts_with("optimizer."))
     return Role::optimizer;
-  // A running max over one optimizer step's micro-batches, zeroed and not
+  // The amaxes of one optimizer step's micro-batches, zeroed and not
   // saved like the gradient accumulators.
   if (name.starts_with("fp8.amax_pending."))
     return Role::grad_accum;
