@@ -486,6 +486,68 @@ module @delayed attributes {train.config = {fp8 = {enabled = true, recipe = "del
 
 // -----
 
+// Delayed scaling with grad_accum_steps G > 1: @accumulate_step pushes each
+// micro-batch's amax into `fp8.amax_pending.<key>` (a history of G entries that
+// the trainer zeroes before every optimizer step), and @train_step pushes its
+// own amax there too and the max of the pending history into the real one, so
+// one optimizer step records all its micro-batches.
+
+// CHECK-LABEL: module @delayed_accumulate
+// CHECK-LABEL: func.func @train_step(
+// CHECK-SAME:    %[[HX:[a-z0-9_]+]]: tensor<16xf32> {train.init = #train<init zeros>, train.name = "fp8.amax_history.fc.input"},
+// CHECK-SAME:    %[[SX:[a-z0-9_]+]]: tensor<f32> {train.init = #train<init ones>, train.name = "fp8.scale.fc.input"},
+// CHECK-SAME:    %[[PX:[a-z0-9_]+]]: tensor<2xf32> {train.init = #train<init zeros>, train.name = "fp8.amax_pending.fc.input"},
+// CHECK-SAME:    %[[HW:[a-z0-9_]+]]: tensor<16xf32> {train.init = #train<init zeros>, train.name = "fp8.amax_history.fc.weight"},
+// CHECK-SAME:    %[[SW:[a-z0-9_]+]]: tensor<f32> {train.init = #train<init ones>, train.name = "fp8.scale.fc.weight"},
+// CHECK-SAME:    %[[PW:[a-z0-9_]+]]: tensor<2xf32> {train.init = #train<init zeros>, train.name = "fp8.amax_pending.fc.weight"},
+// CHECK-SAME:    %{{[a-z0-9_]+}}: tensor<i64> {train.name = "step"})
+// CHECK-NOT:     amax_pending
+// CHECK-SAME:    {
+// CHECK:         %[[AX:.*]] = fp8.amax %{{.*}} recipe delayed
+// CHECK:         %[[AW:.*]] = fp8.amax %{{.*}} recipe delayed
+// CHECK:         %[[PX2:.*]] = fp8.amax_history_update %[[PX]], %[[AX]] : tensor<2xf32>, tensor<f32>
+// CHECK:         %[[MX:.*]] = fp8.amax_from_history %[[PX2]] algo max : tensor<2xf32> -> tensor<f32>
+// CHECK:         %[[HX2:.*]] = fp8.amax_history_update %[[HX]], %[[MX]] : tensor<16xf32>, tensor<f32>
+// CHECK:         fp8.compute_scale %{{.*}}, previous %[[SX]]
+// CHECK:         %[[PW2:.*]] = fp8.amax_history_update %[[PW]], %[[AW]] : tensor<2xf32>, tensor<f32>
+// CHECK:         %[[MW:.*]] = fp8.amax_from_history %[[PW2]] algo max
+// CHECK:         %[[HW2:.*]] = fp8.amax_history_update %[[HW]], %[[MW]] : tensor<16xf32>, tensor<f32>
+// CHECK:         return %{{.*}}, %[[HX2]], %{{.*}}, %[[HW2]], %{{.*}} :
+// CHECK-LABEL: func.func @accumulate_step(
+// CHECK-SAME:    %[[SX:[a-z0-9_]+]]: tensor<f32> {train.init = #train<init ones>, train.name = "fp8.scale.fc.input"},
+// CHECK-SAME:    %[[PX:[a-z0-9_]+]]: tensor<2xf32> {train.init = #train<init zeros>, train.name = "fp8.amax_pending.fc.input"},
+// CHECK-SAME:    %[[SW:[a-z0-9_]+]]: tensor<f32> {train.init = #train<init ones>, train.name = "fp8.scale.fc.weight"},
+// CHECK-SAME:    %[[PW:[a-z0-9_]+]]: tensor<2xf32> {train.init = #train<init zeros>, train.name = "fp8.amax_pending.fc.weight"})
+// CHECK-SAME:    -> (tensor<64x128xbf16> {train.name = "loss"}, tensor<2xf32> {train.name = "fp8.amax_pending.fc.input"},
+// CHECK-SAME:        tensor<2xf32> {train.name = "fp8.amax_pending.fc.weight"})
+// CHECK:         fp8.quantize %{{.*}}, %[[SX]] recipe delayed
+// CHECK:         %[[AX:.*]] = fp8.amax %{{.*}} recipe delayed
+// CHECK:         fp8.quantize %{{.*}}, %[[SW]] recipe delayed
+// CHECK:         %[[AW:.*]] = fp8.amax %{{.*}} recipe delayed
+// CHECK:         %[[NX:.*]] = fp8.amax_history_update %[[PX]], %[[AX]] : tensor<2xf32>, tensor<f32>
+// CHECK:         %[[NW:.*]] = fp8.amax_history_update %[[PW]], %[[AW]] : tensor<2xf32>, tensor<f32>
+// CHECK:         return %{{.*}}, %[[NX]], %[[NW]] :
+// CHECK-NOT:     fp8.compute_scale
+module @delayed_accumulate attributes {train.config = {grad_accum_steps = 2 : i64, fp8 = {enabled = true, recipe = "delayed", format = "e4m3"}}} {
+  func.func @train_step(%w: tensor<128x64xf32> {train.init = #train<init normal>, train.init_std = 2.0e-02 : f64, train.name = "fc.weight"},
+                        %x: tensor<64x64xbf16> {train.name = "x"}, %step: tensor<i64> {train.name = "step"})
+      -> (tensor<64x128xbf16> {train.name = "loss"}) {
+    %wb = train.convert %w : tensor<128x64xf32> -> tensor<128x64xbf16>
+    %y = train.linear %x, %wb {name = "fc", fp8.gemm = {name = "fc", kind = "forward", decision = "fp8"}}
+        : (tensor<64x64xbf16>, tensor<128x64xbf16>) -> tensor<64x128xbf16>
+    return %y : tensor<64x128xbf16>
+  }
+  func.func @accumulate_step(%w: tensor<128x64xf32> {train.name = "fc.weight"}, %x: tensor<64x64xbf16> {train.name = "x"})
+      -> (tensor<64x128xbf16> {train.name = "loss"}) {
+    %wb = train.convert %w : tensor<128x64xf32> -> tensor<128x64xbf16>
+    %y = train.linear %x, %wb {name = "fc", fp8.gemm = {name = "fc", kind = "forward", decision = "fp8"}}
+        : (tensor<64x64xbf16>, tensor<128x64xbf16>) -> tensor<64x128xbf16>
+    return %y : tensor<64x128xbf16>
+  }
+}
+
+// -----
+
 // Delayed scaling with the defaults (history 16, max, interval 1: no step
 // arithmetic) and power-of-two scales. A layer applied twice quantizes both
 // inputs with one scale and pushes the larger of their amaxes.

@@ -48,6 +48,10 @@ namespace {
 Role argumentRole(StringRef name, bool hasInit) {
   if (name.starts_with("optimizer."))
     return Role::optimizer;
+  // The amaxes of one optimizer step's micro-batches, zeroed and not
+  // saved like the gradient accumulators.
+  if (name.starts_with("fp8.amax_pending."))
+    return Role::grad_accum;
   if (name.starts_with("fp8."))
     return Role::fp8_state;
   if (name.starts_with("grad_accum."))

@@ -124,14 +124,22 @@ struct ScalingState {
   Location loc;
   Value history;              // incoming history (state-updating function only)
   Value scale;                // incoming scale: what this step quantizes with
+  Value pending;              // amaxes of the optimizer step's earlier micro-batches
   SmallVector<Value> sources; // tensors quantized with it this step
   SmallVector<Value> amaxes;  // their amax, pushed into the history
 };
 
 class FunctionRewriter {
 public:
-  FunctionRewriter(func::FuncOp func, const FP8Settings &settings, bool updatesState)
-      : func(func), settings(settings), updatesState(updatesState), ctx(func.getContext()) {}
+  /// `updatesState`: pushes amaxes into the histories (@train_step).
+  /// `pendingLen` > 0 (grad_accum_steps, with gradient accumulation):
+  /// @accumulate_step pushes its micro-batch's amaxes into a pending history of
+  /// that length, and @train_step pushes the max of it and its own amax, so
+  /// one optimizer step records all its micro-batches.
+  FunctionRewriter(func::FuncOp func, const FP8Settings &settings, bool updatesState,
+                   int64_t pendingLen)
+      : func(func), settings(settings), updatesState(updatesState), pendingLen(pendingLen),
+        ctx(func.getContext()) {}
 
   /// Rewrites every fp8 GEMM of the function; false after a located error.
   bool run();
@@ -154,6 +162,7 @@ private:
   ScalingState &state(const GemmPlan &plan, const Operand &operand);
   bool addStateArguments();
   bool finishStates();
+  bool returnPendingAmaxes();
 
   Recipe recipe() const { return settings.recipe; }
   Type fp8TypeOf(Role role) const {
@@ -186,6 +195,7 @@ private:
   func::FuncOp func;
   const FP8Settings &settings;
   bool updatesState;
+  int64_t pendingLen;
   MLIRContext *ctx;
 
   /// The forward GEMM of each layer, to tell a backward GEMM's gradient operand
@@ -408,12 +418,15 @@ ScalingState &FunctionRewriter::state(const GemmPlan &plan, const Operand &opera
     newArgLocs.push_back(loc);
     return placeholders.addArgument(type, loc);
   };
-  ScalingState s{key, fp8TypeOf(operand.role), loc, Value(), Value(), {}, {}};
+  ScalingState s{key, fp8TypeOf(operand.role), loc, Value(), Value(), Value(), {}, {}};
   if (updatesState)
     s.history = newArgument(RankedTensorType::get({settings.amaxHistoryLen}, f32),
                             argAttrs("fp8.amax_history.", train::InitKind::zeros));
   s.scale =
       newArgument(RankedTensorType::get({}, f32), argAttrs("fp8.scale.", train::InitKind::ones));
+  if (pendingLen > 0)
+    s.pending = newArgument(RankedTensorType::get({pendingLen}, f32),
+                            argAttrs("fp8.amax_pending.", train::InitKind::zeros));
   states.push_back(std::move(s));
   return states.back();
 }
@@ -445,6 +458,7 @@ bool FunctionRewriter::addStateArguments() {
   for (ScalingState &st : states) {
     st.history = real(st.history);
     st.scale = real(st.scale);
+    st.pending = real(st.pending);
   }
   return true;
 }
@@ -476,7 +490,7 @@ std::pair<Value, Value> FunctionRewriter::prepare(ImplicitLocOpBuilder &b, const
                 scale};
     else
       result = {QuantizeOp::create(b, qType, src, scale, recipeAttr, block), scale};
-    if (updatesState && !llvm::is_contained(st.sources, src)) {
+    if ((updatesState || pendingLen > 0) && !llvm::is_contained(st.sources, src)) {
       st.sources.push_back(src);
       st.amaxes.push_back(AmaxOp::create(b, RankedTensorType::get({}, Float32Type::get(ctx)), src,
                                          recipeAttr, block));
@@ -541,8 +555,10 @@ void FunctionRewriter::rewrite(const GemmPlan &plan) {
 bool FunctionRewriter::finishStates() {
   if (!addStateArguments())
     return false;
-  if (!updatesState || states.empty())
+  if (states.empty())
     return true;
+  if (!updatesState)
+    return pendingLen > 0 ? returnPendingAmaxes() : true;
   Operation *ret = func.getBody().front().getTerminator();
   ImplicitLocOpBuilder b(func.getLoc(), ret);
 
@@ -581,6 +597,12 @@ bool FunctionRewriter::finishStates() {
     Value amax = st.amaxes.front();
     for (Value other : ArrayRef<Value>(st.amaxes).drop_front())
       amax = arith::MaximumFOp::create(b, amax, other);
+    // The largest amax of all the step's micro-batches (arith.maximumf is no
+    // kernel op: the pending history's own max, with this amax pushed).
+    if (st.pending)
+      amax = AmaxFromHistoryOp::create(
+          b, amax.getType(), AmaxHistoryUpdateOp::create(b, st.pending.getType(), st.pending, amax),
+          AmaxComputeAlgo::max);
     Value history = AmaxHistoryUpdateOp::create(b, st.history.getType(), st.history, amax);
     Value fromHistory =
         AmaxFromHistoryOp::create(b, amax.getType(), history, settings.amaxComputeAlgo);
@@ -595,6 +617,32 @@ bool FunctionRewriter::finishStates() {
   }
   unsigned first = func.getNumResults();
   SmallVector<unsigned> indices(newResults.size(), first);
+  if (failed(func.insertResults(indices, newTypes, newAttrs)))
+    return false;
+  ret->insertOperands(ret->getNumOperands(), newResults);
+  return true;
+}
+
+/// @accumulate_step: returns `fp8.amax_pending.<key>` with this micro-batch's
+/// amax pushed (grad_accum_steps entries: none is dropped before train_step);
+/// the trainer zeroes it before every optimizer step.
+bool FunctionRewriter::returnPendingAmaxes() {
+  Operation *ret = func.getBody().front().getTerminator();
+  ImplicitLocOpBuilder b(func.getLoc(), ret);
+  SmallVector<Value> newResults;
+  SmallVector<DictionaryAttr> newAttrs;
+  for (ScalingState &st : states) {
+    b.setLoc(st.loc);
+    Value amax = st.amaxes.front();
+    for (Value other : ArrayRef<Value>(st.amaxes).drop_front())
+      amax = arith::MaximumFOp::create(b, amax, other);
+    newResults.push_back(AmaxHistoryUpdateOp::create(b, st.pending.getType(), st.pending, amax));
+    newAttrs.push_back(DictionaryAttr::get(
+        ctx, {NamedAttribute(StringAttr::get(ctx, train::TrainDialect::getNameAttrName()),
+                             StringAttr::get(ctx, "fp8.amax_pending." + st.key))}));
+  }
+  SmallVector<Type> newTypes = llvm::map_to_vector(newResults, [](Value v) { return v.getType(); });
+  SmallVector<unsigned> indices(newResults.size(), func.getNumResults());
   if (failed(func.insertResults(indices, newTypes, newAttrs)))
     return false;
   ret->insertOperands(ret->getNumOperands(), newResults);
@@ -665,10 +713,21 @@ struct InsertCastsPass : fp8c::fp8::impl::InsertCastsBase<InsertCastsPass> {
     });
     bool hasTrainStep =
         !funcs.empty() && funcs.front().getSymName() == train::TrainDialect::getTrainStepFuncName();
+    // Gradient accumulation: the amaxes of every micro-batch reach the history.
+    // (grad_accum_steps was checked by fp8-autodiff.)
+    auto config = module->getAttrOfType<DictionaryAttr>(train::TrainDialect::getConfigAttrName());
+    auto accumSteps = config ? config.getAs<IntegerAttr>("grad_accum_steps") : IntegerAttr();
+    int64_t pendingLen =
+        settings->recipe == Recipe::delayed && accumSteps && accumSteps.getInt() > 1 &&
+                module.lookupSymbol<func::FuncOp>(train::TrainDialect::getAccumulateStepFuncName())
+            ? accumSteps.getInt()
+            : 0;
     llvm::StringSet<> updated;
     for (func::FuncOp func : funcs) {
       bool updates = func.getSymName() == train::TrainDialect::getTrainStepFuncName();
-      FunctionRewriter rewriter(func, *settings, updates);
+      bool accumulates =
+          updates || func.getSymName() == train::TrainDialect::getAccumulateStepFuncName();
+      FunctionRewriter rewriter(func, *settings, updates, accumulates ? pendingLen : 0);
       if (!rewriter.run())
         return signalPassFailure();
       for (const std::string &key : rewriter.stateKeys()) {

@@ -95,6 +95,13 @@ void maxAmaxesAcrossRanks(func::FuncOp func, int64_t worldSize) {
     auto reduced = update.getAmax().getDefiningOp<AllReduceOp>();
     if (reduced && reduced.getReduction() == Reduction::max)
       continue;
+    // Gradient accumulation's pending micro-batch amaxes: their max is what
+    // reaches the history, reduced there.
+    if (auto arg = dyn_cast<BlockArgument>(update.getHistory()))
+      if (auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                        TrainDialect::getNameAttrName());
+          name && name.getValue().starts_with("fp8.amax_pending."))
+        continue;
     OpBuilder b(update);
     update.getAmaxMutable().assign(
         createAllReduce(b, update.getLoc(), update.getAmax(), Reduction::max, worldSize));

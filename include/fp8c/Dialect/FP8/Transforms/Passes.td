@@ -34,7 +34,9 @@ def InsertCasts : Pass<"fp8-insert-casts", "::mlir::ModuleOp"> {
     needs a transposed operand) and `fp8.scaled_matmul`. Formats follow
     `train.config.fp8.format`: hybrid (E4M3 activations and weights, E5M2
     gradients) or e4m3. Delayed scaling threads an amax history per quantized
-    tensor through `train_step` as state (docs/fp8-passes.md).
+    tensor through `train_step` as state (docs/fp8-passes.md); with
+    grad_accum_steps > 1, `accumulate_step` keeps its micro-batches' amaxes in
+    `fp8.amax_pending.*` and `train_step` pushes the max over all of them.
   }];
   let dependentDialects = ["::fp8c::fp8::FP8Dialect", "::fp8c::train::TrainDialect",
                            "::mlir::arith::ArithDialect"];

@@ -104,7 +104,9 @@ def InsertCollectives : Pass<"fp8-insert-collectives", "::mlir::ModuleOp"> {
     and `@accumulate_step` is averaged too, so every rank reports the job's
     loss. With delayed scaling, every amax that `fp8.amax_history_update`
     pushes is first reduced with `train.all_reduce max`, so every rank keeps
-    the same histories and scales (as Transformer Engine does).
+    the same histories and scales (as Transformer Engine does); the push into
+    gradient accumulation's `fp8.amax_pending.*` gets none (its max is reduced
+    before the real push).
     `strategy = "zero1"`: gradients reduce-scattered instead, the norm from
     the shards, each update on this rank's shards (optimizer state arguments
     become shards, `train.shard_of`), the new parameter all-gathered.
