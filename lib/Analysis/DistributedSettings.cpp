@@ -31,9 +31,10 @@ FailureOr<DistributedSettings> fp8c::readDistributedSettings(ModuleOp module) {
   };
   if (auto strategy = d.getAs<StringAttr>("strategy"))
     s.strategy = strategy.getValue().str();
-  if (auto worldSize = d.getAs<IntegerAttr>("world_size"))
+  auto worldSize = d.getAs<IntegerAttr>("world_size");
+  if (worldSize)
     s.worldSize = worldSize.getInt();
-  if (s.worldSize < 1)
+  if (!worldSize || s.worldSize < 1)
     return fail("world_size must be an integer >= 1");
   s.gpusPerNode = s.worldSize;
   auto nodes = d.getAs<IntegerAttr>("nodes");

@@ -2,6 +2,8 @@
 
 #include "fp8c/Analysis/ShardingReport.h"
 
+#include "fp8c/Analysis/DistributedSettings.h"
+
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 #include "fp8c/Dialect/Train/IR/TrainOps.h"
 
@@ -14,26 +16,11 @@ using namespace fp8c::rt;
 
 namespace {
 
-struct Distributed {
-  int64_t worldSize = 1;
-  std::string strategy;
-  bool reshardAfterForward = true;
-};
-
-Distributed distributedOf(ModuleOp module) {
-  auto config =
-      module->getAttrOfType<DictionaryAttr>(fp8c::train::TrainDialect::getConfigAttrName());
-  auto section = config ? config.getAs<DictionaryAttr>("distributed") : nullptr;
-  if (!section)
-    return {};
-  Distributed d;
-  if (auto w = section.getAs<IntegerAttr>("world_size"))
-    d.worldSize = w.getInt();
-  auto strategy = section.getAs<StringAttr>("strategy");
-  d.strategy = strategy ? strategy.str() : "ddp";
-  if (auto reshard = section.getAs<BoolAttr>("reshard_after_forward"))
-    d.reshardAfterForward = reshard.getValue();
-  return d;
+/// The distributed settings; fp8-insert-collectives has checked them before
+/// a module is lowered, so they read.
+fp8c::DistributedSettings distributedOf(ModuleOp module) {
+  FailureOr<fp8c::DistributedSettings> settings = fp8c::readDistributedSettings(module);
+  return succeeded(settings) ? *settings : fp8c::DistributedSettings{};
 }
 
 int64_t bytesOf(Value buffer) { return cast<BufferOp>(buffer.getDefiningOp()).getSizeInBytes(); }
@@ -41,14 +28,14 @@ int64_t bytesOf(Value buffer) { return cast<BufferOp>(buffer.getDefiningOp()).ge
 } // namespace
 
 std::string fp8c::rt::perRankHeading(ModuleOp lowered) {
-  Distributed d = distributedOf(lowered);
+  fp8c::DistributedSettings d = distributedOf(lowered);
   if (d.worldSize < 2)
     return "";
   return ", per rank (world size " + std::to_string(d.worldSize) + ", strategy " + d.strategy + ")";
 }
 
 void fp8c::rt::printShardingReport(ModuleOp lowered, llvm::raw_ostream &os) {
-  Distributed d = distributedOf(lowered);
+  fp8c::DistributedSettings d = distributedOf(lowered);
   if (d.worldSize < 2 || d.strategy == "ddp")
     return;
   auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };

@@ -35,7 +35,7 @@ struct DistributedSettings {
   int64_t bucketBytes() const { return int64_t(bucketMB * 1024 * 1024); }
 };
 
-/// Reads `train.config.distributed`; a malformed entry (world_size < 1, a
+/// Reads `train.config.distributed`; a malformed entry (no world_size or one < 1, a
 /// topology that does not multiply to it) is reported on the module.
 mlir::FailureOr<DistributedSettings> readDistributedSettings(mlir::ModuleOp module);
 

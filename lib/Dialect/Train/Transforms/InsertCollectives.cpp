@@ -33,32 +33,26 @@ struct Distributed {
   FsdpOptions fsdp;
 };
 
-/// The world size and strategy train.config asks for: one rank without a
-/// distributed section.
+/// The world size and strategy train.config asks for (readDistributedSettings:
+/// one rank without a distributed section).
 FailureOr<Distributed> distributedOf(ModuleOp module) {
-  auto config = module->getAttrOfType<DictionaryAttr>(TrainDialect::getConfigAttrName());
-  auto distributed = config ? config.getAs<DictionaryAttr>("distributed") : nullptr;
-  if (!distributed)
+  FailureOr<fp8c::DistributedSettings> settings = fp8c::readDistributedSettings(module);
+  if (failed(settings))
+    return failure();
+  if (!settings->present)
     return Distributed{};
-  auto strategy = distributed.getAs<StringAttr>("strategy");
-  StringRef name = strategy ? strategy.getValue() : "ddp";
+  StringRef name = settings->strategy;
   if (name != "ddp" && name != "zero1" && name != "fsdp")
     return module.emitError() << TrainDialect::getConfigAttrName() << ": distributed strategy '"
                               << name << "' is unknown; ddp, zero1 or fsdp (docs/distributed.md)",
            failure();
-  auto worldSize = distributed.getAs<IntegerAttr>("world_size");
-  if (!worldSize || worldSize.getInt() < 1)
-    return module.emitError() << TrainDialect::getConfigAttrName()
-                              << ": distributed.world_size must be an integer >= 1",
-           failure();
-  Distributed d{worldSize.getInt(), name != "ddp", name == "fsdp", FsdpOptions{}};
+  Distributed d{settings->worldSize, name != "ddp", name == "fsdp", FsdpOptions{}};
   if (!d.shardParameters)
     return d;
   // fsdp: fp8_all_gather "true", "false" or "auto" (absent: auto, priced on
   // fp8.device over nodes x gpus_per_node); reshard_after_forward (absent: true).
-  FailureOr<fp8c::DistributedSettings> settings = fp8c::readDistributedSettings(module);
   FailureOr<fp8c::fp8::FP8Settings> fp8Settings = fp8c::fp8::readFP8Settings(module);
-  if (failed(settings) || failed(fp8Settings))
+  if (failed(fp8Settings))
     return failure();
   using FP8Gather = FsdpOptions::FP8Gather;
   d.fsdp.fp8Gather = settings->fp8AllGather == "false"  ? FP8Gather::Never
