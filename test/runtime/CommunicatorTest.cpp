@@ -11,6 +11,8 @@
 #include "fp8rt/Program.h"
 #include "fp8rt/comm/Communicator.h"
 
+#include "TwoRanks.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -46,37 +48,13 @@ std::string program(const std::string &reduction, const std::string &targetType 
   return text;
 }
 
-/// Rank 0 of two, the other rank holding `other`.
-class TwoRanks final : public comm::Communicator {
-public:
-  std::string name() const override { return "two ranks (test)"; }
-  int rank() const override { return 0; }
-  int size() const override { return 2; }
-  Status allReduce(const float *in, float *out, size_t count, Reduction r) override {
-    for (size_t i = 0; i < count; ++i) {
-      const float a = in[i], b = other[i];
-      out[i] = r == Reduction::Max ? std::max(a, b) : r == Reduction::Sum ? a + b : (a + b) / 2;
-    }
-    return Status::success();
-  }
-  Status reduceScatter(const float *, float *, size_t, Reduction) override {
-    return unimplementedError("not used by these programs");
-  }
-  Status allGather(const void *, void *, size_t) override {
-    return unimplementedError("not used by these programs");
-  }
-  Status barrier() override { return Status::success(); }
-  Status broadcast(void *, size_t, int) override { return Status::success(); }
-  float other[3] = {1, -4, 10};
-};
-
 std::vector<float> runWithTwoRanks(const std::string &reduction) {
   StatusOr<Program> p = parseProgram(program(reduction), "test.fp8prog");
   EXPECT_TRUE(p.ok()) << p.status().toString();
   if (!p.ok())
     return {};
   EXPECT_EQ(p->info.worldSize, 2);
-  TwoRanks ranks;
+  test::TwoRanks ranks(0, {1, -4, 10});
   comm::setProcessCommunicator(&ranks);
   std::unique_ptr<Backend> backend = createCpuBackend();
   EXPECT_TRUE(backend->load(*p).ok());

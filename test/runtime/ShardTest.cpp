@@ -13,6 +13,8 @@
 #include "fp8rt/comm/Communicator.h"
 #include "fp8rt/comm/Shard.h"
 
+#include "TwoRanks.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -59,39 +61,6 @@ std::string program(const std::string &reduction, const std::string &shard = "3"
   return text;
 }
 
-/// One rank of two; the other rank's full tensor is `other`, its shard
-/// (for all-gathers) `otherShard`.
-class TwoRanks final : public comm::Communicator {
-public:
-  explicit TwoRanks(int rank) : rank_(rank) {}
-  std::string name() const override { return "two ranks (test)"; }
-  int rank() const override { return rank_; }
-  int size() const override { return 2; }
-  Status allReduce(const float *, float *, size_t, Reduction) override {
-    return unimplementedError("not used by these programs");
-  }
-  Status reduceScatter(const float *in, float *out, size_t c, Reduction r) override {
-    for (size_t i = 0; i < c; ++i) {
-      const float a = in[rank_ * c + i], b = other[rank_ * c + i];
-      out[i] = r == Reduction::Max ? std::max(a, b) : r == Reduction::Sum ? a + b : (a + b) / 2;
-    }
-    return Status::success();
-  }
-  Status allGather(const void *in, void *out, size_t bytes) override {
-    auto *o = static_cast<unsigned char *>(out);
-    std::memcpy(o + rank_ * bytes, in, bytes);
-    std::memcpy(o + (1 - rank_) * bytes, otherShard.data(), std::min(bytes, otherShard.size()));
-    return Status::success();
-  }
-  Status barrier() override { return Status::success(); }
-  Status broadcast(void *, size_t, int) override { return Status::success(); }
-  std::vector<float> other = {1, -4, 10, 2, 6, 0}; // padded to 2 x 3
-  std::vector<unsigned char> otherShard;
-
-private:
-  int rank_;
-};
-
 struct Outputs {
   std::vector<float> shard, gathered;
   std::vector<uint16_t> wShard;
@@ -102,7 +71,7 @@ Outputs runAsRank(int rank, const std::string &reduction) {
   EXPECT_TRUE(p.ok()) << p.status().toString();
   if (!p.ok())
     return {};
-  TwoRanks ranks(rank);
+  test::TwoRanks ranks(rank, {1, -4, 10, 2, 6, 0}); // the other rank's full tensor, padded
   // The other rank's reduced shard, as it would send it to the all-gather.
   std::vector<float> peer = {7, 8, 9};
   ranks.otherShard.resize(sizeof(float) * 3);
