@@ -12,8 +12,6 @@ using namespace mlir;
 
 namespace {
 
-double mib(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
-
 const fp8c::rt::FunctionMemory *functionNamed(const fp8c::rt::MemoryReport &report,
                                               StringRef name) {
   for (const fp8c::rt::FunctionMemory &m : report.functions)
@@ -26,7 +24,7 @@ void printPeak(llvm::raw_ostream &os, StringRef what, const fp8c::rt::FunctionMe
   if (!m)
     return;
   os << "    " << llvm::left_justify(what, 42)
-     << llvm::format("%12.2f MiB  at instruction %lld", mib(m->peakLive),
+     << llvm::format("%12.2f MiB  at instruction %lld", fp8c::rt::mib(m->peakLive),
                      static_cast<long long>(m->peakInstruction));
   if (!m->peakInstructionName.empty())
     os << " (" << m->peakInstructionName << ")";
@@ -75,7 +73,6 @@ fp8c::rt::printLossChunkReport(ModuleOp lowered, ModuleOp input,
   };
   for (auto [what, bytes] : {std::pair<StringRef, int64_t>{"arena, loss whole", arena(before)},
                              {"arena, loss chunked", arena(after)}})
-    os << "  " << llvm::left_justify(what, 44)
-       << llvm::format("%12.2f MiB  (%lld bytes)\n", mib(bytes), static_cast<long long>(bytes));
+    printBytesRow(os, what, bytes);
   return success();
 }

@@ -323,7 +323,6 @@ template <typename Line>
 static void printSaved(const FunctionMemory &m, llvm::raw_ostream &os, Line &line) {
   if (m.saved.empty())
     return;
-  auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
   os << "  saved for backward (the activation each weight gradient reads):\n";
   int64_t fp8Only = 0, bf16Kept = 0, bf16Gemms = 0, recomputed = 0;
   for (const SavedActivation &s : m.saved) {
@@ -410,14 +409,15 @@ static void printRecompute(ModuleOp lowered, const FunctionMemory &m,
   line("arena with recompute (planned)", m.arenaBytes);
 }
 
+void fp8c::rt::printBytesRow(llvm::raw_ostream &os, StringRef what, int64_t bytes) {
+  os << "  " << llvm::left_justify(what, 44)
+     << llvm::format("%12.2f MiB  (%lld bytes)\n", mib(bytes), static_cast<long long>(bytes));
+}
+
 void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os,
                                  const MemoryReport *withoutRecompute) {
   MemoryReport report = computeMemoryReport(lowered);
-  auto line = [&](StringRef what, int64_t bytes) {
-    os << "  " << llvm::left_justify(what, 44)
-       << llvm::format("%12.2f MiB  (%lld bytes)\n", static_cast<double>(bytes) / (1 << 20),
-                       static_cast<long long>(bytes));
-  };
+  auto line = [&](StringRef what, int64_t bytes) { printBytesRow(os, what, bytes); };
   if (report.functions.empty()) {
     os << "memory report: no function (run fp8-lower-to-rt first)\n";
     return;

@@ -3,6 +3,7 @@
 #include "fp8c/Analysis/ShardingReport.h"
 
 #include "fp8c/Analysis/DistributedSettings.h"
+#include "fp8c/Analysis/MemoryReport.h"
 
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 #include "fp8c/Dialect/Train/IR/TrainOps.h"
@@ -38,7 +39,6 @@ void fp8c::rt::printShardingReport(ModuleOp lowered, llvm::raw_ostream &os) {
   fp8c::DistributedSettings d = distributedOf(lowered);
   if (d.worldSize < 2 || d.strategy == "ddp")
     return;
-  auto mib = [](int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); };
   // Sharded persistent buffers, each name once: this rank's bytes and the full tensor's.
   llvm::StringSet<> seen;
   // parameters, optimizer state, gradient accumulators

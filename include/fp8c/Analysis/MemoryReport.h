@@ -82,6 +82,12 @@ MemoryReport computeMemoryReport(mlir::ModuleOp lowered);
 void printMemoryReport(mlir::ModuleOp lowered, llvm::raw_ostream &os,
                        const MemoryReport *withoutRecompute = nullptr);
 
+/// Bytes as the memory reports print them, in MiB.
+inline double mib(int64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
+
+/// One row of the memory reports: `what`, then MiB and the exact byte count.
+void printBytesRow(llvm::raw_ostream &os, llvm::StringRef what, int64_t bytes);
+
 } // namespace fp8c::rt
 
 #endif // FP8C_ANALYSIS_MEMORYREPORT_H
