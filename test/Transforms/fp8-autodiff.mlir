@@ -416,7 +416,8 @@ module @slice {
 
 // grad_accum_steps > 1: accumulate_step adds one micro-batch's gradients to the
 // accumulators; train_step adds the last one, takes the mean, then clips and
-// updates as usual.
+// updates as usual. Each add follows its gradient's producer at once, so the
+// micro-batch gradient dies there rather than at the end of backward.
 
 // CHECK-LABEL: module @grad_accum
 // CHECK-LABEL: func.func @train_step(
@@ -429,9 +430,9 @@ module @slice {
 // CHECK-SAME:    -> (tensor<f32> {train.name = "loss"}, tensor<f32> {train.name = "grad_norm"}, tensor<f32> {train.name = "lr"}, tensor<16x8xf32> {train.name = "fc.weight"}, tensor<16xf32> {train.name = "fc.bias"},
 // CHECK-SAME:    tensor<16xf32> {train.name = "optimizer.exp_avg_sq.fc.bias"}) {
 // CHECK:         %[[DW:.*]] = train.matmul
-// CHECK:         %[[DB:.*]] = train.reduce_sum
-// CHECK:         %[[SW:.*]] = train.add %[[AW]], %[[DW]] : tensor<16x8xf32>
-// CHECK:         %[[SB:.*]] = train.add %[[AB]], %[[DB]] : tensor<16xf32>
+// CHECK-NEXT:    %[[SW:.*]] = train.add %[[AW]], %[[DW]] : tensor<16x8xf32>
+// CHECK-NEXT:    %[[DB:.*]] = train.reduce_sum
+// CHECK-NEXT:    %[[SB:.*]] = train.add %[[AB]], %[[DB]] : tensor<16xf32>
 // CHECK:         %[[INV:.*]] = arith.constant dense<2.500000e-01> : tensor<f32>
 // CHECK:         %[[MW:.*]] = train.mul_scalar %[[SW]], %[[INV]]
 // CHECK:         %[[MB:.*]] = train.mul_scalar %[[SB]], %[[INV]]
@@ -447,9 +448,9 @@ module @slice {
 // CHECK-SAME:    -> (tensor<f32> {train.name = "loss"}, tensor<16x8xf32> {train.name = "grad_accum.fc.weight"}, tensor<16xf32> {train.name = "grad_accum.fc.bias"})
 // CHECK:         %[[LOSS:.*]] = train.softmax_cross_entropy
 // CHECK:         %[[DW:.*]] = train.matmul
-// CHECK:         %[[DB:.*]] = train.reduce_sum
-// CHECK:         %[[SW:.*]] = train.add %[[AW]], %[[DW]]
-// CHECK:         %[[SB:.*]] = train.add %[[AB]], %[[DB]]
+// CHECK-NEXT:    %[[SW:.*]] = train.add %[[AW]], %[[DW]]
+// CHECK-NEXT:    %[[DB:.*]] = train.reduce_sum
+// CHECK-NEXT:    %[[SB:.*]] = train.add %[[AB]], %[[DB]]
 // CHECK-NEXT:    return %[[LOSS]], %[[SW]], %[[SB]] :
 // CHECK-LABEL: func.func @eval_step(
 module @grad_accum attributes {train.config = {grad_accum_steps = 4 : i64}} {

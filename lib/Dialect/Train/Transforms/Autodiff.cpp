@@ -552,12 +552,18 @@ private:
                                  "train_step leaves it unchanged";
 
     // Gradient accumulation: this micro-batch's gradient is added to the sum of
-    // the previous ones.
+    // the previous ones right where backward produces it, so that it dies there
+    // instead of living to the end of backward (docs/memory-plan.md).
     ImplicitLocOpBuilder b(forward.func.getLoc(), body);
-    if (!accum.empty())
-      for (auto [param, grad, acc] : llvm::zip(forward.params, paramGrads, accum))
-        if (grad)
-          grad = AddOp::create(b, param.getLoc(), acc, grad);
+    if (!accum.empty()) {
+      for (auto [param, grad, acc] : llvm::zip(forward.params, paramGrads, accum)) {
+        if (!grad)
+          continue;
+        b.setInsertionPointAfterValue(grad);
+        grad = AddOp::create(b, param.getLoc(), acc, grad);
+      }
+      b.setInsertionPointToEnd(&entry);
+    }
 
     if (kind == StepKind::accumulate) {
       for (auto [i, grad, acc] : llvm::enumerate(paramGrads, accum)) {
