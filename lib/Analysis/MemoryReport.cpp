@@ -6,6 +6,7 @@
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 
@@ -200,47 +201,86 @@ int64_t unionBytes(std::vector<std::pair<int64_t, int64_t>> &ranges) {
   return total;
 }
 
+LiveView::Kind kindOf(BufferOp buffer) {
+  if (buffer.getRoleOrScratch() != Role::scratch)
+    return LiveView::HostVisible;
+  auto type = cast<MemRefType>(buffer.getType());
+  return isa<Float8E4M3FNType, Float8E5M2Type>(type.getElementType()) ? LiveView::FP8Copy
+                                                                      : LiveView::Activation;
+}
+
+/// When each non-persistent byte range holds a value: from a write to the last
+/// read before the next write. The lowering gives every view of a storage (a
+/// reshape: another type at the same offset) an rt.buffer of its own, so the
+/// reads of one value can come through several buffers: ranges are followed by
+/// their bytes, not by buffer. A range read and written by one instruction (an
+/// in-place update) keeps its value's interval.
+std::vector<LiveView> liveViews(ArrayRef<Operation *> instructions) {
+  struct Open {
+    LiveView view;
+    bool isOpen = false;
+  };
+  std::map<ByteRange, Open> open;
+  std::vector<LiveView> done;
+  auto touch = [&](Value v, int64_t at, bool isWrite) {
+    auto buffer = v ? v.getDefiningOp<BufferOp>() : BufferOp();
+    if (!buffer)
+      return;
+    Role role = buffer.getRoleOrScratch();
+    if (role == Role::param || role == Role::optimizer || role == Role::fp8_state ||
+        role == Role::grad_accum || role == Role::constant)
+      return;
+    ByteRange range{buffer.getOffset(), buffer.getOffset() + buffer.getSizeInBytes()};
+    Open &o = open[range];
+    if (o.isOpen && isWrite && o.view.last < at) {
+      done.push_back(o.view); // overwritten: the value before is over
+      o.isOpen = false;
+    }
+    if (!o.isOpen) {
+      o.view = {range.first, range.second, role == Role::input ? 0 : at, at, kindOf(buffer)};
+      o.isOpen = true;
+    }
+    o.view.last = at;
+  };
+  for (auto [at, op] : llvm::enumerate(instructions)) {
+    // Reads first: an instruction reads all its inputs before writing.
+    for (bool isWrite : {false, true})
+      for (OpOperand &operand : op->getOpOperands()) {
+        auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+        bool writes = false, reads = !effects;
+        if (effects) {
+          SmallVector<MemoryEffects::EffectInstance> list;
+          effects.getEffectsOnValue(operand.get(), list);
+          for (auto &e : list) {
+            writes |= isa<MemoryEffects::Write>(e.getEffect());
+            reads |= isa<MemoryEffects::Read>(e.getEffect());
+          }
+        }
+        if (isWrite ? writes : reads)
+          touch(operand.get(), at, isWrite);
+      }
+  }
+  for (auto &entry : open)
+    if (entry.second.isOpen)
+      done.push_back(entry.second.view);
+  // Host-visible buffers stay until the end of the call.
+  for (LiveView &v : done)
+    if (v.kind == LiveView::HostVisible)
+      v.last = instructions.size();
+  return done;
+}
+
 FunctionMemory functionMemory(func::FuncOp func, int64_t &arenaBytes) {
   FunctionMemory m;
   m.name = func.getSymName().str();
   SmallVector<Operation *> instructions;
-  llvm::DenseMap<Value, LiveView> views;
   for (Operation &op : func.front()) {
     if (auto arena = dyn_cast<ArenaOp>(op))
       arenaBytes = std::max<int64_t>(arenaBytes, arena.getSize());
-    if (!isa<KernelOp, GemmOp, CopyOp>(op))
-      continue;
-    int64_t at = instructions.size();
-    instructions.push_back(&op);
-    for (Value operand : op.getOperands()) {
-      auto buffer = operand.getDefiningOp<BufferOp>();
-      if (!buffer)
-        continue;
-      Role role = buffer.getRoleOrScratch();
-      if (role == Role::param || role == Role::optimizer || role == Role::fp8_state ||
-          role == Role::grad_accum || role == Role::constant)
-        continue;
-      auto [it, inserted] = views.try_emplace(operand);
-      LiveView &v = it->second;
-      if (inserted) {
-        v.begin = buffer.getOffset();
-        v.end = v.begin + buffer.getSizeInBytes();
-        v.first = v.last = at;
-        auto type = cast<MemRefType>(buffer.getType());
-        v.kind = role != Role::scratch ? LiveView::HostVisible
-                 : isa<Float8E4M3FNType, Float8E5M2Type>(type.getElementType())
-                     ? LiveView::FP8Copy
-                     : LiveView::Activation;
-        if (role == Role::input)
-          v.first = 0;
-      }
-      v.last = at;
-    }
+    if (isa<KernelOp, GemmOp, CopyOp>(op))
+      instructions.push_back(&op);
   }
-  // Host-visible buffers stay until the end of the call.
-  for (auto &entry : views)
-    if (entry.second.kind == LiveView::HostVisible)
-      entry.second.last = instructions.size();
+  std::vector<LiveView> views = liveViews(instructions);
 
   // What saving the bf16 sources instead would add, instruction by instruction
   // (a source quantised once and read by several wgrads counts once).
@@ -260,8 +300,7 @@ FunctionMemory functionMemory(func::FuncOp func, int64_t &arenaBytes) {
   int64_t best = -1;
   for (int64_t t = 0; t < static_cast<int64_t>(instructions.size()); ++t) {
     std::vector<std::pair<int64_t, int64_t>> byKind[3];
-    for (auto &entry : views) {
-      const LiveView &v = entry.second;
+    for (const LiveView &v : views) {
       if (v.first <= t && t <= v.last)
         byKind[v.kind].push_back({v.begin, v.end});
     }

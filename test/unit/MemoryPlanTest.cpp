@@ -105,3 +105,61 @@ TEST(MemoryReport, SplitsPersistentAndPeak) {
   EXPECT_NE(text.find("(1024 bytes)"), std::string::npos) << text;
   EXPECT_NE(text.find("cuBLASLt workspace"), std::string::npos) << text;
 }
+
+TEST(MemoryReport, FollowsValuesThroughViewsOfOneStorage) {
+  mlir::MLIRContext ctx;
+  ctx.loadDialect<RTDialect, mlir::func::FuncDialect, mlir::arith::ArithDialect,
+                  mlir::memref::MemRefDialect, fp8c::train::TrainDialect>();
+  // k0 writes %y ([4x128] bf16, 1024 B) and k3 reads it back as [512] (%yv,
+  // another rt.buffer at the same offset, as the lowering emits a reshape), so
+  // %y's bytes hold a value from k0 to k3: at k1 and k2 too. %t (2048 B at
+  // 2048) lives only at k1..k2; k4 writes a new value into %y's bytes, which
+  // starts a new interval rather than extending the first one.
+  const char *source = R"mlir(
+    func.func @train_step() {
+      %a = rt.arena size 8192 : !rt.arena
+      %y = rt.buffer %a[0] : memref<4x128xbf16>
+      %yv = rt.buffer %a[0] : memref<512xbf16>
+      %t = rt.buffer %a[2048] : memref<1024xbf16>
+      %u = rt.buffer %a[4096] : memref<512xbf16>
+      %l = rt.buffer %a[6144] {name = "loss", role = #rt<role output>} : memref<f32>
+      %w = rt.buffer %a[7168] {name = "w", role = #rt<role param>, init = #rt<init zeros>} : memref<f32>
+      rt.kernel "k0" ins(%w : memref<f32>) outs(%y : memref<4x128xbf16>) {
+      ^bb0(%p: tensor<f32>):
+        %c = arith.constant dense<1.0> : tensor<4x128xbf16>
+        rt.yield %c : tensor<4x128xbf16>
+      }
+      rt.kernel "k1" ins(%w : memref<f32>) outs(%t : memref<1024xbf16>) {
+      ^bb0(%p: tensor<f32>):
+        %c = arith.constant dense<1.0> : tensor<1024xbf16>
+        rt.yield %c : tensor<1024xbf16>
+      }
+      rt.kernel "k2" ins(%t : memref<1024xbf16>) outs(%u : memref<512xbf16>) {
+      ^bb0(%x: tensor<1024xbf16>):
+        %c = arith.constant dense<1.0> : tensor<512xbf16>
+        rt.yield %c : tensor<512xbf16>
+      }
+      rt.kernel "k3" ins(%yv, %u : memref<512xbf16>, memref<512xbf16>) outs(%l : memref<f32>) {
+      ^bb0(%x: tensor<512xbf16>, %z: tensor<512xbf16>):
+        %c = arith.constant dense<1.0> : tensor<f32>
+        rt.yield %c : tensor<f32>
+      }
+      rt.kernel "k4" ins(%w : memref<f32>) outs(%yv : memref<512xbf16>) {
+      ^bb0(%p: tensor<f32>):
+        %c = arith.constant dense<1.0> : tensor<512xbf16>
+        rt.yield %c : tensor<512xbf16>
+      }
+      return
+    }
+  )mlir";
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(source, &ctx);
+  ASSERT_TRUE(module);
+  MemoryReport report = computeMemoryReport(*module);
+  ASSERT_EQ(report.functions.size(), 1u);
+  const FunctionMemory &m = report.functions[0];
+  // At k2: %y's value (1024), %t (2048) and %u (1024).
+  EXPECT_EQ(m.peakInstructionName, "k2");
+  EXPECT_EQ(m.activations, 1024 + 2048 + 1024);
+  EXPECT_EQ(m.hostVisible, 0); // loss is written by k3, after the peak
+}
