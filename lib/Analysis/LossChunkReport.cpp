@@ -34,8 +34,8 @@ void printPeak(llvm::raw_ostream &os, StringRef what, const fp8c::rt::FunctionMe
 } // namespace
 
 LogicalResult
-fp8c::rt::printLossChunkReport(ModuleOp lowered, ModuleOp input,
-                               llvm::function_ref<LogicalResult(ModuleOp)> compileWhole,
+fp8c::rt::printLossChunkReport(ModuleOp lowered,
+                               llvm::function_ref<OwningOpRef<ModuleOp>()> compileWhole,
                                llvm::raw_ostream &os) {
   SmallVector<std::pair<func::FuncOp, DictionaryAttr>> decisions;
   bool chunked = false;
@@ -48,9 +48,10 @@ fp8c::rt::printLossChunkReport(ModuleOp lowered, ModuleOp input,
     return success();
   MemoryReport after = computeMemoryReport(lowered), before;
   if (chunked) {
-    if (failed(compileWhole(input)))
+    OwningOpRef<ModuleOp> whole = compileWhole();
+    if (!whole)
       return failure();
-    before = computeMemoryReport(input);
+    before = computeMemoryReport(*whole);
   }
   os << "\nLoss chunking (fp8-chunk-loss; docs/memory-plan.md, \"Chunked loss\")\n";
   for (auto [func, d] : decisions) {

@@ -367,13 +367,17 @@ static LogicalResult printMemoryReports(ModuleOp module, ModuleOp beforePipeline
     if (OwningOpRef<ModuleOp> plain = fp8c::recompile(beforePipeline, from, std::nullopt, true))
       withoutRecompute = fp8c::rt::computeMemoryReport(*plain);
   fp8c::rt::printMemoryReport(module, os, withoutRecompute ? &*withoutRecompute : nullptr);
-  auto compileWhole = [&](ModuleOp whole) {
-    fp8c::train::setLossChunkTokens(whole, "0");
-    PassManager again(whole.getContext());
+  // A clone: beforePipeline stays the input for any later recompile.
+  auto compileWhole = [&]() -> OwningOpRef<ModuleOp> {
+    OwningOpRef<ModuleOp> whole = beforePipeline ? beforePipeline.clone() : nullptr;
+    if (!whole)
+      return nullptr;
+    fp8c::train::setLossChunkTokens(*whole, "0");
+    PassManager again(whole->getContext());
     fp8c::buildPipeline(again, from, to);
-    return again.run(whole);
+    return succeeded(again.run(*whole)) ? std::move(whole) : nullptr;
   };
-  return fp8c::rt::printLossChunkReport(module, beforePipeline, compileWhole, os);
+  return fp8c::rt::printLossChunkReport(module, compileWhole, os);
 }
 
 /// The stage --emit names; null, after the error, when it names none.
