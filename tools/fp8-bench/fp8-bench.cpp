@@ -32,6 +32,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -64,11 +65,17 @@ std::unique_ptr<Backend> newBackend() {
 
 /// Seconds per call of `fn`, after two warm-up calls (the first captures the
 /// graph), the median of `repeats` calls.
-double timeRuns(Backend &backend, const Function &fn, int repeats) {
-  for (int i = 0; i < 2; ++i)
+double timeRuns(Backend &backend, const Function &fn, int repeats,
+                const std::function<void()> &beforeEach = {}) {
+  for (int i = 0; i < 2; ++i) {
+    if (beforeEach)
+      beforeEach();
     check(backend.run(fn), fn.name);
+  }
   std::vector<double> t;
   for (int i = 0; i < repeats; ++i) {
+    if (beforeEach)
+      beforeEach(); // untimed
     const Clock::time_point t0 = Clock::now();
     check(backend.run(fn), fn.name);
     t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
@@ -269,7 +276,16 @@ double stepSeconds(const Program &p) {
   const Function *step = p.function("train_step");
   if (!step)
     die("the program has no train_step");
-  return timeRuns(*backend, *step, 10);
+  // As the trainer: the accumulators are zero when a step starts (train_step
+  // may leave anything in them).
+  auto zeroAccumulators = [&] {
+    for (uint32_t i = 0; i < p.buffers.size(); ++i)
+      if (p.buffers[i].role == BufferRole::GradAccum) {
+        std::vector<uint8_t> zeros(p.buffers[i].bytes(), 0);
+        check(backend->write(i, zeros.data(), zeros.size()), "zero " + p.buffers[i].name);
+      }
+  };
+  return timeRuns(*backend, *step, 10, zeroAccumulators);
 }
 
 /// The causal attention shapes of the attention table: (batch, heads, seq, head dim).
