@@ -280,10 +280,8 @@ double stepSeconds(const Program &p) {
   // may leave anything in them).
   auto zeroAccumulators = [&] {
     for (uint32_t i = 0; i < p.buffers.size(); ++i)
-      if (p.buffers[i].role == BufferRole::GradAccum) {
-        std::vector<uint8_t> zeros(p.buffers[i].bytes(), 0);
-        check(backend->write(i, zeros.data(), zeros.size()), "zero " + p.buffers[i].name);
-      }
+      if (p.buffers[i].role == BufferRole::GradAccum)
+        check(backend->zero(i, p.buffers[i].bytes()), "zero " + p.buffers[i].name);
   };
   return timeRuns(*backend, *step, 10, zeroAccumulators);
 }

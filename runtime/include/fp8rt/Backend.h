@@ -31,6 +31,11 @@ public:
   /// Copies `bytes` bytes (exactly the buffer's size) into / out of a buffer.
   virtual Status write(uint32_t buffer, const void *data, size_t bytes) = 0;
   virtual Status read(uint32_t buffer, void *data, size_t bytes) = 0;
+  /// Sets the `bytes` bytes (exactly the buffer's size) of a buffer to zero: the
+  /// trainer's gradient accumulators before every optimizer step. The CPU and
+  /// CUDA backends clear them in place (memset, cudaMemsetAsync) instead of
+  /// copying a host buffer of zeros; the default writes one through write().
+  virtual Status zero(uint32_t buffer, size_t bytes);
   /// Runs one function of the loaded program. Errors name the instruction
   /// ("train_step: instruction 12 (kernel k12_embedding): token id 300 is
   /// outside [0, 256)").

@@ -88,6 +88,7 @@ public:
   }
   Status load(const Program &program) override;
   Status write(uint32_t buffer, const void *data, size_t bytes) override;
+  Status zero(uint32_t buffer, size_t bytes) override;
   Status read(uint32_t buffer, void *data, size_t bytes) override;
   Status run(const Function &function) override;
 
@@ -155,6 +156,12 @@ Status CpuBackend::load(const Program &program) {
 Status CpuBackend::write(uint32_t buffer, const void *data, size_t bytes) {
   FP8RT_RETURN_IF_ERROR(checkBufferAccess(program_, buffer, bytes, "cpu backend", "write"));
   std::memcpy(at(buffer), data, bytes);
+  return Status::success();
+}
+
+Status CpuBackend::zero(uint32_t buffer, size_t bytes) {
+  FP8RT_RETURN_IF_ERROR(checkBufferAccess(program_, buffer, bytes, "cpu backend", "zero"));
+  std::memset(at(buffer), 0, bytes);
   return Status::success();
 }
 

@@ -147,6 +147,12 @@ Status CudaBackend::write(uint32_t buffer, const void *data, size_t bytes) {
                     "write: cudaMemcpyAsync");
 }
 
+Status CudaBackend::zero(uint32_t buffer, size_t bytes) {
+  FP8RT_RETURN_IF_ERROR(checkBufferAccess(program_, buffer, bytes, "cuda backend", "zero"));
+  mirrorValid_[buffer] = false;
+  return cudaStatus(cudaMemsetAsync(at(buffer), 0, bytes, stream_), "zero: cudaMemsetAsync");
+}
+
 Status CudaBackend::read(uint32_t buffer, void *data, size_t bytes) {
   FP8RT_RETURN_IF_ERROR(checkBufferAccess(program_, buffer, bytes, "cuda backend", "read"));
   if (mirrorValid_[buffer]) {

@@ -129,6 +129,7 @@ public:
   std::string description() const override;
   Status load(const Program &program) override;
   Status write(uint32_t buffer, const void *data, size_t bytes) override;
+  Status zero(uint32_t buffer, size_t bytes) override;
   Status read(uint32_t buffer, void *data, size_t bytes) override;
   Status run(const Function &function) override;
 

@@ -71,6 +71,11 @@ int64_t Program::findBuffer(std::string_view name, BufferRole role) const {
   return -1;
 }
 
+Status Backend::zero(uint32_t buffer, size_t bytes) {
+  std::vector<uint8_t> zeros(bytes, 0);
+  return write(buffer, zeros.data(), bytes);
+}
+
 Status checkBufferAccess(const Program *program, uint32_t buffer, size_t bytes, const char *backend,
                          const char *what) {
   const std::string prefix = std::string(backend) + ": " + what;

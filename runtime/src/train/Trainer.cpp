@@ -376,11 +376,8 @@ Status Run::trainStep(int64_t step, StepRecord &record) {
 /// Zeroes the accumulators, runs accumulate_step on all micro-batches but the
 /// last and train_step on the last; the record's loss is their mean.
 Status Run::runMicroBatches(int64_t step, StepRecord &record) {
-  std::vector<uint8_t> zeros;
-  for (uint32_t index : gradAccum_) {
-    zeros.assign(program_.buffers[index].bytes(), 0);
-    FP8RT_RETURN_IF_ERROR(backend_.write(index, zeros.data(), zeros.size()));
-  }
+  for (uint32_t index : gradAccum_)
+    FP8RT_RETURN_IF_ERROR(backend_.zero(index, program_.buffers[index].bytes()));
   double lossSum = 0;
   // Data parallel (docs/distributed.md): every rank draws the job's whole
   // stream of ranks x accum micro-batches per step and trains on its share,
