@@ -6,6 +6,8 @@
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 
@@ -205,6 +207,25 @@ FunctionMemory functionMemory(func::FuncOp func, int64_t &arenaBytes) {
   m.name = func.getSymName().str();
   SmallVector<Operation *> instructions;
   llvm::DenseMap<Value, LiveView> views;
+  // grad.X in the bytes of grad_accum.X: persistent bytes, counted once there.
+  llvm::StringMap<std::pair<int64_t, int64_t>> accumulators;
+  for (auto buffer : func.front().getOps<BufferOp>())
+    if (buffer.getRoleOrScratch() == Role::grad_accum && buffer.getName())
+      accumulators[*buffer.getName()] = {buffer.getOffset(), buffer.getSizeInBytes()};
+  llvm::DenseSet<Value> inAccumulator;
+  llvm::StringSet<> gradNames;
+  for (auto buffer : func.front().getOps<BufferOp>()) {
+    if (buffer.getRoleOrScratch() != Role::grad || !buffer.getName() ||
+        !buffer.getName()->starts_with("grad."))
+      continue;
+    auto it = accumulators.find(("grad_accum." + buffer.getName()->drop_front(5)).str());
+    if (it == accumulators.end() ||
+        it->second != std::make_pair<int64_t, int64_t>(buffer.getOffset(), buffer.getSizeInBytes()))
+      continue;
+    inAccumulator.insert(buffer.getResult());
+    if (gradNames.insert(*buffer.getName()).second)
+      m.gradsInAccumulators += buffer.getSizeInBytes();
+  }
   for (Operation &op : func.front()) {
     if (auto arena = dyn_cast<ArenaOp>(op))
       arenaBytes = std::max<int64_t>(arenaBytes, arena.getSize());
@@ -218,7 +239,7 @@ FunctionMemory functionMemory(func::FuncOp func, int64_t &arenaBytes) {
         continue;
       Role role = buffer.getRoleOrScratch();
       if (role == Role::param || role == Role::optimizer || role == Role::fp8_state ||
-          role == Role::grad_accum || role == Role::constant)
+          role == Role::grad_accum || role == Role::constant || inAccumulator.contains(operand))
         continue;
       auto [it, inserted] = views.try_emplace(operand);
       LiveView &v = it->second;
@@ -437,6 +458,8 @@ void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os,
     line("activations (live at the peak)", m.activations);
     line("FP8 copies (live at the peak)", m.fp8Copies);
     line("inputs, outputs, metrics, grads (at the peak)", m.hostVisible);
+    if (m.gradsInAccumulators > 0)
+      line("grads, sharing the gradient accumulators", m.gradsInAccumulators);
     line("unused at the peak (reuse gaps, other calls)",
          m.arenaBytes - m.persistent() - m.liveAtPeak());
     line("arena (planned peak)", m.arenaBytes);
