@@ -360,11 +360,12 @@ std::optional<unsigned> FunctionLowering::accumulatorForGrad(unsigned grad) cons
     return std::nullopt;
   // grad.X is written by the instruction that computes it, not by a copy.
   auto named = llvm::find_if(gradNames, [&](auto &entry) { return entry.second == g.name; });
-  if (named == gradNames.end() || home.lookup(named->first) != grad || !home.count(named->first))
+  if (named == gradNames.end())
     return std::nullopt;
   Value value = named->first;
+  auto bound = home.find(value);
   Operation *writer = value.getDefiningOp();
-  if (!writer)
+  if (bound == home.end() || bound->second != grad || !writer)
     return std::nullopt;
   // The same parameter's accumulator, of the same type, read and not returned
   // (sharded ones too, where the gradient is the shard).
@@ -385,16 +386,14 @@ std::optional<unsigned> FunctionLowering::accumulatorForGrad(unsigned grad) cons
     if ((def && position.lookup(def) >= at) || !canWriteInPlace(writer, value, stored))
       return std::nullopt;
   }
-  auto touches = [&](const Copy &c) {
-    return c.source == *accumulator || c.target == *accumulator;
-  };
+  // No copy reads those bytes after the writer, or writes them at all.
   for (auto &[after, copies] : copiesAfter)
-    if (llvm::any_of(copies, touches) && (after >= at || llvm::any_of(copies, [&](const Copy &c) {
-                                            return c.target == *accumulator;
-                                          })))
+    for (const Copy &c : copies)
+      if (c.target == *accumulator || (c.source == *accumulator && after >= at))
+        return std::nullopt;
+  for (const Copy &c : llvm::concat<const Copy>(endCopies, lateCopies))
+    if (c.source == *accumulator || c.target == *accumulator)
       return std::nullopt;
-  if (llvm::any_of(endCopies, touches) || llvm::any_of(lateCopies, touches))
-    return std::nullopt;
   return accumulator;
 }
 
