@@ -7,6 +7,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 
@@ -215,7 +217,8 @@ LiveView::Kind kindOf(BufferOp buffer) {
 /// reads of one value can come through several buffers: ranges are followed by
 /// their bytes, not by buffer. A range read and written by one instruction (an
 /// in-place update) keeps its value's interval.
-std::vector<LiveView> liveViews(ArrayRef<Operation *> instructions) {
+std::vector<LiveView> liveViews(ArrayRef<Operation *> instructions,
+                                const llvm::DenseSet<Value> &inAccumulator) {
   struct Open {
     LiveView view;
     bool isOpen = false;
@@ -228,7 +231,7 @@ std::vector<LiveView> liveViews(ArrayRef<Operation *> instructions) {
       return;
     Role role = buffer.getRoleOrScratch();
     if (role == Role::param || role == Role::optimizer || role == Role::fp8_state ||
-        role == Role::grad_accum || role == Role::constant)
+        role == Role::grad_accum || role == Role::constant || inAccumulator.contains(v))
       return;
     ByteRange range{buffer.getOffset(), buffer.getOffset() + buffer.getSizeInBytes()};
     Open &o = open[range];
@@ -274,13 +277,32 @@ FunctionMemory functionMemory(func::FuncOp func, int64_t &arenaBytes) {
   FunctionMemory m;
   m.name = func.getSymName().str();
   SmallVector<Operation *> instructions;
+  // grad.X in the bytes of grad_accum.X: persistent bytes, counted once there.
+  llvm::StringMap<std::pair<int64_t, int64_t>> accumulators;
+  for (auto buffer : func.front().getOps<BufferOp>())
+    if (buffer.getRoleOrScratch() == Role::grad_accum && buffer.getName())
+      accumulators[*buffer.getName()] = {buffer.getOffset(), buffer.getSizeInBytes()};
+  llvm::DenseSet<Value> inAccumulator;
+  llvm::StringSet<> gradNames;
+  for (auto buffer : func.front().getOps<BufferOp>()) {
+    if (buffer.getRoleOrScratch() != Role::grad || !buffer.getName() ||
+        !buffer.getName()->starts_with("grad."))
+      continue;
+    auto it = accumulators.find(("grad_accum." + buffer.getName()->drop_front(5)).str());
+    if (it == accumulators.end() ||
+        it->second != std::make_pair<int64_t, int64_t>(buffer.getOffset(), buffer.getSizeInBytes()))
+      continue;
+    inAccumulator.insert(buffer.getResult());
+    if (gradNames.insert(*buffer.getName()).second)
+      m.gradsInAccumulators += buffer.getSizeInBytes();
+  }
   for (Operation &op : func.front()) {
     if (auto arena = dyn_cast<ArenaOp>(op))
       arenaBytes = std::max<int64_t>(arenaBytes, arena.getSize());
     if (isa<KernelOp, GemmOp, CopyOp>(op))
       instructions.push_back(&op);
   }
-  std::vector<LiveView> views = liveViews(instructions);
+  std::vector<LiveView> views = liveViews(instructions, inAccumulator);
 
   // What saving the bf16 sources instead would add, instruction by instruction
   // (a source quantised once and read by several wgrads counts once).
@@ -476,6 +498,8 @@ void fp8c::rt::printMemoryReport(ModuleOp lowered, llvm::raw_ostream &os,
     line("activations (live at the peak)", m.activations);
     line("FP8 copies (live at the peak)", m.fp8Copies);
     line("inputs, outputs, metrics, grads (at the peak)", m.hostVisible);
+    if (m.gradsInAccumulators > 0)
+      line("grads, sharing the gradient accumulators", m.gradsInAccumulators);
     line("unused at the peak (reuse gaps, other calls)",
          m.arenaBytes - m.persistent() - m.liveAtPeak());
     line("arena (planned peak)", m.arenaBytes);

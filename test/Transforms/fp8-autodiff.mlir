@@ -416,8 +416,9 @@ module @slice {
 
 // grad_accum_steps > 1: accumulate_step adds one micro-batch's gradients to the
 // accumulators; train_step adds the last one, takes the mean, then clips and
-// updates as usual. Each add follows its gradient's producer at once, so the
-// micro-batch gradient dies there rather than at the end of backward.
+// updates as usual. Each add (and in train_step the 1/4 scale) follows its
+// gradient's producer at once, so the micro-batch gradient dies there rather
+// than at the end of backward.
 
 // CHECK-LABEL: module @grad_accum
 // CHECK-LABEL: func.func @train_step(
@@ -429,13 +430,13 @@ module @slice {
 // CHECK-SAME:    %{{.*}}: tensor<4x8xf32> {train.name = "x"}, %{{.*}}: tensor<4xi32> {train.name = "targets"}, %{{.*}}: tensor<i64> {train.name = "step"})
 // CHECK-SAME:    -> (tensor<f32> {train.name = "loss"}, tensor<f32> {train.name = "grad_norm"}, tensor<f32> {train.name = "lr"}, tensor<16x8xf32> {train.name = "fc.weight"}, tensor<16xf32> {train.name = "fc.bias"},
 // CHECK-SAME:    tensor<16xf32> {train.name = "optimizer.exp_avg_sq.fc.bias"}) {
+// CHECK:         %[[INV:.*]] = arith.constant dense<2.500000e-01> : tensor<f32>
 // CHECK:         %[[DW:.*]] = train.matmul
 // CHECK-NEXT:    %[[SW:.*]] = train.add %[[AW]], %[[DW]] : tensor<16x8xf32>
+// CHECK-NEXT:    %[[MW:.*]] = train.mul_scalar %[[SW]], %[[INV]]
 // CHECK-NEXT:    %[[DB:.*]] = train.reduce_sum
 // CHECK-NEXT:    %[[SB:.*]] = train.add %[[AB]], %[[DB]] : tensor<16xf32>
-// CHECK:         %[[INV:.*]] = arith.constant dense<2.500000e-01> : tensor<f32>
-// CHECK:         %[[MW:.*]] = train.mul_scalar %[[SW]], %[[INV]]
-// CHECK:         %[[MB:.*]] = train.mul_scalar %[[SB]], %[[INV]]
+// CHECK-NEXT:    %[[MB:.*]] = train.mul_scalar %[[SB]], %[[INV]]
 // CHECK:         train.global_norm %[[MW]], %[[MB]]
 // CHECK:         train.adamw_update %[[W]]
 // CHECK:         train.adamw_update %[[B]]

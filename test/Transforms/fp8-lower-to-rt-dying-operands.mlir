@@ -73,9 +73,9 @@ module {
 
 // A gradient accumulator that train_step reads and does not write back: the
 // trainer zeroes it before accumulate_step reads it again, so the averaged
-// gradient is written over it (and the clipped one, a host-visible grad, gets
-// its own buffer). accumulate_step returns it: there the accumulator is new
-// state, written in place by the add, and the gelu before it may not take it;
+// gradient is written over it (and the clipped one, grad.w, then over that:
+// fp8-lower-to-rt-grad-in-accumulator.mlir). accumulate_step returns it: there
+// the accumulator is new state, written in place by the add, and the gelu before it may not take it;
 // nor may the gelu of grad_accum.v, which accumulate_step reads and does not
 // return (the next micro-batch reads it unchanged): only train_step's are spent.
 // CHECK-LABEL: func.func @train_step()

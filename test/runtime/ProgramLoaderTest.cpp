@@ -414,6 +414,50 @@ TEST(ProgramLoaderErrors, OverlappingPersistentBuffers) {
   EXPECT_TRUE(ok.ok()) << ok.status().toString();
 }
 
+// kProgram with the accumulator of "w" at 2048 and "grad.w" at `gradOffset`,
+// of `gradShape`; `gradName` names the grad buffer.
+std::string withGradAndAccumulator(const std::string &gradName, int gradOffset,
+                                   const std::string &gradShape = "[2, 3]") {
+  std::string text = replaced(kProgram, R"("arena_bytes": 2048)", R"("arena_bytes": 4096)");
+  return replaced(text, R"("offset": 1792})",
+                  R"("offset": 1792},
+    {"name": "grad_accum.w", "role": "grad_accum", "dtype": "f32", "shape": [2, 3],
+     "offset": 2048, "init": "zeros"},
+    {"name": ")" + gradName +
+                      R"(", "role": "grad", "dtype": "f32", "shape": )" + gradShape +
+                      R"(, "offset": )" + std::to_string(gradOffset) + "}");
+}
+
+TEST(ProgramLoaderErrors, GradInItsAccumulatorsBytes) {
+  // train_step's grad.w may be grad_accum.w's bytes exactly (version 5 on) ...
+  StatusOr<Program> ok = parseProgram(withGradAndAccumulator("grad.w", 2048), "t");
+  ASSERT_TRUE(ok.ok()) << ok.status().toString();
+  EXPECT_EQ(ok.value().buffers[8].name, "grad_accum.w");
+  EXPECT_EQ(ok.value().buffers[9].offset, 2048u);
+  // ... or bytes of its own, as before.
+  ok = parseProgram(withGradAndAccumulator("grad.w", 2304), "t");
+  EXPECT_TRUE(ok.ok()) << ok.status().toString();
+  // Not part of them,
+  EXPECT_LOAD_ERROR(withGradAndAccumulator("grad.w", 2048, "[3, 3]"), kDataLoss,
+                    "test.fp8prog: buffers[9]: grad buffer \"grad.w\" (bytes [2048, 2084)) "
+                    "overlaps its accumulator \"grad_accum.w\" of buffers[8] (bytes [2048, "
+                    "2072)) in part; a grad buffer shares all of its accumulator's bytes (the "
+                    "same offset and size) or none of them");
+  // nor another parameter's accumulator,
+  EXPECT_LOAD_ERROR(withGradAndAccumulator("grad.v", 2048), kDataLoss,
+                    "test.fp8prog: buffers[9]: grad buffer \"grad.v\" (bytes [2048, 2072)) "
+                    "overlaps grad_accum buffer \"grad_accum.w\" of buffers[8] (bytes [2048, "
+                    "2072)); persistent buffers share their bytes with no other buffer (a grad "
+                    "buffer \"grad.X\" may only coincide exactly with \"grad_accum.X\", its own "
+                    "parameter's accumulator)");
+  // and other buffers still keep off the accumulator (and so off the grad).
+  std::string scratchOnTop = replaced(withGradAndAccumulator("grad.w", 2048),
+                                      R"("offset": 768})", R"("offset": 2048})");
+  EXPECT_LOAD_ERROR(scratchOnTop, kDataLoss,
+                    "buffers[8]: grad_accum buffer \"grad_accum.w\" (bytes [2048, 2072)) "
+                    "overlaps scratch buffer \"\" of buffers[3] (bytes [2048, 2060))");
+}
+
 TEST(ProgramLoaderErrors, ValueNumberReferringForward) {
   EXPECT_LOAD_ERROR(replaced(kProgram, R"("operands": [0, 1])", R"("operands": [0, 2])"),
                     kDataLoss,

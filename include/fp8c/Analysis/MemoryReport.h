@@ -54,6 +54,9 @@ struct FunctionMemory {
   // live): non-FP8 scratch, FP8-typed scratch, and the buffers the host sees
   // (inputs, outputs, metrics, gradients).
   int64_t activations = 0, fp8Copies = 0, hostVisible = 0;
+  // grad.X buffers in the bytes of their accumulator grad_accum.X (counted
+  // there, not in hostVisible): docs/memory-plan.md.
+  int64_t gradsInAccumulators = 0;
   int64_t peakInstruction = -1;
   std::string peakInstructionName;
   // Weight gradients' activation operands (functions with a backward pass).

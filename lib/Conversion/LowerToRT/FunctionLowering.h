@@ -148,6 +148,9 @@ struct Storage {
   int64_t start = 0, end = 0; // inclusive, in op positions
   int64_t offset = -1;
   std::optional<unsigned> persistent; // index into ModuleLayout::persistent
+  /// A grad.X placed in the bytes of the spent accumulator grad_accum.X (this
+  /// storage index): docs/memory-plan.md, "Gradients in the accumulators' bytes".
+  std::optional<unsigned> inAccumulator;
 };
 
 class FunctionLowering {
@@ -164,7 +167,7 @@ public:
 
 private:
   unsigned newStorage(MemRefType type, Role role, StringRef name, int64_t start) {
-    storages.push_back({type, role, name.str(), start, start, -1, std::nullopt});
+    storages.push_back({type, role, name.str(), start, start, -1, std::nullopt, std::nullopt});
     return storages.size() - 1;
   }
   /// The value a reshape chain views.
@@ -206,6 +209,9 @@ private:
                                               ArrayRef<unsigned> taken) const;
   LogicalResult checkSupported(Operation *op);
   void nameMetricsAndGrads();
+  /// The storage of train_step's spent accumulator whose bytes the grad.X
+  /// storage `grad` may take, if that is safe; else none.
+  std::optional<unsigned> accumulatorForGrad(unsigned grad) const;
 
   // Emission helpers.
   Value view(Value tensor);

@@ -352,6 +352,51 @@ std::optional<unsigned> FunctionLowering::dyingOperandStorage(Operation *produce
   return found;
 }
 
+/// See docs/memory-plan.md, "Gradients in the accumulators' bytes".
+std::optional<unsigned> FunctionLowering::accumulatorForGrad(unsigned grad) const {
+  const Storage &g = storages[grad];
+  if (func::FuncOp(func).getSymName() != "train_step" || g.role != Role::grad ||
+      !StringRef(g.name).starts_with("grad."))
+    return std::nullopt;
+  // grad.X is written by the instruction that computes it, not by a copy.
+  auto named = llvm::find_if(gradNames, [&](auto &entry) { return entry.second == g.name; });
+  if (named == gradNames.end())
+    return std::nullopt;
+  Value value = named->first;
+  auto bound = home.find(value);
+  Operation *writer = value.getDefiningOp();
+  if (bound == home.end() || bound->second != grad || !writer)
+    return std::nullopt;
+  // The same parameter's accumulator, of the same type, read and not returned
+  // (sharded ones too, where the gradient is the shard).
+  std::string accumulatorName = "grad_accum." + g.name.substr(strlen("grad."));
+  std::optional<unsigned> accumulator;
+  for (auto [i, s] : llvm::enumerate(storages))
+    if (s.persistent && s.role == Role::grad_accum && s.name == accumulatorName)
+      accumulator = i;
+  if (!accumulator || storages[*accumulator].type != g.type || returnedState.contains(*accumulator))
+    return std::nullopt;
+  // Every value stored in those bytes is written before the writer, and read
+  // after it by nothing but the writer itself, element by element.
+  int64_t at = position.lookup(writer);
+  for (auto &[stored, s] : home) {
+    if (s != *accumulator)
+      continue;
+    Operation *def = stored.getDefiningOp();
+    if ((def && position.lookup(def) >= at) || !canWriteInPlace(writer, value, stored))
+      return std::nullopt;
+  }
+  // No copy reads those bytes after the writer, or writes them at all.
+  for (auto &[after, copies] : copiesAfter)
+    for (const Copy &c : copies)
+      if (c.target == *accumulator || (c.source == *accumulator && after >= at))
+        return std::nullopt;
+  for (const Copy &c : llvm::concat<const Copy>(endCopies, lateCopies))
+    if (c.source == *accumulator || c.target == *accumulator)
+      return std::nullopt;
+  return accumulator;
+}
+
 void FunctionLowering::bindOrCopy(Value v, unsigned target, bool atEnd) {
   // A reshape is a view of its input's bytes: a reshaped result (logits_step
   // returns [B, T, V] of a [B*T, V] GEMM) is written where its root is.
@@ -484,6 +529,9 @@ LogicalResult FunctionLowering::analyze() {
     }
   }
 
+  for (unsigned i = 0; i < storages.size(); ++i)
+    storages[i].inAccumulator = accumulatorForGrad(i);
+
   computeLiveRanges();
   return success();
 }
@@ -549,6 +597,13 @@ LogicalResult FunctionLowering::plan() {
     }
     if (!isHostVisible(s.role))
       continue;
+    // A gradient only this function has may sit on its spent accumulator.
+    if (s.inAccumulator && layout.hostFunctions.lookup(s.name).count() == 1 &&
+        !layout.pinned.count(s.name)) {
+      s.offset = layout.persistent[*storages[*s.inAccumulator].persistent].offset;
+      layout.pinned[s.name] = {s.offset, s.type};
+      continue;
+    }
     auto it = layout.pinned.find(s.name);
     if (it == layout.pinned.end())
       continue;

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <map>
+#include <string_view>
 
 namespace fp8rt::loader {
 
@@ -168,6 +170,43 @@ Status Loader::checkBufferNames() const {
   return Status::success();
 }
 
+/// The grad buffers "grad.X" that coincide exactly (same offset, same bytes)
+/// with their parameter's accumulator "grad_accum.X": train_step's spent
+/// accumulator holds the gradient the host reads after the call. A grad
+/// buffer that overlaps its accumulator in part is an error.
+StatusOr<std::vector<bool>> Loader::gradsInAccumulators() const {
+  const std::vector<Buffer> &buffers = program_.buffers;
+  std::map<std::string_view, size_t> accumulators;
+  for (size_t i = 0; i < buffers.size(); ++i)
+    if (buffers[i].role == BufferRole::GradAccum)
+      accumulators.emplace(buffers[i].name, i);
+  std::vector<bool> inAccumulator(buffers.size(), false);
+  const std::string_view gradPrefix = "grad.";
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    const Buffer &g = buffers[i];
+    if (g.role != BufferRole::Grad || g.name.compare(0, gradPrefix.size(), gradPrefix) != 0)
+      continue;
+    auto it = accumulators.find("grad_accum." + g.name.substr(gradPrefix.size()));
+    if (it == accumulators.end())
+      continue;
+    const Buffer &a = buffers[it->second];
+    if (g.offset == a.offset && g.bytes() == a.bytes()) {
+      inAccumulator[i] = true;
+    } else if (g.offset < a.offset + a.bytes() && a.offset < g.offset + g.bytes()) {
+      auto range = [](const Buffer &b) {
+        return "bytes [" + num(b.offset) + ", " + num(b.offset + b.bytes()) + ")";
+      };
+      return fail(JsonPath().key("buffers").index(i),
+                  "grad buffer " + json::quote(g.name) + " (" + range(g) +
+                      ") overlaps its accumulator " + json::quote(a.name) + " of buffers[" +
+                      num(it->second) + "] (" + range(a) +
+                      ") in part; a grad buffer shares all of its accumulator's bytes (the same "
+                      "offset and size) or none of them");
+    }
+  }
+  return inAccumulator;
+}
+
 Status Loader::checkBufferOverlaps() const {
   // Sweep the buffers in offset order. A pair overlaps when the later one
   // starts before the earlier one ends; it is an error when either is
@@ -181,10 +220,17 @@ Status Loader::checkBufferOverlaps() const {
     return buffers[a].offset != buffers[b].offset ? buffers[a].offset < buffers[b].offset : a < b;
   });
   auto end = [&](size_t i) { return buffers[i].offset + buffers[i].bytes(); };
+  auto range = [&](size_t k) {
+    return "bytes [" + num(buffers[k].offset) + ", " + num(end(k)) + ")";
+  };
+  FP8RT_ASSIGN_OR_RETURN(std::vector<bool> inAccumulator, gradsInAccumulators());
   const size_t none = SIZE_MAX;
   size_t furthest = none, furthestPersistent = none;
   for (size_t i : order) {
     const Buffer &b = buffers[i];
+    // Its accumulator's bytes: whatever overlaps it overlaps the accumulator.
+    if (inAccumulator[i])
+      continue;
     size_t other = none;
     if (isPersistent(b.role) && furthest != none && b.offset < end(furthest))
       other = furthest;
@@ -192,16 +238,21 @@ Status Loader::checkBufferOverlaps() const {
       other = furthestPersistent;
     if (other != none) {
       const size_t later = std::max(i, other), earlier = std::min(i, other);
-      auto range = [&](size_t k) {
-        return "bytes [" + num(buffers[k].offset) + ", " + num(end(k)) + ")";
-      };
+      const bool gradOnAccumulator = (buffers[later].role == BufferRole::Grad &&
+                                      buffers[earlier].role == BufferRole::GradAccum) ||
+                                     (buffers[earlier].role == BufferRole::Grad &&
+                                      buffers[later].role == BufferRole::GradAccum);
       return fail(JsonPath().key("buffers").index(later),
                   std::string(roleName(buffers[later].role)) + " buffer " +
                       json::quote(buffers[later].name) + " (" + range(later) + ") overlaps " +
                       roleName(buffers[earlier].role) + " buffer " +
                       json::quote(buffers[earlier].name) + " of buffers[" + num(earlier) + "] (" +
                       range(earlier) +
-                      "); persistent buffers share their bytes with no other buffer");
+                      "); persistent buffers share their bytes with no other buffer" +
+                      (gradOnAccumulator ? " (a grad buffer \"grad.X\" may only coincide "
+                                           "exactly with \"grad_accum.X\", its own parameter's "
+                                           "accumulator)"
+                                         : ""));
     }
     if (furthest == none || end(i) > end(furthest))
       furthest = i;

@@ -127,6 +127,7 @@ private:
   Status readShardOf(const json::Value &v, const JsonPath &p, Buffer &b) const;
   Status checkBufferNames() const;
   Status checkBufferOverlaps() const;
+  StatusOr<std::vector<bool>> gradsInAccumulators() const;
   Status readFunction(const json::Value &v, const JsonPath &p, Function &out) const;
   Status readFunctionBuffers(const json::Value &obj, const JsonPath &p, const char *key,
                              BufferRole role, std::vector<uint32_t> &out) const;

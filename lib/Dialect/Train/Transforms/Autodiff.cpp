@@ -552,17 +552,32 @@ private:
                                  "train_step leaves it unchanged";
 
     // Gradient accumulation: this micro-batch's gradient is added to the sum of
-    // the previous ones right where backward produces it, so that it dies there
-    // instead of living to the end of backward (docs/memory-plan.md).
+    // the previous ones right where backward produces it, and train_step takes
+    // the mean over micro-batches there too (nanoGPT's loss / grad_accum_steps),
+    // so that the gradient dies at once instead of living to the end of
+    // backward, and a kernel fusing the add does not run there either
+    // (docs/memory-plan.md).
     ImplicitLocOpBuilder b(forward.func.getLoc(), body);
     if (!accum.empty()) {
+      Value inverse;
+      if (kind == StepKind::train) {
+        b.setInsertionPointToStart(&entry);
+        auto scalarF32 = RankedTensorType::get({}, b.getF32Type());
+        inverse = arith::ConstantOp::create(
+            b, DenseElementsAttr::get(scalarF32,
+                                      static_cast<float>(1.0 / double(config.gradAccumSteps))));
+      }
       for (auto [param, grad, acc] : llvm::zip(forward.params, paramGrads, accum)) {
         if (!grad)
           continue;
         b.setInsertionPointAfterValue(grad);
-        grad = AddOp::create(b, param.getLoc(), acc, grad);
+        b.setLoc(param.getLoc());
+        grad = AddOp::create(b, acc, grad);
+        if (inverse)
+          grad = MulScalarOp::create(b, grad, inverse);
       }
       b.setInsertionPointToEnd(&entry);
+      b.setLoc(forward.func.getLoc());
     }
 
     if (kind == StepKind::accumulate) {
@@ -571,17 +586,6 @@ private:
         returned.push_back(grad ? grad : acc);
       }
       return success();
-    }
-
-    // The mean over micro-batches, as nanoGPT's loss / grad_accum_steps.
-    if (!accum.empty()) {
-      auto scalarF32 = RankedTensorType::get({}, b.getF32Type());
-      Value inverse = arith::ConstantOp::create(
-          b, DenseElementsAttr::get(scalarF32,
-                                    static_cast<float>(1.0 / double(config.gradAccumSteps))));
-      for (Value &grad : paramGrads)
-        if (grad)
-          grad = MulScalarOp::create(b, grad, inverse);
     }
 
     SmallVector<Value> present(llvm::make_filter_range(paramGrads, [](Value g) { return g; }));
