@@ -219,6 +219,14 @@ LogicalResult GemmOp::verify() {
   if (Value bias = getBias(); bias && memrefType(bias).getShape() != ArrayRef<int64_t>{n})
     return emitOpError() << "bias has shape " << shapeString(memrefType(bias).getShape())
                          << ", expected [" << n << "]";
+  if (getAccumulate()) {
+    // cuBLASLt reads C = D in D's type; the CPU backend adds in f32.
+    if (!d.getElementType().isF32())
+      return emitOpError() << "accumulate needs an f32 D, got " << d.getElementType();
+    if (getEpilogue() != Epilogue::none)
+      return emitOpError() << "accumulate takes no epilogue, got "
+                           << stringifyEpilogue(getEpilogue());
+  }
   if (failed(verifyScale("a_scale", getAScale(), getAScaleModeAttr(), "A", a)) ||
       failed(verifyScale("b_scale", getBScale(), getBScaleModeAttr(), "B", b)))
     return failure();

@@ -263,13 +263,21 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
     `[rows/128, cols/128]`. An FP8 `D` needs `d_scale`; `amax_d` receives D's
     amax from the epilogue.
 
+    `accumulate`: `D = op(A) · op(B) + D` (cuBLASLt's `C = D`, beta = 1). The
+    product is rounded to f32, then D's old value is added in f32, as a GEMM
+    followed by an f32 add. Only an f32 `D`, with no `bias` or GELU epilogue
+    (and so no `d_scale`); A and B may be FP8.
+
     Memory effects: reads `a`, `b`, `bias` and the three scales; writes `d`
-    (never read: there is no `C` input) and `amax_d`.
+    and `amax_d`; reads `d` too when `accumulate` is set (declared always:
+    there is no per-instance effect).
 
     Example:
 
     ```mlir
     rt.gemm %x, %w -> %y {transpose_b} : memref<512x768xbf16>, memref<3072x768xbf16>, memref<512x3072xbf16>
+    rt.gemm %dy, %x -> %dw {accumulate, transpose_a}
+        : memref<512x1024xbf16>, memref<512x768xbf16>, memref<1024x768xf32>
     rt.gemm %xq, %wq -> %y a_scale(%sx) b_scale(%sw)
         {name = "h.0.mlp.c_fc.forward", a_scale_mode = #rt<scale_mode rowwise>,
          b_scale_mode = #rt<scale_mode rowwise>, fast_accum, transpose_b}
@@ -278,7 +286,7 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
     ```
   }];
   let arguments = (ins Arg<RT_Buffer, "", [MemRead]>:$a, Arg<RT_Buffer, "", [MemRead]>:$b,
-                       Arg<RT_Buffer, "", [MemWrite]>:$d,
+                       Arg<RT_Buffer, "", [MemRead, MemWrite]>:$d,
                        Arg<Optional<RT_Buffer>, "", [MemRead]>:$bias,
                        Arg<Optional<RT_ScaleBuffer>, "", [MemRead]>:$a_scale,
                        Arg<Optional<RT_ScaleBuffer>, "", [MemRead]>:$b_scale,
@@ -288,7 +296,8 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
                        DefaultValuedAttr<RT_EpilogueAttr, "Epilogue::none">:$epilogue,
                        OptionalAttr<StrAttr>:$name,
                        OptionalAttr<RT_ScaleModeAttr>:$a_scale_mode,
-                       OptionalAttr<RT_ScaleModeAttr>:$b_scale_mode);
+                       OptionalAttr<RT_ScaleModeAttr>:$b_scale_mode,
+                       UnitAttr:$accumulate);
   let assemblyFormat = [{
     $a `,` $b `->` $d (`bias` `(` $bias^ `)`)?
     (`a_scale` `(` $a_scale^ `)`)? (`b_scale` `(` $b_scale^ `)`)?
