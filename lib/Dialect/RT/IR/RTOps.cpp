@@ -241,6 +241,24 @@ LogicalResult GemmOp::verify() {
   return success();
 }
 
+void GemmOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  auto add = [&](MemoryEffects::Effect *effect, OpOperand &operand) {
+    effects.emplace_back(effect, &operand, 0, false, SideEffects::DefaultResource::get());
+  };
+  // In operand order; an operand passed twice (D over A) shows both uses.
+  OpOperand *d = &getDMutable();
+  MutableOperandRange amax = getAmaxDMutable();
+  OpOperand *amaxD = amax.empty() ? nullptr : &amax[0];
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    bool written = &operand == d || &operand == amaxD;
+    if (!written || (&operand == d && getAccumulate()))
+      add(MemoryEffects::Read::get(), operand);
+    if (written)
+      add(MemoryEffects::Write::get(), operand);
+  }
+}
+
 /// The scale of an FP8 operand stored as `[rows, cols]`, shaped per its mode
 /// (tensorwise when the mode is absent).
 LogicalResult GemmOp::verifyScale(StringRef what, Value scale, ScaleModeAttr modeAttr,

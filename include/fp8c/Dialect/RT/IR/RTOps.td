@@ -246,7 +246,8 @@ def RT_YieldOp : RT_Op<"yield", [Pure, Terminator,
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";
 }
 
-def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
+def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments,
+                               DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "a cuBLASLt matmul: D = op(A) · op(B) (+ bias) (→ GELU)";
   let description = [{
     Row-major operands: `A` is `[M, K]` (`[K, M]` with `transpose_a`), `B` is
@@ -268,9 +269,9 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
     followed by an f32 add. Only an f32 `D`, with no `bias` or GELU epilogue
     (and so no `d_scale`); A and B may be FP8.
 
-    Memory effects: reads `a`, `b`, `bias` and the three scales; writes `d`
-    and `amax_d`; reads `d` too when `accumulate` is set (declared always:
-    there is no per-instance effect).
+    Memory effects (per instance, GemmOp::getEffects): reads `a`, `b`, `bias`
+    and the three scales; writes `d` and `amax_d`; reads `d` (before writing
+    it) only with `accumulate`: without it there is no `C` input.
 
     Example:
 
@@ -285,13 +286,13 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
           memref<512x1xf32>, memref<3072x1xf32>
     ```
   }];
-  let arguments = (ins Arg<RT_Buffer, "", [MemRead]>:$a, Arg<RT_Buffer, "", [MemRead]>:$b,
-                       Arg<RT_Buffer, "", [MemRead, MemWrite]>:$d,
-                       Arg<Optional<RT_Buffer>, "", [MemRead]>:$bias,
-                       Arg<Optional<RT_ScaleBuffer>, "", [MemRead]>:$a_scale,
-                       Arg<Optional<RT_ScaleBuffer>, "", [MemRead]>:$b_scale,
-                       Arg<Optional<RT_ScalarBuffer>, "", [MemRead]>:$d_scale,
-                       Arg<Optional<RT_ScalarBuffer>, "", [MemWrite]>:$amax_d,
+  // Effects: see getEffects (d is read only with accumulate).
+  let arguments = (ins RT_Buffer:$a, RT_Buffer:$b, RT_Buffer:$d,
+                       Optional<RT_Buffer>:$bias,
+                       Optional<RT_ScaleBuffer>:$a_scale,
+                       Optional<RT_ScaleBuffer>:$b_scale,
+                       Optional<RT_ScalarBuffer>:$d_scale,
+                       Optional<RT_ScalarBuffer>:$amax_d,
                        UnitAttr:$transpose_a, UnitAttr:$transpose_b, UnitAttr:$fast_accum,
                        DefaultValuedAttr<RT_EpilogueAttr, "Epilogue::none">:$epilogue,
                        OptionalAttr<StrAttr>:$name,
