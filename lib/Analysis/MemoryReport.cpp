@@ -59,6 +59,8 @@ Access accessOf(Operation *op) {
     for (Value v : {gemm.getA(), gemm.getB(), gemm.getBias(), gemm.getAScale(), gemm.getBScale(),
                     gemm.getDScale()})
       add(access.reads, v);
+    if (gemm.getAccumulate())
+      add(access.reads, gemm.getD());
     add(access.writes, gemm.getD());
     add(access.writes, gemm.getAmaxD());
   } else if (auto copy = dyn_cast<CopyOp>(op)) {

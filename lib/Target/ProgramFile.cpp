@@ -526,6 +526,9 @@ private:
     g["transpose_b"] = gemm.getTransposeB();
     g["fast_accum"] = gemm.getFastAccum();
     g["epilogue"] = fp8c::rt::stringifyEpilogue(gemm.getEpilogue()).str();
+    // Version 6: D = op(A) · op(B) + D; written only when set.
+    if (gemm.getAccumulate())
+      g["accumulate"] = true;
     for (StringRef mode : {"a_scale_mode", "b_scale_mode"})
       if (Attribute m = gemm->getAttr(mode)) {
         std::optional<std::string> s = spelling(m);

@@ -20,7 +20,7 @@
 // PROGRAM: "format": "fp8c-program",
 // PROGRAM: "name": "train_step",
 // PROGRAM: "name": "eval_step",
-// PROGRAM: "version": 5
+// PROGRAM: "version": 6
 
 // INPUT-LABEL: func.func @cleanup
 // INPUT: train.param "unused.weight"

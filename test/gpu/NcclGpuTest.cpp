@@ -139,7 +139,7 @@ TEST(NcclWorldSizeOne, ReduceScatterAndAllGatherOnDeviceBuffers) {
 // docs/distributed.md, "NCCL"). Padding is planned on the host and checked by
 // test/runtime/ShardTest.cpp.
 const char *const kShardedProgram = R"({
-  "format": "fp8c-program", "version": 5, "producer": "test",
+  "format": "fp8c-program", "version": 6, "producer": "test",
   "info": {"family": "custom", "batch_size": 0, "seq_len": 0, "vocab_size": 0,
            "grad_accum_steps": 1, "total_steps": 0, "init_seed": 0,
            "fp8_recipe": "none", "fp8_format": "hybrid", "world_size": 1},

@@ -24,7 +24,7 @@ namespace {
 
 // t = reduce(s) with the reduction substituted for REDUCTION.
 const char *const kProgram = R"({
-  "format": "fp8c-program", "version": 5, "producer": "test",
+  "format": "fp8c-program", "version": 6, "producer": "test",
   "info": {"family": "custom", "batch_size": 0, "seq_len": 0, "vocab_size": 0,
            "grad_accum_steps": 1, "total_steps": 0, "init_seed": 0,
            "fp8_recipe": "none", "fp8_format": "hybrid", "world_size": 2},
@@ -119,7 +119,7 @@ TEST(Communicator, LoaderChecksAllReduce) {
 // A gradient bucket (format version 5): two all-reduces of bucket 0, then one
 // without a bucket. The bucket goes out as one message over a packed buffer.
 const char *const kBucketProgram = R"({
-  "format": "fp8c-program", "version": 5, "producer": "test",
+  "format": "fp8c-program", "version": 6, "producer": "test",
   "info": {"family": "custom", "batch_size": 0, "seq_len": 0, "vocab_size": 0,
            "grad_accum_steps": 1, "total_steps": 0, "init_seed": 0,
            "fp8_recipe": "none", "fp8_format": "hybrid", "world_size": 2},

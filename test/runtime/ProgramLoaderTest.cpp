@@ -24,7 +24,7 @@ namespace {
 // epilogue and amax), out_copy = D (a copy).
 const char *const kProgram = R"({
   "format": "fp8c-program",
-  "version": 5,
+  "version": 6,
   "producer": "test",
   "info": {"family": "custom", "batch_size": 2, "seq_len": 0, "vocab_size": 0,
            "grad_accum_steps": 1, "total_steps": 10, "init_seed": -3,
@@ -61,7 +61,7 @@ const char *const kProgram = R"({
 // out = (A / a_scale) · (B / b_scale)ᵀ in f32, and the same product scaled by
 // d_scale into an E4M3 buffer.
 const char *const kFp8Program = R"({
-  "format": "fp8c-program", "version": 5, "producer": "test",
+  "format": "fp8c-program", "version": 6, "producer": "test",
   "info": {"family": "custom", "batch_size": 0, "seq_len": 0, "vocab_size": 0,
            "grad_accum_steps": 1, "total_steps": 0, "init_seed": 0,
            "fp8_recipe": "tensorwise", "fp8_format": "e4m3"},
@@ -343,17 +343,16 @@ TEST(ProgramLoaderErrors, WrongFormat) {
 
 TEST(ProgramLoaderErrors, WrongVersion) {
   // A newer file is refused for its version, whatever else it contains.
-  std::string text = replaced(kProgram, R"("version": 5,)", R"("version": 6, "new_key": 0,)");
+  std::string text = replaced(kProgram, R"("version": 6,)", R"("version": 7, "new_key": 0,)");
   EXPECT_LOAD_ERROR(text, StatusCode::kUnimplemented,
-                    "test.fp8prog: version: program format version 6 is not supported by "
-                    "this fp8-run (it reads version 5); recompile the model with this fp8c");
-  // So is an older one (version 4: no all_reduce buckets, no reduce_scatter, all_gather or
-  // shard, no shard_of).
-  EXPECT_LOAD_ERROR(replaced(kProgram, R"("version": 5,)", R"("version": 4,)"),
+                    "test.fp8prog: version: program format version 7 is not supported by "
+                    "this fp8-run (it reads version 6); recompile the model with this fp8c");
+  // So is an older one (version 5: no accumulating gemms).
+  EXPECT_LOAD_ERROR(replaced(kProgram, R"("version": 6,)", R"("version": 5,)"),
                     StatusCode::kUnimplemented,
-                    "test.fp8prog: version: program format version 4 is not supported by "
-                    "this fp8-run (it reads version 5); recompile the model with this fp8c");
-  EXPECT_LOAD_ERROR(replaced(kProgram, R"("version": 5,)", R"("version": "1",)"), kDataLoss,
+                    "test.fp8prog: version: program format version 5 is not supported by "
+                    "this fp8-run (it reads version 6); recompile the model with this fp8c");
+  EXPECT_LOAD_ERROR(replaced(kProgram, R"("version": 6,)", R"("version": "1",)"), kDataLoss,
                     "version: expected a 64-bit integer, found string \"1\"");
 }
 

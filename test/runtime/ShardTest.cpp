@@ -29,7 +29,7 @@ namespace {
 // full f32[5] -> reduce_scatter -> shard f32[3] -> all_gather -> gathered f32[5];
 // shard of a bf16[5] parameter into bf16[3].
 const char *const kProgram = R"({
-  "format": "fp8c-program", "version": 5, "producer": "test",
+  "format": "fp8c-program", "version": 6, "producer": "test",
   "info": {"family": "custom", "batch_size": 0, "seq_len": 0, "vocab_size": 0,
            "grad_accum_steps": 1, "total_steps": 0, "init_seed": 0,
            "fp8_recipe": "none", "fp8_format": "hybrid", "world_size": 2},

@@ -218,6 +218,12 @@ TEST_P(CublasLtHostTest, EveryGemmHasItsDescriptorAndLayouts) {
       EXPECT_EQ(ld.ld, g.n);
       EXPECT_EQ(lc.rows, ld.rows);
       EXPECT_EQ(lc.cols, ld.cols);
+      // accumulate (fp8-chunk-loss's lm_head wgrad chain): beta = 1 reads C = D, f32.
+      EXPECT_EQ(mm->accumulate, g.accumulate);
+      if (g.accumulate) {
+        EXPECT_EQ(lc.type, uint32_t(CUDA_R_32F));
+        EXPECT_EQ(lc.ld, ld.ld);
+      }
 
       if (fp8) {
         // FP8 needs TN for cuBLASLt too, and reciprocal scales staged.
@@ -400,6 +406,28 @@ TEST(CublasLtMatmul, GeluEpilogueIsRefusedWithTheReason) {
   ASSERT_FALSE(mm.ok());
   EXPECT_NE(mm.status().message().find("tanh approximation"), std::string::npos)
       << mm.status().message();
+}
+
+TEST(CublasLtMatmul, AccumulateReadsAnF32D) {
+  Program p = fp8GemmProgram(64, 32, 128, GemmScaleMode::Tensorwise, GemmScaleMode::Tensorwise);
+  Gemm &g = p.functions[0].instructions[0].gemm;
+  g.accumulate = true;
+  // A bf16 D: refused (the loader refuses it first, with the program's field).
+  fp8rt::StatusOr<cuda::LtMatmul> mm =
+      cuda::LtMatmul::create(p, g, cuda::GemmAddresses(), cuda::FastAccum::AsCompiled);
+  ASSERT_FALSE(mm.ok());
+  EXPECT_NE(mm.status().message().find("accumulate needs an f32 D"), std::string::npos)
+      << mm.status().message();
+  p.buffers[g.d].type.dtype = DType::F32;
+  mm = cuda::LtMatmul::create(p, g, cuda::GemmAddresses(), cuda::FastAccum::AsCompiled);
+  ASSERT_TRUE(mm.ok()) << mm.status().message();
+  EXPECT_TRUE(mm->accumulate);
+  const LayoutInfo lc = layoutOf(mm->cLayout), ld = layoutOf(mm->dLayout);
+  EXPECT_EQ(lc.type, uint32_t(CUDA_R_32F));
+  EXPECT_EQ(ld.type, uint32_t(CUDA_R_32F));
+  EXPECT_EQ(lc.rows, ld.rows);
+  EXPECT_EQ(lc.cols, ld.cols);
+  EXPECT_EQ(lc.ld, ld.ld);
 }
 
 TEST(CublasLtMatmul, FastAccumulationCanBeForced) {

@@ -142,7 +142,8 @@ TEST(RTMemoryEffects, ReadInputsWriteOutputs) {
   const char *source = R"mlir(
     func.func @f(%a: memref<64x64xf8E4M3FN>, %b: memref<64x64xf8E4M3FN>, %x: memref<64x64xbf16>,
                  %y: memref<64x64xbf16>, %bias: memref<64xbf16>, %sa: memref<f32>,
-                 %sb: memref<f32>, %sd: memref<f32>, %amax: memref<f32>) {
+                 %sb: memref<f32>, %sd: memref<f32>, %amax: memref<f32>,
+                 %z: memref<64x64xf32>) {
       rt.kernel "cast" ins(%x, %sa : memref<64x64xbf16>, memref<f32>)
           outs(%a, %amax : memref<64x64xf8E4M3FN>, memref<f32>) {
       ^bb0(%v: tensor<64x64xbf16>, %s: tensor<f32>):
@@ -156,6 +157,8 @@ TEST(RTMemoryEffects, ReadInputsWriteOutputs) {
       rt.gemm %x, %y -> %y bias(%bias) {transpose_b, epilogue = #rt<epilogue bias>}
           : memref<64x64xbf16>, memref<64x64xbf16>, memref<64x64xbf16>, memref<64xbf16>
       rt.copy %sa, %sb : memref<f32>, memref<f32>
+      rt.gemm %x, %y -> %z {accumulate, transpose_b}
+          : memref<64x64xbf16>, memref<64x64xbf16>, memref<64x64xf32>
       return
     }
   )mlir";
@@ -169,8 +172,9 @@ TEST(RTMemoryEffects, ReadInputsWriteOutputs) {
   // kernel: ins (x, sa) read, outs (a, amax) written. gemm: a, b, the scales
   // and bias read, d and amax_d written; an operand passed twice shows both
   // (D is never read: a GEMM in place of an operand reads it as A or B).
-  // copy: source read, target written.
-  EXPECT_EQ(effects, (std::vector<std::string>{"r r w w", "rw r rw r r r w", "r rw rw r", "r w"}));
+  // copy: source read, target written. An accumulating gemm reads D, then writes it.
+  EXPECT_EQ(effects, (std::vector<std::string>{"r r w w", "rw r rw r r r w", "r rw rw r", "r w",
+                                               "r r rw"}));
 }
 
 } // namespace

@@ -15,7 +15,7 @@
 namespace fp8c {
 
 /// The program file format version this compiler writes.
-constexpr int64_t kProgramFormatVersion = 5;
+constexpr int64_t kProgramFormatVersion = 6;
 
 /// Writes `module` (lowered to rt) as a program file. Anything the format
 /// cannot express (a tensor outside a kernel, an attribute with no JSON form,

@@ -152,13 +152,14 @@ void FunctionLowering::emitGemm(Operation *op) {
     gemm = rt::GemmOp::create(b, op->getLoc(), view2D(linear.getInput()), view(linear.getWeight()),
                               view2D(linear.getResult()), bias, Value(), Value(), Value(), Value(),
                               nullptr, b.getUnitAttr(), nullptr, epilogue(bias), name, nullptr,
-                              nullptr);
+                              nullptr, nullptr);
   } else if (auto matmul = dyn_cast<train::MatmulOp>(op)) {
     gemm = rt::GemmOp::create(b, op->getLoc(), view(matmul.getLhs()), view(matmul.getRhs()),
                               view(matmul.getResult()), Value(), Value(), Value(), Value(), Value(),
                               matmul.getTransposeLhs() ? b.getUnitAttr() : nullptr,
                               matmul.getTransposeRhs() ? b.getUnitAttr() : nullptr, nullptr,
-                              epilogue(Value()), name, nullptr, nullptr);
+                              epilogue(Value()), name, nullptr, nullptr,
+                              matmul.getAcc() ? b.getUnitAttr() : nullptr);
   } else {
     auto scaled = cast<fp8::ScaledMatmulOp>(op);
     Value bias = scaled.getBias() ? view(scaled.getBias()) : Value();
@@ -168,11 +169,11 @@ void FunctionLowering::emitGemm(Operation *op) {
     auto mode = [&](std::optional<ArrayRef<int64_t>> block) {
       return rt::ScaleModeAttr::get(ctx, scaleMode(scaled.getRecipe(), block));
     };
-    gemm = rt::GemmOp::create(b, op->getLoc(), view(scaled.getLhs()), view(scaled.getRhs()),
-                              view(scaled.getResult()), bias, view(scaled.getLhsScale()),
-                              view(scaled.getRhsScale()), dScale, amax, nullptr, b.getUnitAttr(),
-                              scaled.getFastAccum() ? b.getUnitAttr() : nullptr, epilogue(bias),
-                              name, mode(scaled.getLhsBlock()), mode(scaled.getRhsBlock()));
+    gemm = rt::GemmOp::create(
+        b, op->getLoc(), view(scaled.getLhs()), view(scaled.getRhs()), view(scaled.getResult()),
+        bias, view(scaled.getLhsScale()), view(scaled.getRhsScale()), dScale, amax, nullptr,
+        b.getUnitAttr(), scaled.getFastAccum() ? b.getUnitAttr() : nullptr, epilogue(bias), name,
+        mode(scaled.getLhsBlock()), mode(scaled.getRhsBlock()), nullptr);
   }
   if (!firstInstruction)
     firstInstruction = gemm;

@@ -207,6 +207,9 @@ private:
   /// over dying operands"); none of `taken` (other results' storages).
   std::optional<unsigned> dyingOperandStorage(Operation *producer, Value result,
                                               ArrayRef<unsigned> taken) const;
+  /// The storage of `matmul`'s acc when the GEMM may accumulate in it: scratch
+  /// that dies at the GEMM (docs/memory-plan.md, "Accumulating GEMMs").
+  std::optional<unsigned> dyingAccStorage(train::MatmulOp matmul) const;
   LogicalResult checkSupported(Operation *op);
   void nameMetricsAndGrads();
   /// The storage of train_step's spent accumulator whose bytes the grad.X

@@ -397,6 +397,30 @@ std::optional<unsigned> FunctionLowering::accumulatorForGrad(unsigned grad) cons
   return accumulator;
 }
 
+/// See docs/memory-plan.md, "Accumulating GEMMs".
+std::optional<unsigned> FunctionLowering::dyingAccStorage(train::MatmulOp matmul) const {
+  Value root = rootOf(matmul.getAcc());
+  std::optional<unsigned> s = storageOf(root);
+  if (!s || storages[*s].role != Role::scratch || storages[*s].persistent ||
+      byteSize(storages[*s].type) != byteSize(memrefOf(matmul.getType())))
+    return std::nullopt;
+  // D is read while A and B are: neither may be in acc's bytes.
+  if (rootOf(matmul.getLhs()) == root || rootOf(matmul.getRhs()) == root)
+    return std::nullopt;
+  // Nothing after the GEMM may read acc, through any view. The GEMM reads and
+  // writes D element by element, so a view of acc's bytes is acc as D.
+  int64_t at = position.lookup(matmul);
+  SmallVector<Value> aliases{root};
+  for (unsigned i = 0; i < aliases.size(); ++i)
+    for (Operation *user : aliases[i].getUsers()) {
+      if (position.lookup(user) > at)
+        return std::nullopt;
+      if (auto reshape = dyn_cast<train::ReshapeOp>(user))
+        aliases.push_back(reshape.getResult());
+    }
+  return s;
+}
+
 void FunctionLowering::bindOrCopy(Value v, unsigned target, bool atEnd) {
   // A reshape is a view of its input's bytes: a reshaped result (logits_step
   // returns [B, T, V] of a [B*T, V] GEMM) is written where its root is.
@@ -517,10 +541,14 @@ LogicalResult FunctionLowering::analyze() {
     if (!isInstruction(op))
       continue;
     SmallVector<unsigned> taken;
+    auto matmul = dyn_cast<train::MatmulOp>(op);
     for (Value r : op->getResults()) {
       if (!isKept(r) || home.count(r))
         continue;
-      if (std::optional<unsigned> reused = dyingOperandStorage(op, r, taken)) {
+      if (std::optional<unsigned> acc =
+              matmul && matmul.getAcc() ? dyingAccStorage(matmul) : std::nullopt) {
+        home[r] = *acc;
+      } else if (std::optional<unsigned> reused = dyingOperandStorage(op, r, taken)) {
         home[r] = *reused;
         taken.push_back(*reused);
       } else {
@@ -528,6 +556,13 @@ LogicalResult FunctionLowering::analyze() {
       }
     }
   }
+  // A GEMM that accumulates into acc elsewhere than acc's bytes starts from a
+  // copy of acc, made right before it.
+  for (Operation *op : ops)
+    if (auto matmul = dyn_cast<train::MatmulOp>(op);
+        matmul && matmul.getAcc() && isInstruction(op) &&
+        home[matmul.getResult()] != storageOf(matmul.getAcc()))
+      copiesAfter[position[op] - 1].push_back(copyOf(matmul.getAcc(), home[matmul.getResult()]));
 
   for (unsigned i = 0; i < storages.size(); ++i)
     storages[i].inAccumulator = accumulatorForGrad(i);

@@ -113,6 +113,8 @@ struct Gemm {
   bool transposeA = false, transposeB = false, fastAccum = false;
   GemmScaleMode aScaleMode = GemmScaleMode::None, bScaleMode = GemmScaleMode::None;
   GemmEpilogue epilogue = GemmEpilogue::None;
+  /// Version 6: D = op(A) · op(B) + D (f32 D only, no bias or GELU epilogue).
+  bool accumulate = false;
 };
 
 struct Copy {
@@ -162,7 +164,7 @@ struct ProgramInfo {
 };
 
 struct Program {
-  static constexpr int64_t kVersion = 5;
+  static constexpr int64_t kVersion = 6;
   static constexpr uint64_t kAlignment = 256;
   int64_t version = kVersion;
   std::string producer;

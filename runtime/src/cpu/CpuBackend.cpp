@@ -273,6 +273,17 @@ Status CpuBackend::runGemm(const Gemm &g) {
   }
   if (g.epilogue == GemmEpilogue::Gelu || g.epilogue == GemmEpilogue::BiasGelu)
     cpu::gelu(out.data(), mn, cpu::GeluApproximation::None, out.data());
+  if (g.accumulate) {
+    // D = product + D: each element's product is computed exactly as the plain
+    // GEMM's and rounded to f32 (`out`), then the old f32 D is added in f32, so
+    // the result is bit-identical to the GEMM followed by an f32 add kernel.
+    const float *old = reinterpret_cast<const float *>(at(g.d)); // f32 (the loader checked)
+    for (size_t i = 0; i < mn; ++i) {
+      float previous;
+      std::memcpy(&previous, old + i, sizeof previous);
+      out[i] = previous + out[i];
+    }
+  }
   if (g.amaxD != Gemm::kNone) {
     const float amax = fp8rt::amax(out.data(), mn);
     std::memcpy(at(g.amaxD), &amax, sizeof amax);

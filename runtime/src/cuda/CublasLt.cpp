@@ -154,6 +154,7 @@ LtMatmul &LtMatmul::operator=(LtMatmul &&o) noexcept {
     ltD = o.ltD;
     fp8 = o.fp8;
     fastAccum = o.fastAccum;
+    accumulate = o.accumulate;
     summary = std::move(o.summary);
   }
   return *this;
@@ -195,6 +196,9 @@ StatusOr<LtMatmul> LtMatmul::create(const Program &program, const Gemm &g,
     return fail(invalidArgumentError("one FP8 operand and one of another type"));
   if (!mm.fp8 && aType.dtype != bType.dtype)
     return fail(invalidArgumentError("operands of different types"));
+  mm.accumulate = g.accumulate;
+  if (g.accumulate && (dType.dtype != DType::F32 || g.epilogue != GemmEpilogue::None))
+    return fail(invalidArgumentError("accumulate needs an f32 D and no epilogue"));
   if (g.epilogue == GemmEpilogue::Gelu || g.epilogue == GemmEpilogue::BiasGelu)
     return fail(unimplementedError(
         "a GELU epilogue: cuBLASLt's is the tanh approximation and the program's "
@@ -277,8 +281,9 @@ StatusOr<LtMatmul> LtMatmul::create(const Program &program, const Gemm &g,
     s = cublasStatus(
         cublasLtMatrixLayoutCreate(&mm.dLayout, *dCuda, uint64_t(g.n), uint64_t(g.m), g.n),
         "cublasLtMatrixLayoutCreate(D)");
-  // C is never read (beta = 0) but needs a type cuBLASLt accepts with this
-  // D: an FP8 D takes a 16-bit C.
+  // C is D itself (same pointer and layout): read with beta = 1 when the GEMM
+  // accumulates, else never read (beta = 0), but it needs a type cuBLASLt
+  // accepts with this D: an FP8 D takes a 16-bit C.
   const cudaDataType_t cType = isFp8(dType.dtype) ? CUDA_R_16BF : *dCuda;
   if (s.ok())
     s = cublasStatus(

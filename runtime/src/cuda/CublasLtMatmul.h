@@ -43,6 +43,8 @@ public:
   void *ltD = nullptr;
   bool fp8 = false;
   bool fastAccum = false; ///< as set on the descriptor
+  /// D = op(A) · op(B) + D: beta = 1 with C = D (same layout); else beta = 0.
+  bool accumulate = false;
   /// "transformer.h.0.attn.c_attn.forward: 512x2304x768 f8e4m3 x f8e4m3 -> bf16"
   std::string summary;
 

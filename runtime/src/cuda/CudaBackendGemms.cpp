@@ -150,10 +150,11 @@ Status CudaBackend::enqueueGemm(const GemmPlan &g) {
                                                 dim3(unsigned(g.gridX), 2, 1),
                                                 dim3(kStageThreads, 1, 1), args, 0, stream_));
   }
+  // beta = 1 adds the old D (C = D) to the product: accumulate.
   const float one = 1.0f, zero = 0.0f;
   return cublasStatus(cublasLtMatmul(lt_, mm.desc, &one, mm.ltA, mm.aLayout, mm.ltB, mm.bLayout,
-                                     &zero, mm.ltD, mm.cLayout, mm.ltD, mm.dLayout, &g.algo,
-                                     workspace_, kWorkspaceBytes, stream_),
+                                     mm.accumulate ? &one : &zero, mm.ltD, mm.cLayout, mm.ltD,
+                                     mm.dLayout, &g.algo, workspace_, kWorkspaceBytes, stream_),
                       "cublasLtMatmul");
 }
 

@@ -32,12 +32,12 @@ bool isWideFloat(DType t) { return t == DType::F32 || t == DType::BF16 || t == D
 } // namespace
 
 Status Loader::readGemm(const json::Value &v, const JsonPath &p, Gemm &g) const {
-  FP8RT_RETURN_IF_ERROR(checkKeys(
-      v, p,
-      {"a gemm",
-       {"kind", "name", "m", "n", "k", "a", "b", "d", "transpose_a", "transpose_b", "fast_accum",
-        "epilogue"},
-       {"bias", "a_scale", "b_scale", "d_scale", "amax_d", "a_scale_mode", "b_scale_mode"}}));
+  FP8RT_RETURN_IF_ERROR(checkKeys(v, p,
+                                  {"a gemm",
+                                   {"kind", "name", "m", "n", "k", "a", "b", "d", "transpose_a",
+                                    "transpose_b", "fast_accum", "epilogue"},
+                                   {"bias", "a_scale", "b_scale", "d_scale", "amax_d",
+                                    "a_scale_mode", "b_scale_mode", "accumulate"}}));
   FP8RT_RETURN_IF_ERROR(readString(v, p, "name", g.name));
   uint64_t dims[3];
   const char *dimKeys[3] = {"m", "n", "k"};
@@ -55,6 +55,8 @@ Status Loader::readGemm(const json::Value &v, const JsonPath &p, Gemm &g) const 
   FP8RT_RETURN_IF_ERROR(readBool(v, p, "transpose_a", g.transposeA));
   FP8RT_RETURN_IF_ERROR(readBool(v, p, "transpose_b", g.transposeB));
   FP8RT_RETURN_IF_ERROR(readBool(v, p, "fast_accum", g.fastAccum));
+  if (v.find("accumulate"))
+    FP8RT_RETURN_IF_ERROR(readBool(v, p, "accumulate", g.accumulate));
   int choice = 0;
   FP8RT_RETURN_IF_ERROR(
       readChoice(v, p, "epilogue", {"none", "bias", "gelu", "bias_gelu"}, choice));
@@ -71,6 +73,7 @@ Status Loader::readGemm(const json::Value &v, const JsonPath &p, Gemm &g) const 
   FP8RT_RETURN_IF_ERROR(checkGemmOperands(g, p));
   FP8RT_RETURN_IF_ERROR(checkGemmScale(g, p, /*isA=*/true));
   FP8RT_RETURN_IF_ERROR(checkGemmScale(g, p, /*isA=*/false));
+  FP8RT_RETURN_IF_ERROR(checkGemmAccumulate(g, p));
 
   // The output side: bias, amax and the FP8 output scale.
   const bool hasBiasEpilogue =
@@ -103,6 +106,24 @@ Status Loader::readGemm(const json::Value &v, const JsonPath &p, Gemm &g) const 
                                       std::string(dtypeName(buffers[g.d].type.dtype)));
   if (g.dScale != Gemm::kNone && buffers[g.dScale].type != f32Scalar)
     return fail(p.key("d_scale"), bufferDescription(g.dScale) + " is not an f32 scalar");
+  return Status::success();
+}
+
+Status Loader::checkGemmAccumulate(const Gemm &g, const JsonPath &p) const {
+  if (!g.accumulate)
+    return Status::success();
+  const DType d = program_.buffers[g.d].type.dtype;
+  if (d != DType::F32)
+    return fail(p.key("accumulate"), "D is " + bufferDescription(g.d) +
+                                         ": a GEMM that accumulates needs an f32 D (found " +
+                                         dtypeName(d) + ")");
+  if (g.epilogue != GemmEpilogue::None)
+    return fail(p.key("accumulate"),
+                "a GEMM that accumulates into D has no epilogue, found \"" +
+                    std::string(g.epilogue == GemmEpilogue::Bias   ? "bias"
+                                : g.epilogue == GemmEpilogue::Gelu ? "gelu"
+                                                                   : "bias_gelu") +
+                    "\" (add the bias or apply GELU in a kernel)");
   return Status::success();
 }
 

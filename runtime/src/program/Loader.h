@@ -138,6 +138,8 @@ private:
   Status readAttr(const json::Value &v, const JsonPath &p, Attr &out) const;
   Status readGemm(const json::Value &v, const JsonPath &p, Gemm &out) const;
   Status checkGemmOperands(const Gemm &g, const JsonPath &p) const;
+  /// Version 6's accumulate: an f32 D, no epilogue (an FP8 D is not f32).
+  Status checkGemmAccumulate(const Gemm &g, const JsonPath &p) const;
   Status checkGemmScale(const Gemm &g, const JsonPath &p, bool isA) const;
   Status readCopy(const json::Value &v, const JsonPath &p, Copy &out) const;
   Status readAllReduce(const json::Value &v, const JsonPath &p, Instruction &out) const;

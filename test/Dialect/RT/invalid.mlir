@@ -300,6 +300,22 @@ func.func @gemm_d_not_2d(%a: memref<256x512xbf16>, %b: memref<512x1024xbf16>, %d
 
 // -----
 
+func.func @gemm_accumulate_bf16_d(%a: memref<256x512xbf16>, %b: memref<512x1024xbf16>, %d: memref<256x1024xbf16>) {
+  // expected-error @+1 {{'rt.gemm' op accumulate needs an f32 D, got 'bf16'}}
+  rt.gemm %a, %b -> %d {accumulate} : memref<256x512xbf16>, memref<512x1024xbf16>, memref<256x1024xbf16>
+  return
+}
+
+// -----
+
+func.func @gemm_accumulate_epilogue(%a: memref<256x512xbf16>, %b: memref<512x1024xbf16>, %d: memref<256x1024xf32>, %bias: memref<1024xf32>) {
+  // expected-error @+1 {{'rt.gemm' op accumulate takes no epilogue, got bias}}
+  rt.gemm %a, %b -> %d bias(%bias) {accumulate, epilogue = #rt<epilogue bias>} : memref<256x512xbf16>, memref<512x1024xbf16>, memref<256x1024xf32>, memref<1024xf32>
+  return
+}
+
+// -----
+
 func.func @gemm_a_dynamic(%a: memref<?x512xbf16>, %b: memref<512x1024xbf16>, %d: memref<256x1024xbf16>) {
   // expected-error @+1 {{'rt.gemm' op A must be a static, dense row-major memref, got 'memref<?x512xbf16>'}}
   rt.gemm %a, %b -> %d : memref<?x512xbf16>, memref<512x1024xbf16>, memref<256x1024xbf16>

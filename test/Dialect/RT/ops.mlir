@@ -98,6 +98,9 @@ func.func @gemm(%x: memref<256x512xbf16>, %xt: memref<512x256xbf16>, %w: memref<
   // A linear layer: x . w^T with w stored [N, K].
   // CHECK: rt.gemm %[[X]], %[[W]] -> %[[Y]] {transpose_b} : memref<256x512xbf16>, memref<1024x512xbf16>, memref<256x1024xbf16>
   rt.gemm %x, %w -> %y {transpose_b} : memref<256x512xbf16>, memref<1024x512xbf16>, memref<256x1024xbf16>
+  // Accumulating into an f32 D: D = A . B + D.
+  // CHECK: rt.gemm %[[X]], %[[WT]] -> %[[YF]] {accumulate} : memref<256x512xbf16>, memref<512x1024xbf16>, memref<256x1024xf32>
+  rt.gemm %x, %wt -> %yf {accumulate} : memref<256x512xbf16>, memref<512x1024xbf16>, memref<256x1024xf32>
   // CHECK: rt.gemm %[[XT]], %[[WT]] -> %[[Y]] {transpose_a} : memref<512x256xbf16>, memref<512x1024xbf16>, memref<256x1024xbf16>
   rt.gemm %xt, %wt -> %y {transpose_a} : memref<512x256xbf16>, memref<512x1024xbf16>, memref<256x1024xbf16>
   // CHECK: rt.gemm %[[XT]], %[[W]] -> %[[YF]] {transpose_a, transpose_b} : memref<512x256xbf16>, memref<1024x512xbf16>, memref<256x1024xf32>

@@ -301,6 +301,24 @@ func.func @matmul_contraction_transposed(%a: tensor<32x64xbf16>, %b: tensor<64x2
 
 // -----
 
+func.func @matmul_acc_type(%a: tensor<32x64xbf16>, %b: tensor<64x256xbf16>, %c: tensor<32x256xbf16>) {
+  // expected-error @+1 {{'train.matmul' op acc has type 'tensor<32x256xbf16>', expected the result's type 'tensor<32x256xf32>'}}
+  %y = train.matmul %a, %b acc(%c)
+      : (tensor<32x64xbf16>, tensor<64x256xbf16>, tensor<32x256xbf16>) -> tensor<32x256xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_acc_not_f32(%a: tensor<32x64xbf16>, %b: tensor<64x256xbf16>, %c: tensor<32x256xbf16>) {
+  // expected-error @+1 {{'train.matmul' op with acc the result must be f32 (the unrounded accumulator), got 'bf16'}}
+  %y = train.matmul %a, %b acc(%c)
+      : (tensor<32x64xbf16>, tensor<64x256xbf16>, tensor<32x256xbf16>) -> tensor<32x256xbf16>
+  return
+}
+
+// -----
+
 func.func @matmul_result_shape(%dy: tensor<32x256xbf16>, %x: tensor<32x64xbf16>) {
   // expected-error @+1 {{'train.matmul' op result has shape [64, 256], expected [256, 64]}}
   %dw = train.matmul %dy, %x {transpose_lhs}

@@ -98,6 +98,20 @@ func.func @matmul(%a: tensor<32x64xbf16>, %b: tensor<64x256xbf16>, %dy: tensor<3
   return %y, %dw, %tr, %dx : tensor<32x256xbf16>, tensor<256x64xbf16>, tensor<32x256xbf16>, tensor<64x32xbf16>
 }
 
+// A chain of weight-gradient GEMMs summing into one f32 accumulator.
+// CHECK-LABEL: func.func @matmul_acc(
+// CHECK-SAME:    %[[DY:[a-z0-9_]+]]: tensor<32x256xbf16>, %[[X:[a-z0-9_]+]]: tensor<32x64xbf16>)
+func.func @matmul_acc(%dy: tensor<32x256xbf16>, %x: tensor<32x64xbf16>) -> tensor<256x64xf32> {
+  // CHECK: %[[DW0:.*]] = train.matmul %[[DY]], %[[X]] {name = "lm_head.wgrad", transpose_lhs} : (tensor<32x256xbf16>, tensor<32x64xbf16>) -> tensor<256x64xf32>
+  %dw0 = train.matmul %dy, %x {transpose_lhs, name = "lm_head.wgrad"}
+      : (tensor<32x256xbf16>, tensor<32x64xbf16>) -> tensor<256x64xf32>
+  // CHECK: %[[DW1:.*]] = train.matmul %[[DY]], %[[X]] acc(%[[DW0]]) {name = "lm_head.wgrad", transpose_lhs} : (tensor<32x256xbf16>, tensor<32x64xbf16>, tensor<256x64xf32>) -> tensor<256x64xf32>
+  %dw1 = train.matmul %dy, %x acc(%dw0) {transpose_lhs, name = "lm_head.wgrad"}
+      : (tensor<32x256xbf16>, tensor<32x64xbf16>, tensor<256x64xf32>) -> tensor<256x64xf32>
+  // CHECK: return %[[DW1]] :
+  return %dw1 : tensor<256x64xf32>
+}
+
 // CHECK-LABEL: func.func @batch_matmul(
 // CHECK-SAME:    %[[Q:[a-z0-9_]+]]: tensor<2x4x16x16xbf16>, %[[K:[a-z0-9_]+]]: tensor<2x4x16x16xbf16>, %[[P:[a-z0-9_]+]]: tensor<2x16x16xf32>, %[[V:[a-z0-9_]+]]: tensor<2x16x8xf32>)
 func.func @batch_matmul(%q: tensor<2x4x16x16xbf16>, %k: tensor<2x4x16x16xbf16>,

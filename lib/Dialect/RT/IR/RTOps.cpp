@@ -219,6 +219,14 @@ LogicalResult GemmOp::verify() {
   if (Value bias = getBias(); bias && memrefType(bias).getShape() != ArrayRef<int64_t>{n})
     return emitOpError() << "bias has shape " << shapeString(memrefType(bias).getShape())
                          << ", expected [" << n << "]";
+  if (getAccumulate()) {
+    // cuBLASLt reads C = D in D's type; the CPU backend adds in f32.
+    if (!d.getElementType().isF32())
+      return emitOpError() << "accumulate needs an f32 D, got " << d.getElementType();
+    if (getEpilogue() != Epilogue::none)
+      return emitOpError() << "accumulate takes no epilogue, got "
+                           << stringifyEpilogue(getEpilogue());
+  }
   if (failed(verifyScale("a_scale", getAScale(), getAScaleModeAttr(), "A", a)) ||
       failed(verifyScale("b_scale", getBScale(), getBScaleModeAttr(), "B", b)))
     return failure();
@@ -231,6 +239,24 @@ LogicalResult GemmOp::verify() {
                            << ", N = " << n << ", K = " << ka;
   }
   return success();
+}
+
+void GemmOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>> &effects) {
+  auto add = [&](MemoryEffects::Effect *effect, OpOperand &operand) {
+    effects.emplace_back(effect, &operand, 0, false, SideEffects::DefaultResource::get());
+  };
+  // In operand order; an operand passed twice (D over A) shows both uses.
+  OpOperand *d = &getDMutable();
+  MutableOperandRange amax = getAmaxDMutable();
+  OpOperand *amaxD = amax.empty() ? nullptr : &amax[0];
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    bool written = &operand == d || &operand == amaxD;
+    if (!written || (&operand == d && getAccumulate()))
+      add(MemoryEffects::Read::get(), operand);
+    if (written)
+      add(MemoryEffects::Write::get(), operand);
+  }
 }
 
 /// The scale of an FP8 operand stored as `[rows, cols]`, shaped per its mode

@@ -186,6 +186,14 @@ LogicalResult MatmulOp::verify() {
     return failure();
   // A bf16 GEMM may keep its f32 accumulator (fp8-chunk-loss sums lm_head's wgrad chunks).
   Type operand = lhs.getElementType(), result = tensorType(getResult()).getElementType();
+  if (Value acc = getAcc()) {
+    if (acc.getType() != getResult().getType())
+      return emitOpError() << "acc has type " << acc.getType() << ", expected the result's type "
+                           << getResult().getType();
+    if (!result.isF32())
+      return emitOpError() << "with acc the result must be f32 (the unrounded accumulator), got "
+                           << result;
+  }
   if (result.isF32() && (operand.isBF16() || operand.isF16()))
     return verifySameElementType(*this, {getLhs(), getRhs()});
   return verifySameElementType(*this, {getLhs(), getRhs(), getResult()});

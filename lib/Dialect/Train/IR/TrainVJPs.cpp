@@ -50,7 +50,7 @@ Value product(ImplicitLocOpBuilder &b, Value lhs, Value rhs, bool transposeLhs, 
   shape.push_back(transposeRhs ? r.getDimSize(rank - 2) : r.getDimSize(rank - 1));
   auto type = RankedTensorType::get(shape, l.getElementType());
   if (rank == 2)
-    return MatmulOp::create(b, type, lhs, rhs, transposeLhs, transposeRhs, name);
+    return MatmulOp::create(b, type, lhs, rhs, Value(), transposeLhs, transposeRhs, name);
   return BatchMatmulOp::create(b, type, lhs, rhs, transposeLhs, transposeRhs);
 }
 
@@ -131,9 +131,18 @@ LogicalResult MatmulOp::buildVJP(OpBuilder &builder, ValueRange resultGrads,
   Value dy = resultGrad(*this, resultGrads, operandGrads);
   if (!dy)
     return success();
+  // The product's VJP builds its GEMMs in the operands' type: an f32 result of
+  // bf16 operands (only fp8-chunk-loss makes them, after autodiff) has none.
+  Type operand = tensorType(getLhs()).getElementType();
+  if (operand != tensorType(getResult()).getElementType())
+    return emitOpError() << "has no VJP with a " << tensorType(getResult()).getElementType()
+                         << " result of " << operand << " operands";
   ImplicitLocOpBuilder b(getLoc(), builder);
   std::tie(operandGrads[0], operandGrads[1]) =
       productVJP(b, dy, getLhs(), getRhs(), getTransposeLhs(), getTransposeRhs(), getNameAttr());
+  // result = acc + product: acc's gradient is the result's.
+  if (getAcc())
+    operandGrads[2] = dy;
   return success();
 }
 

@@ -167,8 +167,6 @@ void rewriteGroup(LossGroup &g, int64_t chunks, int64_t chunkTokens) {
       b, loc, DenseElementsAttr::get(scalar, b.getF32FloatAttr(1.0f / float(chunks)).getValue()));
   // Each chunk's mean is weighted by 1/chunks, so the chunks' sum is the mean over all tokens
   // (exact when chunks is a power of two).
-  Value one = arith::ConstantOp::create(
-      b, loc, DenseElementsAttr::get(scalar, b.getF32FloatAttr(1.0f).getValue()));
   Value chunkLossGrad = MulScalarOp::create(b, loc, g.grad.getLossGrad(), perChunk);
   auto wgradType = cast<RankedTensorType>(g.wgrad.getType());
   Value lossSum, dh, dw;
@@ -186,12 +184,16 @@ void rewriteGroup(LossGroup &g, int64_t chunks, int64_t chunkTokens) {
     Value dlogits = SoftmaxCrossEntropyGradOp::create(b, loc, logits.getType(), logits,
                                                       targetsChunk, chunkLossGrad, nullptr);
     auto dhChunk = MatmulOp::create(b, loc, tensor({chunkTokens, width}, hElement), dlogits, weight,
-                                    false, false, g.dgrad.getNameAttr());
+                                    Value(), false, false, g.dgrad.getNameAttr());
     copyGemmAttrs(g.dgrad, dhChunk, "m", chunkTokens);
-    // f32 out of the bf16 GEMM: the chunks add up in f32, rounded once at the end.
-    auto dwChunk = MatmulOp::create(b, loc, tensor(wgradType.getShape(), f32), dlogits, hChunk,
+    // f32 out of the bf16 GEMM: each chunk's GEMM adds its product to the f32 sum of the
+    // chunks before it (acc), which is rounded once at the end. One f32 buffer holds the sum:
+    // fp8-lower-to-rt writes each GEMM over its dying acc. The product is rounded to f32
+    // before it is added, so the sums are those of a GEMM followed by an f32 add.
+    auto dwChunk = MatmulOp::create(b, loc, tensor(wgradType.getShape(), f32), dlogits, hChunk, dw,
                                     true, false, g.wgrad.getNameAttr());
     copyGemmAttrs(g.wgrad, dwChunk, "k", chunkTokens);
+    dw = dwChunk;
     // dh is joined by placing each chunk into zeros and adding (x + 0 is exact, so dh is
     // bit-identical to a concatenation). This reuses slice_grad and add, which every backend
     // runs, instead of a new concat kernel op (table row, check, CPU and CUDA columns); the
@@ -201,12 +203,6 @@ void rewriteGroup(LossGroup &g, int64_t chunks, int64_t chunkTokens) {
         SliceGradOp::create(b, loc, tensor({tokens, width}, hElement), dhChunk, dim0, offset);
     lossSum = c == 0 ? loss : AddOp::create(b, loc, lossSum, loss).getResult();
     dh = c == 0 ? placed : AddOp::create(b, loc, dh, placed).getResult();
-    // `× 1` is free (fp8-fuse-kernels puts it in the add's kernel) and exact; it gives the
-    // add a group of its own chunk to join, so each chunk's wgrad is summed right after
-    // its GEMM and dies there. Without it the adds would join each other's group and run
-    // as one kernel after the last chunk, with every chunk's f32 wgrad live.
-    dw = c == 0 ? dwChunk.getResult()
-                : AddOp::create(b, loc, dw, MulScalarOp::create(b, loc, dwChunk, one)).getResult();
   }
   Value loss = MulScalarOp::create(b, loc, lossSum, perChunk);
   g.loss.getResult().replaceAllUsesWith(loss);
@@ -290,16 +286,16 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
     if (chunkTokens == tokens)
       return success(); // one chunk: the program is today's
     // What chunking saves (the logits and their gradient, less a chunk of each) against
-    // what it adds: the f32 sum and the chunk's f32 wgrad live at its add (fp8-lower-to-rt
-    // writes the new sum over the chunk's wgrad, which dies there), less the wgrad the whole
+    // what it adds: the f32 sum of lm_head's wgrad, which each chunk's GEMM accumulates into
+    // (fp8-lower-to-rt writes it over its dying acc: one buffer), less the wgrad the whole
     // loss has. auto wants twice the cost back, for the planner's fragmentation around the
-    // large accumulators (docs/memory-plan.md).
+    // large accumulator (docs/memory-plan.md).
     auto wgradType = cast<RankedTensorType>(group->wgrad.getType());
     int64_t weightElements = wgradType.getNumElements();
     int64_t saved = 2 * (tokens - chunkTokens) * tokenBytes;
-    int64_t added = weightElements * (2 * 4 - int64_t(wgradType.getElementTypeBitWidth() / 8));
+    int64_t added = weightElements * (4 - int64_t(wgradType.getElementTypeBitWidth() / 8));
     if (!requested && saved < 2 * added)
-      return leaveReason(llvm::formatv("auto: the f32 accumulators of lm_head's weight gradient "
+      return leaveReason(llvm::formatv("auto: the f32 accumulator of lm_head's weight gradient "
                                        "({0} MiB more live at a chunk) would cost more than half "
                                        "of what chunking saves ({1} MiB of logits and their "
                                        "gradient); train.loss_chunk_tokens: N forces it",

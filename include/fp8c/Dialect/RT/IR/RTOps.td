@@ -246,7 +246,8 @@ def RT_YieldOp : RT_Op<"yield", [Pure, Terminator,
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";
 }
 
-def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
+def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments,
+                               DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
   let summary = "a cuBLASLt matmul: D = op(A) · op(B) (+ bias) (→ GELU)";
   let description = [{
     Row-major operands: `A` is `[M, K]` (`[K, M]` with `transpose_a`), `B` is
@@ -263,13 +264,21 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
     `[rows/128, cols/128]`. An FP8 `D` needs `d_scale`; `amax_d` receives D's
     amax from the epilogue.
 
-    Memory effects: reads `a`, `b`, `bias` and the three scales; writes `d`
-    (never read: there is no `C` input) and `amax_d`.
+    `accumulate`: `D = op(A) · op(B) + D` (cuBLASLt's `C = D`, beta = 1). The
+    product is rounded to f32, then D's old value is added in f32, as a GEMM
+    followed by an f32 add. Only an f32 `D`, with no `bias` or GELU epilogue
+    (and so no `d_scale`); A and B may be FP8.
+
+    Memory effects (per instance, GemmOp::getEffects): reads `a`, `b`, `bias`
+    and the three scales; writes `d` and `amax_d`; reads `d` (before writing
+    it) only with `accumulate`: without it there is no `C` input.
 
     Example:
 
     ```mlir
     rt.gemm %x, %w -> %y {transpose_b} : memref<512x768xbf16>, memref<3072x768xbf16>, memref<512x3072xbf16>
+    rt.gemm %dy, %x -> %dw {accumulate, transpose_a}
+        : memref<512x1024xbf16>, memref<512x768xbf16>, memref<1024x768xf32>
     rt.gemm %xq, %wq -> %y a_scale(%sx) b_scale(%sw)
         {name = "h.0.mlp.c_fc.forward", a_scale_mode = #rt<scale_mode rowwise>,
          b_scale_mode = #rt<scale_mode rowwise>, fast_accum, transpose_b}
@@ -277,18 +286,19 @@ def RT_GemmOp : RT_Op<"gemm", [AttrSizedOperandSegments]> {
           memref<512x1xf32>, memref<3072x1xf32>
     ```
   }];
-  let arguments = (ins Arg<RT_Buffer, "", [MemRead]>:$a, Arg<RT_Buffer, "", [MemRead]>:$b,
-                       Arg<RT_Buffer, "", [MemWrite]>:$d,
-                       Arg<Optional<RT_Buffer>, "", [MemRead]>:$bias,
-                       Arg<Optional<RT_ScaleBuffer>, "", [MemRead]>:$a_scale,
-                       Arg<Optional<RT_ScaleBuffer>, "", [MemRead]>:$b_scale,
-                       Arg<Optional<RT_ScalarBuffer>, "", [MemRead]>:$d_scale,
-                       Arg<Optional<RT_ScalarBuffer>, "", [MemWrite]>:$amax_d,
+  // Effects: see getEffects (d is read only with accumulate).
+  let arguments = (ins RT_Buffer:$a, RT_Buffer:$b, RT_Buffer:$d,
+                       Optional<RT_Buffer>:$bias,
+                       Optional<RT_ScaleBuffer>:$a_scale,
+                       Optional<RT_ScaleBuffer>:$b_scale,
+                       Optional<RT_ScalarBuffer>:$d_scale,
+                       Optional<RT_ScalarBuffer>:$amax_d,
                        UnitAttr:$transpose_a, UnitAttr:$transpose_b, UnitAttr:$fast_accum,
                        DefaultValuedAttr<RT_EpilogueAttr, "Epilogue::none">:$epilogue,
                        OptionalAttr<StrAttr>:$name,
                        OptionalAttr<RT_ScaleModeAttr>:$a_scale_mode,
-                       OptionalAttr<RT_ScaleModeAttr>:$b_scale_mode);
+                       OptionalAttr<RT_ScaleModeAttr>:$b_scale_mode,
+                       UnitAttr:$accumulate);
   let assemblyFormat = [{
     $a `,` $b `->` $d (`bias` `(` $bias^ `)`)?
     (`a_scale` `(` $a_scale^ `)`)? (`b_scale` `(` $b_scale^ `)`)?

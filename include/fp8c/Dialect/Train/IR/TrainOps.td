@@ -110,25 +110,37 @@ def Train_LinearOp : Train_Op<"linear", [Pure, Train_Differentiable]> {
 }
 
 def Train_MatmulOp : Train_Op<"matmul", [Pure, Train_Differentiable]> {
-  let summary = "2-D matrix product with optional operand transposes";
+  let summary = "2-D matrix product with optional operand transposes and accumulator";
   let description = [{
     `result = op(lhs) · op(rhs)` where `op` transposes when `transpose_lhs` /
     `transpose_rhs` is set. With both unset, `[M, K] · [K, N] -> [M, N]`. The
     result has the operands' element type, or f32 for bf16 and f16 operands
     (the GEMM's accumulator, unrounded).
 
+    With `acc`, `result = acc + op(lhs) · op(rhs)`: the product is rounded to
+    f32 and then added to `acc` in f32, so the result is the same as a matmul
+    followed by a `train.add`. `acc` has the result's type, which must be f32.
+    fp8-chunk-loss sums lm_head's weight gradient over chunks this way, in one
+    f32 buffer (fp8-lower-to-rt writes the result over a dying `acc`).
+
     Example:
 
     ```mlir
     %dw = train.matmul %dy, %x {transpose_lhs, name = "lm_head"}
         : (tensor<512x1024xbf16>, tensor<512x768xbf16>) -> tensor<1024x768xbf16>
+    %dw1 = train.matmul %dy1, %x1 acc(%dw0) {transpose_lhs, name = "lm_head.wgrad"}
+        : (tensor<512x1024xbf16>, tensor<512x768xbf16>, tensor<1024x768xf32>)
+        -> tensor<1024x768xf32>
     ```
   }];
   let arguments = (ins Train_FloatTensor:$lhs, Train_FloatTensor:$rhs,
+                       Optional<Train_FloatTensor>:$acc,
                        UnitAttr:$transpose_lhs, UnitAttr:$transpose_rhs,
                        OptionalAttr<StrAttr>:$name);
   let results = (outs Train_FloatTensor:$result);
-  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let assemblyFormat = [{
+    $lhs `,` $rhs (`acc` `(` $acc^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
   let hasVerifier = 1;
 }
 
