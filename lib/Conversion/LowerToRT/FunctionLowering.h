@@ -236,6 +236,8 @@ private:
   DenseMap<Value, unsigned> home; // root value -> storage
   /// Persistent storages that receive a result of the function (new state).
   DenseSet<unsigned> returnedState;
+  // Of those, the ones returned unchanged (the argument itself).
+  DenseSet<unsigned> unchangedState;
   DenseSet<Value> clonedConstants;
   llvm::MapVector<Value, std::string> metricNames, gradNames;
   /// rt.copy of `source` viewed as `sourceType` into `target`.

@@ -273,8 +273,11 @@ void FunctionLowering::nameMetricsAndGrads() {
 
 /// See docs/memory-plan.md, "Writing new state in place".
 bool FunctionLowering::canWriteInPlace(Operation *producer, Value result, Value arg) const {
-  if (!isa<rt::FusionOp>(producer) &&
-      (isGemm(producer) || !isInstruction(producer) || producer->getNumRegions() != 0))
+  // A GEMM accumulating into its output reads D = acc element by element.
+  auto matmul = dyn_cast<train::MatmulOp>(producer);
+  bool accumulating = matmul && matmul.getAcc();
+  if (!isa<rt::FusionOp>(producer) && ((isGemm(producer) && !accumulating) ||
+                                       !isInstruction(producer) || producer->getNumRegions() != 0))
     return false;
   int64_t at = position.lookup(producer);
   // Nothing after the producer may read the old value, through any view.
@@ -296,6 +299,8 @@ bool FunctionLowering::canWriteInPlace(Operation *producer, Value result, Value 
       return false; // a reshaped view reads other indices
     argOperands.push_back(i);
   }
+  if (accumulating)
+    return rootOf(matmul.getLhs()) != arg && rootOf(matmul.getRhs()) != arg;
   auto fusion = dyn_cast<rt::FusionOp>(producer);
   if (!fusion)
     return argOperands.empty() || isIndexPreserving(producer, arg);
@@ -401,8 +406,18 @@ std::optional<unsigned> FunctionLowering::accumulatorForGrad(unsigned grad) cons
 std::optional<unsigned> FunctionLowering::dyingAccStorage(train::MatmulOp matmul) const {
   Value root = rootOf(matmul.getAcc());
   std::optional<unsigned> s = storageOf(root);
-  if (!s || storages[*s].role != Role::scratch || storages[*s].persistent ||
-      byteSize(storages[*s].type) != byteSize(memrefOf(matmul.getType())))
+  if (!s || byteSize(storages[*s].type) != byteSize(memrefOf(matmul.getType())))
+    return std::nullopt;
+  // Scratch, or a gradient accumulator: train_step's spent one, or one this
+  // function writes back changed (accumulate_step), whose old value nothing
+  // reads after this GEMM (below); its new value is written over it at the end.
+  const Storage &storage = storages[*s];
+  bool scratch = storage.role == Role::scratch && !storage.persistent;
+  bool accumulator = storage.persistent && storage.role == Role::grad_accum &&
+                     storage.type == memrefOf(matmul.getType()) &&
+                     (returnedState.contains(*s) ? !unchangedState.contains(*s)
+                                                 : func::FuncOp(func).getSymName() == "train_step");
+  if (!scratch && !accumulator)
     return std::nullopt;
   // D is read while A and B are: neither may be in acc's bytes.
   if (rootOf(matmul.getLhs()) == root || rootOf(matmul.getRhs()) == root)
@@ -499,8 +514,10 @@ LogicalResult FunctionLowering::analyze() {
         return ret.emitOpError() << "result '" << name << "' has type " << value.getType()
                                  << " but the argument of that name " << arg.getType(),
                failure();
-      if (value == arg)
+      if (value == arg) {
+        unchangedState.insert(home[arg]);
         continue;
+      }
       Operation *def = value.getDefiningOp();
       if (def && !home.count(value) && canWriteInPlace(def, value, arg))
         home[value] = home[arg];

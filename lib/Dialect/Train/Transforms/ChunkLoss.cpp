@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fp8c/Dialect/Train/Transforms/ChunkLoss.h"
+#include "fp8c/Analysis/DistributedSettings.h"
 #include "fp8c/Dialect/Train/Transforms/Passes.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -112,13 +113,13 @@ void copyGemmAttrs(Operation *from, Operation *to, StringRef tokenDim, int64_t c
 /// auto's chunk: the fewest chunks, a power of two (so that weighting each
 /// chunk's mean by 1/chunks is exact), whose logits fit kAutoChunkLogitsBytes;
 /// else the largest divisor of `tokens` that fits.
-int64_t autoChunkTokens(int64_t tokens, int64_t tokenBytes) {
+int64_t autoChunkTokens(int64_t tokens, int64_t tokenBytes, int64_t maxChunkBytes) {
   for (int64_t chunks = 2; tokens % chunks == 0; chunks *= 2)
-    if ((tokens / chunks) * tokenBytes <= kAutoChunkLogitsBytes)
+    if ((tokens / chunks) * tokenBytes <= maxChunkBytes)
       return tokens / chunks;
   int64_t best = 1;
   for (int64_t d = 1; d <= tokens; ++d)
-    if (tokens % d == 0 && d * tokenBytes <= kAutoChunkLogitsBytes)
+    if (tokens % d == 0 && d * tokenBytes <= maxChunkBytes)
       best = d;
   return best;
 }
@@ -146,16 +147,97 @@ Value sliceTokens(OpBuilder &b, Location loc, Value targets, int64_t first, int6
                          b.getI64IntegerAttr(count));
 }
 
+/// Chunk c's logits and mean loss over tokens [c*chunkTokens, (c+1)*chunkTokens)
+/// of `hFlat` ([tokens, width]) and `targets`.
+struct ForwardChunk {
+  Value hChunk, targets;
+  LinearOp logits;
+  Value loss;
+};
+ForwardChunk forwardChunk(OpBuilder &b, Location loc, LinearOp whole, Value hFlat, Value targets,
+                          int64_t c, int64_t chunkTokens) {
+  auto hType = cast<RankedTensorType>(hFlat.getType());
+  auto logitsType = cast<RankedTensorType>(whole.getType());
+  int64_t width = hType.getShape().back(), vocab = logitsType.getShape().back();
+  ForwardChunk f;
+  f.hChunk =
+      SliceOp::create(b, loc, RankedTensorType::get({chunkTokens, width}, hType.getElementType()),
+                      hFlat, b.getI64IntegerAttr(0), b.getI64IntegerAttr(c * chunkTokens),
+                      b.getI64IntegerAttr(chunkTokens));
+  f.targets = sliceTokens(b, loc, targets, c * chunkTokens, chunkTokens);
+  f.logits = LinearOp::create(
+      b, loc, RankedTensorType::get({chunkTokens, vocab}, logitsType.getElementType()), f.hChunk,
+      whole.getWeight(), Value(), whole.getNameAttr());
+  copyGemmAttrs(whole, f.logits, "m", chunkTokens);
+  f.loss = SoftmaxCrossEntropyOp::create(b, loc, RankedTensorType::get({}, b.getF32Type()),
+                                         f.logits, f.targets, nullptr);
+  return f;
+}
+
+/// A loss without a gradient (eval_step): the chunks' mean losses, each weighted
+/// by 1/chunks, summed; only a chunk's logits exist at a time.
+void rewriteForwardLoss(LinearOp logits, SoftmaxCrossEntropyOp loss, int64_t chunks,
+                        int64_t chunkTokens) {
+  OpBuilder b(loss);
+  Location loc = loss.getLoc();
+  Value h = logits.getInput();
+  auto hType = cast<RankedTensorType>(h.getType());
+  int64_t width = hType.getShape().back();
+  Value hFlat = ReshapeOp::create(
+      b, loc, RankedTensorType::get({chunks * chunkTokens, width}, hType.getElementType()), h);
+  auto scalar = RankedTensorType::get({}, b.getF32Type());
+  Value perChunk = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(scalar, b.getF32FloatAttr(1.0f / float(chunks)).getValue()));
+  Value lossSum;
+  for (int64_t c = 0; c < chunks; ++c) {
+    Value chunkLoss = forwardChunk(b, loc, logits, hFlat, loss.getTargets(), c, chunkTokens).loss;
+    lossSum = c == 0 ? chunkLoss : AddOp::create(b, loc, lossSum, chunkLoss).getResult();
+  }
+  loss.getResult().replaceAllUsesWith(MulScalarOp::create(b, loc, lossSum, perChunk).getResult());
+  loss->erase();
+  logits->erase();
+}
+
+/// With grad_accum_steps > 1, fp8-autodiff adds lm_head's weight gradient to
+/// its f32 accumulator right after the wgrad: `add(grad_accum.X, convert(dW))`.
+/// Returns that add when the wgrad feeds nothing else; else null.
+AddOp accumulatorAdd(MatmulOp wgrad) {
+  Value dw = wgrad.getResult();
+  if (!dw.hasOneUse())
+    return {};
+  auto convert = dyn_cast<ConvertOp>(*dw.getUsers().begin());
+  if (!convert || !convert.getResult().hasOneUse() ||
+      !getElementTypeOrSelf(convert.getType()).isF32())
+    return {};
+  auto add = dyn_cast<AddOp>(*convert->getUsers().begin());
+  auto arg = add ? dyn_cast<BlockArgument>(add.getLhs()) : BlockArgument();
+  if (!arg || add.getRhs() != convert.getResult() || arg.getType() != add.getType())
+    return {};
+  auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
+  auto name =
+      func ? func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), TrainDialect::getNameAttrName())
+           : StringAttr();
+  return name && name.getValue().starts_with("grad_accum.") ? add : AddOp();
+}
+
+/// zero1 and fsdp shard the accumulators by rewriting each add(grad_accum.X, g)
+/// (fp8-insert-collectives, Sharding.cpp): those keep the head's add.
+bool accumulatorsSharded(ModuleOp module) {
+  FailureOr<fp8c::DistributedSettings> d = fp8c::readDistributedSettings(module);
+  return failed(d) || (d->present && d->worldSize > 1 && d->strategy != "ddp");
+}
+
 /// The group as `chunks` forward-and-backward groups of `chunkTokens` tokens,
 /// each next to the other so that the planner frees chunk c before chunk c+1.
-void rewriteGroup(LossGroup &g, int64_t chunks, int64_t chunkTokens) {
+/// With `accAdd`, the chunks' GEMMs add their products straight into the
+/// accumulator it reads (Megatron-LM's gradient-accumulation fusion), so no
+/// f32 sum of the head's gradient exists beside it.
+void rewriteGroup(LossGroup &g, int64_t chunks, int64_t chunkTokens, AddOp accAdd) {
   OpBuilder b(g.grad);
   Location loc = g.grad.getLoc();
   Value h = g.logits.getInput(), weight = g.logits.getWeight(), targets = g.grad.getTargets();
   auto hType = cast<RankedTensorType>(h.getType());
-  auto logitsType = cast<RankedTensorType>(g.logits.getType());
   int64_t tokens = chunks * chunkTokens, width = hType.getShape().back();
-  int64_t vocab = logitsType.getShape().back();
   auto tensor = [](ArrayRef<int64_t> shape, Type element) {
     return RankedTensorType::get(shape, element);
   };
@@ -169,18 +251,12 @@ void rewriteGroup(LossGroup &g, int64_t chunks, int64_t chunkTokens) {
   // (exact when chunks is a power of two).
   Value chunkLossGrad = MulScalarOp::create(b, loc, g.grad.getLossGrad(), perChunk);
   auto wgradType = cast<RankedTensorType>(g.wgrad.getType());
-  Value lossSum, dh, dw;
+  Value lossSum, dh, dw = accAdd ? accAdd.getLhs() : Value();
   for (int64_t c = 0; c < chunks; ++c) {
-    IntegerAttr dim0 = b.getI64IntegerAttr(0), offset = b.getI64IntegerAttr(c * chunkTokens),
-                size = b.getI64IntegerAttr(chunkTokens);
-    Value hChunk =
-        SliceOp::create(b, loc, tensor({chunkTokens, width}, hElement), hFlat, dim0, offset, size);
-    Value targetsChunk = sliceTokens(b, loc, targets, c * chunkTokens, chunkTokens);
-    auto logits =
-        LinearOp::create(b, loc, tensor({chunkTokens, vocab}, logitsType.getElementType()), hChunk,
-                         weight, Value(), g.logits.getNameAttr());
-    copyGemmAttrs(g.logits, logits, "m", chunkTokens);
-    Value loss = SoftmaxCrossEntropyOp::create(b, loc, scalar, logits, targetsChunk, nullptr);
+    IntegerAttr dim0 = b.getI64IntegerAttr(0), offset = b.getI64IntegerAttr(c * chunkTokens);
+    ForwardChunk f = forwardChunk(b, loc, g.logits, hFlat, targets, c, chunkTokens);
+    Value hChunk = f.hChunk, loss = f.loss, targetsChunk = f.targets;
+    LinearOp logits = f.logits;
     Value dlogits = SoftmaxCrossEntropyGradOp::create(b, loc, logits.getType(), logits,
                                                       targetsChunk, chunkLossGrad, nullptr);
     auto dhChunk = MatmulOp::create(b, loc, tensor({chunkTokens, width}, hElement), dlogits, weight,
@@ -209,7 +285,16 @@ void rewriteGroup(LossGroup &g, int64_t chunks, int64_t chunkTokens) {
   if (dh.getType() != g.dgrad.getType())
     dh = ReshapeOp::create(b, loc, g.dgrad.getType(), dh);
   g.dgrad.getResult().replaceAllUsesWith(dh);
-  g.wgrad.getResult().replaceAllUsesWith(ConvertOp::create(b, loc, wgradType, dw).getResult());
+  if (accAdd) {
+    // acc + Σ chunks in f32: the bf16 rounding of the head's gradient the whole loss
+    // has (and the chunks without an accumulator keep) is gone.
+    Operation *convert = accAdd.getRhs().getDefiningOp();
+    accAdd.getResult().replaceAllUsesWith(dw);
+    accAdd->erase();
+    convert->erase();
+  } else {
+    g.wgrad.getResult().replaceAllUsesWith(ConvertOp::create(b, loc, wgradType, dw).getResult());
+  }
   Operation *hView = g.wgrad.getRhs().getDefiningOp();
   for (Operation *op : {g.wgrad.getOperation(), g.dgrad.getOperation(), g.gradView.getOperation(),
                         g.grad.getOperation(), g.loss.getOperation(), g.logits.getOperation()})
@@ -244,11 +329,19 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
     ModuleOp module = getOperation();
     auto config = module->getAttrOfType<DictionaryAttr>(TrainDialect::getConfigAttrName());
     auto requested = config ? config.getAs<IntegerAttr>("loss_chunk_tokens") : nullptr;
+    // Under a memory budget auto takes smaller chunks: more, smaller GEMMs for less memory.
+    underBudget = config && config.get("memory_budget");
+    maxChunkBytes = underBudget ? kBudgetChunkLogitsBytes : kAutoChunkLogitsBytes;
     for (auto func : module.getOps<func::FuncOp>()) {
       SmallVector<SoftmaxCrossEntropyGradOp> grads(func.getOps<SoftmaxCrossEntropyGradOp>());
       for (SoftmaxCrossEntropyGradOp grad : grads)
         if (failed(chunk(func, grad, requested)))
           return signalPassFailure();
+      if (!grads.empty())
+        continue;
+      SmallVector<SoftmaxCrossEntropyOp> losses(func.getOps<SoftmaxCrossEntropyOp>());
+      for (SoftmaxCrossEntropyOp loss : losses)
+        chunkForwardOnly(func, loss, requested);
     }
     // The key is consumed here: each function records what it did, and a loss left in one
     // chunk compiles to the very program (and train.config) it was without the key.
@@ -272,7 +365,8 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
       return success();
     if (requested && requested.getInt() == 0)
       return leaveReason("train.loss_chunk_tokens is 0");
-    int64_t chunkTokens = requested ? requested.getInt() : autoChunkTokens(tokens, tokenBytes);
+    int64_t chunkTokens =
+        requested ? requested.getInt() : autoChunkTokens(tokens, tokenBytes, maxChunkBytes);
     if (chunkTokens < 0 || tokens % chunkTokens != 0)
       return emitError(func.getLoc())
              << "train.loss_chunk_tokens (--loss-chunk-tokens) = " << chunkTokens
@@ -293,7 +387,12 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
     auto wgradType = cast<RankedTensorType>(group->wgrad.getType());
     int64_t weightElements = wgradType.getNumElements();
     int64_t saved = 2 * (tokens - chunkTokens) * tokenBytes;
-    int64_t added = weightElements * (4 - int64_t(wgradType.getElementTypeBitWidth() / 8));
+    // Under a budget only: it drops the bf16 rounding the whole loss has.
+    AddOp accAdd = !underBudget || accumulatorsSharded(func->getParentOfType<ModuleOp>())
+                       ? AddOp()
+                       : accumulatorAdd(group->wgrad);
+    int64_t added =
+        accAdd ? 0 : weightElements * (4 - int64_t(wgradType.getElementTypeBitWidth() / 8));
     if (!requested && saved < 2 * added)
       return leaveReason(llvm::formatv("auto: the f32 accumulator of lm_head's weight gradient "
                                        "({0} MiB more live at a chunk) would cost more than half "
@@ -302,7 +401,40 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
                                        added >> 20, saved >> 20)
                              .str());
     int64_t chunks = tokens / chunkTokens;
-    rewriteGroup(*group, chunks, chunkTokens);
+    rewriteGroup(*group, chunks, chunkTokens, accAdd);
+    auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+    NamedAttrList decision;
+    decision.append("chunks", i64(chunks));
+    decision.append("chunk_tokens", i64(chunkTokens));
+    decision.append("tokens", i64(tokens));
+    decision.append("chunk_logits_bytes", i64(chunkTokens * tokenBytes));
+    decision.append("logits_bytes", i64(tokens * tokenBytes));
+    if (accAdd)
+      decision.append("wgrad_into_accumulator", b.getUnitAttr());
+    func->setAttr(kLossChunkingAttrName, decision.getDictionary(b.getContext()));
+    return success();
+  }
+
+  /// A loss without a gradient (eval_step): chunked as train_step's is, so that
+  /// its whole logits do not set the arena; left whole where train_step's
+  /// decision would be an error or one chunk, or lm_head is not a bf16 linear.
+  void chunkForwardOnly(func::FuncOp func, SoftmaxCrossEntropyOp loss, IntegerAttr requested) {
+    auto logits = loss.getLogits().getDefiningOp<LinearOp>();
+    if (!logits || logits.getBias() || loss.getIgnoreIndex() || !logits->hasOneUse())
+      return;
+    auto logitsType = cast<RankedTensorType>(logits.getType());
+    int64_t vocab = logitsType.getShape().back();
+    int64_t tokens = logitsType.getNumElements() / std::max<int64_t>(vocab, 1);
+    int64_t tokenBytes = vocab * int64_t(logitsType.getElementTypeBitWidth() / 8);
+    if (requested ? requested.getInt() == 0 : tokens * tokenBytes <= kAutoWholeLogitsBytes)
+      return;
+    int64_t chunkTokens =
+        requested ? requested.getInt() : autoChunkTokens(tokens, tokenBytes, maxChunkBytes);
+    if (chunkTokens <= 0 || chunkTokens >= tokens || tokens % chunkTokens != 0)
+      return;
+    int64_t chunks = tokens / chunkTokens;
+    rewriteForwardLoss(logits, loss, chunks, chunkTokens);
+    Builder b(func.getContext());
     auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
     func->setAttr(
         kLossChunkingAttrName,
@@ -311,8 +443,10 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
                              b.getNamedAttr("tokens", i64(tokens)),
                              b.getNamedAttr("chunk_logits_bytes", i64(chunkTokens * tokenBytes)),
                              b.getNamedAttr("logits_bytes", i64(tokens * tokenBytes))}));
-    return success();
   }
+
+  int64_t maxChunkBytes = kAutoChunkLogitsBytes;
+  bool underBudget = false;
 };
 
 } // namespace

@@ -29,6 +29,8 @@ inline constexpr int64_t kAutoWholeLogitsBytes = int64_t(64) << 20;
 /// ...and otherwise picks the largest chunk (a divisor of the token count)
 /// whose logits stay within this bound.
 inline constexpr int64_t kAutoChunkLogitsBytes = int64_t(256) << 20;
+/// ...or this one when train.config has a memory_budget (--memory-budget).
+inline constexpr int64_t kBudgetChunkLogitsBytes = int64_t(64) << 20;
 
 /// "1, 2, 4, ..., 512": the chunk sizes `tokens` allows.
 inline std::string describeDivisors(int64_t tokens) {
