@@ -64,6 +64,9 @@ fp8c::rt::printLossChunkReport(ModuleOp lowered,
     os << get("chunks") << " chunks of " << get("chunk_tokens") << " tokens"
        << llvm::format(" (logits chunk %.2f MiB instead of %.2f MiB)\n",
                        mib(get("chunk_logits_bytes")), mib(get("logits_bytes")));
+    if (d.get("wgrad_into_accumulator"))
+      os << "    lm_head's weight gradient: the chunks' GEMMs add it into its f32 accumulator "
+            "(memory budget; not rounded to bf16 as with the loss whole)\n";
     printPeak(os, "peak live, loss whole (planned)", functionNamed(before, func.getSymName()));
     printPeak(os, "peak live, loss chunked (planned)", functionNamed(after, func.getSymName()));
   }

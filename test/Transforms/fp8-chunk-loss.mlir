@@ -133,3 +133,89 @@ module {
     return %loss, %dh, %dw : tensor<f32>, tensor<8x8xbf16>, tensor<16x8xbf16>
   }
 }
+
+// -----
+
+// A loss without a gradient (eval_step): two chunks of 4 tokens, each with its own
+// logits and mean loss, the means weighted by 1/2 and summed; the whole logits are gone.
+// CHECK-LABEL: func.func @eval_step(
+// CHECK-SAME:    %[[H:[a-z0-9_]+]]: tensor<2x4x8xbf16>, %[[W:[a-z0-9_]+]]: tensor<16x8xbf16>, %[[T:[a-z0-9_]+]]: tensor<2x4xi32>)
+// CHECK-SAME:    attributes {loss_chunking = {chunk_logits_bytes = 128 : i64, chunk_tokens = 4 : i64, chunks = 2 : i64, logits_bytes = 256 : i64, tokens = 8 : i64}}
+// CHECK:         %[[HF:.*]] = train.reshape %[[H]] : tensor<2x4x8xbf16> -> tensor<8x8xbf16>
+// CHECK:         %[[HALF:.*]] = arith.constant dense<5.000000e-01> : tensor<f32>
+// CHECK:         %[[H0:.*]] = train.slice %[[HF]] dim 0 offset 0 size 4
+// CHECK:         %[[L0:.*]] = train.linear %[[H0]], %[[W]] {{.*}} -> tensor<4x16xbf16>
+// CHECK:         %[[LOSS0:.*]] = train.softmax_cross_entropy %[[L0]]
+// CHECK:         %[[H1:.*]] = train.slice %[[HF]] dim 0 offset 4 size 4
+// CHECK:         %[[L1:.*]] = train.linear %[[H1]], %[[W]] {{.*}} -> tensor<4x16xbf16>
+// CHECK:         %[[LOSS1:.*]] = train.softmax_cross_entropy %[[L1]]
+// CHECK:         %[[SUM:.*]] = train.add %[[LOSS0]], %[[LOSS1]]
+// CHECK:         %[[LOSS:.*]] = train.mul_scalar %[[SUM]], %[[HALF]]
+// CHECK-NOT:     tensor<2x4x16xbf16>
+// CHECK:         return %[[LOSS]]
+module attributes {train.config = {loss_chunk_tokens = 4 : i64}} {
+  func.func @eval_step(%h: tensor<2x4x8xbf16>, %w: tensor<16x8xbf16>, %t: tensor<2x4xi32>) -> tensor<f32> {
+    %logits = train.linear %h, %w {name = "lm_head"} : (tensor<2x4x8xbf16>, tensor<16x8xbf16>) -> tensor<2x4x16xbf16>
+    %loss = train.softmax_cross_entropy %logits, %t : (tensor<2x4x16xbf16>, tensor<2x4xi32>) -> tensor<f32>
+    return %loss : tensor<f32>
+  }
+}
+
+// -----
+
+// Under a memory budget, where fp8-autodiff adds the head's gradient to its accumulator
+// (grad_accum_steps > 1), the chunks' wgrad GEMMs accumulate straight into it: the first
+// chunk's acc is the accumulator argument, the add and its convert are gone, and the
+// function returns the chain's last value (no bf16 rounding of the head's gradient).
+// CHECK-LABEL: func.func @accumulate_step(
+// CHECK-SAME:    %[[ACC:[a-z0-9_]+]]: tensor<16x8xf32> {train.name = "grad_accum.lm_head.weight"}
+// CHECK-SAME:    wgrad_into_accumulator
+// CHECK:         %[[DW0:.*]] = train.matmul %{{.*}}, %{{.*}} acc(%[[ACC]]) {{.*}}name = "lm_head.wgrad", transpose_lhs} : (tensor<4x16xbf16>, tensor<4x8xbf16>, tensor<16x8xf32>) -> tensor<16x8xf32>
+// CHECK:         %[[DW1:.*]] = train.matmul %{{.*}}, %{{.*}} acc(%[[DW0]]) {{.*}}name = "lm_head.wgrad", transpose_lhs}
+// CHECK-NOT:     train.convert
+// CHECK:         return %{{.*}}, %[[DW1]]
+module attributes {train.config = {loss_chunk_tokens = 4 : i64, memory_budget = 1073741824 : i64}} {
+  func.func @accumulate_step(%h: tensor<2x4x8xbf16>, %w: tensor<16x8xbf16>, %t: tensor<2x4xi32>, %dloss: tensor<f32>,
+                             %acc: tensor<16x8xf32> {train.name = "grad_accum.lm_head.weight"})
+      -> (tensor<8x8xbf16>, tensor<16x8xf32>) {
+    %logits = train.linear %h, %w {name = "lm_head"} : (tensor<2x4x8xbf16>, tensor<16x8xbf16>) -> tensor<2x4x16xbf16>
+    %loss = train.softmax_cross_entropy %logits, %t : (tensor<2x4x16xbf16>, tensor<2x4xi32>) -> tensor<f32>
+    %dl = train.softmax_cross_entropy_grad %logits, %t, %dloss : (tensor<2x4x16xbf16>, tensor<2x4xi32>, tensor<f32>) -> tensor<2x4x16xbf16>
+    %h2 = train.reshape %h : tensor<2x4x8xbf16> -> tensor<8x8xbf16>
+    %dl2 = train.reshape %dl : tensor<2x4x16xbf16> -> tensor<8x16xbf16>
+    %dh = train.matmul %dl2, %w {name = "lm_head.dgrad"} : (tensor<8x16xbf16>, tensor<16x8xbf16>) -> tensor<8x8xbf16>
+    %dw = train.matmul %dl2, %h2 {name = "lm_head.wgrad", transpose_lhs} : (tensor<8x16xbf16>, tensor<8x8xbf16>) -> tensor<16x8xbf16>
+    %dw32 = train.convert %dw : tensor<16x8xbf16> -> tensor<16x8xf32>
+    %sum = train.add %acc, %dw32 : tensor<16x8xf32>
+    return %dh, %sum : tensor<8x8xbf16>, tensor<16x8xf32>
+  }
+}
+
+// -----
+
+// Without a budget the same function keeps the bf16 rounding of the whole loss: the
+// chunks sum into an f32 buffer of their own, rounded to bf16, then added.
+// CHECK-LABEL: func.func @accumulate_no_budget(
+// CHECK-NOT:     wgrad_into_accumulator
+// CHECK:         %[[DW0:.*]] = train.matmul %{{.*}}, %{{.*}} {{.*}}name = "lm_head.wgrad", transpose_lhs} : (tensor<4x16xbf16>, tensor<4x8xbf16>) -> tensor<16x8xf32>
+// CHECK:         %[[DW1:.*]] = train.matmul %{{.*}}, %{{.*}} acc(%[[DW0]])
+// CHECK:         %[[R:.*]] = train.convert %[[DW1]] : tensor<16x8xf32> -> tensor<16x8xbf16>
+// CHECK:         %[[F:.*]] = train.convert %[[R]] : tensor<16x8xbf16> -> tensor<16x8xf32>
+// CHECK:         %[[SUM:.*]] = train.add %{{.*}}, %[[F]]
+// CHECK:         return %{{.*}}, %[[SUM]]
+module attributes {train.config = {loss_chunk_tokens = 4 : i64}} {
+  func.func @accumulate_no_budget(%h: tensor<2x4x8xbf16>, %w: tensor<16x8xbf16>, %t: tensor<2x4xi32>, %dloss: tensor<f32>,
+                                  %acc: tensor<16x8xf32> {train.name = "grad_accum.lm_head.weight"})
+      -> (tensor<8x8xbf16>, tensor<16x8xf32>) {
+    %logits = train.linear %h, %w {name = "lm_head"} : (tensor<2x4x8xbf16>, tensor<16x8xbf16>) -> tensor<2x4x16xbf16>
+    %loss = train.softmax_cross_entropy %logits, %t : (tensor<2x4x16xbf16>, tensor<2x4xi32>) -> tensor<f32>
+    %dl = train.softmax_cross_entropy_grad %logits, %t, %dloss : (tensor<2x4x16xbf16>, tensor<2x4xi32>, tensor<f32>) -> tensor<2x4x16xbf16>
+    %h2 = train.reshape %h : tensor<2x4x8xbf16> -> tensor<8x8xbf16>
+    %dl2 = train.reshape %dl : tensor<2x4x16xbf16> -> tensor<8x16xbf16>
+    %dh = train.matmul %dl2, %w {name = "lm_head.dgrad"} : (tensor<8x16xbf16>, tensor<16x8xbf16>) -> tensor<8x8xbf16>
+    %dw = train.matmul %dl2, %h2 {name = "lm_head.wgrad", transpose_lhs} : (tensor<8x16xbf16>, tensor<8x8xbf16>) -> tensor<16x8xbf16>
+    %dw32 = train.convert %dw : tensor<16x8xbf16> -> tensor<16x8xf32>
+    %sum = train.add %acc, %dw32 : tensor<16x8xf32>
+    return %dh, %sum : tensor<8x8xbf16>, tensor<16x8xf32>
+  }
+}

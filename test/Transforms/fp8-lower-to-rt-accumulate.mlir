@@ -54,3 +54,52 @@ module {
     return %loss, %other : tensor<f32>, tensor<f32>
   }
 }
+
+// -----
+
+// A chain that starts from a gradient accumulator (fp8-chunk-loss under a memory
+// budget): accumulate_step returns the chain's end as the new grad_accum.w, so every
+// GEMM of the chain writes over the accumulator's bytes, with no copy and no buffer
+// of its own. train_step reads its accumulator and does not return it (spent: the
+// trainer zeroes it before the next step), so its chain is written there too. An
+// accumulator returned unchanged keeps its old value: a chain from it gets bytes of
+// its own, filled with a copy.
+// CHECK-LABEL: func.func @accumulate_step()
+// CHECK:         %[[ACC:.*]] = rt.buffer %{{.*}} {init = #rt<init zeros>, name = "grad_accum.w", role = #rt<role grad_accum>} : memref<32x8xf32>
+// CHECK-NOT:     rt.copy
+// CHECK:         rt.gemm %{{.*}}, %{{.*}} -> %[[ACC]] {accumulate, name = "head", transpose_a}
+// CHECK-NEXT:    rt.gemm %{{.*}}, %{{.*}} -> %[[ACC]] {accumulate, name = "head", transpose_a}
+// CHECK-NOT:     rt.copy
+// CHECK-LABEL: func.func @train_step()
+// CHECK:         %[[ACC:.*]] = rt.buffer %{{.*}} {init = #rt<init zeros>, name = "grad_accum.w", role = #rt<role grad_accum>} : memref<32x8xf32>
+// CHECK:         rt.gemm %{{.*}}, %{{.*}} -> %[[ACC]] {accumulate, name = "head", transpose_a}
+// CHECK-NEXT:    rt.gemm %{{.*}}, %{{.*}} -> %[[ACC]] {accumulate, name = "head", transpose_a}
+// CHECK-LABEL: func.func @logits_step()
+// CHECK:         %[[ACC:.*]] = rt.buffer %{{.*}} {init = #rt<init zeros>, name = "grad_accum.w", role = #rt<role grad_accum>} : memref<32x8xf32>
+// CHECK:         %[[S:.*]] = rt.buffer %{{.*}} : memref<32x8xf32>
+// CHECK:         rt.copy %[[ACC]], %[[S]]
+// CHECK-NEXT:    rt.gemm %{{.*}}, %{{.*}} -> %[[S]] {accumulate, name = "head", transpose_a}
+module {
+  func.func @accumulate_step(%dy: tensor<16x32xbf16> {train.name = "dy"}, %x: tensor<16x8xbf16> {train.name = "x"},
+                             %acc: tensor<32x8xf32> {train.name = "grad_accum.w"})
+      -> (tensor<32x8xf32> {train.name = "grad_accum.w"}) {
+    %dw0 = train.matmul %dy, %x acc(%acc) {transpose_lhs, name = "head"} : (tensor<16x32xbf16>, tensor<16x8xbf16>, tensor<32x8xf32>) -> tensor<32x8xf32>
+    %dw1 = train.matmul %dy, %x acc(%dw0) {transpose_lhs, name = "head"} : (tensor<16x32xbf16>, tensor<16x8xbf16>, tensor<32x8xf32>) -> tensor<32x8xf32>
+    return %dw1 : tensor<32x8xf32>
+  }
+  func.func @train_step(%dy: tensor<16x32xbf16> {train.name = "dy"}, %x: tensor<16x8xbf16> {train.name = "x"},
+                        %acc: tensor<32x8xf32> {train.name = "grad_accum.w"})
+      -> (tensor<f32> {train.name = "loss"}) {
+    %dw0 = train.matmul %dy, %x acc(%acc) {transpose_lhs, name = "head"} : (tensor<16x32xbf16>, tensor<16x8xbf16>, tensor<32x8xf32>) -> tensor<32x8xf32>
+    %dw1 = train.matmul %dy, %x acc(%dw0) {transpose_lhs, name = "head"} : (tensor<16x32xbf16>, tensor<16x8xbf16>, tensor<32x8xf32>) -> tensor<32x8xf32>
+    %loss = train.global_norm %dw1 : (tensor<32x8xf32>) -> tensor<f32>
+    return %loss : tensor<f32>
+  }
+  func.func @logits_step(%dy: tensor<16x32xbf16> {train.name = "dy"}, %x: tensor<16x8xbf16> {train.name = "x"},
+                         %acc: tensor<32x8xf32> {train.name = "grad_accum.w"})
+      -> (tensor<f32> {train.name = "loss"}, tensor<32x8xf32> {train.name = "grad_accum.w"}) {
+    %dw0 = train.matmul %dy, %x acc(%acc) {transpose_lhs, name = "head"} : (tensor<16x32xbf16>, tensor<16x8xbf16>, tensor<32x8xf32>) -> tensor<32x8xf32>
+    %loss = train.global_norm %dw0 : (tensor<32x8xf32>) -> tensor<f32>
+    return %loss, %acc : tensor<f32>, tensor<32x8xf32>
+  }
+}
