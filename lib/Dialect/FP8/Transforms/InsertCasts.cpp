@@ -242,6 +242,11 @@ FailureOr<std::optional<GemmPlan>> FunctionRewriter::analyze(Operation *op) {
                            << "' decision must be \"fp8\" or \"bf16\", got \"" << *decision << "\"";
   if (*decision == "bf16")
     return std::optional<GemmPlan>();
+  // fp8.scaled_matmul has no addend: casting would drop it.
+  if (auto matmul = dyn_cast<train::MatmulOp>(op); matmul && matmul.getAcc())
+    return op->emitError() << "an FP8 '" << kGemmAttrName
+                           << "' decision on a train.matmul with acc: FP8 GEMMs do not "
+                              "accumulate into an operand; decide it \"bf16\"";
   FailureOr<StringRef> name = field("name"), kind = field("kind");
   if (failed(name) || failed(kind))
     return failure();
