@@ -78,12 +78,12 @@ std::string generateError(const Program &p) {
 
 TEST(Generate, LogitsStepSignature) {
   const TensorType tokens{DType::I32, {2, 4}}, rows{DType::I32, {2}};
-  // Version 5's logits_step.
+  // logits_step as it was before format version 6.
   EXPECT_EQ(generateError(signatureOnly({{"tokens", tokens}}, {DType::BF16, {2, 4, 5}})),
-            "logits_step: its one input is 'tokens': a program of format version 5 or "
-            "earlier, whose logits_step returns every position's logits; compile it again with "
-            "this fp8c (since version 6 logits_step also takes 'rows', the one position per "
-            "sequence it computes logits for)");
+            "logits_step: its one input is 'tokens': the program was compiled before "
+            "logits_step took 'rows' (the one position per sequence it returns logits for; "
+            "format version 6) and returns every position's logits; compile the model again "
+            "with this fp8c");
   const std::string inputs = "logits_step: expected two inputs, 'tokens' i32[2,4] and 'rows' "
                              "i32[2] (batch_size and seq_len of the program info)";
   EXPECT_EQ(generateError(signatureOnly({{"tokens", tokens}, {"rows", {DType::I64, {2}}}},

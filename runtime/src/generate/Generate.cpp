@@ -55,10 +55,9 @@ StatusOr<LogitsStep> bindLogitsStep(const Program &program) {
   const TensorType rowsType{DType::I32, {step.batch}};
   if (inputs.size() == 1 && inputIs(0, "tokens", tokensType))
     return invalidArgumentError(
-        "logits_step: its one input is 'tokens': a program of format version 5 or earlier, "
-        "whose logits_step returns every position's logits; compile it again with this fp8c "
-        "(since version 6 logits_step also takes 'rows', the one position per sequence it "
-        "computes logits for)");
+        "logits_step: its one input is 'tokens': the program was compiled before logits_step "
+        "took 'rows' (the one position per sequence it returns logits for; format version 6) "
+        "and returns every position's logits; compile the model again with this fp8c");
   if (inputs.size() != 2 || !inputIs(0, "tokens", tokensType) || !inputIs(1, "rows", rowsType))
     return invalidArgumentError("logits_step: expected two inputs, 'tokens' " + tokensType.str() +
                                 " and 'rows' " + rowsType.str() +
