@@ -51,14 +51,28 @@ Value gatherRows(OpBuilder &builder, Location loc, Value value, Value rows, int6
   return EmbeddingOp::create(builder, loc, type, table, rows);
 }
 
-/// The selected logits [batch, vocab]: the head (the train.linear computing
-/// the loss's logits, seen through reshapes) on the gathered rows of its
+/// The head: the train.linear computing `logits` (seen through reshapes) row
+/// by row, one row of its input per row of `logits` ([flatRows, vocab] when
+/// flattened); null when the logits are computed any other way.
+LinearOp rowwiseHead(Value logits, int64_t flatRows) {
+  auto head = lookThroughReshapes(logits).getDefiningOp<LinearOp>();
+  if (!head)
+    return nullptr;
+  auto input = cast<ShapedType>(head.getInput().getType());
+  auto result = cast<ShapedType>(head.getResult().getType());
+  auto logitsType = cast<ShapedType>(logits.getType());
+  if (input.getNumElements() != flatRows * input.getShape().back() ||
+      result.getShape().back() != logitsType.getShape().back())
+    return nullptr;
+  return head;
+}
+
+/// The selected logits [batch, vocab]: the head on the gathered rows of its
 /// input, as the same op with the same name; any other head on the gathered
 /// rows of the logits themselves.
 Value selectedLogits(OpBuilder &builder, Value logits, Value rows, int64_t flatRows) {
-  auto head = lookThroughReshapes(logits).getDefiningOp<LinearOp>();
-  if (!head || cast<ShapedType>(head.getInput().getType()).getNumElements() !=
-                   flatRows * cast<ShapedType>(head.getInput().getType()).getShape().back()) {
+  LinearOp head = rowwiseHead(logits, flatRows);
+  if (!head) {
     builder.setInsertionPointAfterValue(logits);
     return gatherRows(builder, logits.getLoc(), logits, rows, flatRows);
   }
