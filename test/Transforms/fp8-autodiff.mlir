@@ -55,15 +55,19 @@
 // CHECK-NEXT:    %[[EY:.*]] = train.linear %[[EX]], %[[EW]], %[[EB]] {name = "fc"}
 // CHECK-NEXT:    %[[ELOSS:.*]] = train.softmax_cross_entropy %[[EY]], %[[ET]]
 // CHECK-NEXT:    return %[[ELOSS]] : tensor<f32>
-// @logits_step: eval_step without the loss, returning its logits; the targets
-// argument goes with it.
+// @logits_step: eval_step without the loss, returning the logits of the rows
+// it is asked for (one per sequence: the head on the gathered rows of its
+// input, fp8-autodiff-logits-step.mlir); the targets argument goes.
 // CHECK-LABEL: func.func @logits_step(
 // CHECK-SAME:    %[[LW:[a-z0-9_]+]]: tensor<16x8xf32> {train.init = #train<init normal>, train.init_std = 2.000000e-02 : f64, train.name = "fc.weight"},
 // CHECK-SAME:    %[[LB:[a-z0-9_]+]]: tensor<16xf32> {train.init = #train<init zeros>, train.name = "fc.bias"},
-// CHECK-SAME:    %[[LX:[a-z0-9_]+]]: tensor<2x4x8xf32> {train.name = "x"})
-// CHECK-SAME:    -> (tensor<2x4x16xf32> {train.name = "logits"})
-// CHECK-NEXT:    %[[LY:.*]] = train.linear %[[LX]], %[[LW]], %[[LB]] {name = "fc"}
-// CHECK-NEXT:    return %[[LY]] : tensor<2x4x16xf32>
+// CHECK-SAME:    %[[LX:[a-z0-9_]+]]: tensor<2x4x8xf32> {train.name = "x"},
+// CHECK-SAME:    %[[LROWS:[a-z0-9_]+]]: tensor<2xi32> {train.name = "rows"})
+// CHECK-SAME:    -> (tensor<2x16xf32> {train.name = "logits"})
+// CHECK-NEXT:    %[[LFLAT:.*]] = train.reshape %[[LX]] : tensor<2x4x8xf32> -> tensor<8x8xf32>
+// CHECK-NEXT:    %[[LXR:.*]] = train.embedding %[[LFLAT]][%[[LROWS]]] : tensor<8x8xf32>, tensor<2xi32> -> tensor<2x8xf32>
+// CHECK-NEXT:    %[[LY:.*]] = train.linear %[[LXR]], %[[LW]], %[[LB]] {name = "fc"}
+// CHECK-NEXT:    return %[[LY]] : tensor<2x16xf32>
 // CHECK-NOT:   func.func @forward
 module @linear_bias {
   func.func @forward(%x: tensor<2x4x8xf32> {train.name = "x"},

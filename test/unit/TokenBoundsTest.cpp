@@ -3,7 +3,9 @@
 // findTokenBounds on gpt-tiny compiled in-process (as `fp8c MODEL -o FILE`
 // does): the buffers and ranges it finds are compared with what follows from
 // the program's info and buffer names (tokens and targets in
-// [0, vocab_size), the position ids in [0, rows of transformer.wpe.weight)).
+// [0, vocab_size), the position ids in [0, rows of transformer.wpe.weight),
+// logits_step's rows in [0, batch_size x seq_len): it gathers rows of the
+// final hidden states with train.embedding).
 // checkTokenWrite's messages are compared with the CPU backend's own report
 // of the same bad data, which runs the kernels themselves.
 //
@@ -115,12 +117,14 @@ TEST(TokenBounds, GptTinyTokensTargetsAndPositions) {
   std::vector<TokenBound> expected = {
       bound(bufferIndex(p, "tokens", BufferRole::Input), "train.embedding", false, vocab),
       bound(bufferIndex(p, "targets", BufferRole::Input), "train.softmax_cross_entropy", true,
-            vocab)};
+            vocab),
+      bound(bufferIndex(p, "rows", BufferRole::Input), "train.embedding", false,
+            p.info.batchSize * p.info.seqLen)};
   // The position ids: gpt-tiny's only i32 constant.
   for (uint32_t i = 0; i < p.buffers.size(); ++i)
     if (p.buffers[i].role == BufferRole::Constant && p.buffers[i].type.dtype == DType::I32)
       expected.push_back(bound(i, "train.embedding", false, positions));
-  ASSERT_EQ(expected.size(), 3u) << "gpt-tiny should have one i32 constant (position ids)";
+  ASSERT_EQ(expected.size(), 4u) << "gpt-tiny should have one i32 constant (position ids)";
 
   EXPECT_EQ(describeAll(p, fp8rt::findTokenBounds(p)), describeAll(p, expected));
 }
@@ -173,6 +177,39 @@ TEST(TokenBounds, CheckMirrorsTheCpuBackend) {
   const uint32_t step = bufferIndex(p, "step", BufferRole::Input);
   const int64_t anything = -5;
   EXPECT_TRUE(fp8rt::checkTokenWrite(p, bounds, step, &anything, "cuda backend").ok());
+}
+
+// logits_step's rows index the [batch_size x seq_len, d_model] hidden states:
+// a row past them is refused on write, as the CPU backend refuses it when it
+// runs the gather.
+TEST(TokenBounds, LogitsStepRows) {
+  const Program &p = gptTiny();
+  ASSERT_FALSE(p.functions.empty());
+  const std::vector<TokenBound> bounds = fp8rt::findTokenBounds(p);
+  const uint32_t rowsBuffer = bufferIndex(p, "rows", BufferRole::Input);
+  const int64_t batch = p.info.batchSize, seqLen = p.info.seqLen, flat = batch * seqLen;
+  std::vector<int32_t> rows(static_cast<size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b)
+    rows[size_t(b)] = int32_t(b * seqLen + seqLen - 1);
+  EXPECT_TRUE(fp8rt::checkTokenWrite(p, bounds, rowsBuffer, rows.data(), "cuda backend").ok());
+
+  rows.back() = int32_t(flat);
+  fp8rt::Status s = fp8rt::checkTokenWrite(p, bounds, rowsBuffer, rows.data(), "cuda backend");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(opPart(s.message()), "train.embedding: id " + std::to_string(flat) +
+                                     " at position " + std::to_string(batch - 1) +
+                                     " is outside [0, " + std::to_string(flat) + ")");
+
+  std::unique_ptr<fp8rt::Backend> cpu = fp8rt::createCpuBackend();
+  ASSERT_TRUE(cpu->load(p).ok());
+  std::vector<int32_t> tokens(size_t(flat), 1);
+  ASSERT_TRUE(cpu->write(bufferIndex(p, "tokens", BufferRole::Input), tokens.data(),
+                         tokens.size() * 4)
+                  .ok());
+  ASSERT_TRUE(cpu->write(rowsBuffer, rows.data(), rows.size() * 4).ok());
+  fp8rt::Status run = cpu->run(*p.function("logits_step"));
+  ASSERT_FALSE(run.ok()) << "logits_step accepted row " << flat << " on the CPU backend";
+  EXPECT_EQ(opPart(s.message()), opPart(run.message()));
 }
 
 TEST(TokenBounds, IgnoreIndexAndI64Ids) {

@@ -29,10 +29,10 @@ std::string numberText(double v) {
   return buf;
 }
 
-/// logits_step with its one input and one output, checked.
+/// logits_step with its two inputs and one output, checked.
 struct LogitsStep {
   const Function *fn = nullptr;
-  uint32_t tokens = 0, logits = 0;
+  uint32_t tokens = 0, rows = 0, logits = 0;
   int64_t batch = 0, seqLen = 0, vocab = 0;
 };
 
@@ -46,24 +46,34 @@ StatusOr<LogitsStep> bindLogitsStep(const Program &program) {
   step.batch = program.info.batchSize;
   step.seqLen = program.info.seqLen;
   step.vocab = program.info.vocabSize;
+  const std::vector<uint32_t> &inputs = step.fn->inputs;
+  auto inputIs = [&](size_t i, const char *name, const TensorType &type) {
+    return inputs.size() > i && program.buffers[inputs[i]].name == name &&
+           program.buffers[inputs[i]].type == type;
+  };
   const TensorType tokensType{DType::I32, {step.batch, step.seqLen}};
-  if (step.fn->inputs.size() != 1 || program.buffers[step.fn->inputs[0]].name != "tokens" ||
-      program.buffers[step.fn->inputs[0]].type != tokensType)
-    return invalidArgumentError("logits_step: expected one input 'tokens', " + tokensType.str() +
-                                " (batch_size x seq_len of the program info)");
-  step.tokens = step.fn->inputs[0];
+  const TensorType rowsType{DType::I32, {step.batch}};
+  if (inputs.size() == 1 && inputIs(0, "tokens", tokensType))
+    return invalidArgumentError(
+        "logits_step: its one input is 'tokens': the program was compiled before logits_step "
+        "took 'rows' (the one position per sequence it returns logits for; format version 6) "
+        "and returns every position's logits; compile the model again with this fp8c");
+  if (inputs.size() != 2 || !inputIs(0, "tokens", tokensType) || !inputIs(1, "rows", rowsType))
+    return invalidArgumentError("logits_step: expected two inputs, 'tokens' " + tokensType.str() +
+                                " and 'rows' " + rowsType.str() +
+                                " (batch_size and seq_len of the program info)");
+  step.tokens = inputs[0];
+  step.rows = inputs[1];
   if (step.fn->outputs.size() != 1 || program.buffers[step.fn->outputs[0]].name != "logits")
     return invalidArgumentError("logits_step: expected one output 'logits'");
   step.logits = step.fn->outputs[0];
   const TensorType &type = program.buffers[step.logits].type;
-  // [batch, seq_len, vocab] or, as the forward flattens it before the head,
-  // [batch x seq_len, vocab]: row-major either way.
-  if ((type.dtype != DType::F32 && type.dtype != DType::BF16) || type.shape.empty() ||
-      type.shape.back() != step.vocab ||
-      type.numElements() != step.batch * step.seqLen * step.vocab)
+  if ((type.dtype != DType::F32 && type.dtype != DType::BF16) ||
+      type.shape != std::vector<int64_t>{step.batch, step.vocab})
     return invalidArgumentError("logits_step: output 'logits' is " + type.str() +
-                                ", expected f32 or bf16 holding batch_size x seq_len x "
-                                "vocab_size elements");
+                                ", expected f32 or bf16 [batch_size, vocab_size] = [" +
+                                std::to_string(step.batch) + ", " + std::to_string(step.vocab) +
+                                "]: one row per sequence");
   return step;
 }
 
@@ -122,6 +132,27 @@ void printToken(std::ostream &text, bool byteLevel, int64_t token, bool first) {
 }
 
 } // namespace
+
+std::vector<int32_t> logitsRows(int64_t batch, int64_t seqLen, int64_t position) {
+  std::vector<int32_t> rows(static_cast<size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b)
+    rows[size_t(b)] = int32_t(b * seqLen + position);
+  return rows;
+}
+
+Status checkLogitsRows(const std::vector<int32_t> &rows, int64_t seqLen) {
+  for (size_t b = 0; b < rows.size(); ++b) {
+    const int64_t first = int64_t(b) * seqLen, end = first + seqLen;
+    if (rows[b] < first || rows[b] >= end)
+      return invalidArgumentError("logits_step: input 'rows', element " + std::to_string(b) + ": " +
+                                  std::to_string(rows[b]) + " is not a row of sequence " +
+                                  std::to_string(b) + ": expected " + std::to_string(b) +
+                                  " x seq_len + position, in [" + std::to_string(first) + ", " +
+                                  std::to_string(end) + ") (seq_len " + std::to_string(seqLen) +
+                                  ")");
+  }
+  return Status::success();
+}
 
 bool isByteLevel(const Program &program) {
   return program.info.vocabSize > 0 && program.info.vocabSize <= 256;
@@ -203,11 +234,16 @@ StatusOr<std::vector<int64_t>> generate(const Program &program, Backend &backend
       for (int64_t t = 0; t < T; ++t)
         tokens[size_t(b * T + t)] =
             t < context ? int32_t(sequence[sequence.size() - size_t(context - t)]) : 0;
+    // The logits of the last real position of every sequence.
+    const std::vector<int32_t> rows = logitsRows(step.batch, T, context - 1);
+    FP8RT_RETURN_IF_ERROR(checkLogitsRows(rows, T));
     FP8RT_RETURN_IF_ERROR(
         backend.write(step.tokens, tokens.data(), tokens.size() * sizeof(int32_t)));
+    FP8RT_RETURN_IF_ERROR(backend.write(step.rows, rows.data(), rows.size() * sizeof(int32_t)));
     FP8RT_RETURN_IF_ERROR(backend.run(*step.fn));
     FP8RT_RETURN_IF_ERROR(backend.read(step.logits, logitsBytes.data(), logitsBytes.size()));
-    if (!logitsRow(logitsBytes, logitsBuffer.type.dtype, context - 1, step.vocab, row))
+    // Every sequence is the same: sequence 0's row.
+    if (!logitsRow(logitsBytes, logitsBuffer.type.dtype, 0, step.vocab, row))
       return dataLossError("logits_step: a non-finite logit at new token " + std::to_string(n + 1) +
                            " (position " + std::to_string(context - 1) + " of the window)");
     const int64_t next = sampleNextToken(row, options.sampler, rng);

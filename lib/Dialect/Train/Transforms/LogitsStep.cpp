@@ -2,10 +2,11 @@
 //
 // Generation (fp8-run --generate) needs the next-token distribution, which
 // eval_step folds into its loss. logits_step is eval_step stopped one op
-// earlier: the whole [batch, seq_len, vocab] logits tensor, in the forward's
-// dtype. The whole tensor rather than one position: the forward computes every
-// position anyway (causal attention over a fixed window), the program stays
-// free of dynamic indexing, and the runtime picks the row it needs.
+// earlier, for one position per sequence: the host names, in the input `rows`,
+// the flat position b * seq_len + t of each sequence b whose logits it wants,
+// the forward runs over the whole window (causal attention over a fixed
+// window: no dynamic shapes), and the head runs on the gathered rows only, so
+// the [batch, seq_len, vocab] logits (2 GiB for llama-1b) are never made.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +16,7 @@
 #include "fp8c/Dialect/Train/IR/TrainOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/BitVector.h"
 
@@ -22,12 +24,83 @@ using namespace mlir;
 
 namespace fp8c::train {
 
+namespace {
+
+Value lookThroughReshapes(Value v) {
+  while (auto reshape = v.getDefiningOp<ReshapeOp>())
+    v = reshape.getInput();
+  return v;
+}
+
+/// `value` [..., dim] as the [rows, dim] matrix its leading dimensions flatten to.
+Value flattenRows(OpBuilder &builder, Location loc, Value value, int64_t rows) {
+  auto type = cast<RankedTensorType>(value.getType());
+  auto flat = RankedTensorType::get({rows, type.getShape().back()}, type.getElementType());
+  if (type == flat)
+    return value;
+  return ReshapeOp::create(builder, loc, flat, value);
+}
+
+/// Rows `rows` of `value` [..., dim] ([batch x seq_len] rows): train.embedding
+/// with the activation as its table, [batch, dim].
+Value gatherRows(OpBuilder &builder, Location loc, Value value, Value rows, int64_t flatRows) {
+  Value table = flattenRows(builder, loc, value, flatRows);
+  auto tableType = cast<RankedTensorType>(table.getType());
+  auto batch = cast<RankedTensorType>(rows.getType()).getShape()[0];
+  auto type = RankedTensorType::get({batch, tableType.getShape()[1]}, tableType.getElementType());
+  return EmbeddingOp::create(builder, loc, type, table, rows);
+}
+
+/// The head: the train.linear computing `logits` (seen through reshapes) row
+/// by row, one row of its input per row of `logits` ([flatRows, vocab] when
+/// flattened); null when the logits are computed any other way.
+LinearOp rowwiseHead(Value logits, int64_t flatRows) {
+  auto head = lookThroughReshapes(logits).getDefiningOp<LinearOp>();
+  if (!head)
+    return nullptr;
+  auto input = cast<ShapedType>(head.getInput().getType());
+  auto result = cast<ShapedType>(head.getResult().getType());
+  auto logitsType = cast<ShapedType>(logits.getType());
+  if (input.getNumElements() != flatRows * input.getShape().back() ||
+      result.getShape().back() != logitsType.getShape().back())
+    return nullptr;
+  return head;
+}
+
+/// The selected logits [batch, vocab]: the head on the gathered rows of its
+/// input, as the same op with the same name; any other head on the gathered
+/// rows of the logits themselves.
+Value selectedLogits(OpBuilder &builder, Value logits, Value rows, int64_t flatRows) {
+  LinearOp head = rowwiseHead(logits, flatRows);
+  if (!head) {
+    builder.setInsertionPointAfterValue(logits);
+    return gatherRows(builder, logits.getLoc(), logits, rows, flatRows);
+  }
+  builder.setInsertionPoint(head);
+  Value hidden = gatherRows(builder, head.getLoc(), head.getInput(), rows, flatRows);
+  auto weightType = cast<RankedTensorType>(head.getWeight().getType());
+  auto type = RankedTensorType::get(
+      {cast<RankedTensorType>(hidden.getType()).getShape()[0], weightType.getShape()[0]},
+      cast<RankedTensorType>(head.getResult().getType()).getElementType());
+  auto linear = cast<LinearOp>(builder.clone(*head));
+  linear->setOperand(0, hidden);
+  linear.getResult().setType(type);
+  return linear.getResult();
+}
+
+} // namespace
+
 bool buildLogitsStep(func::FuncOp evalStep) {
   auto ret = cast<func::ReturnOp>(evalStep.front().getTerminator());
   auto loss = ret.getNumOperands() == 1 ? ret.getOperand(0).getDefiningOp<SoftmaxCrossEntropyOp>()
                                         : SoftmaxCrossEntropyOp();
   if (!loss)
     return false;
+  // The targets are [batch, positions...]: one row of logits per target.
+  auto targetsType = cast<RankedTensorType>(loss.getTargets().getType());
+  if (targetsType.getRank() < 1 || !targetsType.hasStaticShape())
+    return false;
+  const int64_t batch = targetsType.getShape()[0], flatRows = targetsType.getNumElements();
 
   OpBuilder builder(evalStep);
   builder.setInsertionPointAfter(evalStep);
@@ -36,11 +109,18 @@ bool buildLogitsStep(func::FuncOp evalStep) {
 
   Block &entry = func.front();
   auto newRet = cast<func::ReturnOp>(entry.getTerminator());
-  Operation *newLoss = newRet.getOperand(0).getDefiningOp();
-  Value logits = cast<SoftmaxCrossEntropyOp>(newLoss).getLogits();
+  auto newLoss = cast<SoftmaxCrossEntropyOp>(newRet.getOperand(0).getDefiningOp());
+  NamedAttribute rowsName(builder.getStringAttr(TrainDialect::getNameAttrName()),
+                          builder.getStringAttr("rows"));
+  const unsigned rowsIndex = func.getNumArguments();
+  if (failed(func.insertArgument(rowsIndex, RankedTensorType::get({batch}, builder.getI32Type()),
+                                 builder.getDictionaryAttr(rowsName), func.getLoc())))
+    return false;
+  Value logits =
+      selectedLogits(builder, newLoss.getLogits(), func.getArgument(rowsIndex), flatRows);
   newRet->setOperands(logits);
   newLoss->erase();
-  // What only the loss needed goes.
+  // What only the loss and the whole-window head needed goes.
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(entry)))
     if (isOpTriviallyDead(&op))
       op.erase();

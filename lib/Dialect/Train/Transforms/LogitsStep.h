@@ -11,10 +11,15 @@
 
 namespace fp8c::train {
 
-/// Builds `@logits_step` after `evalStep`: the same forward, returning the
-/// logits operand of the train.softmax_cross_entropy that computes the loss
-/// (named "logits") instead of the loss, with the arguments that no longer
-/// matter (targets) dropped. A loss computed any other way (no
+/// Builds `@logits_step` after `evalStep`: the same forward, with one more
+/// argument, last: `rows` (i32 [batch], the flat row b x seq_len + t of each
+/// sequence b, where [batch, seq_len...] is the shape of the loss's targets),
+/// returning the logits of those rows only, [batch, vocab], named "logits":
+/// the head (the train.linear that computes the logits operand of the
+/// train.softmax_cross_entropy returned as the loss, seen through reshapes)
+/// runs on the rows train.embedding gathers from its flattened input; any
+/// other head's logits are gathered themselves. The arguments that no longer
+/// matter (targets) are dropped. A loss computed any other way (no
 /// softmax_cross_entropy right before the return) has no logits: nothing is
 /// built, and the result is false.
 bool buildLogitsStep(mlir::func::FuncOp evalStep);

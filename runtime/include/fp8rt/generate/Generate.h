@@ -1,8 +1,9 @@
 //===- Generate.h - Sampling text from a trained program --------*- C++ -*-===//
 //
 // `fp8-run PROGRAM --generate`: the program's logits_step (eval_step's
-// forward returning the logits, docs/autodiff.md) over a window of the
-// compiled sequence length, one new token per call, sampled as nanoGPT's
+// forward returning the logits of one position per sequence, docs/autodiff.md)
+// over a window of the compiled sequence length, one new token per call, the
+// logits of the window's last token, sampled as nanoGPT's
 // sample.py (Sampler.h). docs/runtime.md ("Generation") describes the
 // window, the byte-level rule and the output.
 //
@@ -46,6 +47,15 @@ bool isByteLevel(const Program &program);
 /// options (temperature, top-k against the vocabulary). Errors name the flag.
 StatusOr<std::vector<int64_t>> checkGenerateOptions(const Program &program,
                                                     const GenerateOptions &options);
+
+/// logits_step's input `rows` for the logits at `position` of the window in
+/// each of `batch` sequences: b x seqLen + position (the flat row of the
+/// forward's [batch x seq_len, d_model] hidden states).
+std::vector<int32_t> logitsRows(int64_t batch, int64_t seqLen, int64_t position);
+
+/// Checks `rows`: element b must be a row of sequence b, in
+/// [b x seqLen, (b + 1) x seqLen). The error names the element and the range.
+Status checkLogitsRows(const std::vector<int32_t> &rows, int64_t seqLen);
 
 /// Loads the program and the checkpoint into `backend` (which must not have
 /// loaded anything yet), then appends options.maxNewTokens tokens to the
