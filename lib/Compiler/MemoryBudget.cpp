@@ -29,6 +29,23 @@ double recomputeFlops(ModuleOp module) {
   return flops;
 }
 
+/// True when fp8-recompute took every candidate in some function because its
+/// estimate fit the target nowhere; `before` gets the largest estimate
+/// without recompute (a target at or above it recomputes nothing).
+bool estimateFitNowhere(ModuleOp module, int64_t &before) {
+  bool nowhere = false;
+  before = 0;
+  if (auto all = module->getAttrOfType<DictionaryAttr>("fp8c.recompute"))
+    for (NamedAttribute function : all)
+      if (auto d = dyn_cast<DictionaryAttr>(function.getValue())) {
+        if (auto fits = d.getAs<BoolAttr>("fits_estimate"); fits && !fits.getValue())
+          nowhere = true;
+        if (auto b = d.getAs<IntegerAttr>("estimate_before"))
+          before = std::max(before, b.getInt());
+      }
+  return nowhere;
+}
+
 } // namespace
 
 int64_t fp8c::memoryBudgetOf(ModuleOp module) {
@@ -81,6 +98,27 @@ fp8c::BudgetFit fp8c::fitMemoryBudget(ModuleOp input, const Stage &from,
   fit.arena = plannedArenaBytes(*lowered);
   if (fit.arena <= budget) {
     fit.fits = true;
+    // The estimate fit the budget nowhere, so every candidate was recomputed,
+    // yet the plan fits: the estimate is pessimistic (it knows nothing of
+    // values written in place, gradients in their accumulators, fusion). Look
+    // between the budget and the estimate without recompute for a target
+    // whose shorter prefix still fits the plan: fewer recompute FLOPs.
+    int64_t before = 0;
+    if (!estimateFitNowhere(*lowered, before))
+      return fit;
+    int64_t fitting = budget, tooBig = before + 1; // targets
+    for (int step = 0; step < 12 && tooBig - fitting > 1; ++step) {
+      int64_t target = fitting + (tooBig - fitting) / 2;
+      OwningOpRef<ModuleOp> retry = recompile(input, from, target);
+      if (retry && plannedArenaBytes(*retry) <= budget) {
+        fitting = target;
+        if (recomputeFlops(*retry) < recomputeFlops(*lowered))
+          lowered = std::move(retry);
+      } else {
+        tooBig = target;
+      }
+    }
+    fit.arena = plannedArenaBytes(*lowered);
     return fit;
   }
   // The estimate missed the plan (first-fit gaps, fusion). Everything
