@@ -6,7 +6,6 @@
 #include "fp8c/Dialect/RT/IR/RTOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
@@ -38,17 +37,17 @@ std::optional<ByteRange> rangeOf(Value v) {
   return ByteRange{buffer.getOffset(), buffer.getOffset() + buffer.getSizeInBytes()};
 }
 
-/// The byte ranges an instruction reads and writes (kernels read all their
-/// inputs before writing any output).
-struct Access {
-  SmallVector<ByteRange> reads, writes;
+/// The buffers an instruction reads and writes (kernels read all their inputs
+/// before writing any output).
+struct Operands {
+  SmallVector<Value> reads, writes;
 };
 
-Access accessOf(Operation *op) {
-  Access access;
-  auto add = [](SmallVector<ByteRange> &to, Value v) {
-    if (std::optional<ByteRange> r = rangeOf(v))
-      to.push_back(*r);
+Operands operandsOf(Operation *op) {
+  Operands access;
+  auto add = [](SmallVector<Value> &to, Value v) {
+    if (v)
+      to.push_back(v);
   };
   if (auto kernel = dyn_cast<KernelOp>(op)) {
     for (Value v : kernel.getInputs())
@@ -67,6 +66,22 @@ Access accessOf(Operation *op) {
     add(access.reads, copy.getSource());
     add(access.writes, copy.getTarget());
   }
+  return access;
+}
+
+/// The byte ranges of operandsOf(op).
+struct Access {
+  SmallVector<ByteRange> reads, writes;
+};
+
+Access accessOf(Operation *op) {
+  Operands operands = operandsOf(op);
+  Access access;
+  for (auto [from, to] :
+       {std::pair{&operands.reads, &access.reads}, std::pair{&operands.writes, &access.writes}})
+    for (Value v : *from)
+      if (std::optional<ByteRange> r = rangeOf(v))
+        to->push_back(*r);
   return access;
 }
 
@@ -249,21 +264,11 @@ std::vector<LiveView> liveViews(ArrayRef<Operation *> instructions,
   };
   for (auto [at, op] : llvm::enumerate(instructions)) {
     // Reads first: an instruction reads all its inputs before writing.
-    for (bool isWrite : {false, true})
-      for (OpOperand &operand : op->getOpOperands()) {
-        auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-        bool writes = false, reads = !effects;
-        if (effects) {
-          SmallVector<MemoryEffects::EffectInstance> list;
-          effects.getEffectsOnValue(operand.get(), list);
-          for (auto &e : list) {
-            writes |= isa<MemoryEffects::Write>(e.getEffect());
-            reads |= isa<MemoryEffects::Read>(e.getEffect());
-          }
-        }
-        if (isWrite ? writes : reads)
-          touch(operand.get(), at, isWrite);
-      }
+    Operands operands = operandsOf(op);
+    for (Value v : operands.reads)
+      touch(v, at, /*isWrite=*/false);
+    for (Value v : operands.writes)
+      touch(v, at, /*isWrite=*/true);
   }
   for (auto &entry : open)
     if (entry.second.isOpen)
