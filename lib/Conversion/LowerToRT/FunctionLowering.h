@@ -207,8 +207,14 @@ private:
   /// over dying operands"); none of `taken` (other results' storages).
   std::optional<unsigned> dyingOperandStorage(Operation *producer, Value result,
                                               ArrayRef<unsigned> taken) const;
-  /// The storage of `matmul`'s acc when the GEMM may accumulate in it: scratch
-  /// that dies at the GEMM (docs/memory-plan.md, "Accumulating GEMMs").
+  /// Some op after position `at` reads `root`, through any view (reshapes).
+  bool readAfter(Value root, int64_t at) const;
+  /// Storage `s` is a gradient accumulator of `type` that train_step reads and
+  /// does not write back: the trainer zeroes it before the next step reads it.
+  bool isSpentAccumulator(unsigned s, MemRefType type) const;
+  /// The storage of `matmul`'s acc when the GEMM may accumulate in it: scratch,
+  /// or a spent or written-back gradient accumulator, whose value dies at the
+  /// GEMM (docs/memory-plan.md, "Accumulating GEMMs").
   std::optional<unsigned> dyingAccStorage(train::MatmulOp matmul) const;
   LogicalResult checkSupported(Operation *op);
   void nameMetricsAndGrads();

@@ -271,6 +271,25 @@ void FunctionLowering::nameMetricsAndGrads() {
   });
 }
 
+bool FunctionLowering::readAfter(Value root, int64_t at) const {
+  SmallVector<Value> aliases{root};
+  for (unsigned i = 0; i < aliases.size(); ++i)
+    for (Operation *user : aliases[i].getUsers()) {
+      if (position.lookup(user) > at)
+        return true;
+      if (auto reshape = dyn_cast<train::ReshapeOp>(user))
+        aliases.push_back(reshape.getResult());
+    }
+  return false;
+}
+
+bool FunctionLowering::isSpentAccumulator(unsigned s, MemRefType type) const {
+  const Storage &storage = storages[s];
+  return storage.persistent && storage.role == Role::grad_accum &&
+         func::FuncOp(func).getSymName() == "train_step" && !returnedState.contains(s) &&
+         storage.type == type;
+}
+
 /// See docs/memory-plan.md, "Writing new state in place".
 bool FunctionLowering::canWriteInPlace(Operation *producer, Value result, Value arg) const {
   // A GEMM accumulating into its output reads D = acc element by element.
@@ -279,17 +298,9 @@ bool FunctionLowering::canWriteInPlace(Operation *producer, Value result, Value 
   if (!isa<rt::FusionOp>(producer) && ((isGemm(producer) && !accumulating) ||
                                        !isInstruction(producer) || producer->getNumRegions() != 0))
     return false;
-  int64_t at = position.lookup(producer);
   // Nothing after the producer may read the old value, through any view.
-  SmallVector<Value> aliases{arg};
-  for (unsigned i = 0; i < aliases.size(); ++i)
-    for (OpOperand &use : aliases[i].getUses()) {
-      Operation *user = use.getOwner();
-      if (position.lookup(user) > at)
-        return false;
-      if (auto reshape = dyn_cast<train::ReshapeOp>(user))
-        aliases.push_back(reshape.getResult());
-    }
+  if (readAfter(arg, position.lookup(producer)))
+    return false;
   // The producer reads the old value only element by element, as itself.
   SmallVector<unsigned> argOperands;
   for (auto [i, operand] : llvm::enumerate(producer->getOperands())) {
@@ -335,12 +346,9 @@ std::optional<unsigned> FunctionLowering::dyingOperandStorage(Operation *produce
     if (!s || llvm::is_contained(taken, *s) || found == s)
       continue;
     const Storage &storage = storages[*s];
-    // Scratch, or a gradient accumulator train_step reads and does not write
-    // back: the trainer zeroes it before the next optimizer step reads it.
+    // Scratch, or a gradient accumulator train_step has spent.
     bool scratch = storage.role == Role::scratch && !storage.persistent;
-    bool spentAccumulator = storage.persistent && storage.role == Role::grad_accum &&
-                            func::FuncOp(func).getSymName() == "train_step" &&
-                            !returnedState.contains(*s) && storage.type == type;
+    bool spentAccumulator = isSpentAccumulator(*s, type);
     if ((!scratch && !spentAccumulator) || byteSize(storage.type) != byteSize(type))
       continue;
     // The root itself must be the operand (a view reads other indices), die
@@ -379,7 +387,7 @@ std::optional<unsigned> FunctionLowering::accumulatorForGrad(unsigned grad) cons
   for (auto [i, s] : llvm::enumerate(storages))
     if (s.persistent && s.role == Role::grad_accum && s.name == accumulatorName)
       accumulator = i;
-  if (!accumulator || storages[*accumulator].type != g.type || returnedState.contains(*accumulator))
+  if (!accumulator || !isSpentAccumulator(*accumulator, g.type))
     return std::nullopt;
   // Every value stored in those bytes is written before the writer, and read
   // after it by nothing but the writer itself, element by element.
@@ -412,27 +420,20 @@ std::optional<unsigned> FunctionLowering::dyingAccStorage(train::MatmulOp matmul
   // function writes back changed (accumulate_step), whose old value nothing
   // reads after this GEMM (below); its new value is written over it at the end.
   const Storage &storage = storages[*s];
+  MemRefType type = memrefOf(matmul.getType());
   bool scratch = storage.role == Role::scratch && !storage.persistent;
-  bool accumulator = storage.persistent && storage.role == Role::grad_accum &&
-                     storage.type == memrefOf(matmul.getType()) &&
-                     (returnedState.contains(*s) ? !unchangedState.contains(*s)
-                                                 : func::FuncOp(func).getSymName() == "train_step");
-  if (!scratch && !accumulator)
+  bool changedAccumulator = storage.persistent && storage.role == Role::grad_accum &&
+                            storage.type == type && returnedState.contains(*s) &&
+                            !unchangedState.contains(*s);
+  if (!scratch && !changedAccumulator && !isSpentAccumulator(*s, type))
     return std::nullopt;
   // D is read while A and B are: neither may be in acc's bytes.
   if (rootOf(matmul.getLhs()) == root || rootOf(matmul.getRhs()) == root)
     return std::nullopt;
   // Nothing after the GEMM may read acc, through any view. The GEMM reads and
   // writes D element by element, so a view of acc's bytes is acc as D.
-  int64_t at = position.lookup(matmul);
-  SmallVector<Value> aliases{root};
-  for (unsigned i = 0; i < aliases.size(); ++i)
-    for (Operation *user : aliases[i].getUsers()) {
-      if (position.lookup(user) > at)
-        return std::nullopt;
-      if (auto reshape = dyn_cast<train::ReshapeOp>(user))
-        aliases.push_back(reshape.getResult());
-    }
+  if (readAfter(root, position.lookup(matmul)))
+    return std::nullopt;
   return s;
 }
 
