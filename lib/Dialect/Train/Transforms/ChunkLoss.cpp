@@ -124,6 +124,33 @@ int64_t autoChunkTokens(int64_t tokens, int64_t tokenBytes, int64_t maxChunkByte
   return best;
 }
 
+/// The token count of a `[..., vocab]` logits tensor and the bytes of one
+/// token's logits.
+struct LogitsShape {
+  int64_t tokens, tokenBytes;
+};
+LogitsShape logitsShapeOf(Value logits) {
+  auto type = cast<RankedTensorType>(logits.getType());
+  int64_t vocab = type.getShape().back();
+  return {type.getNumElements() / std::max<int64_t>(vocab, 1),
+          vocab * int64_t(type.getElementTypeBitWidth() / 8)};
+}
+
+/// The `loss_chunking` attribute of a chunked loss (fp8c --memory-report).
+DictionaryAttr chunkingDecision(Builder &b, int64_t chunkTokens, LogitsShape shape,
+                                bool wgradIntoAccumulator) {
+  auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
+  NamedAttrList decision;
+  decision.append("chunks", i64(shape.tokens / chunkTokens));
+  decision.append("chunk_tokens", i64(chunkTokens));
+  decision.append("tokens", i64(shape.tokens));
+  decision.append("chunk_logits_bytes", i64(chunkTokens * shape.tokenBytes));
+  decision.append("logits_bytes", i64(shape.tokens * shape.tokenBytes));
+  if (wgradIntoAccumulator)
+    decision.append("wgrad_into_accumulator", b.getUnitAttr());
+  return decision.getDictionary(b.getContext());
+}
+
 /// Tokens [first, first + count) of `targets` ([..., seq]) as a [count] tensor.
 /// The whole rows that hold them are sliced first: a reshape of the targets
 /// argument itself would be a second view of an input buffer, which the
@@ -350,10 +377,8 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
   }
 
   LogicalResult chunk(func::FuncOp func, SoftmaxCrossEntropyGradOp grad, IntegerAttr requested) {
-    auto logitsType = cast<RankedTensorType>(grad.getLogits().getType());
-    int64_t vocab = logitsType.getShape().back();
-    int64_t tokens = logitsType.getNumElements() / std::max<int64_t>(vocab, 1);
-    int64_t tokenBytes = vocab * int64_t(logitsType.getElementTypeBitWidth() / 8);
+    LogitsShape shape = logitsShapeOf(grad.getLogits());
+    auto [tokens, tokenBytes] = shape;
     Builder b(func.getContext());
     auto leaveReason = [&](const Twine &reason) {
       func->setAttr(kLossChunkingAttrName,
@@ -402,16 +427,7 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
                              .str());
     int64_t chunks = tokens / chunkTokens;
     rewriteGroup(*group, chunks, chunkTokens, accAdd);
-    auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
-    NamedAttrList decision;
-    decision.append("chunks", i64(chunks));
-    decision.append("chunk_tokens", i64(chunkTokens));
-    decision.append("tokens", i64(tokens));
-    decision.append("chunk_logits_bytes", i64(chunkTokens * tokenBytes));
-    decision.append("logits_bytes", i64(tokens * tokenBytes));
-    if (accAdd)
-      decision.append("wgrad_into_accumulator", b.getUnitAttr());
-    func->setAttr(kLossChunkingAttrName, decision.getDictionary(b.getContext()));
+    func->setAttr(kLossChunkingAttrName, chunkingDecision(b, chunkTokens, shape, bool(accAdd)));
     return success();
   }
 
@@ -422,27 +438,17 @@ struct ChunkLossPass : fp8c::train::impl::ChunkLossBase<ChunkLossPass> {
     auto logits = loss.getLogits().getDefiningOp<LinearOp>();
     if (!logits || logits.getBias() || loss.getIgnoreIndex() || !logits->hasOneUse())
       return;
-    auto logitsType = cast<RankedTensorType>(logits.getType());
-    int64_t vocab = logitsType.getShape().back();
-    int64_t tokens = logitsType.getNumElements() / std::max<int64_t>(vocab, 1);
-    int64_t tokenBytes = vocab * int64_t(logitsType.getElementTypeBitWidth() / 8);
+    LogitsShape shape = logitsShapeOf(logits);
+    auto [tokens, tokenBytes] = shape;
     if (requested ? requested.getInt() == 0 : tokens * tokenBytes <= kAutoWholeLogitsBytes)
       return;
     int64_t chunkTokens =
         requested ? requested.getInt() : autoChunkTokens(tokens, tokenBytes, maxChunkBytes);
     if (chunkTokens <= 0 || chunkTokens >= tokens || tokens % chunkTokens != 0)
       return;
-    int64_t chunks = tokens / chunkTokens;
-    rewriteForwardLoss(logits, loss, chunks, chunkTokens);
+    rewriteForwardLoss(logits, loss, tokens / chunkTokens, chunkTokens);
     Builder b(func.getContext());
-    auto i64 = [&](int64_t v) { return b.getI64IntegerAttr(v); };
-    func->setAttr(
-        kLossChunkingAttrName,
-        b.getDictionaryAttr({b.getNamedAttr("chunks", i64(chunks)),
-                             b.getNamedAttr("chunk_tokens", i64(chunkTokens)),
-                             b.getNamedAttr("tokens", i64(tokens)),
-                             b.getNamedAttr("chunk_logits_bytes", i64(chunkTokens * tokenBytes)),
-                             b.getNamedAttr("logits_bytes", i64(tokens * tokenBytes))}));
+    func->setAttr(kLossChunkingAttrName, chunkingDecision(b, chunkTokens, shape, false));
   }
 
   int64_t maxChunkBytes = kAutoChunkLogitsBytes;
