@@ -89,6 +89,29 @@ OwningOpRef<ModuleOp> fp8c::recompile(ModuleOp input, const Stage &from,
   return module;
 }
 
+namespace {
+/// Halves its way (12 compiles) from the estimate targets `fitting` (its plan
+/// fits `budget`) and `tooBig` (its plan does not) towards the largest target
+/// whose plan still fits: the shortest candidate prefixes. First fit is not
+/// monotone, so `best` keeps the plan with the fewest recompute FLOPs of those
+/// tried that fit; with `replaceOnTie` a later plan as cheap replaces it.
+void searchTargets(ModuleOp input, const fp8c::Stage &from, int64_t budget, int64_t fitting,
+                   int64_t tooBig, bool replaceOnTie, OwningOpRef<ModuleOp> &best) {
+  for (int step = 0; step < 12 && tooBig - fitting > 1; ++step) {
+    int64_t target = fitting + (tooBig - fitting) / 2;
+    OwningOpRef<ModuleOp> retry = fp8c::recompile(input, from, target);
+    if (retry && fp8c::plannedArenaBytes(*retry) <= budget) {
+      fitting = target;
+      double flops = recomputeFlops(*retry), bestFlops = recomputeFlops(*best);
+      if (flops < bestFlops || (replaceOnTie && flops == bestFlops))
+        best = std::move(retry);
+    } else {
+      tooBig = target;
+    }
+  }
+}
+} // namespace
+
 fp8c::BudgetFit fp8c::fitMemoryBudget(ModuleOp input, const Stage &from,
                                       OwningOpRef<ModuleOp> &lowered, int64_t budget) {
   BudgetFit fit;
@@ -106,42 +129,19 @@ fp8c::BudgetFit fp8c::fitMemoryBudget(ModuleOp input, const Stage &from,
     int64_t before = 0;
     if (!estimateFitNowhere(*lowered, before))
       return fit;
-    int64_t fitting = budget, tooBig = before + 1; // targets
-    for (int step = 0; step < 12 && tooBig - fitting > 1; ++step) {
-      int64_t target = fitting + (tooBig - fitting) / 2;
-      OwningOpRef<ModuleOp> retry = recompile(input, from, target);
-      if (retry && plannedArenaBytes(*retry) <= budget) {
-        fitting = target;
-        if (recomputeFlops(*retry) < recomputeFlops(*lowered))
-          lowered = std::move(retry);
-      } else {
-        tooBig = target;
-      }
-    }
+    searchTargets(input, from, budget, /*fitting=*/budget, /*tooBig=*/before + 1,
+                  /*replaceOnTie=*/false, lowered);
     fit.arena = plannedArenaBytes(*lowered);
     return fit;
   }
   // The estimate missed the plan (first-fit gaps, fusion). Everything
   // recomputed is the smallest plan reachable; if it fits, search the
-  // estimate's target for the largest one whose plan still fits: the
-  // shortest candidate prefixes, so the fewest recompute FLOPs.
+  // estimate's target for the largest one whose plan still fits.
   OwningOpRef<ModuleOp> most = recompile(input, from, /*target=*/0);
   fit.smallest = most ? plannedArenaBytes(*most) : fit.arena;
   if (!most || fit.smallest > budget)
     return fit;
-  int64_t fitting = 0, tooBig = budget; // targets
-  for (int step = 0; step < 12 && tooBig - fitting > 1; ++step) {
-    int64_t target = fitting + (tooBig - fitting) / 2;
-    OwningOpRef<ModuleOp> retry = recompile(input, from, target);
-    if (retry && plannedArenaBytes(*retry) <= budget) {
-      fitting = target;
-      // First fit is not monotone: keep the cheapest plan that fits.
-      if (recomputeFlops(*retry) <= recomputeFlops(*most))
-        most = std::move(retry);
-    } else {
-      tooBig = target;
-    }
-  }
+  searchTargets(input, from, budget, /*fitting=*/0, /*tooBig=*/budget, /*replaceOnTie=*/true, most);
   lowered = std::move(most);
   fit.fits = true;
   fit.arena = plannedArenaBytes(*lowered);
