@@ -171,11 +171,7 @@ private:
     return storages.size() - 1;
   }
   /// The value a reshape chain views.
-  Value rootOf(Value v) const {
-    while (auto reshape = v.getDefiningOp<train::ReshapeOp>())
-      v = reshape.getInput();
-    return v;
-  }
+  Value rootOf(Value v) const { return train::stripReshapes(v); }
   std::optional<unsigned> storageOf(Value v) const {
     auto it = home.find(rootOf(v));
     if (it == home.end())

@@ -50,14 +50,6 @@ namespace {
 // Helpers
 //===----------------------------------------------------------------------===//
 
-/// `v` with every `train.reshape` in front of it removed. A row-major reshape
-/// keeps the elements, so tensorwise amax and the producing kernel are the same.
-Value lookThroughReshapes(Value v) {
-  while (auto reshape = v.getDefiningOp<train::ReshapeOp>())
-    v = reshape.getInput();
-  return v;
-}
-
 bool isFP8Op(Operation *op) { return isa<FP8Dialect>(op->getDialect()); }
 
 /// Hashing and equality of ops by name, operands, attributes and result types,
@@ -227,7 +219,7 @@ struct AmaxFromGemmEpilogue : OpRewritePattern<AmaxOp> {
   LogicalResult matchAndRewrite(AmaxOp amax, PatternRewriter &rewriter) const override {
     if (amax.getRecipe() != Recipe::tensorwise && amax.getRecipe() != Recipe::delayed)
       return rewriter.notifyMatchFailure(amax, "not a per-tensor amax");
-    auto result = dyn_cast<OpResult>(lookThroughReshapes(amax.getInput()));
+    auto result = dyn_cast<OpResult>(train::stripReshapes(amax.getInput()));
     auto gemm = result ? dyn_cast<ScaledMatmulOp>(result.getOwner()) : ScaledMatmulOp();
     if (!gemm || result != gemm.getResult())
       return rewriter.notifyMatchFailure(amax, "input is not a scaled_matmul result");
@@ -353,7 +345,7 @@ struct FuseScalingPass : fp8c::fp8::impl::FuseScalingBase<FuseScalingPass> {
 /// flash-style backward accumulates dq across key blocks), transposes, slices,
 /// and reductions such as embedding_grad and reduce_sum.
 Operation *fp8c::fp8::getFusibleProducer(Value value) {
-  auto result = dyn_cast<OpResult>(lookThroughReshapes(value));
+  auto result = dyn_cast<OpResult>(train::stripReshapes(value));
   if (!result)
     return nullptr;
   Operation *op = result.getOwner();

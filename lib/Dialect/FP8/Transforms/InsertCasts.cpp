@@ -104,14 +104,6 @@ struct GemmPlan {
   std::string gemmName() const { return layer + "." + kindSuffix(kind).str(); }
 };
 
-/// The value behind any chain of train.reshape: a flattened view is the same
-/// tensor for matching operands to their layer.
-Value stripReshapes(Value v) {
-  while (auto reshape = v.getDefiningOp<train::ReshapeOp>())
-    v = reshape.getInput();
-  return v;
-}
-
 //===----------------------------------------------------------------------===//
 // The rewriter of one function
 //===----------------------------------------------------------------------===//
@@ -301,9 +293,10 @@ FailureOr<std::optional<GemmPlan>> FunctionRewriter::analyze(Operation *op) {
   plan.lhs.role = Role::gradOutput;
   plan.rhs.role = other;
   if (Operation *fwd = forwards.lookup(plan.layer)) {
-    Value fwdIn = stripReshapes(fwd->getOperand(0)), fwdW = stripReshapes(fwd->getOperand(1));
+    Value fwdIn = train::stripReshapes(fwd->getOperand(0)),
+          fwdW = train::stripReshapes(fwd->getOperand(1));
     auto roleOf = [&](Value v) -> std::optional<Role> {
-      Value s = stripReshapes(v);
+      Value s = train::stripReshapes(v);
       if (s == fwdIn)
         return Role::input;
       if (s == fwdW)

@@ -88,7 +88,7 @@ private:
   /// True when the value is computed inside the fusion: a member result, or a
   /// reshape / splat constant the body clones.
   bool isComputedInside(Value value) const {
-    Value root = stripReshapes(value);
+    Value root = train::stripReshapes(value);
     return isMember(root.getDefiningOp()) || isClonableConstant(root);
   }
   /// True when an op outside the group reads `value`, directly or through
@@ -131,7 +131,7 @@ bool FusionBuilder::mustBeResult(Value value) const {
       grad = adamw.getGrad();
     else if (auto sgd = dyn_cast<train::SGDUpdateOp>(member))
       grad = sgd.getGrad();
-    if (grad && stripReshapes(grad) == value)
+    if (grad && train::stripReshapes(grad) == value)
       return true;
   }
   return isReadOutside(value);

@@ -28,12 +28,6 @@ using namespace mlir;
 using namespace fp8c;
 using namespace fp8c::rt;
 
-Value fp8c::rt::stripReshapes(Value value) {
-  while (auto reshape = value.getDefiningOp<train::ReshapeOp>())
-    value = reshape.getInput();
-  return value;
-}
-
 bool fp8c::rt::isClonableConstant(Value value) {
   auto constant = value.getDefiningOp<arith::ConstantOp>();
   if (!constant)
@@ -179,7 +173,7 @@ bool Grouper::canPlace(ArrayRef<Operation *> members, Operation *position) const
   SmallPtrSet<Operation *, 16> memberSet(members.begin(), members.end());
   for (Operation *member : members) {
     for (Value operand : member->getOperands()) {
-      Value root = stripReshapes(operand);
+      Value root = train::stripReshapes(operand);
       if (Operation *def = root.getDefiningOp(); def && memberSet.contains(def))
         continue; // computed in the kernel (through cloned reshapes)
       if (isClonableConstant(root))
@@ -214,7 +208,7 @@ SmallVector<unsigned> Grouper::candidates(Operation *op, FusionRole role) const 
     add(fp8::getFusibleProducer(op->getOperand(0)));
     return result;
   case FusionRole::FollowerReduction:
-    add(stripReshapes(op->getOperand(0)).getDefiningOp());
+    add(train::stripReshapes(op->getOperand(0)).getDefiningOp());
     return result;
   case FusionRole::Pointwise:
   case FusionRole::Anchor: {
@@ -222,7 +216,7 @@ SmallVector<unsigned> Grouper::candidates(Operation *op, FusionRole role) const 
     for (Value operand : op->getOperands()) {
       if (numElements(operand) != count)
         continue;
-      Operation *producer = stripReshapes(operand).getDefiningOp();
+      Operation *producer = train::stripReshapes(operand).getDefiningOp();
       if (!producer)
         continue;
       auto it = groupOf.find(producer);

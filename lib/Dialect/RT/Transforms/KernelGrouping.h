@@ -58,9 +58,6 @@ struct KernelGroup {
 /// `fused_into_producer` cannot join its producer's group.
 mlir::FailureOr<llvm::SmallVector<KernelGroup>> groupKernels(mlir::Block &block);
 
-/// `value` with every `train.reshape` in front of it looked through.
-mlir::Value stripReshapes(mlir::Value value);
-
 /// True for an `arith.constant` splat that a fusion may clone.
 bool isClonableConstant(mlir::Value value);
 

@@ -100,6 +100,12 @@ LogicalResult verifyPositive(Operation *op, StringRef attr, double value) {
 
 } // namespace
 
+Value fp8c::train::stripReshapes(Value value) {
+  while (auto reshape = value.getDefiningOp<ReshapeOp>())
+    value = reshape.getInput();
+  return value;
+}
+
 bool fp8c::train::isValidQualifiedName(StringRef name) {
   if (name.empty())
     return false;

@@ -26,12 +26,6 @@ namespace fp8c::train {
 
 namespace {
 
-Value lookThroughReshapes(Value v) {
-  while (auto reshape = v.getDefiningOp<ReshapeOp>())
-    v = reshape.getInput();
-  return v;
-}
-
 /// `value` [..., dim] as the [rows, dim] matrix its leading dimensions flatten to.
 Value flattenRows(OpBuilder &builder, Location loc, Value value, int64_t rows) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -55,7 +49,7 @@ Value gatherRows(OpBuilder &builder, Location loc, Value value, Value rows, int6
 /// by row, one row of its input per row of `logits` ([flatRows, vocab] when
 /// flattened); null when the logits are computed any other way.
 LinearOp rowwiseHead(Value logits, int64_t flatRows) {
-  auto head = lookThroughReshapes(logits).getDefiningOp<LinearOp>();
+  auto head = stripReshapes(logits).getDefiningOp<LinearOp>();
   if (!head)
     return nullptr;
   auto input = cast<ShapedType>(head.getInput().getType());

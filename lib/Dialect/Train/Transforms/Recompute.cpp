@@ -217,13 +217,6 @@ struct Step {
   }
 };
 
-/// The value whose storage `v` views (through reshapes), or `v`.
-Value storageRoot(Value v) {
-  while (auto reshape = v.getDefiningOp<ReshapeOp>())
-    v = reshape->getOperand(0);
-  return v;
-}
-
 /// Bytes a recomputed value frees: its storage, unless it is a view of another.
 int64_t storageBytes(Value v) {
   Operation *def = v.getDefiningOp();
@@ -492,7 +485,7 @@ std::vector<Candidate> autoCandidates(Step &step) {
   llvm::MapVector<Value, SmallVector<Value>> byStorage;
   for (Value v : step.saved)
     if (!isSmall(v))
-      byStorage[storageRoot(v)].push_back(v);
+      byStorage[stripReshapes(v)].push_back(v);
   std::vector<Scored> selective;
   for (auto &[root, values] : byStorage) {
     Choice group;

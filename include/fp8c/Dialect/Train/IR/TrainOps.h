@@ -28,6 +28,10 @@ namespace fp8c::train {
 /// e.g. `transformer.h.3.mlp.c_fc.weight` (the names PyTorch gives parameters).
 bool isValidQualifiedName(llvm::StringRef name);
 
+/// The value behind any chain of `train.reshape`s in front of `value`: a
+/// row-major reshape is a view of the same elements.
+mlir::Value stripReshapes(mlir::Value value);
+
 } // namespace fp8c::train
 
 #endif // FP8C_DIALECT_TRAIN_IR_TRAINOPS_H
