@@ -29,6 +29,10 @@ Matrix asMatrix(const TensorType &t) {
 
 bool isWideFloat(DType t) { return t == DType::F32 || t == DType::BF16 || t == DType::F16; }
 
+/// The program file's names of GemmEpilogue, in its order.
+const std::initializer_list<const char *> kEpilogueNames = {"none", "bias", "gelu", "bias_gelu"};
+std::string epilogueName(GemmEpilogue e) { return kEpilogueNames.begin()[int(e)]; }
+
 } // namespace
 
 Status Loader::readGemm(const json::Value &v, const JsonPath &p, Gemm &g) const {
@@ -58,8 +62,7 @@ Status Loader::readGemm(const json::Value &v, const JsonPath &p, Gemm &g) const 
   if (v.find("accumulate"))
     FP8RT_RETURN_IF_ERROR(readBool(v, p, "accumulate", g.accumulate));
   int choice = 0;
-  FP8RT_RETURN_IF_ERROR(
-      readChoice(v, p, "epilogue", {"none", "bias", "gelu", "bias_gelu"}, choice));
+  FP8RT_RETURN_IF_ERROR(readChoice(v, p, "epilogue", kEpilogueNames, choice));
   g.epilogue = static_cast<GemmEpilogue>(choice);
   const auto modes = {"tensorwise", "rowwise", "block_1x128", "block_128x128"};
   if (v.find("a_scale_mode")) {
@@ -79,9 +82,7 @@ Status Loader::readGemm(const json::Value &v, const JsonPath &p, Gemm &g) const 
   const bool hasBiasEpilogue =
       g.epilogue == GemmEpilogue::Bias || g.epilogue == GemmEpilogue::BiasGelu;
   if (hasBiasEpilogue && g.bias == Gemm::kNone)
-    return fail(p, "missing key \"bias\" (epilogue \"" +
-                       std::string(g.epilogue == GemmEpilogue::Bias ? "bias" : "bias_gelu") +
-                       "\" adds one)");
+    return fail(p, "missing key \"bias\" (epilogue \"" + epilogueName(g.epilogue) + "\" adds one)");
   if (!hasBiasEpilogue && g.bias != Gemm::kNone)
     return fail(p.key("bias"), "a bias needs the epilogue \"bias\" or \"bias_gelu\"");
   const std::vector<Buffer> &buffers = program_.buffers;
@@ -118,12 +119,9 @@ Status Loader::checkGemmAccumulate(const Gemm &g, const JsonPath &p) const {
                                          ": a GEMM that accumulates needs an f32 D (found " +
                                          dtypeName(d) + ")");
   if (g.epilogue != GemmEpilogue::None)
-    return fail(p.key("accumulate"),
-                "a GEMM that accumulates into D has no epilogue, found \"" +
-                    std::string(g.epilogue == GemmEpilogue::Bias   ? "bias"
-                                : g.epilogue == GemmEpilogue::Gelu ? "gelu"
-                                                                   : "bias_gelu") +
-                    "\" (add the bias or apply GELU in a kernel)");
+    return fail(p.key("accumulate"), "a GEMM that accumulates into D has no epilogue, found \"" +
+                                         epilogueName(g.epilogue) +
+                                         "\" (add the bias or apply GELU in a kernel)");
   return Status::success();
 }
 
